@@ -1,0 +1,47 @@
+// Package wire is the socktop protocol, both directions, in its three
+// dialects, and the Go client library that speaks it.
+//
+// One agent endpoint (GET /ws) serves:
+//
+//   - the JSON dialect, socktop's published API for third-party clients:
+//     text frames such as {"type":"metrics"}, answered with plain JSON text
+//     frames; the process list is a binary protobuf frame (ProcessList);
+//   - the command dialect of upstream socktop_agent 1.50–1.60, spoken by the
+//     upstream Rust TUI and socktop_connector: text frames such as
+//     "get_metrics", JSON replies gzip-compressed into binary frames above
+//     768 bytes;
+//   - the native dialect, negotiated with the WebSocket subprotocol
+//     "socktop.v2": binary Request/Response protobuf envelopes with ids,
+//     encoded with vtprotobuf-generated code (see socktop.proto).
+//
+// The agent parses text frames with ParseTextRequest and answers with the
+// Reply* functions; v2 frames are plain Request/Response messages. Clients
+// call Dial, which offers socktop.v2 and falls back to the command dialect
+// when an agent (such as upstream's Rust agent) does not accept it.
+//
+// The generated *.pb.go files are produced by scripts/gen-proto.sh and never
+// edited by hand.
+package wire
+
+// Native protocol version spoken by this package. A peer with another major
+// version is refused; minor versions only add fields.
+const (
+	ProtocolMajor = 2
+	ProtocolMinor = 0
+)
+
+// Subprotocol is the WebSocket subprotocol that selects the native dialect.
+const Subprotocol = "socktop.v2"
+
+// Capability names an agent lists in Hello.Capabilities.
+const (
+	CapMetrics       = "metrics"
+	CapDisks         = "disks"
+	CapProcesses     = "processes"
+	CapProcessDetail = "process_detail"
+	CapJournal       = "journal"
+	CapConnections   = "connections"
+	CapSignals       = "signals"
+	CapGPU           = "gpu"
+	CapTemps         = "temps"
+)
