@@ -1,0 +1,343 @@
+// Package profiles stores named connections to socktop agents in a TOML file,
+// $XDG_CONFIG_HOME/socktop/profiles.toml (fallback ~/.config/socktop), and
+// imports the Rust socktop client's profiles.json from the same folder once.
+//
+// The file may hold tokens, so it is written 0600 in a 0700 folder, always
+// through a temporary file and a rename: a crash never leaves half a file, and
+// a file that does not parse is reported with its line and never overwritten.
+package profiles
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// FileName is the profiles file inside the config folder; LegacyFileName is
+// the Rust client's file, imported once when FileName does not exist yet.
+const (
+	FileName       = "profiles.toml"
+	LegacyFileName = "profiles.json"
+)
+
+// DefaultPort is the agent's plain-text port, used when a host is given
+// without one.
+const DefaultPort = "3000"
+
+// ErrNotFound is returned by Get for a name that has no profile.
+var ErrNotFound = errors.New("no such profile")
+
+// Profile is one named connection.
+type Profile struct {
+	Name string `toml:"-"`
+	URL  string `toml:"url"`
+	// At most one of Token, TokenFile, TokenEnv; Token wins if several are set.
+	Token     string `toml:"token,omitempty"`
+	TokenFile string `toml:"token_file,omitempty"`
+	TokenEnv  string `toml:"token_env,omitempty"`
+	// TLSCA is the path of the agent's certificate (PEM, exact match); Pin is
+	// its fingerprint as `socktop cert` prints it ("sha256:…").
+	TLSCA          string `toml:"tls_ca,omitempty"`
+	Pin            string `toml:"pin,omitempty"`
+	VerifyHostname bool   `toml:"verify_hostname,omitempty"`
+	// Refresh intervals in milliseconds; 0 means the dashboard's default.
+	MetricsIntervalMS   int    `toml:"metrics_interval_ms,omitempty"`
+	ProcessesIntervalMS int    `toml:"processes_interval_ms,omitempty"`
+	DisksIntervalMS     int    `toml:"disks_interval_ms,omitempty"`
+	Group               string `toml:"group,omitempty"`
+}
+
+// ResolveToken returns the profile's token from wherever it says to find it.
+func (p Profile) ResolveToken() (string, error) {
+	switch {
+	case p.Token != "":
+		return p.Token, nil
+	case p.TokenFile != "":
+		b, err := os.ReadFile(expandHome(p.TokenFile))
+		if err != nil {
+			return "", fmt.Errorf("profile %q: token_file: %w", p.Name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	case p.TokenEnv != "":
+		v, ok := os.LookupEnv(p.TokenEnv)
+		if !ok {
+			return "", fmt.Errorf("profile %q: token_env: %s is not set", p.Name, p.TokenEnv)
+		}
+		return v, nil
+	}
+	return "", nil
+}
+
+// Validate reports the first thing wrong with p, naming the field.
+func (p Profile) Validate() error {
+	if err := ValidName(p.Name); err != nil {
+		return err
+	}
+	u, err := url.Parse(p.URL)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return fmt.Errorf("profile %q: url %q must look like ws://HOST:PORT/ws or wss://HOST:PORT/ws", p.Name, p.URL)
+	}
+	if p.Pin != "" && !strings.HasPrefix(p.Pin, "sha256:") {
+		return fmt.Errorf("profile %q: pin %q must start with sha256: (as `socktop cert` prints it)", p.Name, p.Pin)
+	}
+	for _, iv := range []struct {
+		name string
+		v    int
+	}{{"metrics_interval_ms", p.MetricsIntervalMS}, {"processes_interval_ms", p.ProcessesIntervalMS}, {"disks_interval_ms", p.DisksIntervalMS}} {
+		if iv.v < 0 {
+			return fmt.Errorf("profile %q: %s is negative (%d)", p.Name, iv.name, iv.v)
+		}
+	}
+	return nil
+}
+
+// ValidName accepts names a user can type on a command line: no spaces, no
+// leading '@' (that selects a group) or '-' (a flag), nothing that looks like
+// a URL.
+func ValidName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("profile name is empty")
+	case strings.HasPrefix(name, "@"), strings.HasPrefix(name, "-"):
+		return fmt.Errorf("profile name %q may not start with %q", name, name[:1])
+	case strings.ContainsAny(name, " \t\r\n/:\"'"):
+		return fmt.Errorf("profile name %q may not contain spaces, quotes, '/' or ':'", name)
+	case name == "demo":
+		return errors.New(`profile name "demo" is reserved for socktop demo`)
+	}
+	return nil
+}
+
+// Store is the profiles file in memory.
+type Store struct {
+	path     string
+	profiles map[string]Profile
+	// Imported names the legacy file that Load imported, if it did.
+	Imported string
+}
+
+type fileFormat struct {
+	Profiles map[string]Profile `toml:"profiles"`
+}
+
+// DefaultPath is $XDG_CONFIG_HOME/socktop/profiles.toml, or
+// ~/.config/socktop/profiles.toml when XDG_CONFIG_HOME is unset.
+func DefaultPath() (string, error) {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("locate config folder: %w (set XDG_CONFIG_HOME)", err)
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "socktop", FileName), nil
+}
+
+// Load reads the profiles at path. A missing file is an empty store; if the
+// Rust client's profiles.json sits beside it, its profiles are imported and
+// written to path once, leaving profiles.json untouched. A file that does not
+// parse is an error naming its line; nothing is written then.
+func Load(path string) (*Store, error) {
+	s := &Store{path: path, profiles: map[string]Profile{}}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s, s.importLegacy(filepath.Join(filepath.Dir(path), LegacyFileName))
+	case err != nil:
+		return nil, fmt.Errorf("read profiles: %w", err)
+	}
+	if err := s.parse(b); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) parse(b []byte) error {
+	var f fileFormat
+	md, err := toml.Decode(string(b), &f)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s line %d: %s (fix or remove that line; the file was left untouched)",
+				s.path, pe.Position.Line, pe.Message)
+		}
+		return fmt.Errorf("%s: %w (the file was left untouched)", s.path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return fmt.Errorf("%s: unknown key %q (known: url, token, token_file, token_env, tls_ca, pin, verify_hostname, metrics_interval_ms, processes_interval_ms, disks_interval_ms, group)", s.path, und[0].String())
+	}
+	for name, p := range f.Profiles {
+		p.Name = name
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", s.path, err)
+		}
+		s.profiles[name] = p
+	}
+	return nil
+}
+
+// legacyFile is the Rust client's profiles.json.
+type legacyFile struct {
+	Profiles map[string]struct {
+		URL                 string `json:"url"`
+		TLSCA               string `json:"tls_ca"`
+		MetricsIntervalMS   int    `json:"metrics_interval_ms"`
+		ProcessesIntervalMS int    `json:"processes_interval_ms"`
+	} `json:"profiles"`
+}
+
+func (s *Store) importLegacy(path string) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
+	}
+	var lf legacyFile
+	if err := json.Unmarshal(b, &lf); err != nil {
+		return fmt.Errorf("import %s: %w (move it aside to skip the import)", path, err)
+	}
+	for name, e := range lf.Profiles {
+		p := Profile{Name: name, URL: e.URL, TLSCA: e.TLSCA,
+			MetricsIntervalMS: e.MetricsIntervalMS, ProcessesIntervalMS: e.ProcessesIntervalMS}
+		if p.Validate() != nil {
+			continue // a name or URL we cannot use is skipped, the rest imported
+		}
+		s.profiles[name] = p
+	}
+	s.Imported = path
+	return s.Save()
+}
+
+// Path is the file this store reads and writes.
+func (s *Store) Path() string { return s.path }
+
+// Get returns the named profile.
+func (s *Store) Get(name string) (Profile, error) {
+	p, ok := s.profiles[name]
+	if !ok {
+		return Profile{}, fmt.Errorf("%w: %q (socktop connect --profile %s URL creates it)", ErrNotFound, name, name)
+	}
+	return p, nil
+}
+
+// Has reports whether a profile of that name exists.
+func (s *Store) Has(name string) bool { _, ok := s.profiles[name]; return ok }
+
+// Names lists the profiles sorted by name.
+func (s *Store) Names() []string { return slices.Sorted(maps.Keys(s.profiles)) }
+
+// Group lists the profiles whose group is g, sorted by name.
+func (s *Store) Group(g string) []Profile {
+	var out []Profile
+	for _, n := range s.Names() {
+		if p := s.profiles[n]; p.Group == g {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Put adds or replaces a profile after validating it; call Save to persist.
+func (s *Store) Put(p Profile) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	s.profiles[p.Name] = p
+	return nil
+}
+
+// Delete removes a profile; call Save to persist.
+func (s *Store) Delete(name string) { delete(s.profiles, name) }
+
+// Save writes the store to its path atomically, mode 0600, folder 0700.
+func (s *Store) Save() error {
+	var buf bytes.Buffer
+	buf.WriteString("# socktop connection profiles (may hold tokens: keep this file private)\n\n")
+	if err := toml.NewEncoder(&buf).Encode(fileFormat{Profiles: s.profiles}); err != nil {
+		return fmt.Errorf("encode profiles: %w", err)
+	}
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".profiles-*.toml")
+	if err != nil {
+		return fmt.Errorf("save profiles: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save profiles: %w", err)
+	}
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save profiles: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save profiles: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save profiles: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return fmt.Errorf("save profiles: %w", err)
+	}
+	return nil
+}
+
+// AgentURL turns what a user typed into an agent URL: a ws:// or wss:// URL
+// is kept (with /ws added when it has no path), "host" becomes
+// ws://host:3000/ws and "host:port" ws://host:port/ws.
+func AgentURL(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("empty host")
+	}
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return "", fmt.Errorf("bad URL %q: %w", s, err)
+		}
+		if u.Scheme != "ws" && u.Scheme != "wss" {
+			return "", fmt.Errorf("bad URL %q: scheme must be ws:// or wss://", s)
+		}
+		if u.Host == "" {
+			return "", fmt.Errorf("bad URL %q: no host", s)
+		}
+		if u.Path == "" || u.Path == "/" {
+			u.Path = "/ws"
+		}
+		return u.String(), nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = strings.Trim(s, "[]"), DefaultPort
+	}
+	if host == "" || strings.ContainsAny(host, " /?#@") {
+		return "", fmt.Errorf("bad host %q: give a profile name, HOST, HOST:PORT or ws://HOST:PORT/ws", s)
+	}
+	return "ws://" + net.JoinHostPort(host, port) + "/ws", nil
+}
+
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return p
+}
