@@ -1,0 +1,134 @@
+package procfs
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Defaults for the fresh measuring window of CPUTracker and ProcessSampler.
+const (
+	// DefaultWindow is how long the first sample (or one after a long idle)
+	// measures, so it reflects current load rather than zeros or an average
+	// since boot.
+	DefaultWindow = 150 * time.Millisecond
+	// DefaultStaleAfter is the age after which a previous sample is too old
+	// to difference against.
+	DefaultStaleAfter = 5 * time.Second
+)
+
+// CPUUsage is the busy share between two /proc/stat samples, 0..100.
+type CPUUsage struct {
+	Total float64
+	// PerCore is indexed like Stat.Cores of the newer sample (online cores in
+	// /proc/stat order); CoreIDs holds their cpu numbers.
+	PerCore []float64
+	CoreIDs []int
+	// Stat is the newer raw sample.
+	Stat Stat
+	// Window is the time between the two samples.
+	Window time.Duration
+}
+
+// CPUTracker turns successive /proc/stat samples into usage percentages.
+// Busy = all − idle − iowait. The first call, and a call whose previous sample
+// is older than StaleAfter, measures a fresh Window instead.
+//
+// Safe for use by one goroutine at a time; concurrent calls are serialized.
+type CPUTracker struct {
+	fs         *FS
+	Window     time.Duration
+	StaleAfter time.Duration
+
+	mu   sync.Mutex
+	prev Stat
+	at   time.Time
+	have bool
+}
+
+// NewCPUTracker returns a tracker reading fs with the default window.
+func (fs *FS) NewCPUTracker() *CPUTracker {
+	return &CPUTracker{fs: fs, Window: DefaultWindow, StaleAfter: DefaultStaleAfter}
+}
+
+// Sample returns usage since the previous call (or over a fresh window).
+// ctx bounds the wait of a fresh window.
+func (t *CPUTracker) Sample(ctx context.Context) (CPUUsage, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	if !t.have || now.Sub(t.at) > t.StaleAfter {
+		if err := t.fs.ReadStat(&t.prev); err != nil {
+			return CPUUsage{}, err
+		}
+		t.at, t.have = now, true
+		if err := sleepCtx(ctx, t.Window); err != nil {
+			return CPUUsage{}, err
+		}
+	}
+	var cur Stat
+	if err := t.fs.ReadStat(&cur); err != nil {
+		return CPUUsage{}, err
+	}
+	now = time.Now()
+	u := Usage(&t.prev, &cur)
+	u.Window = now.Sub(t.at)
+	// Keep our own copy so the caller may hold on to u.Stat.
+	t.prev.Total, t.prev.BootTime = cur.Total, cur.BootTime
+	t.prev.Cores = append(t.prev.Cores[:0], cur.Cores...)
+	t.at = now
+	return u, nil
+}
+
+// Usage computes the busy share between two samples, in total and per core
+// (matched by cpu number, so cores going offline or online are handled; a core
+// without an earlier sample reports its share since boot).
+func Usage(prev, cur *Stat) CPUUsage {
+	u := CPUUsage{Stat: *cur}
+	u.Total = pct(prev.Total, cur.Total)
+	u.PerCore = make([]float64, len(cur.Cores))
+	u.CoreIDs = make([]int, len(cur.Cores))
+	for i, c := range cur.Cores {
+		u.CoreIDs[i] = c.ID
+		var p CPUTimes
+		if i < len(prev.Cores) && prev.Cores[i].ID == c.ID {
+			p = prev.Cores[i].CPUTimes
+		} else {
+			for _, pc := range prev.Cores {
+				if pc.ID == c.ID {
+					p = pc.CPUTimes
+					break
+				}
+			}
+		}
+		u.PerCore[i] = pct(p, c.CPUTimes)
+	}
+	return u
+}
+
+func pct(prev, cur CPUTimes) float64 {
+	tot, ptot := cur.Total(), prev.Total()
+	busy, pbusy := cur.Busy(), prev.Busy()
+	if tot <= ptot || busy < pbusy { // no time passed, or counters went back (hotplug)
+		return 0
+	}
+	v := float64(busy-pbusy) / float64(tot-ptot) * 100
+	if v > 100 {
+		v = 100
+	}
+	return v
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,177 @@
+package procfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Sentinel errors callers may branch on (always wrapped with context).
+var (
+	// ErrMalformed reports input a parser does not understand.
+	ErrMalformed = errors.New("malformed input")
+	// ErrNotFound reports a process or object that does not exist (any more).
+	ErrNotFound = errors.New("not found")
+	// ErrNotSupported reports a reader that is unavailable on this platform.
+	ErrNotSupported = errors.New("not supported on this platform")
+)
+
+// StatfsResult is the part of statfs(2) that Disks needs, in bytes.
+type StatfsResult struct {
+	Total, Free, Available uint64
+}
+
+// FS reads one proc and one sys tree. Create it with NewFS or DefaultFS.
+// Its methods are safe for concurrent use.
+type FS struct {
+	proc, sys string
+
+	clockTicks uint64 // USER_HZ, jiffies per second
+	pageSize   uint64
+	passwd     string
+	nvidiaSMI  string // "" disables nvidia-smi; "nvidia-smi" looks on PATH
+	gpuTimeout time.Duration
+	statfs     func(path string) (StatfsResult, error)
+	rootFS     string
+
+	bufs sync.Pool // *[]byte read buffers
+
+	users userCache
+	gpu   gpuCache
+}
+
+// Option configures an FS.
+type Option func(*FS)
+
+// WithClockTicks sets USER_HZ (jiffies per second) instead of asking sysconf;
+// fixture tests use it to be independent of the machine.
+func WithClockTicks(hz uint64) Option { return func(fs *FS) { fs.clockTicks = hz } }
+
+// WithPageSize sets the page size used to turn RSS pages into bytes.
+func WithPageSize(n uint64) Option { return func(fs *FS) { fs.pageSize = n } }
+
+// WithPasswd sets the passwd file used for uid → user name (default /etc/passwd).
+func WithPasswd(path string) Option { return func(fs *FS) { fs.passwd = path } }
+
+// WithNvidiaSMI sets the nvidia-smi program ("" disables NVIDIA probing) and
+// the time one run may take.
+func WithNvidiaSMI(program string, timeout time.Duration) Option {
+	return func(fs *FS) { fs.nvidiaSMI, fs.gpuTimeout = program, timeout }
+}
+
+// WithStatfs replaces statfs(2) for Disks; fixture tests use it because the
+// mount points of a fixture tree do not exist on the test machine.
+func WithStatfs(f func(path string) (StatfsResult, error)) Option {
+	return func(fs *FS) { fs.statfs = f }
+}
+
+// WithRootFS prefixes mount points with dir before calling statfs, for an agent
+// in a container that sees the host's root file system at dir (like
+// node_exporter's --path.rootfs).
+func WithRootFS(dir string) Option { return func(fs *FS) { fs.rootFS = dir } }
+
+// NewFS returns an FS reading procRoot (usually /proc) and sysRoot (usually
+// /sys). procRoot must be a directory; sysRoot may be missing (its readers then
+// return absent values).
+func NewFS(procRoot, sysRoot string, opts ...Option) (*FS, error) {
+	st, err := os.Stat(procRoot)
+	if err != nil {
+		return nil, fmt.Errorf("proc root: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("proc root %s: not a directory", procRoot)
+	}
+	fs := &FS{
+		proc:       filepath.Clean(procRoot),
+		sys:        filepath.Clean(sysRoot),
+		passwd:     "/etc/passwd",
+		nvidiaSMI:  "nvidia-smi",
+		gpuTimeout: 2 * time.Second,
+		statfs:     statfs,
+	}
+	for _, o := range opts {
+		o(fs)
+	}
+	if fs.clockTicks == 0 {
+		fs.clockTicks = clockTicks()
+	}
+	if fs.pageSize == 0 {
+		fs.pageSize = pageSize()
+	}
+	fs.bufs.New = func() any { b := make([]byte, 0, 8192); return &b }
+	fs.users.path = fs.passwd
+	return fs, nil
+}
+
+// DefaultFS returns an FS for /proc and /sys.
+func DefaultFS(opts ...Option) (*FS, error) { return NewFS("/proc", "/sys", opts...) }
+
+// ProcRoot and SysRoot return the roots the FS reads.
+func (fs *FS) ProcRoot() string { return fs.proc }
+
+// SysRoot returns the sys root the FS reads.
+func (fs *FS) SysRoot() string { return fs.sys }
+
+// ClockTicks is USER_HZ: the jiffies per second of /proc/stat and /proc/<pid>/stat.
+func (fs *FS) ClockTicks() uint64 { return fs.clockTicks }
+
+// PageSize is the page size used for RSS.
+func (fs *FS) PageSize() uint64 { return fs.pageSize }
+
+func (fs *FS) procPath(elem ...string) string {
+	return filepath.Join(append([]string{fs.proc}, elem...)...)
+}
+
+func (fs *FS) sysPath(elem ...string) string {
+	return filepath.Join(append([]string{fs.sys}, elem...)...)
+}
+
+// readWith reads path into a pooled buffer and calls parse on the bytes; the
+// bytes are only valid during parse.
+func (fs *FS) readWith(path string, parse func([]byte) error) error {
+	bp := fs.bufs.Get().(*[]byte)
+	defer fs.bufs.Put(bp)
+	b, err := readInto(path, (*bp)[:0])
+	*bp = b[:0]
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return parse(b)
+}
+
+// readInto reads the whole file at path, appending to buf. Files in /proc
+// report size 0, so it reads until EOF and grows buf as needed.
+func readInto(path string, buf []byte) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return buf, err
+	}
+	defer f.Close()
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// readSmall reads a small sysfs/proc file and returns it trimmed of trailing
+// white space.
+func readSmall(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return string(trimSpace(b)), nil
+}

@@ -1,0 +1,28 @@
+package procfs
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+// childEnv makes the test binary act as a helper process (a spinner or a
+// sleeper) instead of running tests.
+const childEnv = "SOCKTOP_PROCFS_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(childEnv) {
+	case "spin":
+		deadline := time.Now().Add(time.Minute) // never outlive a crashed test
+		for x := 0; time.Now().Before(deadline); x++ {
+			for i := 0; i < 1e6; i++ {
+				x ^= i
+			}
+		}
+		os.Exit(0)
+	case "sleep":
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}

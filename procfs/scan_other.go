@@ -1,0 +1,9 @@
+//go:build !linux
+
+package procfs
+
+type scanner struct{}
+
+func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat, name []byte)) ([]Process, error) {
+	return dst, ErrNotSupported
+}

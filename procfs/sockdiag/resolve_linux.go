@@ -1,0 +1,344 @@
+//go:build linux
+
+package sockdiag
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// procEntry is what the resolver remembers of one process.
+type procEntry struct {
+	name   string
+	fdSize int64    // st_size of /proc/<pid>/fd: the fd count on Linux ≥ 6.2, else 0
+	inodes []uint64 // socket inodes it held at its last scan
+	seen   uint32   // listing generation that last saw the pid
+	denied bool     // its fd directory is not readable to us
+}
+
+// resolver maps socket inodes to processes, keeping the map between calls.
+//
+// A full scan reads every fd link of every process: one readlink per open
+// file on the machine. Later calls look up each socket's inode in the map
+// and scan only when an inode is unknown, and then in the order most likely
+// to find it early, stopping as soon as every unknown inode is found:
+// processes that appeared since the last listing, then those whose fd count
+// changed (Linux ≥ 6.2 reports it as the fd directory's size), then the
+// rest. Inodes no visible process holds (other users' processes when not
+// root, kernel sockets) are remembered as unresolved until the next full
+// scan, so they do not trigger a scan on every call.
+type resolver struct {
+	owners     map[uint64]int // socket inode → pid
+	procs      map[int]*procEntry
+	unresolved map[uint64]struct{}
+	deniedUIDs map[uint32]struct{} // owners of processes whose fds we may not read
+	lastFull   time.Time
+	gen        uint32
+	euid       uint32
+
+	want    map[uint64]struct{} // scratch: inodes to find this call
+	dirBuf  []byte
+	linkBuf []byte
+	pids    []int
+	scratch []uint64
+}
+
+func (r *resolver) init() {
+	if r.owners != nil {
+		return
+	}
+	r.owners = make(map[uint64]int)
+	r.procs = make(map[int]*procEntry)
+	r.unresolved = make(map[uint64]struct{})
+	r.deniedUIDs = make(map[uint32]struct{})
+	r.want = make(map[uint64]struct{})
+	r.dirBuf = make([]byte, 32<<10)
+	r.linkBuf = make([]byte, 64)
+	r.euid = uint32(os.Geteuid())
+}
+
+// resolve fills PID and Process of socks, scanning /proc as little as it can.
+func (r *resolver) resolve(procRoot string, socks []Socket, now time.Time, maxAge time.Duration, st *Stats) error {
+	r.init()
+	full := r.lastFull.IsZero() || now.Sub(r.lastFull) > maxAge
+	clear(r.want)
+	if !full {
+		for i := range socks {
+			ino := socks[i].Inode
+			if ino == 0 {
+				continue
+			}
+			if _, ok := r.owners[ino]; ok {
+				continue
+			}
+			if _, ok := r.unresolved[ino]; ok {
+				continue
+			}
+			if _, ok := r.deniedUIDs[socks[i].UID]; ok && socks[i].UID != r.euid {
+				// Another user's socket while we cannot read that user's
+				// processes: scanning would not find it.
+				r.unresolved[ino] = struct{}{}
+				continue
+			}
+			r.want[ino] = struct{}{}
+		}
+	}
+	if full || len(r.want) > 0 {
+		if err := r.scan(procRoot, socks, full, now, st); err != nil {
+			return err
+		}
+	}
+	for i := range socks {
+		s := &socks[i]
+		s.PID, s.Process = 0, ""
+		if s.Inode == 0 {
+			continue
+		}
+		pid, ok := r.owners[s.Inode]
+		if !ok {
+			st.Unresolved++
+			continue
+		}
+		s.PID = pid
+		if p := r.procs[pid]; p != nil {
+			s.Process = p.name
+		}
+	}
+	return nil
+}
+
+// scan lists the processes and reads fd directories: all of them when full,
+// otherwise until every inode in r.want is found.
+func (r *resolver) scan(procRoot string, socks []Socket, full bool, now time.Time, st *Stats) error {
+	r.gen++
+	r.pids = r.pids[:0]
+	var newPids, changed, rest []int
+	err := r.readDir(procRoot, func(name []byte) {
+		pid, ok := atoiPID(name)
+		if !ok {
+			return
+		}
+		r.pids = append(r.pids, pid)
+	})
+	if err != nil {
+		return fmt.Errorf("list %s: %w", procRoot, err)
+	}
+	if full {
+		clear(r.owners)
+		clear(r.procs)
+		clear(r.unresolved)
+		clear(r.deniedUIDs)
+		for _, s := range socks {
+			if s.Inode != 0 {
+				r.want[s.Inode] = struct{}{}
+			}
+		}
+	}
+	for _, pid := range r.pids {
+		p := r.procs[pid]
+		if p == nil {
+			r.procs[pid] = &procEntry{seen: r.gen}
+			newPids = append(newPids, pid)
+			continue
+		}
+		p.seen = r.gen
+		if p.denied {
+			continue
+		}
+		var fi unix.Stat_t
+		if err := unix.Stat(procFdPath(procRoot, pid), &fi); err == nil && fi.Size != 0 && fi.Size != p.fdSize {
+			changed = append(changed, pid)
+		} else {
+			rest = append(rest, pid)
+		}
+	}
+	// Forget processes that exited.
+	for pid, p := range r.procs {
+		if p.seen != r.gen {
+			r.dropInodes(pid, p)
+			delete(r.procs, pid)
+		}
+	}
+
+	complete := true
+groups:
+	for _, group := range [3][]int{newPids, changed, rest} {
+		for _, pid := range group {
+			if !full && len(r.want) == 0 {
+				complete = false // everything found: stop early
+				break groups
+			}
+			r.scanPid(procRoot, pid, st)
+		}
+	}
+	if complete {
+		// Every visible process was read: what is still wanted has no
+		// visible owner. Remember it so it does not cause a scan on every
+		// call, until the next full scan.
+		for ino := range r.want {
+			r.unresolved[ino] = struct{}{}
+		}
+		r.lastFull = now
+		st.FullScan = true
+	}
+	return nil
+}
+
+// scanPid reads one process's fd directory and records its socket inodes.
+func (r *resolver) scanPid(procRoot string, pid int, st *Stats) {
+	p := r.procs[pid]
+	dir := procFdPath(procRoot, pid)
+	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if err == unix.EACCES || err == unix.EPERM {
+			p.denied = true
+			var fi unix.Stat_t
+			if unix.Stat(filepath.Join(procRoot, strconv.Itoa(pid)), &fi) == nil {
+				r.deniedUIDs[fi.Uid] = struct{}{}
+			}
+		}
+		r.dropInodes(pid, p)
+		return
+	}
+	defer unix.Close(dfd)
+	st.PIDsScanned++
+	var fi unix.Stat_t
+	if unix.Fstat(dfd, &fi) == nil {
+		p.fdSize = fi.Size
+	}
+	r.scratch = r.scratch[:0]
+	_ = r.readDirFd(dfd, func(name []byte) {
+		if len(name) == 0 || name[0] == '.' {
+			return
+		}
+		st.FDsRead++
+		n, err := readlinkat(dfd, name, r.linkBuf)
+		if err != nil {
+			return // closed since listed
+		}
+		if ino, ok := socketInode(r.linkBuf[:n]); ok {
+			r.scratch = append(r.scratch, ino)
+		}
+	})
+	r.dropInodes(pid, p)
+	p.inodes = append(p.inodes[:0], r.scratch...)
+	for _, ino := range p.inodes {
+		if _, ok := r.owners[ino]; !ok {
+			r.owners[ino] = pid
+		}
+		delete(r.want, ino)
+		delete(r.unresolved, ino)
+	}
+	if len(p.inodes) > 0 {
+		if b, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "comm")); err == nil {
+			p.name = string(bytes.TrimSuffix(b, []byte("\n")))
+		}
+	}
+}
+
+// dropInodes forgets the inodes pid held at its last scan.
+func (r *resolver) dropInodes(pid int, p *procEntry) {
+	for _, ino := range p.inodes {
+		if r.owners[ino] == pid {
+			delete(r.owners, ino)
+		}
+	}
+	p.inodes = p.inodes[:0]
+}
+
+func procFdPath(procRoot string, pid int) string {
+	return procRoot + "/" + strconv.Itoa(pid) + "/fd"
+}
+
+// readDir calls fn with each entry name of dir (names are only valid during
+// the call).
+func (r *resolver) readDir(dir string, fn func(name []byte)) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return r.readDirFd(fd, fn)
+}
+
+// readDirFd walks a directory with getdents64 into a reused buffer, so
+// listing thousands of fds allocates nothing.
+func (r *resolver) readDirFd(fd int, fn func(name []byte)) error {
+	for {
+		n, err := unix.Getdents(fd, r.dirBuf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return nil
+		}
+		b := r.dirBuf[:n]
+		// struct linux_dirent64 { u64 ino; s64 off; u16 reclen; u8 type; char name[]; }
+		for len(b) >= 19 {
+			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+			if reclen < 19 || reclen > len(b) {
+				return fmt.Errorf("getdents: bad record length %d", reclen)
+			}
+			name := b[19:reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[: i : i+1] // the NUL stays within cap: readlinkat uses it
+			}
+			fn(name)
+			b = b[reclen:]
+		}
+	}
+}
+
+// atoiPID parses a /proc entry name that is a pid.
+func atoiPID(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 10 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n > 0
+}
+
+// socketInode parses a link target "socket:[12345]".
+func socketInode(b []byte) (uint64, bool) {
+	const pre = "socket:["
+	if len(b) < len(pre)+2 || string(b[:len(pre)]) != pre || b[len(b)-1] != ']' {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(b[len(pre):len(b)-1]), 10, 64)
+	return v, err == nil
+}
+
+// readlinkat reads the link name in directory dfd into buf. name comes from
+// readDirFd, whose buffer holds a NUL right after it (within cap), so the
+// call needs no allocation; otherwise it falls back to unix.Readlinkat.
+func readlinkat(dfd int, name, buf []byte) (int, error) {
+	if len(name) == 0 {
+		return 0, unix.ENOENT
+	}
+	if cap(name) > len(name) && name[:len(name)+1][len(name)] == 0 {
+		n, _, errno := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dfd),
+			uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+		if errno != 0 {
+			return 0, errno
+		}
+		return int(n), nil
+	}
+	return unix.Readlinkat(dfd, string(name), buf)
+}
