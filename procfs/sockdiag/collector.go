@@ -29,6 +29,8 @@ type Collector struct {
 	seq   uint32
 	res   resolver
 	stats Stats
+
+	noNetlink error // tests: pretend netlink is refused with this error
 }
 
 // NewCollector returns a Collector reading processes and the /proc/net

@@ -35,7 +35,10 @@ func (c *Collector) collect(dst []Socket, opts Options) ([]Socket, error) {
 	states := opts.states()
 	n0 := len(dst)
 
-	fd, sockErr := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	fd, sockErr := -1, c.noNetlink
+	if sockErr == nil {
+		fd, sockErr = unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	}
 	if sockErr != nil {
 		sockErr = fmt.Errorf("netlink sock_diag socket: %w", sockErr)
 	} else {
