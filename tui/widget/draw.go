@@ -1,0 +1,104 @@
+package widget
+
+import (
+	"github.com/gdamore/tcell/v2"
+	"github.com/mattn/go-runewidth"
+)
+
+// Print writes s at (x, y), clipped to maxW cells, and returns the number of
+// cells used. Wide runes count twice; control characters are shown as '?'
+// so a hostile process name cannot move the cursor.
+func Print(s tcell.Screen, x, y, maxW int, text string, st tcell.Style) int {
+	used := 0
+	for _, r := range text {
+		if r < ' ' || r == 0x7f {
+			r = '?'
+		}
+		w := 1
+		if r >= 0x80 {
+			w = runewidth.RuneWidth(r)
+			if w == 0 {
+				continue // combining marks are dropped, not stacked
+			}
+		}
+		if used+w > maxW {
+			break
+		}
+		s.SetContent(x+used, y, r, nil, st)
+		used += w
+	}
+	return used
+}
+
+// PrintRight writes text so that it ends at column x+maxW-1.
+func PrintRight(s tcell.Screen, x, y, maxW int, text string, st tcell.Style) int {
+	w := Width(text)
+	if w > maxW {
+		return Print(s, x, y, maxW, text, st)
+	}
+	return Print(s, x+maxW-w, y, w, text, st)
+}
+
+// Width is the number of cells text occupies.
+func Width(text string) int {
+	n := 0
+	for _, r := range text {
+		if r < 0x80 {
+			n++
+			continue
+		}
+		n += runewidth.RuneWidth(r)
+	}
+	return n
+}
+
+// Fill paints a rectangle with r in style st.
+func Fill(s tcell.Screen, x, y, w, h int, r rune, st tcell.Style) {
+	for j := range h {
+		for i := range w {
+			s.SetContent(x+i, y+j, r, nil, st)
+		}
+	}
+}
+
+// FrameChars are the runes of a box border.
+type FrameChars struct {
+	H, V, TL, TR, BL, BR rune
+}
+
+// Unicode and ASCII borders.
+var (
+	FrameUnicode = FrameChars{'─', '│', '╭', '╮', '╰', '╯'}
+	FrameASCII   = FrameChars{'-', '|', '+', '+', '+', '+'}
+)
+
+// Frame draws a border around the rectangle with a title on the left of the
+// top edge and info on its right, and returns the inner rectangle.
+func Frame(s tcell.Screen, x, y, w, h int, fc FrameChars, border, title tcell.Style, titleText, info string) (ix, iy, iw, ih int) {
+	if w < 2 || h < 2 {
+		return x, y, 0, 0
+	}
+	for i := 1; i < w-1; i++ {
+		s.SetContent(x+i, y, fc.H, nil, border)
+		s.SetContent(x+i, y+h-1, fc.H, nil, border)
+	}
+	for j := 1; j < h-1; j++ {
+		s.SetContent(x, y+j, fc.V, nil, border)
+		s.SetContent(x+w-1, y+j, fc.V, nil, border)
+	}
+	s.SetContent(x, y, fc.TL, nil, border)
+	s.SetContent(x+w-1, y, fc.TR, nil, border)
+	s.SetContent(x, y+h-1, fc.BL, nil, border)
+	s.SetContent(x+w-1, y+h-1, fc.BR, nil, border)
+	used := 0
+	if titleText != "" && w > 4 {
+		used = Print(s, x+2, y, w-4, " "+titleText+" ", title)
+	}
+	if info != "" {
+		room := w - 4 - used - 1
+		if iw := Width(info) + 2; iw <= room {
+			PrintRight(s, x+2, y, w-4, " "+info+" ", border)
+		}
+	}
+	return x + 1, y + 1, w - 2, h - 2
+}

@@ -1,0 +1,119 @@
+package widget
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+)
+
+func TestRing(t *testing.T) {
+	r := NewRing(3)
+	if r.Last() != 0 || r.Avg(0) != 0 {
+		t.Fatal("empty ring should read 0")
+	}
+	for _, v := range []float64{1, 2, 3, 4} {
+		r.Push(v)
+	}
+	if r.Len() != 3 || r.At(0) != 2 || r.Last() != 4 {
+		t.Fatalf("ring = len %d first %v last %v, want 3 2 4", r.Len(), r.At(0), r.Last())
+	}
+	if r.Max(0) != 4 || r.Avg(0) != 3 || r.Max(1) != 4 || r.Avg(2) != 3.5 {
+		t.Fatalf("max %v avg %v", r.Max(0), r.Avg(0))
+	}
+}
+
+func TestUnits(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+	}{
+		{Bytes(0), "0B"}, {Bytes(1023), "1023B"}, {Bytes(1536), "1.5K"},
+		{Bytes(5 << 30), "5.0G"}, {Bytes(931 << 30), "931G"},
+		{Rate(2.5 * 1024 * 1024), "2.5M/s"}, {Rate(-1), "0B/s"},
+		{Percent(3.14159), "3.1%"}, {Percent(100), "100%"}, {Percent(-5), "0.0%"},
+		{Duration(42 * time.Second), "42s"}, {Duration(3*time.Hour + 4*time.Minute), "3h04m"},
+		{Duration(50*time.Hour + 10*time.Minute), "2d 2h"}, {Duration(61 * time.Second), "1m01s"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+func screen(t testing.TB, w, h int) tcell.SimulationScreen {
+	s := tcell.NewSimulationScreen("UTF-8")
+	if err := s.Init(); err != nil {
+		t.Fatal(err)
+	}
+	s.SetSize(w, h)
+	return s
+}
+
+func row(s tcell.SimulationScreen, y int) string {
+	cells, w, _ := s.GetContents()
+	var b strings.Builder
+	for x := range w {
+		c := cells[y*w+x]
+		if len(c.Runes) == 0 {
+			b.WriteByte(' ')
+			continue
+		}
+		b.WriteRune(c.Runes[0])
+	}
+	return b.String()
+}
+
+func TestGraphBraille(t *testing.T) {
+	s := screen(t, 4, 2)
+	r := NewRing(16)
+	for _, v := range []float64{0, 100, 50, 25} {
+		r.Push(v)
+	}
+	Graph(s, 0, 0, 2, 2, r, 100, false, func(float64) tcell.Style { return tcell.StyleDefault })
+	s.Show()
+	// four samples over 2 cells × 2 rows = 8 dots high: 0, 8, 4, 2 dots.
+	top, bottom := []rune(row(s, 0)), []rune(row(s, 1))
+	// cell 0: left empty, right full → top right column all four dots,
+	// bottom the same.
+	if top[0] != 0x2800|0x08|0x10|0x20|0x80 || bottom[0] != 0x2800|0x08|0x10|0x20|0x80 {
+		t.Errorf("cell 0 = %U %U", top[0], bottom[0])
+	}
+	// cell 1: left 4 dots (bottom row full), right 2 dots.
+	if top[1] != 0x2800 || bottom[1] != 0x2800|0x01|0x02|0x04|0x40|0x20|0x80 {
+		t.Errorf("cell 1 = %U %U", top[1], bottom[1])
+	}
+}
+
+func TestGraphASCIIAndBar(t *testing.T) {
+	s := screen(t, 10, 3)
+	r := NewRing(4)
+	r.Push(100)
+	r.Push(50)
+	Graph(s, 0, 0, 2, 2, r, 100, true, func(float64) tcell.Style { return tcell.StyleDefault })
+	Bar(s, 0, 2, 10, 0.5, true, tcell.StyleDefault, tcell.StyleDefault)
+	s.Show()
+	if got := row(s, 0)[:2]; got != "# " {
+		t.Errorf("ascii top row %q", got)
+	}
+	if got := row(s, 1)[:2]; got != "##" {
+		t.Errorf("ascii bottom row %q", got)
+	}
+	if got := row(s, 2); got != "#####-----" {
+		t.Errorf("ascii bar %q", got)
+	}
+	Bar(s, 0, 2, 4, 0.5, false, tcell.StyleDefault, tcell.StyleDefault)
+	s.Show()
+	if got := row(s, 2)[:len("██··")]; got != "██··" {
+		t.Errorf("unicode bar %q", got)
+	}
+}
+
+func TestPrintClipsAndSanitises(t *testing.T) {
+	s := screen(t, 8, 1)
+	n := Print(s, 0, 0, 5, "a\x1b[2Jbcdef", tcell.StyleDefault)
+	s.Show()
+	if n != 5 || !strings.HasPrefix(row(s, 0), "a?[2J") {
+		t.Errorf("print = %d %q", n, row(s, 0))
+	}
+}
