@@ -3,7 +3,6 @@ package wire
 import (
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -118,4 +117,3 @@ func sampleResponses() []*Response {
 	}
 }
 
-var _ = proto.Equal

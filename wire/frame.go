@@ -1,0 +1,102 @@
+package wire
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/coder/websocket"
+)
+
+// GzipThreshold is upstream's framing boundary: a command-dialect JSON reply
+// or a process list of at most this many bytes is sent raw; a longer one is
+// gzip-compressed.
+const GzipThreshold = 768
+
+// MaxDecompressed bounds what a gzip frame may inflate to, so a hostile peer
+// cannot make a decoder allocate without limit.
+const MaxDecompressed = 64 << 20
+
+// Frame is one WebSocket message: its type (text or binary) and payload.
+type Frame struct {
+	Type websocket.MessageType
+	Data []byte
+}
+
+// Text reports whether the frame is a text frame.
+func (f Frame) Text() bool { return f.Type == websocket.MessageText }
+
+// ErrTooLarge is returned when a gzip frame inflates past MaxDecompressed.
+var ErrTooLarge = errors.New("frame inflates past the size limit")
+
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression)
+	return w
+}}
+
+// Gzip compresses b as upstream does (default level, no name, no mtime).
+func Gzip(b []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(b)/3 + 64)
+	w := gzipWriters.Get().(*gzip.Writer)
+	w.Reset(&buf)
+	w.Write(b) // writes to a bytes.Buffer cannot fail
+	w.Close()
+	gzipWriters.Put(w)
+	return buf.Bytes()
+}
+
+// IsGzip reports whether b starts with the gzip magic bytes 1f 8b.
+func IsGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
+
+// Gunzip inflates a gzip payload, refusing to grow past MaxDecompressed.
+func Gunzip(b []byte) ([]byte, error) {
+	r, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("gunzip: %w", err)
+	}
+	var out bytes.Buffer
+	n, err := out.ReadFrom(io.LimitReader(r, MaxDecompressed+1))
+	if err != nil {
+		return nil, fmt.Errorf("gunzip: %w", err)
+	}
+	if n > MaxDecompressed {
+		return nil, fmt.Errorf("gunzip: %w (%d bytes)", ErrTooLarge, MaxDecompressed)
+	}
+	return out.Bytes(), nil
+}
+
+// Payload returns a frame's content with gzip undone: any frame whose bytes
+// start with the gzip magic is inflated, whatever its type.
+func Payload(f Frame) ([]byte, error) {
+	if IsGzip(f.Data) {
+		return Gunzip(f.Data)
+	}
+	return f.Data, nil
+}
+
+// FrameCommandJSON frames a command-dialect JSON reply as upstream does: a
+// text frame when it is at most GzipThreshold bytes, otherwise a binary
+// frame holding its gzip compression.
+func FrameCommandJSON(b []byte) Frame {
+	if len(b) <= GzipThreshold {
+		return Frame{Type: websocket.MessageText, Data: b}
+	}
+	return Frame{Type: websocket.MessageBinary, Data: Gzip(b)}
+}
+
+// FrameText frames a JSON-dialect reply: always a plain text frame, because
+// the documented clients JSON.parse every text frame.
+func FrameText(b []byte) Frame { return Frame{Type: websocket.MessageText, Data: b} }
+
+// FrameProcessList frames an encoded ProcessList for both the JSON and the
+// command dialect: always binary, gzip-compressed above GzipThreshold.
+func FrameProcessList(b []byte) Frame {
+	if len(b) <= GzipThreshold {
+		return Frame{Type: websocket.MessageBinary, Data: b}
+	}
+	return Frame{Type: websocket.MessageBinary, Data: Gzip(b)}
+}
