@@ -2,7 +2,6 @@ package wire
 
 import (
 	"fmt"
-
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -116,4 +115,3 @@ func sampleResponses() []*Response {
 		{Id: 9, Body: &Response_Error{Error: &Error{Code: ErrorCode_ERROR_CODE_UNKNOWN_PID, Message: "process 4242 not found"}}},
 	}
 }
-
