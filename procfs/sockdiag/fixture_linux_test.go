@@ -1,0 +1,102 @@
+//go:build linux
+
+package sockdiag
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestFallbackFixture runs the /proc/net fallback and the owner lookup on
+// the fixture tree testdata/proc: pids 100 (nginx) and 200 (sshd) with fd
+// links, pid 300 without a readable fd directory, plus non-socket links.
+func TestFallbackFixture(t *testing.T) {
+	if !littleEndianHost() {
+		t.Skip("fixture addresses are in little-endian host order")
+	}
+	c := NewCollector("testdata/proc")
+	c.noNetlink = unix.EPROTONOSUPPORT
+	socks, err := c.Collect(nil, Options{Listening: true, Closed: true, Processes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := formatSockets(socks)
+	const golden = "testdata/proc.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("fixture listing differs from %s:\n%s", golden, got)
+	}
+	st := c.Stats()
+	// 3001 and 3002 belong to nobody visible; TIME-WAIT has no inode.
+	if st.Netlink || st.Unresolved != 2 || st.PIDsScanned != 2 || st.FDsRead != 8 || !st.FullScan {
+		t.Errorf("Stats = %+v", st)
+	}
+
+	// Second call: the map is reused, nothing is read again, the unresolved
+	// inodes do not trigger a rescan.
+	socks, err = c.Collect(socks[:0], Options{Listening: true, Closed: true, Processes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.PIDsScanned != 0 || st.FDsRead != 0 || st.FullScan {
+		t.Errorf("second Collect rescanned: %+v", st)
+	}
+	if g := formatSockets(socks); g != string(want) {
+		t.Errorf("second listing differs:\n%s", g)
+	}
+
+	// Without Processes nothing is resolved or read.
+	socks, err = c.Collect(socks[:0], Options{TCP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range socks {
+		if s.PID != 0 || s.Process != "" || s.Proto != TCP || s.State == Listen || s.State == TimeWait {
+			t.Errorf("Options{TCP: true} gave %+v", s)
+		}
+	}
+	if len(socks) != 3 {
+		t.Errorf("Options{TCP: true}: %d sockets, want the 3 established ones", len(socks))
+	}
+}
+
+// TestFallbackFixtureErrors: a broken /proc/net file is an error that names
+// the file, and a missing tcp6 (IPv6 disabled) is not.
+func TestFallbackFixtureErrors(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(root+"/net", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(root+"/net/tcp", []byte(tcpHeader), 0o644)
+	os.WriteFile(root+"/net/udp", []byte("garbage\n"), 0o644)
+	c := NewCollector(root)
+	c.noNetlink = unix.EPERM
+	socks, err := c.Collect(nil, Options{TCP: true})
+	if err != nil || len(socks) != 0 {
+		t.Errorf("TCP only, empty tcp and no tcp6: %v %v", socks, err)
+	}
+	socks, err = c.Collect([]Socket{{Inode: 5}}, Options{UDP: true})
+	if err == nil || !containsAll(err.Error(), root+"/net/udp", "malformed") || len(socks) != 1 {
+		t.Errorf("broken udp file: %v %v", socks, err)
+	}
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, x := range subs {
+		if !strings.Contains(s, x) {
+			return false
+		}
+	}
+	return true
+}
