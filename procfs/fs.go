@@ -42,6 +42,7 @@ type FS struct {
 
 	users userCache
 	gpu   gpuCache
+	temps tempCache
 }
 
 // Option configures an FS.

@@ -1,10 +1,252 @@
 package procfs
 
-import "sync"
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// GPU is one graphics adapter. Pointer fields are nil when the source does
+// not offer the value.
+type GPU struct {
+	Name     string   `json:"name"`
+	Vendor   string   `json:"vendor"` // amd, nvidia, intel, broadcom, or the driver name
+	Source   string   `json:"source"` // "sysfs" or "nvidia-smi"
+	Device   string   `json:"device"` // card0, or the nvidia-smi index
+	Usage    *float64 `json:"usage"`  // busy percent 0..100
+	MemUsed  *uint64  `json:"memory_used"`
+	MemTotal *uint64  `json:"memory_total"`
+	TempC    *float64 `json:"temp_c"`
+}
 
 // gpuCache remembers what GPU probing found, so a machine without a GPU is
 // probed once, not per request.
 type gpuCache struct {
-	mu     sync.Mutex
-	probed bool
+	mu      sync.Mutex
+	probed  bool
+	cards   []drmCard
+	smi     string // resolved nvidia-smi path, "" when absent
+	smiFail int
+}
+
+type drmCard struct {
+	dir, name, vendor, device string
+}
+
+// smiMaxFailures is how many nvidia-smi failures in a row make us stop asking.
+const smiMaxFailures = 3
+
+// GPUs lists GPUs: DRM cards in /sys/class/drm (AMD usage, VRAM and
+// temperature from amdgpu's files; other drivers where sysfs offers
+// gpu_busy_percent) and NVIDIA cards through nvidia-smi (run with a timeout,
+// no cgo). What was found is probed once and cached: an agent without a GPU
+// never probes again. An empty result means no GPU.
+func (fs *FS) GPUs(ctx context.Context) ([]GPU, error) {
+	c := &fs.gpu
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.probed {
+		c.cards = fs.probeDRM()
+		if fs.nvidiaSMI != "" {
+			if p, err := exec.LookPath(fs.nvidiaSMI); err == nil {
+				c.smi = p
+			}
+		}
+		c.probed = true
+	}
+	var out []GPU
+	for _, card := range c.cards {
+		out = append(out, fs.readDRM(card))
+	}
+	if c.smi != "" {
+		gs, err := runNvidiaSMI(ctx, c.smi, fs.gpuTimeout)
+		if err != nil {
+			if c.smiFail++; c.smiFail >= smiMaxFailures {
+				c.smi = "" // broken driver: stop paying for it
+			}
+			if len(out) == 0 {
+				return nil, err
+			}
+		} else {
+			c.smiFail = 0
+			out = append(out, gs...)
+		}
+	}
+	return out, nil
+}
+
+var pciVendors = map[string]string{"0x1002": "amd", "0x10de": "nvidia", "0x8086": "intel", "0x14e4": "broadcom"}
+
+// probeDRM finds cardN directories (not connectors like card0-HDMI-A-1).
+// NVIDIA cards are left to nvidia-smi, which knows more than sysfs.
+func (fs *FS) probeDRM() []drmCard {
+	base := fs.sysPath("class", "drm")
+	ents, _ := os.ReadDir(base)
+	var out []drmCard
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasPrefix(n, "card") || strings.Contains(n, "-") {
+			continue
+		}
+		dir := filepath.Join(base, n, "device")
+		vendor := ""
+		if v, err := readSmall(filepath.Join(dir, "vendor")); err == nil {
+			vendor = pciVendors[v]
+		}
+		driver := ""
+		if l, err := os.Readlink(filepath.Join(dir, "driver")); err == nil {
+			driver = filepath.Base(l)
+		} else if u, err := os.ReadFile(filepath.Join(dir, "uevent")); err == nil {
+			driver = ueventValue(u, "DRIVER")
+		}
+		if vendor == "" {
+			switch driver {
+			case "v3d", "vc4", "vc4-drm":
+				vendor = "broadcom"
+			case "amdgpu", "radeon":
+				vendor = "amd"
+			case "i915", "xe":
+				vendor = "intel"
+			default:
+				vendor = driver
+			}
+		}
+		if vendor == "nvidia" || vendor == "" {
+			continue
+		}
+		if driver == "vc4" || driver == "vc4-drm" {
+			continue // the display controller; the GPU is the v3d card
+		}
+		name := ""
+		if p, err := readSmall(filepath.Join(dir, "product_name")); err == nil && p != "" {
+			name = p
+		} else if u, err := os.ReadFile(filepath.Join(dir, "uevent")); err == nil {
+			if id := ueventValue(u, "PCI_ID"); id != "" {
+				name = fmt.Sprintf("%s GPU %s", strings.ToUpper(vendor[:1])+vendor[1:], id)
+			}
+		}
+		if name == "" {
+			name = map[string]string{"broadcom": "Broadcom VideoCore", "intel": "Intel Graphics", "amd": "AMD Radeon"}[vendor]
+			if name == "" {
+				name = driver
+			}
+		}
+		out = append(out, drmCard{dir: dir, name: name, vendor: vendor, device: n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].device < out[j].device })
+	return out
+}
+
+func ueventValue(b []byte, key string) string {
+	for len(b) > 0 {
+		var line []byte
+		line, b = nextLine(b)
+		if v, ok := bytes.CutPrefix(line, []byte(key+"=")); ok {
+			return string(v)
+		}
+	}
+	return ""
+}
+
+func (fs *FS) readDRM(c drmCard) GPU {
+	g := GPU{Name: c.name, Vendor: c.vendor, Source: "sysfs", Device: c.device}
+	if s, err := readSmall(filepath.Join(c.dir, "gpu_busy_percent")); err == nil {
+		if v, err := strconv.ParseFloat(s, 64); err == nil && v >= 0 && v <= 100 {
+			g.Usage = &v
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  **uint64
+	}{{"mem_info_vram_used", &g.MemUsed}, {"mem_info_vram_total", &g.MemTotal}} {
+		if s, err := readSmall(filepath.Join(c.dir, f.name)); err == nil {
+			if v, err := strconv.ParseUint(s, 10, 64); err == nil {
+				*f.dst = &v
+			}
+		}
+	}
+	matches, _ := filepath.Glob(filepath.Join(c.dir, "hwmon", "hwmon*", "temp1_input"))
+	for _, m := range matches {
+		if v, ok := readMilli(m); ok {
+			g.TempC = &v
+			break
+		}
+	}
+	return g
+}
+
+// NvidiaSMIArgs are the arguments socktop passes to nvidia-smi.
+var NvidiaSMIArgs = []string{"--query-gpu=index,name,utilization.gpu,memory.used,memory.total,temperature.gpu", "--format=csv,noheader,nounits"}
+
+func runNvidiaSMI(ctx context.Context, path string, timeout time.Duration) ([]GPU, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, NvidiaSMIArgs...)
+	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("nvidia-smi: %w", ctx.Err())
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+			return nil, fmt.Errorf("nvidia-smi: %w: %s", err, firstLine(ee.Stderr))
+		}
+		return nil, fmt.Errorf("nvidia-smi: %w", err)
+	}
+	return ParseNvidiaSMI(out)
+}
+
+func firstLine(b []byte) string {
+	l, _ := nextLine(trimSpace(b))
+	return string(l)
+}
+
+// ParseNvidiaSMI parses the CSV of NvidiaSMIArgs: "index, name, util %,
+// mem used MiB, mem total MiB, temp °C" per line. "[N/A]" and similar give
+// absent values.
+func ParseNvidiaSMI(b []byte) ([]GPU, error) {
+	var out []GPU
+	for len(b) > 0 {
+		var line []byte
+		line, b = nextLine(b)
+		if len(trimSpace(line)) == 0 {
+			continue
+		}
+		f := bytes.Split(line, []byte(","))
+		if len(f) != 6 {
+			return nil, malformed("nvidia-smi", "want 6 columns")
+		}
+		for i := range f {
+			f[i] = trimSpace(f[i])
+		}
+		if _, ok := parseUint(f[0]); !ok || len(f[1]) == 0 {
+			return nil, malformed("nvidia-smi", "bad index or name")
+		}
+		g := GPU{Name: string(f[1]), Vendor: "nvidia", Source: "nvidia-smi", Device: string(f[0])}
+		if v, ok := parseFixed(f[2]); ok && v <= 100 {
+			g.Usage = &v
+		}
+		if v, ok := parseUint(f[3]); ok && v < 1<<40 {
+			v <<= 20
+			g.MemUsed = &v
+		}
+		if v, ok := parseUint(f[4]); ok && v < 1<<40 {
+			v <<= 20
+			g.MemTotal = &v
+		}
+		if v, ok := parseFixed(f[5]); ok {
+			g.TempC = &v
+		}
+		out = append(out, g)
+	}
+	return out, nil
 }

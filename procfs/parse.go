@@ -115,3 +115,15 @@ func hasPrefix(b []byte, p string) bool {
 func malformed(what string, detail string) error {
 	return fmt.Errorf("%s: %s: %w", what, detail, ErrMalformed)
 }
+
+func isPID(name []byte) bool {
+	if len(name) == 0 || name[0] == '0' {
+		return false
+	}
+	for _, c := range name {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -171,15 +171,3 @@ func listPIDs(dirfd int, dents []byte, fn func(pid []byte) error) error {
 		}
 	}
 }
-
-func isPID(name []byte) bool {
-	if len(name) == 0 || name[0] == '0' {
-		return false
-	}
-	for _, c := range name {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}

@@ -196,6 +196,13 @@ groups:
 func (r *resolver) scanPid(procRoot string, pid int, st *Stats) {
 	p := r.procs[pid]
 	dir := procFdPath(procRoot, pid)
+	// The fd count is taken before the directory is opened: after, it
+	// would include our own dirfd when pid is us, and a socket opened
+	// between the two shows up as a changed count next time.
+	var fi unix.Stat_t
+	if unix.Stat(dir, &fi) == nil {
+		p.fdSize = fi.Size
+	}
 	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if err == unix.EACCES || err == unix.EPERM {
@@ -210,10 +217,6 @@ func (r *resolver) scanPid(procRoot string, pid int, st *Stats) {
 	}
 	defer unix.Close(dfd)
 	st.PIDsScanned++
-	var fi unix.Stat_t
-	if unix.Fstat(dfd, &fi) == nil {
-		p.fdSize = fi.Size
-	}
 	r.scratch = r.scratch[:0]
 	_ = r.readDirFd(dfd, func(name []byte) {
 		if len(name) == 0 || name[0] == '.' {

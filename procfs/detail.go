@@ -1,0 +1,353 @@
+package procfs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+)
+
+// ProcessDetail is everything socktop shows about one process. Pointer fields
+// are nil when unknown (typically: another user's process the agent may not
+// inspect).
+type ProcessDetail struct {
+	PID       int32    `json:"pid"`
+	PPID      int32    `json:"ppid"`
+	Name      string   `json:"name"`
+	Cmdline   []string `json:"cmdline"` // argv; empty for kernel threads and zombies
+	Exe       *string  `json:"exe"`
+	Cwd       *string  `json:"cwd"`
+	State     byte     `json:"state"`
+	StateName string   `json:"state_name"` // "sleeping", "running", …
+	Kernel    bool     `json:"kernel"`
+	// Real and effective ids from status.
+	UID        uint32 `json:"uid"`
+	EUID       uint32 `json:"euid"`
+	GID        uint32 `json:"gid"`
+	EGID       uint32 `json:"egid"`
+	Nice       int32  `json:"nice"`
+	NumThreads int32  `json:"num_threads"`
+	StartTime  uint64 `json:"start_time"` // jiffies after boot
+	// StartUnix is the start time in epoch seconds (boot time + StartTime).
+	StartUnix int64  `json:"start_unix"`
+	RSS       uint64 `json:"rss"`
+	VSize     uint64 `json:"vsize"`
+	// Shared is resident shared memory (statm), bytes.
+	Shared *uint64 `json:"shared"`
+	// UTimeMicros and STimeMicros are CPU times in microseconds.
+	UTimeMicros uint64 `json:"utime_us"`
+	STimeMicros uint64 `json:"stime_us"`
+
+	VoluntaryCtxtSwitches    *uint64  `json:"voluntary_ctxt_switches"`
+	NonvoluntaryCtxtSwitches *uint64  `json:"nonvoluntary_ctxt_switches"`
+	FDCount                  *int     `json:"fd_count"`
+	ReadBytes                *uint64  `json:"read_bytes"`  // storage reads (/proc/<pid>/io read_bytes)
+	WriteBytes               *uint64  `json:"write_bytes"` // storage writes
+	Threads                  []Thread `json:"threads"`
+	Children                 []int32  `json:"children"` // pids whose parent is this process
+}
+
+// Thread is one task of a process.
+type Thread struct {
+	TID         int32  `json:"tid"`
+	Name        string `json:"name"`
+	State       byte   `json:"state"`
+	UTimeMicros uint64 `json:"utime_us"`
+	STimeMicros uint64 `json:"stime_us"`
+}
+
+// ProcessDetail reads one process in detail. It returns an error wrapping
+// ErrNotFound when the process does not exist. Files the caller may not read
+// (another user's io, fd, exe, cwd) leave their fields nil.
+func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
+	var d ProcessDetail
+	if pid <= 0 {
+		return d, fmt.Errorf("process %d: %w", pid, ErrNotFound)
+	}
+	dir := fs.procPath(strconv.Itoa(pid))
+	statB, err := os.ReadFile(filepath.Join(dir, "stat"))
+	if err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return d, fmt.Errorf("process %d: %w", pid, ErrNotFound)
+		}
+		return d, fmt.Errorf("read %s/stat: %w", dir, err)
+	}
+	ps, err := ParseProcStat(statB)
+	if err != nil {
+		return d, fmt.Errorf("read %s/stat: %w", dir, err)
+	}
+	us := func(j uint64) uint64 { return j * 1_000_000 / fs.clockTicks }
+	d = ProcessDetail{
+		PID: ps.PID, PPID: ps.PPID, Name: ps.Name, State: ps.State, StateName: stateName(ps.State),
+		Kernel: ps.Flags&pfKthread != 0, Nice: ps.Nice, NumThreads: ps.Threads,
+		StartTime: ps.StartTime, RSS: ps.RSSPages * fs.pageSize, VSize: ps.VSize,
+		UTimeMicros: us(ps.UTime), STimeMicros: us(ps.STime),
+		Cmdline: []string{}, Threads: []Thread{}, Children: []int32{},
+	}
+	var st Stat
+	if err := fs.ReadStat(&st); err == nil {
+		d.StartUnix = st.BootTime + int64(ps.StartTime/fs.clockTicks)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil {
+		d.Cmdline = ParseCmdline(b)
+	}
+	if s, err := os.Readlink(filepath.Join(dir, "exe")); err == nil {
+		d.Exe = &s
+	}
+	if s, err := os.Readlink(filepath.Join(dir, "cwd")); err == nil {
+		d.Cwd = &s
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "status")); err == nil {
+		if s, err := ParseStatus(b); err == nil {
+			d.UID, d.EUID, d.GID, d.EGID = s.UID, s.EUID, s.GID, s.EGID
+			if s.HasCtxt {
+				v, n := s.VoluntaryCtxtSwitches, s.NonvoluntaryCtxtSwitches
+				d.VoluntaryCtxtSwitches, d.NonvoluntaryCtxtSwitches = &v, &n
+			}
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "statm")); err == nil {
+		f, rest := nextField(b)
+		f, rest = nextField(rest)
+		f, _ = nextField(rest)
+		if v, ok := parseUint(f); ok {
+			v *= fs.pageSize
+			d.Shared = &v
+		}
+	}
+	if ents, err := os.ReadDir(filepath.Join(dir, "fd")); err == nil {
+		n := len(ents)
+		d.FDCount = &n
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "io")); err == nil {
+		if io, err := ParseProcIO(b); err == nil {
+			d.ReadBytes, d.WriteBytes = &io.ReadBytes, &io.WriteBytes
+		}
+	}
+	if ents, err := os.ReadDir(filepath.Join(dir, "task")); err == nil {
+		for _, e := range ents {
+			b, err := os.ReadFile(filepath.Join(dir, "task", e.Name(), "stat"))
+			if err != nil {
+				continue // thread exited
+			}
+			ts, err := ParseProcStat(b)
+			if err != nil {
+				continue
+			}
+			d.Threads = append(d.Threads, Thread{TID: ts.PID, Name: ts.Name, State: ts.State, UTimeMicros: us(ts.UTime), STimeMicros: us(ts.STime)})
+		}
+	}
+	d.Children = fs.children(dir, ps.PID)
+	return d, nil
+}
+
+// children lists the child pids, from task/*/children (CONFIG_PROC_CHILDREN)
+// or, without it, by scanning every process's parent.
+func (fs *FS) children(dir string, pid int32) []int32 {
+	out := []int32{}
+	tasks, err := os.ReadDir(filepath.Join(dir, "task"))
+	ok := err == nil && len(tasks) > 0
+	for _, t := range tasks {
+		b, err := os.ReadFile(filepath.Join(dir, "task", t.Name(), "children"))
+		if err != nil {
+			if errors.Is(err, iofs.ErrNotExist) {
+				ok = false
+				break
+			}
+			continue
+		}
+		for len(b) > 0 {
+			var f []byte
+			f, b = nextField(trimSpace(b))
+			if v, good := parseUint(f); good && v < 1<<31 {
+				out = append(out, int32(v))
+			}
+			if len(f) == 0 {
+				break
+			}
+		}
+	}
+	if !ok {
+		out = out[:0]
+		ents, _ := os.ReadDir(fs.proc)
+		for _, e := range ents {
+			if !isPID([]byte(e.Name())) {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(fs.proc, e.Name(), "stat"))
+			if err != nil {
+				continue
+			}
+			var ps ProcStat
+			if _, err := parseProcStat(b, &ps); err == nil && ps.PPID == pid {
+				out = append(out, ps.PID)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func stateName(s byte) string {
+	switch s {
+	case 'R':
+		return "running"
+	case 'S':
+		return "sleeping"
+	case 'D':
+		return "disk sleep"
+	case 'Z':
+		return "zombie"
+	case 'T':
+		return "stopped"
+	case 't':
+		return "tracing stop"
+	case 'X', 'x':
+		return "dead"
+	case 'I':
+		return "idle"
+	case 'P':
+		return "parked"
+	case 'W':
+		return "waking"
+	case 'K':
+		return "wakekill"
+	}
+	return "unknown"
+}
+
+// ParseCmdline splits /proc/<pid>/cmdline at NULs. A process that rewrote
+// its argv into one space-separated string comes back as one element.
+func ParseCmdline(b []byte) []string {
+	b = bytes.TrimRight(b, "\x00")
+	if len(b) == 0 {
+		return []string{}
+	}
+	parts := bytes.Split(b, []byte{0})
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		out[i] = string(p)
+	}
+	return out
+}
+
+// Status holds the /proc/<pid>/status fields socktop uses.
+type Status struct {
+	Name                     string
+	UID, EUID, GID, EGID     uint32
+	VoluntaryCtxtSwitches    uint64
+	NonvoluntaryCtxtSwitches uint64
+	HasCtxt                  bool
+	VmRSS, VmSwap            uint64 // bytes
+}
+
+// ParseStatus parses /proc/<pid>/status. Uid and Gid lines are required.
+func ParseStatus(b []byte) (Status, error) {
+	var s Status
+	var hasUID, hasGID bool
+	for len(b) > 0 {
+		var line []byte
+		line, b = nextLine(b)
+		i := bytes.IndexByte(line, ':')
+		if i < 0 {
+			continue
+		}
+		key, val := string(line[:i]), line[i+1:]
+		switch key {
+		case "Name":
+			s.Name = string(trimSpace(val))
+		case "Uid", "Gid":
+			f1, rest := nextField(val)
+			f2, _ := nextField(rest)
+			a, ok1 := parseUint(f1)
+			e, ok2 := parseUint(f2)
+			if !ok1 || !ok2 || a > 1<<32-1 || e > 1<<32-1 {
+				return Status{}, malformed("status", "bad "+key)
+			}
+			if key == "Uid" {
+				s.UID, s.EUID, hasUID = uint32(a), uint32(e), true
+			} else {
+				s.GID, s.EGID, hasGID = uint32(a), uint32(e), true
+			}
+		case "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches":
+			f, _ := nextField(val)
+			v, ok := parseUint(f)
+			if !ok {
+				return Status{}, malformed("status", "bad "+key)
+			}
+			if key[0] == 'v' {
+				s.VoluntaryCtxtSwitches = v
+			} else {
+				s.NonvoluntaryCtxtSwitches = v
+			}
+			s.HasCtxt = true
+		case "VmRSS", "VmSwap":
+			f, _ := nextField(val)
+			v, ok := parseUint(f)
+			if !ok || v > 1<<53 {
+				return Status{}, malformed("status", "bad "+key)
+			}
+			if key == "VmRSS" {
+				s.VmRSS = v * 1024
+			} else {
+				s.VmSwap = v * 1024
+			}
+		}
+	}
+	if !hasUID || !hasGID {
+		return Status{}, malformed("status", "no Uid/Gid")
+	}
+	return s, nil
+}
+
+// ProcIO is /proc/<pid>/io.
+type ProcIO struct {
+	RChar, WChar, SyscR, SyscW, ReadBytes, WriteBytes, CancelledWriteBytes uint64
+}
+
+// ParseProcIO parses /proc/<pid>/io; read_bytes and write_bytes are required.
+func ParseProcIO(b []byte) (ProcIO, error) {
+	var p ProcIO
+	var have int
+	for len(b) > 0 {
+		var line []byte
+		line, b = nextLine(b)
+		i := bytes.IndexByte(line, ':')
+		if i < 0 {
+			continue
+		}
+		var dst *uint64
+		switch string(line[:i]) {
+		case "rchar":
+			dst = &p.RChar
+		case "wchar":
+			dst = &p.WChar
+		case "syscr":
+			dst = &p.SyscR
+		case "syscw":
+			dst = &p.SyscW
+		case "read_bytes":
+			dst, have = &p.ReadBytes, have|1
+		case "write_bytes":
+			dst, have = &p.WriteBytes, have|2
+		case "cancelled_write_bytes":
+			dst = &p.CancelledWriteBytes
+		default:
+			continue
+		}
+		f, _ := nextField(line[i+1:])
+		v, ok := parseUint(f)
+		if !ok {
+			return ProcIO{}, malformed("io", "bad "+string(line[:i]))
+		}
+		*dst = v
+	}
+	if have != 3 {
+		return ProcIO{}, malformed("io", "no read_bytes/write_bytes")
+	}
+	return p, nil
+}

@@ -1,0 +1,47 @@
+package procfs
+
+import (
+	"errors"
+	"os"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestLiveProcessDetail(t *testing.T) {
+	fs := liveFS(t)
+	child := startChild(t, "sleep")
+	d, err := fs.ProcessDetail(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, _ := os.Executable()
+	wd, _ := os.Getwd()
+	if d.Exe == nil || *d.Exe != exe {
+		t.Errorf("exe = %v, want %s", d.Exe, exe)
+	}
+	if d.Cwd == nil || *d.Cwd != wd {
+		t.Errorf("cwd = %v, want %s", d.Cwd, wd)
+	}
+	if d.UID != uint32(os.Getuid()) || d.GID != uint32(os.Getgid()) || int(d.PPID) != os.Getppid() {
+		t.Errorf("ids: %+v", d)
+	}
+	if len(d.Cmdline) != len(os.Args) || d.Cmdline[0] != os.Args[0] {
+		t.Errorf("cmdline %q, want %q", d.Cmdline, os.Args)
+	}
+	if d.FDCount == nil || *d.FDCount < 3 || d.ReadBytes == nil || d.VoluntaryCtxtSwitches == nil {
+		t.Errorf("fd/io/ctxt unknown for own process: %+v", d)
+	}
+	if len(d.Threads) != int(d.NumThreads) && len(d.Threads) < 1 {
+		t.Errorf("threads %d vs %d", len(d.Threads), d.NumThreads)
+	}
+	if !slices.Contains(d.Children, int32(child.Process.Pid)) {
+		t.Errorf("children %v lack %d", d.Children, child.Process.Pid)
+	}
+	if since := time.Since(time.Unix(d.StartUnix, 0)); since < -2*time.Second || since > time.Hour {
+		t.Errorf("start %v ago", since)
+	}
+	if _, err := fs.ProcessDetail(1 << 30); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing pid: err = %v, want ErrNotFound", err)
+	}
+}
