@@ -4,6 +4,7 @@ package sockdiag
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -99,4 +100,78 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestFixtureOwnerExits: when the recorded owner of a still-listed socket
+// exits, the socket is looked up again and found with its new holder,
+// without a full scan.
+func TestFixtureOwnerExits(t *testing.T) {
+	if !littleEndianHost() {
+		t.Skip("fixture addresses are in little-endian host order")
+	}
+	root := copyTree(t, "testdata/proc")
+	c := NewCollector(root)
+	c.noNetlink = unix.EPERM
+	opts := Options{TCP: true, Listening: true, Processes: true}
+	if _, err := c.Collect(nil, opts); err != nil {
+		t.Fatal(err)
+	}
+	// sshd (200) exits after passing its listener to a new process 400.
+	if err := os.RemoveAll(root + "/200"); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(root+"/400/fd", 0o755)
+	os.WriteFile(root+"/400/comm", []byte("sshd-new\n"), 0o644)
+	if err := os.Symlink("socket:[2001]", root+"/400/fd/3"); err != nil {
+		t.Fatal(err)
+	}
+	socks, err := c.Collect(nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *Socket
+	for i := range socks {
+		if socks[i].Inode == 2001 {
+			got = &socks[i]
+		}
+	}
+	if got == nil || got.PID != 400 || got.Process != "sshd-new" {
+		t.Fatalf("socket 2001 after its owner exited: %+v", got)
+	}
+	if st := c.Stats(); st.FullScan || st.PIDsScanned != 1 {
+		t.Errorf("Stats = %+v, want only the new process read", st)
+	}
+}
+
+// copyTree copies a fixture tree, symlinks included, into a temp dir.
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			l, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(l, out)
+		case fi.IsDir():
+			return os.MkdirAll(out, 0o755)
+		default:
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(out, b, 0o644)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }

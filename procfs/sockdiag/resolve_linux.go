@@ -44,11 +44,12 @@ type resolver struct {
 	gen        uint32
 	euid       uint32
 
-	want    map[uint64]struct{} // scratch: inodes to find this call
-	dirBuf  []byte
-	linkBuf []byte
-	pids    []int
-	scratch []uint64
+	want      map[uint64]struct{} // scratch: inodes to find this call
+	aliveMemo map[int]bool        // scratch: owner pids checked this call
+	dirBuf    []byte
+	linkBuf   []byte
+	pids      []int
+	scratch   []uint64
 }
 
 func (r *resolver) init() {
@@ -60,6 +61,7 @@ func (r *resolver) init() {
 	r.unresolved = make(map[uint64]struct{})
 	r.deniedUIDs = make(map[uint32]struct{})
 	r.want = make(map[uint64]struct{})
+	r.aliveMemo = make(map[int]bool)
 	r.dirBuf = make([]byte, 32<<10)
 	r.linkBuf = make([]byte, 64)
 	r.euid = uint32(os.Geteuid())
@@ -70,13 +72,14 @@ func (r *resolver) resolve(procRoot string, socks []Socket, now time.Time, maxAg
 	r.init()
 	full := r.lastFull.IsZero() || now.Sub(r.lastFull) > maxAge
 	clear(r.want)
+	clear(r.aliveMemo)
 	if !full {
 		for i := range socks {
 			ino := socks[i].Inode
 			if ino == 0 {
 				continue
 			}
-			if _, ok := r.owners[ino]; ok {
+			if pid, ok := r.owners[ino]; ok && r.alive(procRoot, pid) {
 				continue
 			}
 			if _, ok := r.unresolved[ino]; ok {
@@ -113,6 +116,18 @@ func (r *resolver) resolve(procRoot string, socks []Socket, now time.Time, maxAg
 		}
 	}
 	return nil
+}
+
+// alive reports whether pid still exists, checking each pid once per call:
+// a socket whose recorded owner exited is held by someone else now (it was
+// inherited or passed), so it is looked up again.
+func (r *resolver) alive(procRoot string, pid int) bool {
+	a, ok := r.aliveMemo[pid]
+	if !ok {
+		a = unix.Access(procRoot+"/"+strconv.Itoa(pid), unix.F_OK) == nil
+		r.aliveMemo[pid] = a
+	}
+	return a
 }
 
 // scan lists the processes and reads fd directories: all of them when full,
