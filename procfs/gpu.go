@@ -84,6 +84,8 @@ func (fs *FS) GPUs(ctx context.Context) ([]GPU, error) {
 	return out, nil
 }
 
+var vendorNames = map[string]string{"amd": "AMD", "nvidia": "NVIDIA", "intel": "Intel", "broadcom": "Broadcom"}
+
 var pciVendors = map[string]string{"0x1002": "amd", "0x10de": "nvidia", "0x8086": "intel", "0x14e4": "broadcom"}
 
 // probeDRM finds cardN directories (not connectors like card0-HDMI-A-1).
@@ -131,11 +133,14 @@ func (fs *FS) probeDRM() []drmCard {
 			name = p
 		} else if u, err := os.ReadFile(filepath.Join(dir, "uevent")); err == nil {
 			if id := ueventValue(u, "PCI_ID"); id != "" {
-				name = fmt.Sprintf("%s GPU %s", strings.ToUpper(vendor[:1])+vendor[1:], id)
+				name = fmt.Sprintf("%s GPU %s", vendorNames[vendor], id)
 			}
 		}
 		if name == "" {
 			name = map[string]string{"broadcom": "Broadcom VideoCore", "intel": "Intel Graphics", "amd": "AMD Radeon"}[vendor]
+			if vendor == "broadcom" && driver == "v3d" {
+				name = "Broadcom VideoCore (v3d)"
+			}
 			if name == "" {
 				name = driver
 			}

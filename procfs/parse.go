@@ -83,7 +83,7 @@ func parseInt(b []byte) (int64, bool) {
 }
 
 // parseFixed parses a non-negative decimal like "0.52" or "12345.67" without
-// strconv (load averages, uptime).
+// strconv (load averages, uptime). Up to 18 fraction digits are used.
 func parseFixed(b []byte) (float64, bool) {
 	intPart, frac := b, []byte(nil)
 	for i, c := range b {
@@ -96,16 +96,18 @@ func parseFixed(b []byte) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	v := float64(n)
-	scale := 0.1
-	for _, c := range frac {
+	var f uint64
+	scale := 1.0
+	for i, c := range frac {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		v += float64(c-'0') * scale
-		scale /= 10
+		if i < 18 {
+			f = f*10 + uint64(c-'0')
+			scale *= 10
+		}
 	}
-	return v, true
+	return float64(n) + float64(f)/scale, true
 }
 
 func hasPrefix(b []byte, p string) bool {
