@@ -1,11 +1,15 @@
 package main
 
+import (
+	"github.com/socktop/socktop/agent"
+)
+
 // Subcommands that are not built yet stay nil: runCommand then says
 // "not available in this build" instead of pretending.
 var (
-	runAgent    func(args []string) int
+	runAgent    = func(args []string) int { return agent.RunAgent(args, version) }
 	runConnect  func(args []string) int
 	runDemo     func(args []string) int
-	runCert     func(args []string) int
-	runSnapshot func(args []string) int
+	runCert     = agent.RunCert
+	runSnapshot = func(args []string) int { return agent.RunSnapshot(args, version) }
 )

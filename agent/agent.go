@@ -1,0 +1,216 @@
+// Package agent is socktop's server: an HTTP server with the WebSocket
+// endpoint /ws (all three dialects of the wire protocol), /healthz and a
+// Prometheus /metrics endpoint. It reads /proc and /sys only when a request
+// asks, through TTL caches shared by every client; while no request is
+// pending it runs no timer and no goroutine beyond those blocked in reads.
+package agent
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/socktop/socktop/procfs"
+	"github.com/socktop/socktop/wire"
+)
+
+// Agent serves one machine's data. Create it with New; serve Handler().
+type Agent struct {
+	cfg   Config
+	log   *slog.Logger
+	fs    *procfs.FS
+	coll  *collector
+	start time.Time
+
+	metricsC *cache[*sample[*wire.Metrics]]
+	procsC   *cache[*sample[*wire.Processes]]
+
+	caps []string
+
+	clients  atomic.Int64
+	requests atomic.Uint64
+	mu       sync.Mutex
+	conns    map[*websocket.Conn]struct{}
+	closing  bool
+}
+
+// New checks cfg, opens the proc and sys roots and prepares the caches.
+// It reads nothing else until a request arrives.
+func New(cfg Config) (*Agent, error) {
+	d := DefaultConfig()
+	if cfg.ProcRoot == "" {
+		cfg.ProcRoot = d.ProcRoot
+	}
+	if cfg.SysRoot == "" {
+		cfg.SysRoot = d.SysRoot
+	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = d.MaxClients
+	}
+	if cfg.RequestsPerSecond <= 0 {
+		cfg.RequestsPerSecond = d.RequestsPerSecond
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = d.Burst
+	}
+	if cfg.PingInterval == 0 {
+		cfg.PingInterval = d.PingInterval
+	}
+	if cfg.Version == "" {
+		cfg.Version = d.Version
+	}
+	for _, ttl := range []*time.Duration{&cfg.MetricsTTL, &cfg.ProcessesTTL, &cfg.DisksTTL, &cfg.ConnectionsTTL} {
+		if *ttl < 0 {
+			*ttl = 0
+		}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	fs, err := procfs.NewFS(cfg.ProcRoot, cfg.SysRoot)
+	if err != nil {
+		return nil, fmt.Errorf("agent: %w (check --proc-root)", err)
+	}
+	a := &Agent{cfg: cfg, log: log, fs: fs, start: time.Now(), conns: map[*websocket.Conn]struct{}{}}
+	a.coll = newCollector(fs, cfg)
+	a.metricsC = newCache(cfg.MetricsTTL, a.coll.metrics)
+	a.procsC = newCache(cfg.ProcessesTTL, a.coll.processes)
+	a.caps = a.capabilities()
+	return a, nil
+}
+
+// capabilities lists what this agent can serve on this machine.
+func (a *Agent) capabilities() []string {
+	caps := []string{"metrics", "processes"}
+	if _, err := exec.LookPath("journalctl"); err == nil && runtime.GOOS == "linux" {
+		caps = append(caps, "journal")
+	}
+	if a.cfg.AllowSignals {
+		caps = append(caps, "signals")
+	}
+	return caps
+}
+
+// Capabilities reports what Hello advertises.
+func (a *Agent) Capabilities() []string { return append([]string(nil), a.caps...) }
+
+func (a *Agent) has(capability string) bool {
+	for _, c := range a.caps {
+		if c == capability {
+			return true
+		}
+	}
+	return false
+}
+
+// Handler returns the agent's HTTP handler: /ws, /healthz and /metrics.
+func (a *Agent) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /ws", a.authorized(http.HandlerFunc(a.serveWS)))
+	mux.Handle("GET /metrics", a.authorized(http.HandlerFunc(a.serveMetrics)))
+	return mux
+}
+
+// authorized refuses a request without the configured token with HTTP 401,
+// before any WebSocket upgrade. The token is compared in constant time and
+// never logged.
+func (a *Agent) authorized(next http.Handler) http.Handler {
+	if a.cfg.Token == "" {
+		return next
+	}
+	want := []byte(a.cfg.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := r.URL.Query().Get("token")
+		if h := r.Header.Get("Authorization"); h != "" {
+			if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+				got = strings.TrimSpace(t)
+			}
+		}
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			a.log.Warn("unauthorized request", "remote", r.RemoteAddr, "path", r.URL.Path, "token_given", got != "")
+			w.Header().Set("WWW-Authenticate", `Bearer realm="socktop"`)
+			http.Error(w, "unauthorized: this agent needs a token (?token= or Authorization: Bearer)", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Shutdown closes every WebSocket with status 1001 (going away).
+func (a *Agent) Shutdown() {
+	a.mu.Lock()
+	a.closing = true
+	conns := make([]*websocket.Conn, 0, len(a.conns))
+	for c := range a.conns {
+		conns = append(conns, c)
+	}
+	a.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() { c.Close(websocket.StatusGoingAway, "agent shutting down") })
+	}
+	wg.Wait()
+}
+
+// Clients is the number of connected WebSocket clients.
+func (a *Agent) Clients() int { return int(a.clients.Load()) }
+
+// Serve runs an HTTP server for the agent on ln until ctx is done, then
+// closes every WebSocket with 1001 and returns within about two seconds.
+func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	a.Shutdown()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = srv.Close()
+	}
+	<-errc
+	return err
+}
+
+// listen opens a TCP listener whose accepted connections use TCP keepalive,
+// so the kernel notices vanished peers without waking the agent.
+func listen(ctx context.Context, addr string) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAliveConfig: net.KeepAliveConfig{
+		Enable: true, Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3,
+	}}
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another agent running? try --port)", addr, err)
+	}
+	return ln, nil
+}
+
+func selfPID() int { return os.Getpid() }

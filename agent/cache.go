@@ -1,0 +1,82 @@
+package agent
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// collectTimeout bounds one collection; it runs detached from the asking
+// client's context so that one client hanging up does not fail the others
+// waiting on the same collection.
+const collectTimeout = 10 * time.Second
+
+// cache holds the latest sample of one kind of data, shared by every client,
+// for ttl. Concurrent callers of an expired cache wait for one collection
+// (single-flight). Nothing runs between calls: no timers, no goroutines.
+type cache[T any] struct {
+	ttl     time.Duration
+	collect func(ctx context.Context) (T, error)
+	now     func() time.Time
+
+	mu       sync.Mutex
+	val      T
+	at       time.Time
+	valid    bool
+	inflight *flight[T]
+}
+
+type flight[T any] struct {
+	done chan struct{}
+	val  T
+	err  error
+}
+
+func newCache[T any](ttl time.Duration, collect func(context.Context) (T, error)) *cache[T] {
+	return &cache[T]{ttl: ttl, collect: collect, now: time.Now}
+}
+
+// Get returns a sample no older than the TTL, collecting one if needed.
+func (c *cache[T]) Get(ctx context.Context) (T, error) {
+	c.mu.Lock()
+	if c.valid && c.ttl > 0 && c.now().Sub(c.at) < c.ttl {
+		v := c.val
+		c.mu.Unlock()
+		return v, nil
+	}
+	f := c.inflight
+	if f == nil {
+		f = &flight[T]{done: make(chan struct{})}
+		c.inflight = f
+		go c.run(f) // detached: see collectTimeout
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-f.done:
+		return f.val, f.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+func (c *cache[T]) run(f *flight[T]) {
+	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
+	defer cancel()
+	f.val, f.err = c.collect(ctx)
+	c.mu.Lock()
+	if f.err == nil {
+		c.val, c.at, c.valid = f.val, c.now(), true
+	}
+	c.inflight = nil
+	c.mu.Unlock()
+	close(f.done)
+}
+
+// Peek returns the latest sample without collecting, and whether there is one.
+func (c *cache[T]) Peek() (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.val, c.valid
+}

@@ -1,0 +1,177 @@
+package agent
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/socktop/socktop/procfs"
+	"github.com/socktop/socktop/wire"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// sample is one collected message shared by every client, with its
+// encodings made at most once each: a hundred clients asking for the same
+// sample cost one collection and one encoding per dialect.
+type sample[M any] struct {
+	msg M
+
+	jsonOnce, cmdOnce, v2Once sync.Once
+	jsonFrame, cmdFrame       wire.Frame
+	v2Body                    []byte
+}
+
+func newSample[M any](m M) *sample[M] { return &sample[M]{msg: m} }
+
+// frame returns the JSON- or command-dialect reply, encoding it once.
+func (s *sample[M]) frame(d wire.Dialect, enc func(wire.Dialect, M) wire.Frame) wire.Frame {
+	if d == wire.DialectCommand {
+		s.cmdOnce.Do(func() { s.cmdFrame = enc(d, s.msg) })
+		return s.cmdFrame
+	}
+	s.jsonOnce.Do(func() { s.jsonFrame = enc(d, s.msg) })
+	return s.jsonFrame
+}
+
+// v2Response returns a complete v2 Response frame for request id, whose body
+// (field number field) is the sample's message. The body is marshalled once;
+// only the small envelope is built per request. The bytes are exactly what
+// marshalling the Response message would produce.
+func (s *sample[M]) v2Response(id uint32, field protowire.Number, marshal func(M) ([]byte, error)) ([]byte, error) {
+	var err error
+	s.v2Once.Do(func() { s.v2Body, err = marshal(s.msg) })
+	if err != nil {
+		return nil, err
+	}
+	return envelope(id, field, s.v2Body), nil
+}
+
+// envelope encodes Response{id, body-field: body} by hand.
+func envelope(id uint32, field protowire.Number, body []byte) []byte {
+	b := make([]byte, 0, len(body)+16)
+	if id != 0 {
+		b = protowire.AppendTag(b, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(id))
+	}
+	b = protowire.AppendTag(b, field, protowire.BytesType)
+	return protowire.AppendBytes(b, body)
+}
+
+// collector turns procfs readings into wire messages. Each collect method
+// is called by one cache at a time (single-flight), which is what the
+// stateful CPU tracker and process sampler require.
+type collector struct {
+	fs    *procfs.FS
+	cfg   Config
+	cpu   *procfs.CPUTracker
+	procs *procfs.ProcessSampler
+
+	procBuf []procfs.Process // reused between process samples
+	host    procfs.Host      // refreshed with every metrics sample
+	lastN   uint32           // process count of the latest process sample
+	mu      sync.Mutex       // guards host and lastN, read by Hello and /metrics
+}
+
+func newCollector(fs *procfs.FS, cfg Config) *collector {
+	return &collector{fs: fs, cfg: cfg, cpu: fs.NewCPUTracker(), procs: fs.NewProcessSampler()}
+}
+
+func nowMS() uint64 { return uint64(time.Now().UnixMilli()) }
+
+func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error) {
+	usage, err := c.cpu.Sample(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := &wire.Metrics{SampledAtMs: nowMS(), CpuTotal: float32(usage.Total)}
+	m.CpuPerCore = make([]float32, len(usage.PerCore))
+	for i, v := range usage.PerCore {
+		m.CpuPerCore[i] = float32(v)
+	}
+	if mi, err := c.fs.Meminfo(); err == nil {
+		m.MemTotal, m.MemUsed, m.MemAvailable = mi.Total, mi.Used(), mi.Available
+		m.MemBuffers, m.MemCached = mi.Buffers, mi.Cached
+		m.SwapTotal, m.SwapUsed = mi.SwapTotal, mi.SwapUsed()
+	} else {
+		return nil, err
+	}
+	if la, err := c.fs.LoadAvg(); err == nil {
+		m.Load1, m.Load5, m.Load15 = la.One, la.Five, la.Fifteen
+	}
+	if up, err := c.fs.Uptime(); err == nil {
+		m.UptimeS = up.Seconds
+	}
+	if h, err := c.fs.Host(); err == nil {
+		m.Hostname = h.Hostname
+		c.mu.Lock()
+		c.host = h
+		c.mu.Unlock()
+	}
+	if nd, err := c.fs.NetDev(); err == nil {
+		m.Networks = make([]*wire.Network, len(nd))
+		for i, n := range nd {
+			m.Networks[i] = &wire.Network{Name: n.Name, RxBytes: n.RxBytes, TxBytes: n.TxBytes,
+				RxPackets: n.RxPackets, TxPackets: n.TxPackets, RxErrors: n.RxErrors, TxErrors: n.TxErrors,
+				RxDrops: n.RxDrop, TxDrops: n.TxDrop}
+		}
+	}
+	c.addSensors(m)
+	c.mu.Lock()
+	m.ProcessCount = c.lastN
+	c.mu.Unlock()
+	return newSample(m), nil
+}
+
+func (c *collector) processes(ctx context.Context) (*sample[*wire.Processes], error) {
+	ps, err := c.procs.Sample(ctx, c.procBuf)
+	if err != nil {
+		return nil, err
+	}
+	c.procBuf = ps
+	boot := uint64(c.procs.BootTime())
+	hz := c.fs.ClockTicks()
+	// Two allocations for the whole list: the rows and the pointers to them.
+	rows := make([]wire.ProcessInfo, len(ps))
+	out := &wire.Processes{SampledAtMs: nowMS(), Processes: make([]*wire.ProcessInfo, len(ps)), TicksPerSecond: uint32(hz)}
+	for i := range ps {
+		p := &ps[i]
+		r := &rows[i]
+		r.Pid, r.Ppid, r.Name, r.State = uint32(p.PID), uint32(p.PPID), p.Name, stateString(p.State)
+		r.Uid, r.User = p.UID, c.fs.UserName(p.UID)
+		r.CpuPercent, r.RssBytes, r.VirtualBytes = float32(p.CPU), p.RSS, p.VSize
+		r.Threads, r.CpuTicks = uint32(p.Threads), p.UTime+p.STime
+		if hz > 0 {
+			r.StartTime = boot + p.StartTime/hz
+		}
+		out.Processes[i] = r
+	}
+	c.mu.Lock()
+	c.lastN = uint32(len(ps))
+	c.mu.Unlock()
+	return newSample(out), nil
+}
+
+// stateStrings avoids allocating a one-letter string per process.
+var stateStrings = func() (t [256]string) {
+	for i := range t {
+		t[i] = string(rune(i))
+	}
+	return t
+}()
+
+func stateString(b byte) string { return stateStrings[b] }
+
+func (c *collector) hostInfo() procfs.Host {
+	c.mu.Lock()
+	h := c.host
+	c.mu.Unlock()
+	if h.Hostname == "" {
+		if fresh, err := c.fs.Host(); err == nil {
+			c.mu.Lock()
+			c.host = fresh
+			c.mu.Unlock()
+			return fresh
+		}
+	}
+	return h
+}

@@ -1,0 +1,218 @@
+package agent
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything an Agent is started with. Zero values mean the
+// defaults documented on each field.
+type Config struct {
+	// Version is the agent's version, reported in Hello.
+	Version string
+	// Token, when set, must accompany every /ws and /metrics request.
+	Token string
+	// ProcRoot and SysRoot are /proc and /sys by default.
+	ProcRoot, SysRoot string
+	// TTLs of the shared caches; 0 means no caching. Negative means the default.
+	MetricsTTL, ProcessesTTL, DisksTTL, ConnectionsTTL time.Duration
+	// GPU and Temps switch those collectors off when false
+	// (SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0).
+	GPU, Temps bool
+	// MaxClients caps concurrent WebSocket connections (default 64); more
+	// are answered with HTTP 503.
+	MaxClients int
+	// AllowSignals lets clients send TERM, KILL, INT, HUP, STOP and CONT.
+	AllowSignals bool
+	// RequestsPerSecond and Burst cap each connection's request rate
+	// (defaults 20 and 40); excess requests get a rate-limit error.
+	RequestsPerSecond float64
+	Burst             int
+	// PingInterval is how often an idle WebSocket is pinged to detect dead
+	// peers (default 45 s; negative disables).
+	PingInterval time.Duration
+	// Logger receives the agent's log; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults for Config fields left zero.
+const (
+	DefaultMetricsTTL     = 250 * time.Millisecond
+	DefaultProcessesTTL   = 1500 * time.Millisecond
+	DefaultDisksTTL       = 1000 * time.Millisecond
+	DefaultConnectionsTTL = 1000 * time.Millisecond
+	DefaultMaxClients     = 64
+	DefaultPort           = 3000
+	DefaultTLSPort        = 8443
+	// MaxFrame is the largest request frame; a larger one closes the
+	// connection with status 1009.
+	MaxFrame = 64 << 10
+)
+
+// DefaultConfig returns a Config with every default filled in.
+func DefaultConfig() Config {
+	return Config{
+		Version: "dev", ProcRoot: "/proc", SysRoot: "/sys",
+		MetricsTTL: DefaultMetricsTTL, ProcessesTTL: DefaultProcessesTTL,
+		DisksTTL: DefaultDisksTTL, ConnectionsTTL: DefaultConnectionsTTL,
+		GPU: true, Temps: true, MaxClients: DefaultMaxClients,
+		RequestsPerSecond: 20, Burst: 40, PingInterval: 45 * time.Second,
+	}
+}
+
+// serveOptions are the command line's settings that concern listening
+// rather than the Agent itself.
+type serveOptions struct {
+	listen    string
+	tls       bool
+	logFormat string
+}
+
+// parseAgentFlags reads SOCKTOP_* variables, then the command line (flags win).
+func parseAgentFlags(args []string, getenv func(string) string, stderr io.Writer) (Config, serveOptions, error) {
+	cfg := DefaultConfig()
+	var so serveOptions
+	fs := flag.NewFlagSet("socktop agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+
+	envBool := func(name string, def bool) bool {
+		switch strings.ToLower(getenv(name)) {
+		case "1", "true", "yes", "on":
+			return true
+		case "0", "false", "no", "off":
+			return false
+		}
+		return def
+	}
+	var envErr error
+	envMS := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			envErr = errors.Join(envErr, fmt.Errorf("%s=%q: want milliseconds, a whole number ≥ 0", name, v))
+			return def
+		}
+		return time.Duration(n) * time.Millisecond
+	}
+
+	port := 0
+	if v := getenv("SOCKTOP_PORT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65535 {
+			return cfg, so, fmt.Errorf("SOCKTOP_PORT=%q is not a port number", v)
+		}
+		port = n
+	}
+	fs.IntVar(&port, "port", port, "TCP port (default 3000, or 8443 with --tls; env SOCKTOP_PORT)")
+	fs.IntVar(&port, "p", port, "short for --port")
+	fs.StringVar(&so.listen, "listen", "", "address to listen on, e.g. 127.0.0.1 or 10.0.0.5:3000 (default: all interfaces)")
+	so.tls = envBool("SOCKTOP_ENABLE_SSL", false)
+	fs.BoolVar(&so.tls, "tls", so.tls, "serve wss:// with the self-signed certificate that socktop cert shows (env SOCKTOP_ENABLE_SSL=1)")
+	fs.BoolVar(&so.tls, "enableSSL", so.tls, "upstream spelling of --tls")
+	cfg.Token = getenv("SOCKTOP_TOKEN")
+	fs.StringVar(&cfg.Token, "token", cfg.Token, "require this token (?token= or Authorization: Bearer) (env SOCKTOP_TOKEN)")
+	fs.StringVar(&cfg.ProcRoot, "proc-root", cfg.ProcRoot, "where procfs is mounted (a container may see the host's at /host/proc)")
+	fs.StringVar(&cfg.SysRoot, "sys-root", cfg.SysRoot, "where sysfs is mounted")
+	fs.IntVar(&cfg.MaxClients, "max-clients", cfg.MaxClients, "most WebSocket clients at once; more get HTTP 503")
+	fs.BoolVar(&cfg.AllowSignals, "allow-signals", false, "let clients send TERM, KILL, INT, HUP, STOP, CONT to processes this user may signal")
+	fs.StringVar(&so.logFormat, "log-format", "text", "log format: text or json")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: socktop agent [flags]
+
+Serves this machine's metrics over WebSocket at /ws (all three socktop dialects),
+/healthz and Prometheus /metrics. It reads /proc and /sys only when a client asks.
+
+Examples:
+  socktop agent                          # ws://0.0.0.0:3000/ws
+  socktop agent --tls --token s3cret     # wss://0.0.0.0:8443/ws; clients pin the cert of 'socktop cert'
+  socktop agent --listen 127.0.0.1 -p 4000
+
+Flags:
+`)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), `
+Environment:
+  SOCKTOP_PORT, SOCKTOP_TOKEN, SOCKTOP_ENABLE_SSL=1   as the flags above
+  SOCKTOP_AGENT_METRICS_TTL_MS (250), SOCKTOP_AGENT_PROCESSES_TTL_MS (1500),
+  SOCKTOP_AGENT_DISKS_TTL_MS (1000)   cache lifetimes; 0 disables caching
+  SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0            skip GPU / temperature collection
+  SOCKTOP_AGENT_EXTRA_SANS=pi.lan,10.0.0.5             extra names in a generated certificate
+`)
+	}
+
+	cfg.MetricsTTL = envMS("SOCKTOP_AGENT_METRICS_TTL_MS", cfg.MetricsTTL)
+	cfg.ProcessesTTL = envMS("SOCKTOP_AGENT_PROCESSES_TTL_MS", cfg.ProcessesTTL)
+	cfg.DisksTTL = envMS("SOCKTOP_AGENT_DISKS_TTL_MS", cfg.DisksTTL)
+	cfg.GPU = envBool("SOCKTOP_AGENT_GPU", true)
+	cfg.Temps = envBool("SOCKTOP_AGENT_TEMP", true)
+	if envErr != nil {
+		return cfg, so, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, so, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, so, fmt.Errorf("unexpected argument %q (flags only; see socktop agent -h)", fs.Arg(0))
+	}
+	if port < 0 || port > 65535 {
+		return cfg, so, fmt.Errorf("--port %d is not a port number", port)
+	}
+	if so.logFormat != "text" && so.logFormat != "json" {
+		return cfg, so, fmt.Errorf("--log-format %q: want text or json", so.logFormat)
+	}
+	if cfg.MaxClients < 1 {
+		return cfg, so, fmt.Errorf("--max-clients %d: want at least 1", cfg.MaxClients)
+	}
+	if port == 0 {
+		port = DefaultPort
+		if so.tls {
+			port = DefaultTLSPort
+		}
+	}
+	so.listen = listenAddr(so.listen, port)
+	return cfg, so, nil
+}
+
+// listenAddr joins --listen and --port: an address with its own port keeps it.
+func listenAddr(listen string, port int) string {
+	if listen == "" {
+		return ":" + strconv.Itoa(port)
+	}
+	if _, _, err := net.SplitHostPort(listen); err == nil {
+		return listen
+	}
+	return net.JoinHostPort(strings.Trim(listen, "[]"), strconv.Itoa(port))
+}
+
+// loopbackOnly reports whether addr can only be reached from this machine.
+func loopbackOnly(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func envOS(name string) string { return os.Getenv(name) }

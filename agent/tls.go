@@ -1,0 +1,228 @@
+package agent
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// certValidity is about 13 months, under the 398 days clients accept.
+const certValidity = 397 * 24 * time.Hour
+
+// TLSDir is where the agent keeps its certificate: the same place as the
+// Rust socktop_agent, so a machine that moves to this agent keeps its pin.
+func TLSDir() (string, error) {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("locate config folder: %w (set XDG_CONFIG_HOME)", err)
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "socktop_agent", "tls"), nil
+}
+
+// CertInfo describes the agent's certificate for `socktop cert`.
+type CertInfo struct {
+	CertPath, KeyPath string
+	Pin               string // "sha256:…", what clients pin
+	SANs              []string
+	NotAfter          time.Time
+	Generated         bool // created (or renewed) by this call
+}
+
+// LoadOrCreateCert loads the certificate in dir, creating one when there is
+// none and renewing one that has expired. extraSANs are added to a new
+// certificate. The key is kept 0600 and the folder 0700; a looser existing
+// key is tightened.
+func LoadOrCreateCert(dir string, extraSANs []string, log *slog.Logger) (tls.Certificate, CertInfo, error) {
+	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	info := CertInfo{CertPath: certPath, KeyPath: keyPath}
+	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
+	switch {
+	case err == nil:
+		if fi, serr := os.Stat(keyPath); serr == nil && fi.Mode().Perm()&0o077 != 0 {
+			if cerr := os.Chmod(keyPath, 0o600); cerr != nil {
+				return pair, info, fmt.Errorf("tighten %s to 0600: %w", keyPath, cerr)
+			}
+			log.Warn("tightened the TLS key's permissions to 0600", "path", keyPath)
+		}
+		if pair.Leaf != nil && time.Now().After(pair.Leaf.NotAfter) {
+			old := certPin(pair.Leaf)
+			sans := sanStrings(pair.Leaf)
+			if pair, err = writeNewCert(dir, sans); err != nil {
+				return pair, info, err
+			}
+			info.Generated = true
+			log.Warn("the TLS certificate had expired and was renewed; clients must pin the new fingerprint",
+				"old_pin", old, "new_pin", certPin(pair.Leaf), "path", certPath)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if pair, err = writeNewCert(dir, defaultSANs(extraSANs)); err != nil {
+			return pair, info, err
+		}
+		info.Generated = true
+		log.Info("generated a self-signed TLS certificate", "path", certPath, "pin", certPin(pair.Leaf))
+	default:
+		return pair, info, fmt.Errorf("load TLS certificate from %s: %w (fix it, or run `socktop cert --regen`)", dir, err)
+	}
+	info.Pin = certPin(pair.Leaf)
+	info.SANs = sanStrings(pair.Leaf)
+	info.NotAfter = pair.Leaf.NotAfter
+	return pair, info, nil
+}
+
+// RegenerateCert replaces the certificate in dir.
+func RegenerateCert(dir string, extraSANs []string) (CertInfo, error) {
+	pair, err := writeNewCert(dir, defaultSANs(extraSANs))
+	if err != nil {
+		return CertInfo{}, err
+	}
+	return CertInfo{CertPath: filepath.Join(dir, "cert.pem"), KeyPath: filepath.Join(dir, "key.pem"),
+		Pin: certPin(pair.Leaf), SANs: sanStrings(pair.Leaf), NotAfter: pair.Leaf.NotAfter, Generated: true}, nil
+}
+
+// defaultSANs: hostname, localhost, loopback, every interface address, extras.
+func defaultSANs(extra []string) []string {
+	sans := []string{"localhost", "127.0.0.1", "::1"}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		sans = append(sans, h)
+	}
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLinkLocalUnicast() {
+				sans = append(sans, ipn.IP.String())
+			}
+		}
+	}
+	for _, e := range extra {
+		if e = strings.TrimSpace(e); e != "" {
+			sans = append(sans, e)
+		}
+	}
+	seen := map[string]bool{}
+	out := sans[:0]
+	for _, s := range sans {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func sanStrings(c *x509.Certificate) []string {
+	out := append([]string(nil), c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		out = append(out, ip.String())
+	}
+	return out
+}
+
+// writeNewCert creates an ECDSA P-256 self-signed certificate and writes it
+// through temporary files and renames, so a full disk leaves no partial key.
+func writeNewCert(dir string, sans []string) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("generate key: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("generate serial: %w", err)
+	}
+	host, _ := os.Hostname()
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "socktop agent " + host, Organization: []string{"socktop"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(certValidity),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+	}
+	for _, s := range sans {
+		if ip := net.ParseIP(s); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, s)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("create certificate: %w", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("encode key: %w", err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return tls.Certificate{}, fmt.Errorf("create %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return tls.Certificate{}, fmt.Errorf("chmod %s: %w", dir, err)
+	}
+	// Key first, then certificate: a crash between the two leaves a pair
+	// that does not match, which the next start reports instead of serving.
+	if err := writeFileAtomic(filepath.Join(dir, "key.pem"), keyPEM, 0o600); err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "cert.pem"), certPEM, 0o644); err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(certPEM, keyPEM)
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w (is the disk full?)", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w (is the disk full?)", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// certPin is the pin string clients take: "sha256:" and the hex SHA-256 of
+// the certificate's DER bytes.
+func certPin(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,267 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/socktop/socktop/procfs"
+	"github.com/socktop/socktop/wire"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Response body field numbers of wire.Response, for hand-built envelopes.
+const (
+	fieldHello         protowire.Number = 2
+	fieldMetrics       protowire.Number = 3
+	fieldDisks         protowire.Number = 4
+	fieldProcesses     protowire.Number = 5
+	fieldProcessDetail protowire.Number = 6
+	fieldJournal       protowire.Number = 7
+	fieldConnections   protowire.Number = 8
+	fieldSignal        protowire.Number = 9
+	fieldError         protowire.Number = 15
+)
+
+const (
+	writeTimeout = 10 * time.Second
+	pingTimeout  = 15 * time.Second
+	// v2InFlight bounds the requests one v2 connection may have served at
+	// once; the read loop waits for a slot, which pushes back on a flood.
+	v2InFlight = 4
+)
+
+// conn is one WebSocket client.
+type conn struct {
+	a      *Agent
+	c      *websocket.Conn
+	ctx    context.Context
+	cancel context.CancelFunc
+	v2     bool
+	bucket tokenBucket
+	ping   *time.Timer
+	slots  chan struct{}
+	wg     sync.WaitGroup
+}
+
+func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
+	if n := a.clients.Add(1); n > int64(a.cfg.MaxClients) {
+		a.clients.Add(-1)
+		http.Error(w, "too many clients: this agent serves at most its --max-clients at once", http.StatusServiceUnavailable)
+		return
+	}
+	defer a.clients.Add(-1)
+	// Accept checks the Origin header: a browser page from another origin
+	// gets 403; programs that send no Origin are served.
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wire.Subprotocol}})
+	if err != nil {
+		a.log.Info("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	c.SetReadLimit(MaxFrame)
+	if !a.track(c) {
+		c.Close(websocket.StatusGoingAway, "agent shutting down")
+		return
+	}
+	defer a.untrack(c)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cn := &conn{a: a, c: c, ctx: ctx, cancel: cancel, v2: c.Subprotocol() == wire.Subprotocol,
+		bucket: newTokenBucket(a.cfg.RequestsPerSecond, a.cfg.Burst)}
+	if cn.v2 {
+		cn.slots = make(chan struct{}, v2InFlight)
+	}
+	a.log.Debug("client connected", "remote", r.RemoteAddr, "v2", cn.v2)
+	cn.run()
+	a.log.Debug("client gone", "remote", r.RemoteAddr)
+}
+
+func (a *Agent) track(c *websocket.Conn) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closing {
+		return false
+	}
+	a.conns[c] = struct{}{}
+	return true
+}
+
+func (a *Agent) untrack(c *websocket.Conn) {
+	a.mu.Lock()
+	delete(a.conns, c)
+	a.mu.Unlock()
+}
+
+// run is the connection's one read loop. It returns when the peer goes
+// away, a frame is too large (closed with 1009 by the library), or the agent
+// shuts down; it waits for the requests it started before returning.
+func (cn *conn) run() {
+	defer func() {
+		cn.cancel()
+		if cn.ping != nil {
+			cn.ping.Stop()
+		}
+		cn.wg.Wait()
+		cn.c.CloseNow()
+	}()
+	if cn.a.cfg.PingInterval > 0 {
+		cn.ping = time.AfterFunc(cn.a.cfg.PingInterval, cn.pingPeer)
+	}
+	for {
+		typ, data, err := cn.c.Read(cn.ctx)
+		if err != nil {
+			return
+		}
+		if cn.ping != nil {
+			cn.ping.Reset(cn.a.cfg.PingInterval)
+		}
+		cn.a.requests.Add(1)
+		if cn.v2 {
+			if !cn.v2Frame(typ, data) {
+				return
+			}
+			continue
+		}
+		if typ != websocket.MessageText {
+			continue // binary frames belong to no text dialect: ignored
+		}
+		cn.textFrame(data)
+	}
+}
+
+// pingPeer runs only after PingInterval without a frame from the peer; a
+// peer that does not answer is disconnected.
+func (cn *conn) pingPeer() {
+	ctx, cancel := context.WithTimeout(cn.ctx, pingTimeout)
+	defer cancel()
+	if err := cn.c.Ping(ctx); err != nil {
+		if cn.ctx.Err() == nil {
+			cn.a.log.Info("client did not answer a ping; disconnecting")
+			cn.c.Close(websocket.StatusPolicyViolation, "no pong")
+		}
+		return
+	}
+	cn.ping.Reset(cn.a.cfg.PingInterval)
+}
+
+func (cn *conn) write(typ websocket.MessageType, b []byte) error {
+	ctx, cancel := context.WithTimeout(cn.ctx, writeTimeout)
+	defer cancel()
+	return cn.c.Write(ctx, typ, b)
+}
+
+func (cn *conn) writeFrame(f wire.Frame) error { return cn.write(f.Type, f.Data) }
+
+// textFrame serves one request of the JSON or command dialect, in order.
+func (cn *conn) textFrame(data []byte) {
+	req := wire.ParseTextRequest(data)
+	if req.Ignore() {
+		return
+	}
+	if !cn.bucket.take(time.Now()) {
+		cn.writeFrame(wire.ReplyError(req, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
+			"rate limited: at most %.0f requests per second per connection", cn.a.cfg.RequestsPerSecond)))
+		return
+	}
+	if req.Err != nil {
+		cn.writeFrame(wire.ReplyError(req, req.Err))
+		return
+	}
+	f, err := cn.a.serveText(cn.ctx, req)
+	if err != nil {
+		f = wire.ReplyError(req, asWireError(err, req.PID))
+	}
+	cn.writeFrame(f)
+}
+
+// v2Frame decodes one Request and serves it concurrently with others. It
+// reports false when the connection must end.
+func (cn *conn) v2Frame(typ websocket.MessageType, data []byte) bool {
+	if typ != websocket.MessageBinary {
+		cn.writeV2(envelopeError(0, wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "socktop.v2 frames are binary protobuf Requests")))
+		return true
+	}
+	req, err := wire.DecodeRequest(data)
+	if err != nil {
+		cn.writeV2(envelopeError(req.GetId(), wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "%v", err)))
+		return true
+	}
+	if h := req.GetHello(); h != nil {
+		if e := wire.CheckHello(h); e != nil {
+			cn.writeV2(envelopeError(req.Id, e))
+			cn.c.Close(websocket.StatusProtocolError, "unsupported protocol version")
+			return false
+		}
+	}
+	if !cn.bucket.take(time.Now()) {
+		cn.writeV2(envelopeError(req.Id, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
+			"rate limited: at most %.0f requests per second per connection", cn.a.cfg.RequestsPerSecond)))
+		return true
+	}
+	select {
+	case cn.slots <- struct{}{}:
+	case <-cn.ctx.Done():
+		return false
+	}
+	cn.wg.Go(func() {
+		defer func() { <-cn.slots }()
+		b, err := cn.a.serveV2(cn.ctx, req)
+		if err != nil {
+			b = envelopeError(req.Id, asWireError(err, requestPID(req)))
+		}
+		cn.writeV2(b)
+	})
+	return true
+}
+
+func (cn *conn) writeV2(b []byte) { cn.write(websocket.MessageBinary, b) }
+
+func envelopeError(id uint32, e *wire.Error) []byte {
+	body, _ := e.MarshalVT()
+	return envelope(id, fieldError, body)
+}
+
+// errNotSupported answers requests for data this agent does not serve.
+func errNotSupported(what string) error {
+	return wire.NewError(wire.ErrorCode_ERROR_CODE_NOT_SUPPORTED, "%s is not available on this agent", what)
+}
+
+// asWireError turns a serving failure into a typed wire error.
+func asWireError(err error, pid uint32) *wire.Error {
+	var we *wire.Error
+	switch {
+	case errors.As(err, &we):
+		return we
+	case errors.Is(err, procfs.ErrNotFound):
+		return wire.UnknownPIDError(pid)
+	case errors.Is(err, context.DeadlineExceeded):
+		return wire.NewError(wire.ErrorCode_ERROR_CODE_INTERNAL, "timed out collecting the data")
+	}
+	return wire.NewError(wire.ErrorCode_ERROR_CODE_INTERNAL, "%v", err)
+}
+
+// tokenBucket caps one connection's request rate. It refills lazily when a
+// request arrives, so it costs nothing while the connection is quiet.
+type tokenBucket struct {
+	rate, tokens, max float64
+	last              time.Time
+}
+
+func newTokenBucket(rate float64, burst int) tokenBucket {
+	return tokenBucket{rate: rate, tokens: float64(burst), max: float64(burst)}
+}
+
+func (b *tokenBucket) take(now time.Time) bool {
+	if !b.last.IsZero() {
+		b.tokens = min(b.max, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
