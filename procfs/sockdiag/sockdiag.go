@@ -119,8 +119,11 @@ type Socket struct {
 	CountersAvailable bool
 	Have              Fields // which tcp_info groups were sent
 
-	BytesAcked    uint64 // bytes the peer acknowledged (≈ sent), tcpi_bytes_acked
-	BytesReceived uint64 // bytes received in order, tcpi_bytes_received
+	// BytesAcked is what the peer acknowledged: the payload sent and
+	// delivered, plus 1 on the connecting side (its SYN counts as a
+	// sequence byte). BytesReceived is the payload received in order.
+	BytesAcked    uint64 // tcpi_bytes_acked (Linux ≥ 4.1)
+	BytesReceived uint64 // tcpi_bytes_received (Linux ≥ 4.1)
 	BytesSent     uint64 // bytes sent including retransmits (Linux ≥ 4.19)
 	BytesRetrans  uint64 // bytes retransmitted (Linux ≥ 4.19)
 	SegsIn        uint64 // segments received, tcpi_segs_in (Linux ≥ 4.2)
