@@ -72,7 +72,8 @@ func cpuTime(b *testing.B) time.Duration {
 // ss-cpu-ns/op is the CPU (rusage: user+system) of one `ss -tuanpi` run;
 // x-ss is their ratio (≤ 1 means cheaper than ss). "warm" reuses one
 // Collector (the agent's steady state: the fd map is reused); "cold" uses a
-// new Collector each time, so every op includes a full /proc/*/fd scan.
+// new Collector each time, so every op includes a full /proc/*/fd scan;
+// "fdscan" is that full scan alone.
 func BenchmarkConnections5000(b *testing.B) {
 	if testing.Short() {
 		b.Skip("opens 5,000 sockets")
@@ -134,4 +135,24 @@ func BenchmarkConnections5000(b *testing.B) {
 			b.ReportMetric(float64(per)/float64(ssPerRun), "x-ss")
 		})
 	}
+
+	// The full /proc/*/fd scan alone: what "cold" pays on top of "warm".
+	b.Run("fdscan", func(b *testing.B) {
+		var st Stats
+		ops := 0
+		start := cpuTime(b)
+		for b.Loop() {
+			var r resolver
+			st = Stats{}
+			if err := r.resolve("/proc", socks, time.Now(), time.Minute, &st); err != nil {
+				b.Fatal(err)
+			}
+			ops++
+		}
+		per := (cpuTime(b) - start) / time.Duration(ops)
+		b.ReportMetric(float64(st.PIDsScanned), "pids/op")
+		b.ReportMetric(float64(st.FDsRead), "fds-read/op")
+		b.ReportMetric(float64(per.Nanoseconds()), "cpu-ns/op")
+		b.ReportMetric(float64(per.Nanoseconds())/float64(max(1, st.FDsRead)), "cpu-ns/fd")
+	})
 }
