@@ -2,9 +2,10 @@ package procfs
 
 import (
 	"context"
-	"os"
 	"os/exec"
+	"runtime"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,6 +38,27 @@ func spawnSleepers(b *testing.B, n int) {
 
 const benchProcs = 1000
 
+func floor(b *testing.B, dents, buf []byte, path *[]byte) int {
+	dirfd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	procs := 0
+	listPIDs(dirfd, dents, func(pid []byte) error {
+		fd, err := openAt(dirfd, path, pid, "/stat")
+		if err != nil {
+			return nil
+		}
+		if n, _ := unix.Read(fd, buf); n > 0 {
+			procs++
+		}
+		unix.Close(fd)
+		return nil
+	})
+	unix.Close(dirfd)
+	return procs
+}
+
 // BenchmarkFloor is the cost floor of any process list: readdir of /proc,
 // then open+read+close of every /proc/<pid>/stat, nothing else (same raw
 // syscalls and reused buffers as the sampler).
@@ -48,23 +70,7 @@ func BenchmarkFloor(b *testing.B) {
 	procs := 0
 	clk := startCPUClock(b)
 	for b.Loop() {
-		dirfd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		procs = 0
-		listPIDs(dirfd, dents, func(pid []byte) error {
-			fd, err := openAt(dirfd, &path, pid, "/stat")
-			if err != nil {
-				return nil
-			}
-			if n, _ := unix.Read(fd, buf); n > 0 {
-				procs++
-			}
-			unix.Close(fd)
-			return nil
-		})
-		unix.Close(dirfd)
+		procs = floor(b, dents, buf, &path)
 	}
 	clk.report(b)
 	b.ReportMetric(float64(procs), "procs")
@@ -93,8 +99,6 @@ func BenchmarkProcesses(b *testing.B) {
 	b.ReportMetric(float64(len(ps)), "procs")
 }
 
-var _ = os.Getpid
-
 // cpuClock measures the CPU time (user+system) this process spends, which is
 // far less disturbed than wall time by other load on a shared machine.
 type cpuClock struct{ start int64 }
@@ -115,4 +119,154 @@ func (c *cpuClock) report(b *testing.B) {
 	if b.N > 0 {
 		b.ReportMetric(float64(cpuNow()-c.start)/float64(b.N), "cpu-ns/op")
 	}
+}
+
+// metricsFiles are the files one metrics snapshot reads: cpu, memory,
+// network, load, and the temperature sensors (discovered like Temperatures).
+func metricsFiles(b *testing.B, fs *FS) []string {
+	files := []string{"/proc/stat", "/proc/meminfo", "/proc/net/dev", "/proc/loadavg"}
+	for _, s := range fs.discoverTemps() {
+		files = append(files, s.path)
+	}
+	return files
+}
+
+func rawRead(b *testing.B, files []string, buf []byte) {
+	for _, f := range files {
+		fd, err := unix.Open(f, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			n, err := unix.Read(fd, buf)
+			if n <= 0 || err != nil {
+				break
+			}
+		}
+		unix.Close(fd)
+	}
+}
+
+// BenchmarkMetricsRaw is the floor of a metrics snapshot: open+read+close of
+// the same files with one reused buffer, no parsing.
+func BenchmarkMetricsRaw(b *testing.B) {
+	fs, err := DefaultFS()
+	if err != nil {
+		b.Fatal(err)
+	}
+	files := metricsFiles(b, fs)
+	buf := make([]byte, 16<<10)
+	clk := startCPUClock(b)
+	for b.Loop() {
+		rawRead(b, files, buf)
+	}
+	clk.report(b)
+	b.ReportMetric(float64(len(files)), "files")
+}
+
+// metricsSnapshot returns one metrics collection as the agent does it.
+func metricsSnapshot(b *testing.B, fs *FS) func() {
+	tr := fs.NewCPUTracker()
+	ctx := context.Background()
+	if _, err := tr.Sample(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var nd []NetDev
+	return func() {
+		var err error
+		if _, err = tr.Sample(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if _, err = fs.Meminfo(); err != nil {
+			b.Fatal(err)
+		}
+		if nd, err = fs.ReadNetDev(nd); err != nil {
+			b.Fatal(err)
+		}
+		temps, _ := fs.Temperatures()
+		CPUTemperature(temps)
+		if _, err = fs.LoadAvg(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMetrics is a parsed metrics snapshot: CPU usage (tracker),
+// memory, network interfaces, temperatures (+ CPU temperature) and load.
+func BenchmarkMetrics(b *testing.B) {
+	fs, err := DefaultFS()
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := metricsSnapshot(b, fs)
+	clk := startCPUClock(b)
+	for b.Loop() {
+		snap()
+	}
+	clk.report(b)
+}
+
+// threadCPU is the CPU time of the calling OS thread.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+	return time.Duration(ts.Nano())
+}
+
+// ratioBench runs base and subject alternately on one locked OS thread and
+// reports subject/base both in wall time and in thread CPU time. Alternating
+// in one run cancels the drift of a shared machine's load, which makes
+// separate benchmarks hard to compare.
+func ratioBench(b *testing.B, base, subject func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var wallBase, wallSubj, cpuBase, cpuSubj time.Duration
+	for b.Loop() {
+		t0, c0 := time.Now(), threadCPU()
+		base()
+		t1, c1 := time.Now(), threadCPU()
+		subject()
+		t2, c2 := time.Now(), threadCPU()
+		wallBase += t1.Sub(t0)
+		wallSubj += t2.Sub(t1)
+		cpuBase += c1 - c0
+		cpuSubj += c2 - c1
+	}
+	b.ReportMetric(float64(wallSubj)/float64(wallBase), "x-wall")
+	b.ReportMetric(float64(cpuSubj)/float64(cpuBase), "x-cpu")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkProcessesVsFloor reports Processes ÷ Floor measured alternately.
+func BenchmarkProcessesVsFloor(b *testing.B) {
+	spawnSleepers(b, benchProcs)
+	fs, err := DefaultFS()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := fs.NewProcessSampler()
+	ctx := context.Background()
+	ps, err := s.Sample(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dents, buf, path := make([]byte, 32<<10), make([]byte, 1024), make([]byte, 0, 32)
+	ratioBench(b, func() { floor(b, dents, buf, &path) }, func() {
+		if ps, err = s.Sample(ctx, ps); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.ReportMetric(float64(len(ps)), "procs")
+}
+
+// BenchmarkMetricsVsRaw reports Metrics ÷ MetricsRaw measured alternately.
+func BenchmarkMetricsVsRaw(b *testing.B) {
+	fs, err := DefaultFS()
+	if err != nil {
+		b.Fatal(err)
+	}
+	files := metricsFiles(b, fs)
+	buf := make([]byte, 16<<10)
+	snap := metricsSnapshot(b, fs)
+	ratioBench(b, func() { rawRead(b, files, buf) }, snap)
 }

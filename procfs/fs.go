@@ -3,7 +3,6 @@ package procfs
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -38,7 +37,8 @@ type FS struct {
 	statfs     func(path string) (StatfsResult, error)
 	rootFS     string
 
-	bufs sync.Pool // *[]byte read buffers
+	bufs  sync.Pool // *[]byte read buffers
+	paths struct{ stat, meminfo, loadavg, uptime, netdev string }
 
 	users userCache
 	gpu   gpuCache
@@ -103,6 +103,9 @@ func NewFS(procRoot, sysRoot string, opts ...Option) (*FS, error) {
 	if fs.pageSize == 0 {
 		fs.pageSize = pageSize()
 	}
+	fs.paths.stat, fs.paths.meminfo = fs.procPath("stat"), fs.procPath("meminfo")
+	fs.paths.loadavg, fs.paths.uptime = fs.procPath("loadavg"), fs.procPath("uptime")
+	fs.paths.netdev = fs.procPath("net", "dev")
 	fs.bufs.New = func() any { b := make([]byte, 0, 8192); return &b }
 	fs.users.path = fs.passwd
 	return fs, nil
@@ -142,29 +145,6 @@ func (fs *FS) readWith(path string, parse func([]byte) error) error {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	return parse(b)
-}
-
-// readInto reads the whole file at path, appending to buf. Files in /proc
-// report size 0, so it reads until EOF and grows buf as needed.
-func readInto(path string, buf []byte) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return buf, err
-	}
-	defer f.Close()
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := f.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }
 
 // readSmall reads a small sysfs/proc file and returns it trimmed of trailing

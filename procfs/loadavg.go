@@ -10,7 +10,7 @@ type LoadAvg struct {
 // LoadAvg reads /proc/loadavg.
 func (fs *FS) LoadAvg() (LoadAvg, error) {
 	var l LoadAvg
-	err := fs.readWith(fs.procPath("loadavg"), func(b []byte) error {
+	err := fs.readWith(fs.paths.loadavg, func(b []byte) error {
 		var err error
 		l, err = ParseLoadAvg(b)
 		return err
@@ -54,7 +54,7 @@ type Uptime struct {
 // Uptime reads /proc/uptime.
 func (fs *FS) Uptime() (Uptime, error) {
 	var u Uptime
-	err := fs.readWith(fs.procPath("uptime"), func(b []byte) error {
+	err := fs.readWith(fs.paths.uptime, func(b []byte) error {
 		var err error
 		u, err = ParseUptime(b)
 		return err

@@ -28,7 +28,7 @@ func (m Meminfo) SwapUsed() uint64 {
 // Meminfo reads /proc/meminfo.
 func (fs *FS) Meminfo() (Meminfo, error) {
 	var m Meminfo
-	err := fs.readWith(fs.procPath("meminfo"), func(b []byte) error {
+	err := fs.readWith(fs.paths.meminfo, func(b []byte) error {
 		var err error
 		m, err = ParseMeminfo(b)
 		return err

@@ -9,14 +9,17 @@ type NetDev struct {
 
 // NetDev reads /proc/net/dev (of the FS's proc root, i.e. the network
 // namespace of the reading process for /proc).
-func (fs *FS) NetDev() ([]NetDev, error) {
-	var out []NetDev
-	err := fs.readWith(fs.procPath("net", "dev"), func(b []byte) error {
+func (fs *FS) NetDev() ([]NetDev, error) { return fs.ReadNetDev(nil) }
+
+// ReadNetDev is NetDev reusing dst: pass the previous result back in and
+// unchanged interface names are not allocated again.
+func (fs *FS) ReadNetDev(dst []NetDev) ([]NetDev, error) {
+	err := fs.readWith(fs.paths.netdev, func(b []byte) error {
 		var err error
-		out, err = ParseNetDev(b, nil)
+		dst, err = ParseNetDev(b, dst)
 		return err
 	})
-	return out, err
+	return dst, err
 }
 
 // ParseNetDev parses /proc/net/dev, appending to dst. When dst has capacity

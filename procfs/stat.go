@@ -50,7 +50,7 @@ func (fs *FS) Stat() (Stat, error) {
 
 // ReadStat reads /proc/stat into s, reusing the capacity of s.Cores.
 func (fs *FS) ReadStat(s *Stat) error {
-	path := fs.procPath("stat")
+	path := fs.paths.stat
 	return fs.readWith(path, func(b []byte) error { return ParseStat(b, s) })
 }
 

@@ -44,3 +44,38 @@ func statfs(path string) (StatfsResult, error) {
 		Available: uint64(st.Bavail) * bs,
 	}, nil
 }
+
+// readInto reads the whole file at path, appending to buf. Files in /proc
+// report size 0, so it reads until EOF and grows buf as needed. Raw syscalls
+// skip the os.File machinery (poller registration, finalizer), which costs
+// as much as the read of a small /proc file.
+func readInto(path string, buf []byte) ([]byte, error) {
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return buf, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return buf, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n <= 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
+}

@@ -3,6 +3,7 @@
 package procfs
 
 import (
+	"io"
 	"os"
 	"runtime"
 )
@@ -14,3 +15,25 @@ func pageSize() uint64 { return uint64(os.Getpagesize()) }
 func unameMachine() string { return runtime.GOARCH }
 
 func statfs(path string) (StatfsResult, error) { return StatfsResult{}, ErrNotSupported }
+
+// readInto reads the whole file at path, appending to buf.
+func readInto(path string, buf []byte) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return buf, err
+	}
+	defer f.Close()
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
