@@ -36,6 +36,7 @@ type Agent struct {
 
 	metricsC *cache[*sample[*wire.Metrics]]
 	procsC   *cache[*sample[*wire.Processes]]
+	connC    *cache[*sample[*wire.Connections]]
 
 	caps []string
 
@@ -88,6 +89,7 @@ func New(cfg Config) (*Agent, error) {
 	a.coll = newCollector(fs, cfg)
 	a.metricsC = newCache(cfg.MetricsTTL, a.coll.metrics)
 	a.procsC = newCache(cfg.ProcessesTTL, a.coll.processes)
+	a.connC = newCache(cfg.ConnectionsTTL, newConnCollector(cfg.ProcRoot).collect)
 	a.caps = a.capabilities()
 	return a, nil
 }
@@ -95,6 +97,9 @@ func New(cfg Config) (*Agent, error) {
 // capabilities lists what this agent can serve on this machine.
 func (a *Agent) capabilities() []string {
 	caps := []string{"metrics", "processes"}
+	if runtime.GOOS == "linux" {
+		caps = append(caps, "connections")
+	}
 	if _, err := exec.LookPath("journalctl"); err == nil && runtime.GOOS == "linux" {
 		caps = append(caps, "journal")
 	}
@@ -214,3 +219,10 @@ func listen(ctx context.Context, addr string) (net.Listener, error) {
 }
 
 func selfPID() int { return os.Getpid() }
+
+func (a *Agent) connections(ctx context.Context) (*sample[*wire.Connections], error) {
+	if !a.has("connections") {
+		return nil, errNotSupported("connections")
+	}
+	return a.connC.Get(ctx)
+}

@@ -106,16 +106,14 @@ func parseAgentFlags(args []string, getenv func(string) string, stderr io.Writer
 		return time.Duration(n) * time.Millisecond
 	}
 
-	port := 0
+	var port portFlag // unset: 3000, or 8443 with TLS; 0 asks the kernel for a free port
 	if v := getenv("SOCKTOP_PORT"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 65535 {
+		if err := port.Set(v); err != nil {
 			return cfg, so, fmt.Errorf("SOCKTOP_PORT=%q is not a port number", v)
 		}
-		port = n
 	}
-	fs.IntVar(&port, "port", port, "TCP port (default 3000, or 8443 with --tls; env SOCKTOP_PORT)")
-	fs.IntVar(&port, "p", port, "short for --port")
+	fs.Var(&port, "port", "TCP `port`; 0 picks a free one (default 3000, or 8443 with --tls; env SOCKTOP_PORT)")
+	fs.Var(&port, "p", "short for --port (`port`)")
 	fs.StringVar(&so.listen, "listen", "", "address to listen on, e.g. 127.0.0.1 or 10.0.0.5:3000 (default: all interfaces)")
 	so.tls = envBool("SOCKTOP_ENABLE_SSL", false)
 	fs.BoolVar(&so.tls, "tls", so.tls, "serve wss:// with the self-signed certificate that socktop cert shows (env SOCKTOP_ENABLE_SSL=1)")
@@ -145,7 +143,8 @@ Flags:
 Environment:
   SOCKTOP_PORT, SOCKTOP_TOKEN, SOCKTOP_ENABLE_SSL=1   as the flags above
   SOCKTOP_AGENT_METRICS_TTL_MS (250), SOCKTOP_AGENT_PROCESSES_TTL_MS (1500),
-  SOCKTOP_AGENT_DISKS_TTL_MS (1000)   cache lifetimes; 0 disables caching
+  SOCKTOP_AGENT_DISKS_TTL_MS (1000), SOCKTOP_AGENT_CONNECTIONS_TTL_MS (1000)
+                                      cache lifetimes; 0 disables caching
   SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0            skip GPU / temperature collection
   SOCKTOP_AGENT_EXTRA_SANS=pi.lan,10.0.0.5             extra names in a generated certificate
 `)
@@ -154,6 +153,7 @@ Environment:
 	cfg.MetricsTTL = envMS("SOCKTOP_AGENT_METRICS_TTL_MS", cfg.MetricsTTL)
 	cfg.ProcessesTTL = envMS("SOCKTOP_AGENT_PROCESSES_TTL_MS", cfg.ProcessesTTL)
 	cfg.DisksTTL = envMS("SOCKTOP_AGENT_DISKS_TTL_MS", cfg.DisksTTL)
+	cfg.ConnectionsTTL = envMS("SOCKTOP_AGENT_CONNECTIONS_TTL_MS", cfg.ConnectionsTTL)
 	cfg.GPU = envBool("SOCKTOP_AGENT_GPU", true)
 	cfg.Temps = envBool("SOCKTOP_AGENT_TEMP", true)
 	if envErr != nil {
@@ -165,22 +165,19 @@ Environment:
 	if fs.NArg() > 0 {
 		return cfg, so, fmt.Errorf("unexpected argument %q (flags only; see socktop agent -h)", fs.Arg(0))
 	}
-	if port < 0 || port > 65535 {
-		return cfg, so, fmt.Errorf("--port %d is not a port number", port)
-	}
 	if so.logFormat != "text" && so.logFormat != "json" {
 		return cfg, so, fmt.Errorf("--log-format %q: want text or json", so.logFormat)
 	}
 	if cfg.MaxClients < 1 {
 		return cfg, so, fmt.Errorf("--max-clients %d: want at least 1", cfg.MaxClients)
 	}
-	if port == 0 {
-		port = DefaultPort
+	if !port.set {
+		port.n = DefaultPort
 		if so.tls {
-			port = DefaultTLSPort
+			port.n = DefaultTLSPort
 		}
 	}
-	so.listen = listenAddr(so.listen, port)
+	so.listen = listenAddr(so.listen, port.n)
 	return cfg, so, nil
 }
 
@@ -216,3 +213,25 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 }
 
 func envOS(name string) string { return os.Getenv(name) }
+
+// portFlag is a port number that remembers whether it was given.
+type portFlag struct {
+	n   int
+	set bool
+}
+
+func (p *portFlag) String() string {
+	if p == nil || !p.set {
+		return ""
+	}
+	return strconv.Itoa(p.n)
+}
+
+func (p *portFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 65535 {
+		return errors.New("want a port number, 0 to 65535")
+	}
+	p.n, p.set = n, true
+	return nil
+}

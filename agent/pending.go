@@ -17,8 +17,4 @@ func (a *Agent) processDetail(context.Context, uint32) (*wire.ProcessDetail, err
 	return nil, errNotSupported("process detail")
 }
 
-func (a *Agent) connections(context.Context) (*sample[*wire.Connections], error) {
-	return nil, errNotSupported("connections")
-}
-
 func (c *collector) addSensors(*wire.Metrics) {}

@@ -1,20 +1,25 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/socktop/socktop/wire"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
@@ -196,7 +201,7 @@ Flags:
 		}
 		return 1
 	}
-	b, err := protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true, Multiline: true}.Marshal(msg)
+	b, err := snapshotJSON(msg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "socktop snapshot:", err)
 		return 1
@@ -236,4 +241,39 @@ func (a *Agent) Snapshot(ctx context.Context, kind string) (proto.Message, error
 		return s.msg, nil
 	}
 	return nil, fmt.Errorf("%q: %w", kind, errUnknownKind)
+}
+
+// snapshotJSON renders a sample with protobuf's JSON mapping and the schema's
+// field names, except that socket addresses (bytes, which that mapping would
+// show as base64) are written as IP address text.
+func snapshotJSON(msg proto.Message) ([]byte, error) {
+	b, err := protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}.Marshal(msg)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := msg.(*wire.Connections); ok {
+		var v struct {
+			SampledAtMs string           `json:"sampled_at_ms"`
+			Connections []map[string]any `json:"connections"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
+			return nil, err
+		}
+		for _, c := range v.Connections {
+			for _, k := range []string{"local_addr", "remote_addr"} {
+				if s, ok := c[k].(string); ok {
+					raw, _ := base64.StdEncoding.DecodeString(s)
+					if ip, ok := netip.AddrFromSlice(raw); ok {
+						c[k] = ip.String()
+					}
+				}
+			}
+		}
+		return json.MarshalIndent(v, "", "  ")
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }

@@ -1,0 +1,60 @@
+package agent
+
+import (
+	"context"
+	"sync"
+
+	"github.com/socktop/socktop/procfs/sockdiag"
+	"github.com/socktop/socktop/wire"
+)
+
+// connCollector lists sockets with their owners; the sockdiag collector
+// keeps the inode → pid map between calls, so one cache TTL costs one
+// incremental /proc/*/fd scan.
+type connCollector struct {
+	mu   sync.Mutex // the cache serialises calls; this guards buf for Snapshot too
+	sd   *sockdiag.Collector
+	buf  []sockdiag.Socket
+	opts sockdiag.Options
+}
+
+func newConnCollector(procRoot string) *connCollector {
+	return &connCollector{sd: sockdiag.NewCollector(procRoot),
+		opts: sockdiag.Options{TCP: true, UDP: true, Listening: true, Processes: true}}
+}
+
+func (cc *connCollector) collect(ctx context.Context) (*sample[*wire.Connections], error) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	socks, err := cc.sd.Collect(cc.buf[:0], cc.opts)
+	if err != nil && len(socks) == 0 {
+		return nil, err
+	}
+	cc.buf = socks
+	rows := make([]wire.Connection, len(socks))
+	out := &wire.Connections{SampledAtMs: nowMS(), Connections: make([]*wire.Connection, len(socks))}
+	for i := range socks {
+		s, r := &socks[i], &rows[i]
+		r.Transport = wire.Transport_TRANSPORT_TCP
+		if s.Proto == sockdiag.UDP {
+			r.Transport = wire.Transport_TRANSPORT_UDP
+		}
+		r.Family = wire.AddressFamily_ADDRESS_FAMILY_INET
+		if s.Family == 6 {
+			r.Family = wire.AddressFamily_ADDRESS_FAMILY_INET6
+		}
+		r.LocalAddr, r.LocalPort = s.Local.Addr().AsSlice(), uint32(s.Local.Port())
+		r.RemoteAddr, r.RemotePort = s.Remote.Addr().AsSlice(), uint32(s.Remote.Port())
+		r.State, r.Inode, r.Uid = uint32(s.State), s.Inode, s.UID
+		r.Pid, r.ProcessName = uint32(s.PID), s.Process
+		r.RxQueue, r.TxQueue = s.RxQueue, s.TxQueue
+		r.CountersAvailable = s.CountersAvailable
+		if s.CountersAvailable {
+			r.BytesAcked, r.BytesReceived = s.BytesAcked, s.BytesReceived
+			r.SegsIn, r.SegsOut = uint32(s.SegsIn), uint32(s.SegsOut)
+			r.RttUs, r.RttvarUs, r.Retrans, r.Cwnd = s.RTTMicros, s.RTTVarMicros, s.Retrans, s.Cwnd
+		}
+		out.Connections[i] = r
+	}
+	return newSample(out), nil
+}
