@@ -146,12 +146,16 @@ type Disk struct {
 }
 
 // Disks lists mounted real file systems (from /proc/self/mountinfo under the
-// proc root), each device once however often it is bind-mounted, with
+// proc root, or /proc/1/mountinfo with WithRootFS), each device once however often it is bind-mounted, with
 // statfs sizes, partition/parent from sysfs, cumulative I/O from
 // /proc/diskstats and the drive temperature where hwmon has it.
 func (fs *FS) Disks() ([]Disk, error) {
 	var mounts []Mount
 	path := fs.procPath("self", "mountinfo")
+	if fs.rootFS != "" {
+		// Statfs goes through the host's root: list the host's mounts too.
+		path = fs.procPath("1", "mountinfo")
+	}
 	if err := fs.readWith(path, func(b []byte) error {
 		var err error
 		mounts, err = ParseMountInfo(b)
