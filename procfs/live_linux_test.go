@@ -132,7 +132,12 @@ func TestLiveMemAndCores(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := uint64(si.Totalram) * uint64(si.Unit); m.Total != want {
-		t.Errorf("MemTotal = %d, sysinfo = %d", m.Total, want)
+		// qemu-user's 32-bit sysinfo truncates instead of scaling mem_unit.
+		if emulated() && si.Unit == 1 && m.Total%(1<<32) == want {
+			t.Logf("MemTotal %d matches emulated 32-bit sysinfo %d modulo 2^32", m.Total, want)
+		} else {
+			t.Errorf("MemTotal = %d, sysinfo = %d", m.Total, want)
+		}
 	}
 	if m.Used() == 0 || m.Used() > m.Total {
 		t.Errorf("used = %d of %d", m.Used(), m.Total)
