@@ -53,18 +53,20 @@ func Gzip(b []byte) []byte {
 func IsGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
 
 // Gunzip inflates a gzip payload, refusing to grow past MaxDecompressed.
-func Gunzip(b []byte) ([]byte, error) {
+func Gunzip(b []byte) ([]byte, error) { return gunzip(b, MaxDecompressed) }
+
+func gunzip(b []byte, limit int64) ([]byte, error) {
 	r, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("gunzip: %w", err)
 	}
 	var out bytes.Buffer
-	n, err := out.ReadFrom(io.LimitReader(r, MaxDecompressed+1))
+	n, err := out.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("gunzip: %w", err)
 	}
-	if n > MaxDecompressed {
-		return nil, fmt.Errorf("gunzip: %w (%d bytes)", ErrTooLarge, MaxDecompressed)
+	if n > limit {
+		return nil, fmt.Errorf("gunzip: %w (%d bytes)", ErrTooLarge, limit)
 	}
 	return out.Bytes(), nil
 }

@@ -1,0 +1,156 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+)
+
+// State is a step of a Reconnect loop, reported to ReconnectOptions.OnState.
+type State uint8
+
+const (
+	// StateConnecting: a dial is starting (Event.Attempt counts from 1).
+	StateConnecting State = iota + 1
+	// StateConnected: Event.Client is ready; the run function gets it.
+	StateConnected
+	// StateRetrying: the dial or the connection failed with Event.Err;
+	// the next attempt starts in Event.Delay.
+	StateRetrying
+	// StateAuthFailed: the agent refused the token. Not retried: a token
+	// does not fix itself. Reconnect returns Event.Err.
+	StateAuthFailed
+	// StateCertRejected: the certificate did not match the pin, was not
+	// trusted, or did not name the host. Not retried; Reconnect returns.
+	StateCertRejected
+	// StateStopped: the context ended or the run function returned nil.
+	StateStopped
+)
+
+func (s State) String() string {
+	switch s {
+	case StateConnecting:
+		return "connecting"
+	case StateConnected:
+		return "connected"
+	case StateRetrying:
+		return "retrying"
+	case StateAuthFailed:
+		return "auth failed"
+	case StateCertRejected:
+		return "certificate rejected"
+	case StateStopped:
+		return "stopped"
+	}
+	return "unknown"
+}
+
+// Event is one state change of a Reconnect loop.
+type Event struct {
+	State   State
+	Attempt int           // dial attempts since the last connection
+	Delay   time.Duration // StateRetrying: wait before the next attempt
+	Err     error         // why (StateRetrying, StateAuthFailed, StateCertRejected)
+	Client  *Client       // StateConnected
+}
+
+// ReconnectOptions tune Reconnect's backoff. Zero values pick the defaults.
+type ReconnectOptions struct {
+	// MinDelay is the first retry delay (default 500 ms); it doubles per
+	// failed attempt up to MaxDelay (default 30 s).
+	MinDelay, MaxDelay time.Duration
+	// Jitter spreads each delay by ±Jitter of itself (default 0.2), so a
+	// fleet of dashboards does not hammer an agent in step.
+	Jitter float64
+	// OnState receives every state change, synchronously, from the
+	// Reconnect goroutine; keep it short.
+	OnState func(Event)
+}
+
+// backoff returns the delay before attempt n (1-based) with jitter r in
+// [-1, 1).
+func (o *ReconnectOptions) backoff(n int, r float64) time.Duration {
+	d := o.MinDelay
+	for i := 1; i < n && d < o.MaxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, o.MaxDelay)
+	return time.Duration(float64(d) * (1 + o.Jitter*r))
+}
+
+// Reconnect keeps a connection to one agent: it dials, hands each
+// connected Client to run, and when run returns an error (typically the
+// connection ending: ErrClosed) it closes the client, waits with capped
+// exponential backoff and jitter, and dials again. Every state change is
+// reported to opts.OnState.
+//
+// It returns nil when run returns nil, ctx's error when ctx ends, and the
+// error itself — without retrying — when the agent refuses the token or
+// the certificate is rejected, since retrying cannot fix either.
+func Reconnect(ctx context.Context, url string, dial *Options, opts ReconnectOptions,
+	run func(ctx context.Context, c *Client) error) error {
+	if opts.MinDelay <= 0 {
+		opts.MinDelay = 500 * time.Millisecond
+	}
+	if opts.MaxDelay <= 0 {
+		opts.MaxDelay = 30 * time.Second
+	}
+	if opts.MaxDelay < opts.MinDelay {
+		opts.MaxDelay = opts.MinDelay
+	}
+	if opts.Jitter <= 0 {
+		opts.Jitter = 0.2
+	}
+	opts.Jitter = min(opts.Jitter, 1)
+	report := func(e Event) {
+		if opts.OnState != nil {
+			opts.OnState(e)
+		}
+	}
+	attempt := 0
+	for {
+		if ctx.Err() != nil {
+			report(Event{State: StateStopped, Err: ctx.Err()})
+			return ctx.Err()
+		}
+		attempt++
+		report(Event{State: StateConnecting, Attempt: attempt})
+		c, err := Dial(ctx, url, dial)
+		if err == nil {
+			attempt = 0
+			report(Event{State: StateConnected, Client: c})
+			err = run(ctx, c)
+			c.Close()
+			if err == nil {
+				report(Event{State: StateStopped})
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			report(Event{State: StateStopped, Err: ctx.Err()})
+			return ctx.Err()
+		}
+		var pin *PinMismatchError
+		var untrusted *UntrustedCertError
+		var host *HostnameError
+		switch {
+		case errors.Is(err, ErrUnauthorized):
+			report(Event{State: StateAuthFailed, Attempt: attempt, Err: err})
+			return err
+		case errors.As(err, &pin), errors.As(err, &untrusted), errors.As(err, &host):
+			report(Event{State: StateCertRejected, Attempt: attempt, Err: err})
+			return err
+		}
+		delay := opts.backoff(max(attempt, 1), rand.Float64()*2-1)
+		report(Event{State: StateRetrying, Attempt: attempt, Delay: delay, Err: err})
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			report(Event{State: StateStopped, Err: ctx.Err()})
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
