@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -444,4 +445,24 @@ func TestCacheSingleFlight(t *testing.T) {
 	if calls != 3 {
 		t.Errorf("failed collections were cached: %d calls", calls)
 	}
+}
+
+func TestConnectionsV2(t *testing.T) {
+	_, srv := startAgent(t, testConfig())
+	c := dial(t, wsURL(srv), &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
+	cs := v2Call(t, c, &wire.Request{Id: 1, Body: &wire.Request_Connections{Connections: &wire.ConnectionsRequest{}}}).GetConnections()
+	if cs == nil {
+		t.Fatal("no connections body")
+	}
+	// The test server's listening socket belongs to this process.
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	for _, x := range cs.Connections {
+		if x.LocalPort == uint32(port) && x.State == 10 {
+			if x.Pid != uint32(os.Getpid()) {
+				t.Errorf("listener on %d owned by pid %d, want %d", port, x.Pid, os.Getpid())
+			}
+			return
+		}
+	}
+	t.Errorf("the test server's listener on port %d is not listed among %d sockets", port, len(cs.Connections))
 }

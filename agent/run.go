@@ -160,8 +160,10 @@ func RunSnapshot(args []string, version string) int {
 	fs := flag.NewFlagSet("socktop snapshot", flag.ContinueOnError)
 	procRoot := fs.String("proc-root", "/proc", "where procfs is mounted")
 	sysRoot := fs.String("sys-root", "/sys", "where sysfs is mounted")
+	watch := fs.Duration("watch", 0, "with connections: print new, changed and CLOSED connections every `interval` until interrupted")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `usage: socktop snapshot [flags] metrics|disks|processes|connections
+       socktop snapshot --watch 2s connections
 
 Prints one sample of this machine as JSON, with the field names of the
 socktop.v2 schema (64-bit counters are JSON strings, as protobuf's JSON
@@ -170,6 +172,7 @@ mapping has them). CPU shares are measured over a short window.
 Examples:
   socktop snapshot metrics | jq .cpu_total
   socktop snapshot processes | jq '.processes | length'
+  socktop snapshot --watch 1s connections      # one line per new, changed or CLOSED connection
 
 Flags:
 `)
@@ -192,6 +195,19 @@ Flags:
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "socktop snapshot:", err)
 		return 1
+	}
+	if *watch > 0 {
+		if fs.Arg(0) != "connections" {
+			fmt.Fprintln(os.Stderr, "socktop snapshot: --watch works with connections only")
+			return 2
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		if err := a.watchConnections(ctx, os.Stdout, max(*watch, 100*time.Millisecond)); err != nil {
+			fmt.Fprintln(os.Stderr, "socktop snapshot:", err)
+			return 1
+		}
+		return 0
 	}
 	msg, err := a.Snapshot(context.Background(), fs.Arg(0))
 	if err != nil {
