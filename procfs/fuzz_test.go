@@ -185,3 +185,13 @@ func FuzzPartitionByName(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseV3DStats(f *testing.F) {
+	f.Add([]byte("queue\ttimestamp\tjobs\truntime\nbin\t1000\t1\t20\nrender\t1000\t2\t500\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := ParseV3DStats(b)
+		if err == nil && len(s.Runtime) == 0 {
+			t.Fatal("success without queues")
+		}
+	})
+}

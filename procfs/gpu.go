@@ -40,6 +40,8 @@ type gpuCache struct {
 
 type drmCard struct {
 	dir, name, vendor, device string
+	v3d                       bool
+	prev                      V3DStats // last gpu_stats of a v3d card
 }
 
 // smiMaxFailures is how many nvidia-smi failures in a row make us stop asking.
@@ -64,8 +66,8 @@ func (fs *FS) GPUs(ctx context.Context) ([]GPU, error) {
 		c.probed = true
 	}
 	var out []GPU
-	for _, card := range c.cards {
-		out = append(out, fs.readDRM(card))
+	for i := range c.cards {
+		out = append(out, fs.readDRM(ctx, &c.cards[i]))
 	}
 	if c.smi != "" {
 		gs, err := runNvidiaSMI(ctx, c.smi, fs.gpuTimeout)
@@ -145,7 +147,7 @@ func (fs *FS) probeDRM() []drmCard {
 				name = driver
 			}
 		}
-		out = append(out, drmCard{dir: dir, name: name, vendor: vendor, device: n})
+		out = append(out, drmCard{dir: dir, name: name, vendor: vendor, device: n, v3d: driver == "v3d"})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].device < out[j].device })
 	return out
@@ -162,8 +164,11 @@ func ueventValue(b []byte, key string) string {
 	return ""
 }
 
-func (fs *FS) readDRM(c drmCard) GPU {
+func (fs *FS) readDRM(ctx context.Context, c *drmCard) GPU {
 	g := GPU{Name: c.name, Vendor: c.vendor, Source: "sysfs", Device: c.device}
+	if c.v3d {
+		g.Usage = fs.v3dUsage(ctx, c)
+	}
 	if s, err := readSmall(filepath.Join(c.dir, "gpu_busy_percent")); err == nil {
 		if v, err := strconv.ParseFloat(s, 64); err == nil && v >= 0 && v <= 100 {
 			g.Usage = &v
@@ -187,6 +192,90 @@ func (fs *FS) readDRM(c drmCard) GPU {
 		}
 	}
 	return g
+}
+
+// v3dWindow is how long a first (or stale) v3d reading measures.
+const v3dWindow = 100 * time.Millisecond
+
+// v3dUsage turns two readings of the v3d driver's gpu_stats (Linux 6.8+,
+// Raspberry Pi 4/5) into a busy percentage: the busiest queue's share of the
+// time between them. Without an earlier reading younger than
+// DefaultStaleAfter it measures a short window.
+func (fs *FS) v3dUsage(ctx context.Context, c *drmCard) *float64 {
+	read := func() (V3DStats, bool) {
+		b, err := os.ReadFile(filepath.Join(c.dir, "gpu_stats"))
+		if err != nil {
+			return V3DStats{}, false
+		}
+		s, err := ParseV3DStats(b)
+		return s, err == nil
+	}
+	cur, ok := read()
+	if !ok {
+		return nil
+	}
+	prev := c.prev
+	fresh := prev.Timestamp == 0 || cur.Timestamp < prev.Timestamp ||
+		time.Duration(cur.Timestamp-prev.Timestamp) > DefaultStaleAfter
+	if fresh {
+		if sleepCtx(ctx, v3dWindow) != nil {
+			return nil
+		}
+		prev = cur
+		if cur, ok = read(); !ok {
+			return nil
+		}
+	}
+	c.prev = cur
+	if cur.Timestamp <= prev.Timestamp {
+		return nil
+	}
+	span := float64(cur.Timestamp - prev.Timestamp)
+	best := 0.0
+	for q, rt := range cur.Runtime {
+		if p, ok := prev.Runtime[q]; ok && rt >= p {
+			best = max(best, float64(rt-p)/span*100)
+		}
+	}
+	best = min(best, 100)
+	return &best
+}
+
+// V3DStats is the v3d driver's gpu_stats: a timestamp (ns) and each queue's
+// cumulative busy time (ns).
+type V3DStats struct {
+	Timestamp uint64
+	Runtime   map[string]uint64
+}
+
+// ParseV3DStats parses "queue\ttimestamp\tjobs\truntime" lines.
+func ParseV3DStats(b []byte) (V3DStats, error) {
+	s := V3DStats{Runtime: map[string]uint64{}}
+	line, b := nextLine(b)
+	if f, _ := nextField(line); string(f) != "queue" {
+		return V3DStats{}, malformed("gpu_stats", "no header")
+	}
+	for len(b) > 0 {
+		line, b = nextLine(b)
+		if len(trimSpace(line)) == 0 {
+			continue
+		}
+		q, rest := nextField(line)
+		ts, rest := nextField(rest)
+		_, rest = nextField(rest)
+		rt, _ := nextField(rest)
+		t, ok1 := parseUint(ts)
+		r, ok2 := parseUint(rt)
+		if len(q) == 0 || !ok1 || !ok2 {
+			return V3DStats{}, malformed("gpu_stats", "bad queue line")
+		}
+		s.Timestamp = max(s.Timestamp, t)
+		s.Runtime[string(q)] = r
+	}
+	if len(s.Runtime) == 0 {
+		return V3DStats{}, malformed("gpu_stats", "no queues")
+	}
+	return s, nil
 }
 
 // NvidiaSMIArgs are the arguments socktop passes to nvidia-smi.

@@ -2,6 +2,7 @@ package procfs
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,4 +186,33 @@ func TestLiveChurn(t *testing.T) {
 	}
 	close(stop)
 	<-done
+}
+
+// TestV3DUsage: the Raspberry Pi GPU's busy share comes from two gpu_stats
+// readings.
+func TestV3DUsage(t *testing.T) {
+	dir := t.TempDir()
+	copyTree(t, filepath.Join("testdata", "fixtures", "rpi4"), dir)
+	fsys := fixtureFS(t, dir)
+	stats := filepath.Join(dir, "sys", "class", "drm", "card0", "device", "gpu_stats")
+	write := func(ts, render uint64) {
+		s := fmt.Sprintf("queue\ttimestamp\tjobs\truntime\nbin\t%d\t10\t%d\nrender\t%d\t20\t%d\ntfu\t%d\t0\t0\ncsd\t%d\t0\t0\ncache_clean\t%d\t0\t0\n",
+			ts, render/4, ts, render, ts, ts, ts)
+		if err := os.WriteFile(stats, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(1_000_000_000, 100_000_000)
+	gs, err := fsys.GPUs(context.Background())
+	if err != nil || len(gs) != 1 || gs[0].Vendor != "broadcom" {
+		t.Fatalf("%v %+v", err, gs)
+	}
+	if gs[0].Usage != nil {
+		t.Errorf("unchanged stats over the first window: usage %v, want unknown", *gs[0].Usage)
+	}
+	write(1_500_000_000, 300_000_000) // render busy 200 ms of 500 ms
+	gs, _ = fsys.GPUs(context.Background())
+	if gs[0].Usage == nil || *gs[0].Usage < 39.99 || *gs[0].Usage > 40.01 {
+		t.Errorf("usage %v, want 40", gs[0].Usage)
+	}
 }
