@@ -40,6 +40,9 @@ type FS struct {
 	bufs  sync.Pool // *[]byte read buffers
 	paths struct{ stat, meminfo, loadavg, uptime, netdev string }
 
+	hostOnce sync.Once
+	hw       Host // the cpuinfo-derived part of Host
+
 	users userCache
 	gpu   gpuCache
 	temps tempCache

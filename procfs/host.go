@@ -16,9 +16,9 @@ type Host struct {
 	CPUs          int    // processors listed in /proc/cpuinfo
 }
 
-// Host reads /proc/sys/kernel/{hostname,osrelease,version} and /proc/cpuinfo.
-// The architecture is inferred from cpuinfo; when that is inconclusive the
-// running kernel's uname machine is used.
+// Host reads /proc/sys/kernel/{hostname,osrelease,version} on every call and
+// /proc/cpuinfo on the first. The architecture is inferred from cpuinfo; when
+// that is inconclusive the running kernel's uname machine is used.
 func (fs *FS) Host() (Host, error) {
 	var h Host
 	var err error
@@ -29,21 +29,26 @@ func (fs *FS) Host() (Host, error) {
 		return h, fmt.Errorf("read kernel release: %w", err)
 	}
 	h.KernelVersion, _ = readSmall(fs.procPath("sys", "kernel", "version"))
-	var ci CPUInfo
-	if err := fs.readWith(fs.procPath("cpuinfo"), func(b []byte) error {
-		ci = ParseCPUInfo(b)
-		return nil
-	}); err == nil {
-		h.Arch, h.CPUModel, h.BoardModel, h.CPUs = ci.Arch, ci.ModelName, ci.Model, ci.Processors
-	}
-	if h.BoardModel == "" {
-		if m, err := readSmall(fs.procPath("device-tree", "model")); err == nil {
-			h.BoardModel = string(bytes.TrimRight([]byte(m), "\x00"))
+	// The hardware does not change while we run: cpuinfo (100 KB on a big
+	// server) is parsed once.
+	fs.hostOnce.Do(func() {
+		var ci CPUInfo
+		if err := fs.readWith(fs.procPath("cpuinfo"), func(b []byte) error {
+			ci = ParseCPUInfo(b)
+			return nil
+		}); err == nil {
+			fs.hw.Arch, fs.hw.CPUModel, fs.hw.BoardModel, fs.hw.CPUs = ci.Arch, ci.ModelName, ci.Model, ci.Processors
 		}
-	}
-	if h.Arch == "" {
-		h.Arch = unameMachine()
-	}
+		if fs.hw.BoardModel == "" {
+			if m, err := readSmall(fs.procPath("device-tree", "model")); err == nil {
+				fs.hw.BoardModel = string(bytes.TrimRight([]byte(m), "\x00"))
+			}
+		}
+		if fs.hw.Arch == "" {
+			fs.hw.Arch = unameMachine()
+		}
+	})
+	h.Arch, h.CPUModel, h.BoardModel, h.CPUs = fs.hw.Arch, fs.hw.CPUModel, fs.hw.BoardModel, fs.hw.CPUs
 	return h, nil
 }
 
