@@ -37,8 +37,10 @@ type Agent struct {
 	metricsC *cache[*sample[*wire.Metrics]]
 	procsC   *cache[*sample[*wire.Processes]]
 	connC    *cache[*sample[*wire.Connections]]
+	disksC   *cache[*sample[*wire.Disks]]
 
-	caps []string
+	capsOnce sync.Once
+	caps     []string
 
 	clients  atomic.Int64
 	requests atomic.Uint64
@@ -90,15 +92,23 @@ func New(cfg Config) (*Agent, error) {
 	a.metricsC = newCache(cfg.MetricsTTL, a.coll.metrics)
 	a.procsC = newCache(cfg.ProcessesTTL, a.coll.processes)
 	a.connC = newCache(cfg.ConnectionsTTL, newConnCollector(cfg.ProcRoot).collect)
-	a.caps = a.capabilities()
+	a.disksC = newCache(cfg.DisksTTL, a.coll.disks)
 	return a, nil
 }
 
-// capabilities lists what this agent can serve on this machine.
+// capabilities lists what this agent can serve on this machine. It is
+// worked out at the first request that needs it, not at start-up.
 func (a *Agent) capabilities() []string {
-	caps := []string{"metrics", "processes"}
+	caps := []string{"metrics", "processes", "process_detail", "disks"}
 	if runtime.GOOS == "linux" {
 		caps = append(caps, "connections")
+	}
+	a.coll.sensors.probe(context.Background())
+	if a.coll.sensors.haveTemps {
+		caps = append(caps, "temps")
+	}
+	if a.coll.sensors.haveGPU {
+		caps = append(caps, "gpu")
 	}
 	if _, err := exec.LookPath("journalctl"); err == nil && runtime.GOOS == "linux" {
 		caps = append(caps, "journal")
@@ -110,9 +120,13 @@ func (a *Agent) capabilities() []string {
 }
 
 // Capabilities reports what Hello advertises.
-func (a *Agent) Capabilities() []string { return append([]string(nil), a.caps...) }
+func (a *Agent) Capabilities() []string {
+	a.capsOnce.Do(func() { a.caps = a.capabilities() })
+	return append([]string(nil), a.caps...)
+}
 
 func (a *Agent) has(capability string) bool {
+	a.capsOnce.Do(func() { a.caps = a.capabilities() })
 	for _, c := range a.caps {
 		if c == capability {
 			return true

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -465,4 +466,41 @@ func TestConnectionsV2(t *testing.T) {
 		}
 	}
 	t.Errorf("the test server's listener on port %d is not listed among %d sockets", port, len(cs.Connections))
+}
+
+func TestDisksAndDetail(t *testing.T) {
+	_, srv := startAgent(t, testConfig())
+	c := dial(t, wsURL(srv), nil)
+
+	typ, b := roundTrip(t, c, websocket.MessageText, []byte(`{"type":"disks"}`))
+	var disks []struct {
+		Name             string
+		Total, Available uint64
+		IsPartition      bool `json:"is_partition"`
+	}
+	if typ != websocket.MessageText || json.Unmarshal(b, &disks) != nil {
+		t.Fatalf("disks reply %v %s", typ, b)
+	}
+	for _, d := range disks {
+		if d.Total == 0 || d.Available > d.Total {
+			t.Errorf("disk %+v: sizes make no sense", d)
+		}
+	}
+
+	typ, b = roundTrip(t, c, websocket.MessageText, []byte(`{"type":"process_metrics","pid":`+strconv.Itoa(os.Getpid())+`}`))
+	d, err := wire.DecodeProcessDetailJSON(b)
+	if typ != websocket.MessageText || err != nil {
+		t.Fatalf("process_metrics: %v %v %s", typ, err, b)
+	}
+	exe, _ := os.Executable()
+	cwd, _ := os.Getwd()
+	p := d.GetProcess()
+	if p.Pid != uint32(os.Getpid()) || p.GetParentPid() != uint32(os.Getppid()) || p.GetExecutablePath() != exe || p.GetWorkingDirectory() != cwd || len(p.Threads) == 0 {
+		t.Errorf("own detail: pid %d ppid %d exe %q cwd %q threads %d", p.Pid, p.GetParentPid(), p.GetExecutablePath(), p.GetWorkingDirectory(), len(p.Threads))
+	}
+
+	_, b = roundTrip(t, c, websocket.MessageText, []byte("get_process_metrics:999999999"))
+	if !strings.Contains(string(b), `"error":"Process 999999999 not found"`) {
+		t.Errorf("unknown pid: %s", b)
+	}
 }

@@ -61,10 +61,11 @@ func envelope(id uint32, field protowire.Number, body []byte) []byte {
 // is called by one cache at a time (single-flight), which is what the
 // stateful CPU tracker and process sampler require.
 type collector struct {
-	fs    *procfs.FS
-	cfg   Config
-	cpu   *procfs.CPUTracker
-	procs *procfs.ProcessSampler
+	fs      *procfs.FS
+	cfg     Config
+	cpu     *procfs.CPUTracker
+	procs   *procfs.ProcessSampler
+	sensors *sensors
 
 	procBuf []procfs.Process // reused between process samples
 	host    procfs.Host      // refreshed with every metrics sample
@@ -73,7 +74,8 @@ type collector struct {
 }
 
 func newCollector(fs *procfs.FS, cfg Config) *collector {
-	return &collector{fs: fs, cfg: cfg, cpu: fs.NewCPUTracker(), procs: fs.NewProcessSampler()}
+	return &collector{fs: fs, cfg: cfg, cpu: fs.NewCPUTracker(), procs: fs.NewProcessSampler(),
+		sensors: &sensors{fs: fs, temps: cfg.Temps, gpu: cfg.GPU}}
 }
 
 func nowMS() uint64 { return uint64(time.Now().UnixMilli()) }
@@ -115,7 +117,7 @@ func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error)
 				RxDrops: n.RxDrop, TxDrops: n.TxDrop}
 		}
 	}
-	c.addSensors(m)
+	c.sensors.add(ctx, m)
 	c.mu.Lock()
 	m.ProcessCount = c.lastN
 	c.mu.Unlock()
