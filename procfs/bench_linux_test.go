@@ -84,6 +84,7 @@ func BenchmarkProcesses(b *testing.B) {
 		b.Fatal(err)
 	}
 	s := fs.NewProcessSampler()
+	s.Window = 0 // measure the sampling, not the minimum-window policy
 	ctx := context.Background()
 	ps, err := s.Sample(ctx, nil)
 	if err != nil {
@@ -167,6 +168,7 @@ func BenchmarkMetricsRaw(b *testing.B) {
 // metricsSnapshot returns one metrics collection as the agent does it.
 func metricsSnapshot(b *testing.B, fs *FS) func() {
 	tr := fs.NewCPUTracker()
+	tr.Window = 0
 	ctx := context.Background()
 	if _, err := tr.Sample(ctx); err != nil {
 		b.Fatal(err)
@@ -245,6 +247,7 @@ func BenchmarkProcessesVsFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	s := fs.NewProcessSampler()
+	s.Window = 0 // measure the sampling, not the minimum-window policy
 	ctx := context.Background()
 	ps, err := s.Sample(ctx, nil)
 	if err != nil {

@@ -32,7 +32,8 @@ type CPUUsage struct {
 
 // CPUTracker turns successive /proc/stat samples into usage percentages.
 // Busy = all − idle − iowait. The first call, and a call whose previous sample
-// is older than StaleAfter, measures a fresh Window instead.
+// is older than StaleAfter, measures a fresh Window instead; a call sooner
+// than Window after the previous one waits until Window has passed.
 //
 // Safe for use by one goroutine at a time; concurrent calls are serialized.
 type CPUTracker struct {
@@ -57,12 +58,16 @@ func (t *CPUTracker) Sample(ctx context.Context) (CPUUsage, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := time.Now()
-	if !t.have || now.Sub(t.at) > t.StaleAfter {
+	if since := now.Sub(t.at); !t.have || since > t.StaleAfter {
 		if err := t.fs.ReadStat(&t.prev); err != nil {
 			return CPUUsage{}, err
 		}
 		t.at, t.have = now, true
 		if err := sleepCtx(ctx, t.Window); err != nil {
+			return CPUUsage{}, err
+		}
+	} else if since < t.Window {
+		if err := sleepCtx(ctx, t.Window-since); err != nil { // too soon: no meaningful delta yet
 			return CPUUsage{}, err
 		}
 	}

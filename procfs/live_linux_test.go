@@ -200,6 +200,15 @@ func TestLiveCPUTracker(t *testing.T) {
 	if u.Window < tr.Window {
 		t.Errorf("window %v shorter than %v", u.Window, tr.Window)
 	}
+	// Asked again at once: it waits for a full window instead of
+	// differencing two readings a few jiffies apart.
+	u, err = tr.Sample(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Window < tr.Window || u.Total == 0 {
+		t.Errorf("immediate second sample: window %v, total %.1f%%", u.Window, u.Total)
+	}
 }
 
 // onCPU sums the run time of pid's threads from /proc/<pid>/task/*/schedstat
@@ -332,6 +341,7 @@ func TestLiveOddNames(t *testing.T) {
 func TestSamplerReuse(t *testing.T) {
 	fs := liveFS(t)
 	s := fs.NewProcessSampler()
+	s.Window = 0
 	ctx := context.Background()
 	ps, err := s.Sample(ctx, nil)
 	if err != nil {

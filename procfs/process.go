@@ -177,7 +177,8 @@ type procState struct {
 //
 // The first Sample, and one whose previous sample is older than StaleAfter,
 // scans twice Window apart, so the CPU column reflects current load — never
-// zeros and never an average since the last client left.
+// zeros and never an average since the last client left. A Sample sooner
+// than Window after the previous one waits until Window has passed.
 //
 // Safe for use by one goroutine at a time; concurrent calls are serialized.
 type ProcessSampler struct {
@@ -213,12 +214,18 @@ func (s *ProcessSampler) BootTime() int64 {
 func (s *ProcessSampler) Sample(ctx context.Context, dst []Process) ([]Process, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.have || time.Since(s.prevAt) > s.StaleAfter {
+	if since := time.Since(s.prevAt); !s.have || since > s.StaleAfter {
 		var err error
 		if s.scratch, err = s.sampleOnce(s.scratch[:0]); err != nil {
 			return dst[:0], err
 		}
 		if err := sleepCtx(ctx, s.Window); err != nil {
+			return dst[:0], err
+		}
+	} else if since < s.Window {
+		// Called again right away: a few jiffies would give a table of zeros
+		// and noise, so let at least one Window pass.
+		if err := sleepCtx(ctx, s.Window-since); err != nil {
 			return dst[:0], err
 		}
 	}
