@@ -4,11 +4,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -20,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/socktop/socktop/wire"
 )
 
 // certValidity is about 13 months, under the 398 days clients accept.
@@ -65,25 +65,25 @@ func LoadOrCreateCert(dir string, extraSANs []string, log *slog.Logger) (tls.Cer
 			log.Warn("tightened the TLS key's permissions to 0600", "path", keyPath)
 		}
 		if pair.Leaf != nil && time.Now().After(pair.Leaf.NotAfter) {
-			old := certPin(pair.Leaf)
+			old := wire.Fingerprint(pair.Leaf)
 			sans := sanStrings(pair.Leaf)
 			if pair, err = writeNewCert(dir, sans); err != nil {
 				return pair, info, err
 			}
 			info.Generated = true
 			log.Warn("the TLS certificate had expired and was renewed; clients must pin the new fingerprint",
-				"old_pin", old, "new_pin", certPin(pair.Leaf), "path", certPath)
+				"old_pin", old, "new_pin", wire.Fingerprint(pair.Leaf), "path", certPath)
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		if pair, err = writeNewCert(dir, defaultSANs(extraSANs)); err != nil {
 			return pair, info, err
 		}
 		info.Generated = true
-		log.Info("generated a self-signed TLS certificate", "path", certPath, "pin", certPin(pair.Leaf))
+		log.Info("generated a self-signed TLS certificate", "path", certPath, "pin", wire.Fingerprint(pair.Leaf))
 	default:
 		return pair, info, fmt.Errorf("load TLS certificate from %s: %w (fix it, or run `socktop cert --regen`)", dir, err)
 	}
-	info.Pin = certPin(pair.Leaf)
+	info.Pin = wire.Fingerprint(pair.Leaf)
 	info.SANs = sanStrings(pair.Leaf)
 	info.NotAfter = pair.Leaf.NotAfter
 	return pair, info, nil
@@ -96,7 +96,7 @@ func RegenerateCert(dir string, extraSANs []string) (CertInfo, error) {
 		return CertInfo{}, err
 	}
 	return CertInfo{CertPath: filepath.Join(dir, "cert.pem"), KeyPath: filepath.Join(dir, "key.pem"),
-		Pin: certPin(pair.Leaf), SANs: sanStrings(pair.Leaf), NotAfter: pair.Leaf.NotAfter, Generated: true}, nil
+		Pin: wire.Fingerprint(pair.Leaf), SANs: sanStrings(pair.Leaf), NotAfter: pair.Leaf.NotAfter, Generated: true}, nil
 }
 
 // defaultSANs: hostname, localhost, loopback, every interface address, extras.
@@ -218,11 +218,4 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// certPin is the pin string clients take: "sha256:" and the hex SHA-256 of
-// the certificate's DER bytes.
-func certPin(c *x509.Certificate) string {
-	sum := sha256.Sum256(c.Raw)
-	return "sha256:" + hex.EncodeToString(sum[:])
 }

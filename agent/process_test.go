@@ -1,0 +1,204 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/socktop/socktop/procfs"
+	"github.com/socktop/socktop/wire"
+)
+
+// agentProcess is the real socktop binary running `socktop agent`.
+type agentProcess struct {
+	cmd *exec.Cmd
+	url string
+}
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	binErr    error
+)
+
+// buildSocktop builds the real binary once per test run.
+func buildSocktop(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "socktop-agent-test"); binErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "socktop"), "github.com/socktop/socktop")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return filepath.Join(binDir, "socktop")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+var listeningRE = regexp.MustCompile(`url=(wss?://\S+/ws)`)
+
+// startAgentProcess runs the binary on a free loopback port and waits for
+// its "listening" log line.
+func startAgentProcess(t *testing.T, bin string, env []string, args ...string) *agentProcess {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"agent", "--listen", "127.0.0.1", "-p", "0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
+				urlc <- m[1]
+			}
+		}
+	}()
+	select {
+	case u := <-urlc:
+		return &agentProcess{cmd: cmd, url: u}
+	case <-time.After(20 * time.Second):
+		t.Fatal("agent did not report its address")
+	}
+	return nil
+}
+
+// cpuTicks is utime+stime of pid, read with the project's own parser.
+func cpuTicks(t *testing.T, pid int) uint64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := procfs.ParseProcStat(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.UTime + st.STime
+}
+
+func TestSIGTERMClosesClientsWith1001(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the built binary")
+	}
+	ap := startAgentProcess(t, buildSocktop(t), nil)
+	c := dial(t, ap.url, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
+	v2Call(t, c, &wire.Request{Id: 1, Body: &wire.Request_Metrics{Metrics: &wire.MetricsRequest{}}})
+
+	start := time.Now()
+	ap.cmd.Process.Signal(syscall.SIGTERM)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _, err := c.Read(ctx)
+	if websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Errorf("client saw %v, want close 1001", err)
+	}
+	if err := ap.cmd.Wait(); err != nil {
+		t.Errorf("agent exit: %v, want 0", err)
+	}
+	t.Logf("SIGTERM → exit in %v", time.Since(start))
+}
+
+// TestIdleCostsNothing checks the agent's promise: no client, or a client
+// that asks nothing, costs zero CPU ticks.
+func TestIdleCostsNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 30 s")
+	}
+	t.Parallel()
+	ap := startAgentProcess(t, buildSocktop(t), nil)
+	pid := ap.cmd.Process.Pid
+	measure := func(what string) {
+		time.Sleep(time.Second) // let start-up or the handshake settle
+		before := cpuTicks(t, pid)
+		time.Sleep(15 * time.Second)
+		if d := cpuTicks(t, pid) - before; d != 0 {
+			t.Errorf("%s: the agent used %d CPU ticks in 15 s, want 0", what, d)
+		} else {
+			t.Logf("%s: 0 CPU ticks in 15 s", what)
+		}
+	}
+	measure("no client")
+	c := dial(t, ap.url, nil)
+	roundTrip(t, c, websocket.MessageText, []byte(`{"type":"metrics"}`))
+	measure("a connected client that sends nothing")
+}
+
+func TestTLSPinning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the built binary")
+	}
+	cfgHome := t.TempDir()
+	env := []string{"XDG_CONFIG_HOME=" + cfgHome}
+	bin := buildSocktop(t)
+	ap := startAgentProcess(t, bin, env, "--tls")
+	if !strings.HasPrefix(ap.url, "wss://") {
+		t.Fatalf("--tls serves %s", ap.url)
+	}
+	dir := filepath.Join(cfgHome, "socktop_agent", "tls")
+	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, "key.pem"): 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: %v, mode %v, want %v", path, err, fi.Mode().Perm(), want)
+		}
+	}
+	// `socktop cert` prints the pin of the certificate the agent serves.
+	cmd := exec.Command(bin, "cert")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`pin:\s+(sha256:[0-9a-f]{64})`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("socktop cert printed no pin:\n%s", out)
+	}
+	pin := string(m[1])
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cl, err := wire.Dial(ctx, ap.url, &wire.Options{Pins: []string{pin}})
+	if err != nil {
+		t.Fatalf("dial with the right pin: %v", err)
+	}
+	if _, err := cl.Metrics(ctx); err != nil {
+		t.Errorf("metrics over TLS: %v", err)
+	}
+	cl.Close()
+	wrong := "sha256:" + strings.Repeat("ab", 32)
+	_, err = wire.Dial(ctx, ap.url, &wire.Options{Pins: []string{wrong}})
+	var pm *wire.PinMismatchError
+	if !errors.As(err, &pm) || !strings.Contains(err.Error(), pin) || !strings.Contains(err.Error(), wrong) {
+		t.Errorf("dial with a wrong pin: %v, want a pin mismatch naming both fingerprints", err)
+	}
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Measures the agent against the Floor benchmark (readdir of /proc plus one
+# read of every /proc/<pid>/stat) with ~1000 live processes, at upstream's
+# cadence, and with 100 clients. Prints the README's table.
+#
+#   scripts/agent-bench.sh            # ~3 minutes
+#   DURATION=60s scripts/agent-bench.sh
+#
+# Everything runs on loopback and stops by itself. Run it on a quiet machine:
+# the figures are CPU times, but a busy machine inflates them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-60s}
+PROCS=${PROCS:-1000}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/socktop" .
+go build -o "$tmp/loadtest" ./scripts/loadtest
+
+echo "# Floor: go test -run '^\$' -bench '^BenchmarkFloor\$' -benchtime 300x ./procfs" >&2
+floor_ns=$(go test -run '^$' -bench '^BenchmarkFloor$' -benchtime 300x ./procfs |
+	awk '/^BenchmarkFloor/ { for (i = 2; i <= NF; i++) if ($(i+1) == "cpu-ns/op") c = $i; else if ($(i+1) == "ns/op") n = $i }
+	     END { print (c != "" ? c : n) }')
+
+for _ in $(seq "$PROCS"); do sleep 3600 & pids+=($!); done
+nprocs=$(ls -d /proc/[0-9]* | wc -l)
+
+start_agent() { # env assignments…
+	env "$@" "$tmp/socktop" agent --listen 127.0.0.1 -p 0 2>"$tmp/agent.log" &
+	agent_pid=$!
+	pids+=("$agent_pid")
+	for _ in $(seq 100); do
+		url=$(grep -o 'url=ws://[^ ]*' "$tmp/agent.log" | head -1 | cut -d= -f2) && [ -n "$url" ] && return
+		sleep 0.1
+	done
+	echo "agent did not start" >&2; cat "$tmp/agent.log" >&2; exit 1
+}
+stop_agent() { kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true; }
+field() { grep -o "$1=[0-9.]*" | head -1 | cut -d= -f2; }
+
+# 1. CPU per process-list request, no caching: every request collects.
+start_agent SOCKTOP_AGENT_PROCESSES_TTL_MS=0
+per_req=$("$tmp/loadtest" -url "$url" -pid "$agent_pid" -flood processes -duration 20s | tee /dev/stderr | field 'cpu/request')
+stop_agent
+
+# 2. Upstream's cadence (metrics 500 ms, processes 2 s, disks 5 s), default TTLs.
+start_agent
+one=$("$tmp/loadtest" -url "$url" -pid "$agent_pid" -clients 1 -duration "$DURATION" | tee /dev/stderr)
+stop_agent
+start_agent
+hundred=$("$tmp/loadtest" -url "$url" -pid "$agent_pid" -clients 100 -duration "$DURATION" | tee /dev/stderr)
+stop_agent
+
+one_cpu=$(echo "$one" | grep -o 'cpu=[0-9.]*s' | tr -dc '0-9.')
+hundred_cpu=$(echo "$hundred" | grep -o 'cpu=[0-9.]*s' | tr -dc '0-9.')
+dur_s=$(echo "$one" | grep -o 'duration=[0-9.]*' | cut -d= -f2)
+awk -v floor="$floor_ns" -v per="$per_req" -v one="$one_cpu" -v hun="$hundred_cpu" -v dur="$DURATION" \
+	-v rss1="$(echo "$one" | field rss)" -v rss100="$(echo "$hundred" | field rss)" -v n="$nprocs" 'BEGIN {
+	d = dur; sub(/s$/, "", d)
+	floor_ms = floor / 1e6
+	scan = floor_ms * (d / 2) / 1000   # one Floor scan every 2 s, in CPU seconds
+	printf "\n| measure (%d processes) | value | goal |\n| --- | --- | --- |\n", n
+	printf "| Floor scan (readdir + read of every stat) | %.2f ms | |\n", floor_ms
+	printf "| agent CPU per process-list request (TTL 0) | %.2f ms = **%.2f× Floor** | ≤ 1.2× |\n", per, per / floor_ms
+	printf "| 1 client at upstream cadence, %s | %.2f s CPU = **%.2f×** a Floor scan every 2 s | ≤ 1.3× |\n", dur, one, one / scan
+	printf "| 100 clients at that cadence | %.2f s CPU = **%.2f×** one client | ≤ 3× |\n", hun, hun / one
+	printf "| agent RSS, 1 client / 100 clients | %s MiB / %s MiB | ≤ 20 / ≤ 40 MiB |\n", rss1, rss100
+}'
