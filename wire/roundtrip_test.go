@@ -2,6 +2,8 @@ package wire
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -64,4 +66,23 @@ func TestV2PoolReuse(t *testing.T) {
 		t.Fatalf("pooled decode differs: %v", r.GetProcesses())
 	}
 	r.ReturnToVTPool()
+}
+
+func TestCheckHelloAndErrorMapping(t *testing.T) {
+	if e := CheckHello(&HelloRequest{ProtocolMajor: ProtocolMajor, ProtocolMinor: 99}); e != nil {
+		t.Fatalf("newer minor refused: %v", e)
+	}
+	e := CheckHello(&HelloRequest{ProtocolMajor: 1})
+	if e == nil || e.Code != ErrorCode_ERROR_CODE_PROTOCOL_VERSION || !errors.Is(e, ErrProtocolVersion) || errors.Is(e, ErrBadRequest) {
+		t.Fatalf("major 1: %v", e)
+	}
+	for code, want := range codeSentinels {
+		err := fmt.Errorf("call: %w", NewError(code, "x"))
+		if !errors.Is(err, want) {
+			t.Errorf("%v does not match %v", code, want)
+		}
+	}
+	if got := UnknownPIDError(9).Error(); got != "agent: Process 9 not found (unknown pid)" {
+		t.Errorf("Error() = %q", got)
+	}
 }
