@@ -33,7 +33,7 @@ for _ in $(seq "$PROCS"); do sleep 3600 & pids+=($!); done
 nprocs=$(ls -d /proc/[0-9]* | wc -l)
 
 start_agent() { # env assignments…
-	env "$@" "$tmp/socktop" agent --listen 127.0.0.1 -p 0 2>"$tmp/agent.log" &
+	env "$@" "$tmp/socktop" agent --listen 127.0.0.1 -p 0 --max-clients 256 2>"$tmp/agent.log" &
 	agent_pid=$!
 	pids+=("$agent_pid")
 	for _ in $(seq 100); do
