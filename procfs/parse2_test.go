@@ -103,7 +103,9 @@ func TestParseStatusIO(t *testing.T) {
 }
 
 func TestCPUTemperatureRule(t *testing.T) {
-	hw := func(chip, label string, c float64) Temp { return Temp{Chip: chip, Label: label, Celsius: c, Source: "hwmon"} }
+	hw := func(chip, label string, c float64) Temp {
+		return Temp{Chip: chip, Label: label, Celsius: c, Source: "hwmon"}
+	}
 	th := func(typ string, c float64) Temp { return Temp{Chip: typ, Label: "z", Celsius: c, Source: "thermal"} }
 	for _, tc := range []struct {
 		name  string
