@@ -67,7 +67,7 @@ func LoadOrCreateCert(dir string, extraSANs []string, log *slog.Logger) (tls.Cer
 		if pair.Leaf != nil && time.Now().After(pair.Leaf.NotAfter) {
 			old := wire.Fingerprint(pair.Leaf)
 			sans := sanStrings(pair.Leaf)
-			if pair, err = writeNewCert(dir, sans); err != nil {
+			if pair, err = writeNewCert(dir, sans, time.Now()); err != nil {
 				return pair, info, err
 			}
 			info.Generated = true
@@ -75,7 +75,7 @@ func LoadOrCreateCert(dir string, extraSANs []string, log *slog.Logger) (tls.Cer
 				"old_pin", old, "new_pin", wire.Fingerprint(pair.Leaf), "path", certPath)
 		}
 	case errors.Is(err, fs.ErrNotExist):
-		if pair, err = writeNewCert(dir, defaultSANs(extraSANs)); err != nil {
+		if pair, err = writeNewCert(dir, defaultSANs(extraSANs), time.Now()); err != nil {
 			return pair, info, err
 		}
 		info.Generated = true
@@ -91,7 +91,7 @@ func LoadOrCreateCert(dir string, extraSANs []string, log *slog.Logger) (tls.Cer
 
 // RegenerateCert replaces the certificate in dir.
 func RegenerateCert(dir string, extraSANs []string) (CertInfo, error) {
-	pair, err := writeNewCert(dir, defaultSANs(extraSANs))
+	pair, err := writeNewCert(dir, defaultSANs(extraSANs), time.Now())
 	if err != nil {
 		return CertInfo{}, err
 	}
@@ -138,7 +138,7 @@ func sanStrings(c *x509.Certificate) []string {
 
 // writeNewCert creates an ECDSA P-256 self-signed certificate and writes it
 // through temporary files and renames, so a full disk leaves no partial key.
-func writeNewCert(dir string, sans []string) (tls.Certificate, error) {
+func writeNewCert(dir string, sans []string, now time.Time) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("generate key: %w", err)
@@ -148,7 +148,6 @@ func writeNewCert(dir string, sans []string) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("generate serial: %w", err)
 	}
 	host, _ := os.Hostname()
-	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: "socktop agent " + host, Organization: []string{"socktop"}},
