@@ -45,8 +45,9 @@ type Options struct {
 	RequestTimeout time.Duration
 
 	// Dialect forces a dialect: DialectV2 fails against agents without
-	// socktop.v2, DialectCommand never offers it. Zero means v2 with
-	// fallback to the command dialect.
+	// socktop.v2, DialectCommand never offers it. Zero (DialectNone) means
+	// v2 with fallback to the command dialect. The client does not speak
+	// the JSON dialect (it is for third-party clients).
 	Dialect Dialect
 
 	// ClientName and ClientVersion are sent in the v2 Hello.
@@ -161,6 +162,9 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = defaultTimeout
 	}
+	if o.Dialect == DialectJSON {
+		return nil, errors.New("wire.Dial: the client speaks socktop.v2 and the command dialect, not the JSON dialect")
+	}
 	u, err := normalizeURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -179,7 +183,9 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 	}
 	shown := redact(u)
 
-	transport := &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: false}
+	// No proxy from the environment: a monitor connects straight to the
+	// agent, and a stray HTTP_PROXY would break ws:// upgrades.
+	transport := &http.Transport{ForceAttemptHTTP2: false}
 	if u.Scheme == "wss" {
 		cfg, err := clientTLSConfig(u.Hostname(), &o)
 		if err != nil {
@@ -319,9 +325,16 @@ func (c *Client) Err() error {
 // read loop has stopped. It is safe to call more than once.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
+		select {
+		case <-c.readDone:
+			// The agent is gone already: no handshake to wait for.
+			c.conn.CloseNow()
+		default:
+			c.fail(ErrClosed)
+			// Bounded by coder/websocket's own 5 s close-handshake timeout.
+			c.conn.Close(websocket.StatusNormalClosure, "")
+		}
 		c.fail(ErrClosed)
-		// Bounded by coder/websocket's own 5 s close-handshake timeout.
-		c.conn.Close(websocket.StatusNormalClosure, "")
 		c.cancel()
 		<-c.readDone
 		c.transport.CloseIdleConnections()

@@ -378,6 +378,19 @@ func TestClientDialErrors(t *testing.T) {
 	if _, err := wire.Dial(ctx(t), "ftp://x", nil); err == nil {
 		t.Error("ftp:// accepted")
 	}
+	if _, err := wire.Dial(ctx(t), up.URL, &wire.Options{Dialect: wire.DialectJSON}); err == nil {
+		t.Error("DialectJSON accepted")
+	}
+	// Forcing the command dialect against a v2 agent works too.
+	v2 := wiretest.NewV2(wiretest.Config{})
+	defer v2.Close()
+	c := dial(t, strings.TrimSuffix(strings.TrimPrefix(v2.URL, "ws://"), "/ws"), &wire.Options{Dialect: wire.DialectCommand})
+	if c.Dialect() != wire.DialectCommand {
+		t.Errorf("forced command dialect: got %v", c.Dialect())
+	}
+	if p, err := c.Processes(ctx(t)); err != nil || len(p.Processes) != 50 {
+		t.Errorf("processes over the forced command dialect: %v", err)
+	}
 }
 
 // waitGoroutines waits until no more goroutines run than before.
