@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -204,12 +203,8 @@ func (fs *FS) Disks() ([]Disk, error) {
 	for _, i := range idx {
 		m := &mounts[i]
 		d := Disk{Source: m.Source, MountPoint: m.MountPoint, FSType: m.FSType, Major: m.Major, Minor: m.Minor}
-		d.Name = fs.blockName(m)
-		if d.Name != "" {
-			d.IsPartition, d.Parent = fs.blockParent(d.Name, m.Major, m.Minor)
-		} else {
-			d.Name = m.Source
-		}
+		blk := fs.block(m)
+		d.Name, d.IsPartition, d.Parent = blk.name, blk.isPart, blk.parent
 		st, err := fs.statfsMount(m)
 		if err != nil {
 			continue // unreadable or stuck mount: leave it out rather than show zeros
@@ -221,16 +216,57 @@ func (fs *FS) Disks() ([]Disk, error) {
 			d.ReadBytes, d.WrittenBytes = s.SectorsRead*512, s.SectorsWritten*512
 			d.IOTimeMs = s.IOTimeMs
 		}
-		disk := d.Name
-		if d.IsPartition && d.Parent != "" {
-			disk = d.Parent
-		}
-		if t, ok := fs.driveTemp(disk); ok {
-			d.TempC = &t
+		if blk.tempPath != "" {
+			if t, ok := fs.readMilli(blk.tempPath); ok {
+				d.TempC = &t
+			}
 		}
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// blockInfo is what sysfs says about a mount's block device; it is cached
+// (blockRecheck) because the topology changes only on hot-plug.
+type blockInfo struct {
+	name, parent string
+	isPart       bool
+	tempPath     string // hwmon temp1_input of the whole disk, "" when none
+}
+
+type blockCache struct {
+	mu sync.Mutex
+	m  map[string]blockInfo
+	at time.Time
+}
+
+const blockRecheck = time.Minute
+
+func (fs *FS) block(m *Mount) blockInfo {
+	key := fmt.Sprintf("%d:%d %s", m.Major, m.Minor, m.Source)
+	c := &fs.blocks
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || time.Since(c.at) > blockRecheck {
+		c.m, c.at = map[string]blockInfo{}, time.Now()
+	}
+	if b, ok := c.m[key]; ok {
+		return b
+	}
+	var b blockInfo
+	b.name = fs.blockName(m)
+	if b.name != "" {
+		b.isPart, b.parent = fs.blockParent(b.name, m.Major, m.Minor)
+		disk := b.name
+		if b.isPart && b.parent != "" {
+			disk = b.parent
+		}
+		b.tempPath = fs.driveTempPath(disk)
+	} else {
+		b.name = m.Source
+	}
+	c.m[key] = b
+	return b
 }
 
 // blockName finds the kernel name of a mount's block device: from
@@ -298,31 +334,32 @@ func partitionByName(name string) (bool, string) {
 	return true, base // sda1, vdb2, xvda1, hda3
 }
 
-// driveTemp reads the temperature of a whole disk from hwmon below its
-// device (NVMe controllers, drivetemp for SATA).
-func (fs *FS) driveTemp(disk string) (float64, bool) {
+// driveTempPath finds the temperature file of a whole disk in hwmon below
+// its device (NVMe controllers, drivetemp for SATA).
+func (fs *FS) driveTempPath(disk string) string {
 	for _, pat := range []string{"device/hwmon/hwmon*/temp1_input", "device/hwmon*/temp1_input", "device/device/hwmon/hwmon*/temp1_input"} {
 		matches, _ := filepath.Glob(filepath.Join(fs.sysPath("block", disk), pat))
 		for _, p := range matches {
-			if v, ok := readMilli(p); ok {
-				return v, true
+			if _, ok := fs.readMilli(p); ok {
+				return p
 			}
 		}
 	}
-	return 0, false
+	return ""
 }
 
-// readMilli reads a sysfs value in thousandths (millidegrees) as a float.
-func readMilli(path string) (float64, bool) {
-	s, err := readSmall(path)
-	if err != nil {
+// readMilli reads a sysfs value in thousandths (millidegrees) as a float,
+// with a pooled buffer and no allocation.
+func (fs *FS) readMilli(path string) (float64, bool) {
+	var v int64
+	ok := false
+	if fs.readWith(path, func(b []byte) error {
+		v, ok = parseInt(trimSpace(b))
+		return nil
+	}) != nil {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	return float64(v) / 1000, true
+	return float64(v) / 1000, ok
 }
 
 // stuckMounts remembers network mounts whose statfs timed out, so a hung NFS

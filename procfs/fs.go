@@ -43,6 +43,8 @@ type FS struct {
 	hostOnce sync.Once
 	hw       Host // the cpuinfo-derived part of Host
 
+	blocks blockCache
+
 	users userCache
 	gpu   gpuCache
 	temps tempCache

@@ -186,7 +186,7 @@ func (fs *FS) readDRM(ctx context.Context, c *drmCard) GPU {
 	}
 	matches, _ := filepath.Glob(filepath.Join(c.dir, "hwmon", "hwmon*", "temp1_input"))
 	for _, m := range matches {
-		if v, ok := readMilli(m); ok {
+		if v, ok := fs.readMilli(m); ok {
 			g.TempC = &v
 			break
 		}

@@ -55,7 +55,7 @@ func (fs *FS) Temperatures() ([]Temp, error) {
 	c.mu.Unlock()
 	out := make([]Temp, 0, len(sensors))
 	for _, s := range sensors {
-		v, ok := readMilli(s.path)
+		v, ok := fs.readMilli(s.path)
 		if !ok {
 			continue
 		}
