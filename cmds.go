@@ -9,7 +9,7 @@ import (
 var (
 	runAgent    = func(args []string) int { return agent.RunAgent(args, version) }
 	runConnect  func(args []string) int
-	runDemo     func(args []string) int
+	runDemo     = demo
 	runCert     = agent.RunCert
 	runSnapshot = func(args []string) int { return agent.RunSnapshot(args, version) }
 )
