@@ -205,6 +205,9 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 	conn, resp, err := websocket.Dial(dialCtx, u.String(), dopts)
 	if err != nil {
 		transport.CloseIdleConnections()
+		if o.Token != "" {
+			err = redactedError{err: err, secret: o.Token}
+		}
 		return nil, dialError(dialCtx, shown, resp, err)
 	}
 	conn.SetReadLimit(readLimit)
@@ -237,6 +240,23 @@ func redact(u *url.URL) string {
 	}
 	return v.String()
 }
+
+// redactedError hides a secret (the token, which net/http errors quote as
+// part of the URL) from an error's text; errors.Is/As still see through it.
+type redactedError struct {
+	err    error
+	secret string
+}
+
+func (e redactedError) Error() string {
+	s := e.err.Error()
+	for _, form := range []string{url.QueryEscape(e.secret), e.secret} {
+		s = strings.ReplaceAll(s, form, "REDACTED")
+	}
+	return s
+}
+
+func (e redactedError) Unwrap() error { return e.err }
 
 func dialError(ctx context.Context, shown string, resp *http.Response, err error) error {
 	var pin *PinMismatchError

@@ -355,6 +355,10 @@ func TestClientDialErrors(t *testing.T) {
 	if _, err := wire.Dial(ctx(t), addr, nil); !errors.Is(err, wire.ErrUnreachable) {
 		t.Errorf("closed port: %v, want ErrUnreachable", err)
 	}
+	_, err = wire.Dial(ctx(t), addr, &wire.Options{Token: "s3cret/+"})
+	if !errors.Is(err, wire.ErrUnreachable) || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("closed port with a token: %v", err)
+	}
 	// Something that is not an agent.
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
