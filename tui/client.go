@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"net/url"
 	"time"
@@ -102,3 +103,6 @@ func urlHasToken(u string) bool {
 }
 
 func asPin(err error, pe **PinMismatchError) bool { return errors.As(err, pe) }
+
+// fingerprint is the pin of a certificate, as `socktop cert` prints it.
+func fingerprint(c *x509.Certificate) string { return wire.Fingerprint(c) }

@@ -37,6 +37,9 @@ type procTable struct {
 	bodyY   int
 	buf     []byte
 	busiest uint32
+	// which optional columns the data fills (upstream's list has no user,
+	// state or thread count: those columns are hidden then)
+	hasUser, hasState, hasThreads bool
 }
 
 func newProcTable(a *App) *procTable {
@@ -76,11 +79,16 @@ func (p *procTable) refresh() {
 	p.view = buildView(p.view, h.rows, p.flt, p.col, p.desc, p.tree && h.hasTreeData())
 	p.builtAt, p.dirty = h.procsAt, false
 	p.busiest = 0
+	p.hasUser, p.hasState, p.hasThreads = false, false, false
 	best := -1.0
 	for i := range h.rows {
-		if h.rows[i].cpu > best {
-			best, p.busiest = h.rows[i].cpu, h.rows[i].pid
+		r := &h.rows[i]
+		if r.cpu > best {
+			best, p.busiest = r.cpu, r.pid
 		}
+		p.hasUser = p.hasUser || r.user != ""
+		p.hasState = p.hasState || r.state != ""
+		p.hasThreads = p.hasThreads || r.threads != 0
 	}
 	if best <= 0 {
 		p.busiest = 0
@@ -135,6 +143,9 @@ var colWidth = [numColumns]int{colPID: 7, colUser: 9, colName: 0, colState: 2, c
 func (p *procTable) layoutColumns(x, w int) (show [numColumns]bool) {
 	for i := range show {
 		show[i] = true
+	}
+	if !p.builtAt.IsZero() {
+		show[colUser], show[colState], show[colThreads] = p.hasUser, p.hasState, p.hasThreads
 	}
 	fixed := func() int {
 		n := 0
@@ -284,11 +295,7 @@ func (p *procTable) Draw(s tcell.Screen) {
 			p.cell(s, colMemPct, ry, strconv.AppendFloat(p.buf[:0], r.memPct, 'f', 1, 64), st)
 		}
 		if show[colThreads] {
-			if r.threads == 0 {
-				p.cellStr(s, colThreads, ry, "-", st)
-			} else {
-				p.cell(s, colThreads, ry, strconv.AppendUint(p.buf[:0], uint64(r.threads), 10), st)
-			}
+			p.cell(s, colThreads, ry, strconv.AppendUint(p.buf[:0], uint64(r.threads), 10), st)
 		}
 	}
 }

@@ -1,0 +1,192 @@
+package tui
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/socktop/socktop/agent"
+	"github.com/socktop/socktop/wire/wiretest"
+)
+
+// liveAgent is a real in-process agent reading this machine, served on
+// 127.0.0.1 by an httptest server.
+type liveAgent struct {
+	a   *agent.Agent
+	srv *httptest.Server
+	url string
+}
+
+func startLiveAgent(t testing.TB, token, addr string) *liveAgent {
+	t.Helper()
+	cfg := agent.DefaultConfig()
+	cfg.Version = "test"
+	cfg.Token = token
+	cfg.AllowSignals = false
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	a, err := agent.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(a.Handler())
+	if addr != "" {
+		// the same port as a previous agent: wait until the kernel lets go
+		srv.Listener.Close()
+		deadline := time.Now().Add(waitLimit)
+		for {
+			ln, err := net.Listen("tcp", addr)
+			if err == nil {
+				srv.Listener = ln
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("listen %s again: %v", addr, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	srv.Start()
+	la := &liveAgent{a: a, srv: srv, url: "ws://" + srv.Listener.Addr().String() + "/ws"}
+	t.Cleanup(la.stop)
+	return la
+}
+
+// stop kills the agent as a crash would look from the client: every
+// connection dropped, the port closed.
+func (la *liveAgent) stop() {
+	la.srv.CloseClientConnections()
+	la.a.Shutdown()
+	la.srv.Close()
+}
+
+func TestLiveAgentLayouts(t *testing.T) {
+	la := startLiveAgent(t, "", "")
+	self := filepath.Base(os.Args[0])
+	if len(self) > 15 {
+		self = self[:15] // the kernel's comm is 15 bytes
+	}
+	for _, c := range []struct {
+		w, h  int
+		panes []string
+	}{
+		{80, 24, []string{"connected", "(v2)", "─ cpu ", "─ memory ", "─ network ", "─ processes ", "PID"}},
+		{120, 40, []string{"connected", "load", "─ cpu ", " c0 ", "─ memory ", "mem ", "─ network ", "─ processes ", "THR"}},
+		{200, 60, []string{"connected", "up ", "─ cpu ", " c0 ", "─ memory ", "─ network ", "peak", "─ processes ", "MEM%"}},
+	} {
+		t.Run(fmt.Sprintf("%dx%d", c.w, c.h), func(t *testing.T) {
+			hs := startApp(t, Options{Target: Target{URL: la.url}}, c.w, c.h)
+			hs.waitFor(c.panes...)
+			hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
+			if _, err := os.Stat("/proc/diskstats"); err == nil {
+				hs.waitFor("─ disks ")
+			}
+			// our own process is on the list when filtered for
+			hs.rune('/')
+			hs.typeText("pid:" + fmt.Sprint(os.Getpid()))
+			hs.waitFor(self)
+		})
+	}
+}
+
+// A killed agent leaves the data on screen, marked stale, with a
+// countdown; when an agent is back on the same port the dashboard recovers
+// by itself.
+func TestKilledAgentRecovers(t *testing.T) {
+	la := startLiveAgent(t, "", "")
+	addr := la.srv.Listener.Addr().String()
+	hs := startApp(t, Options{Target: Target{URL: la.url}}, 120, 40)
+	hs.waitFor("● connected", "─ processes ", "mem ")
+	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
+	la.stop()
+	s := hs.waitFor("STALE", "reconnecting in", "(attempt")
+	if !strings.Contains(s, "─ cpu ") || !strings.Contains(s, "mem ") {
+		t.Errorf("the last data left the screen:\n%s", s)
+	}
+	startLiveAgent(t, "", addr)
+	hs.rune('r') // skip the backoff wait
+	hs.waitUntil("recovered", func(s string) bool {
+		return strings.Contains(s, "● connected") && !strings.Contains(s, "STALE")
+	})
+}
+
+func TestUnauthorizedShown(t *testing.T) {
+	la := startLiveAgent(t, "s3cret", "")
+	hs := startApp(t, Options{Target: Target{URL: la.url}}, 120, 40)
+	hs.waitFor("authentication failed", "token rejected by agent (HTTP 401)", "press r")
+	// not retried blindly: still refused, no countdown
+	if s := hs.text(); strings.Contains(s, "reconnecting in") {
+		t.Errorf("a refused token is retried on a timer:\n%s", s)
+	}
+	// with the token it connects
+	hs2 := startApp(t, Options{Target: Target{URL: la.url, Token: "s3cret"}}, 120, 40)
+	hs2.waitFor("● connected", "token set")
+}
+
+func TestPinMismatchShown(t *testing.T) {
+	ag := wiretest.NewV2(wiretest.Config{TLS: true})
+	defer ag.Close()
+	wrong := "sha256:" + strings.Repeat("ab", 32)
+	hs := startApp(t, Options{Target: Target{URL: ag.URL, Pin: wrong}}, 120, 40)
+	s := hs.waitFor("certificate pin mismatch", "pinned:  "+wrong, "offered: sha256:")
+	if strings.Contains(s, "reconnecting in") {
+		t.Errorf("a pin mismatch is retried on a timer:\n%s", s)
+	}
+}
+
+// The right pin connects, and the header says the TLS link is pinned.
+func TestPinnedTLS(t *testing.T) {
+	ag := wiretest.NewV2(wiretest.Config{TLS: true})
+	defer ag.Close()
+	hs := startApp(t, Options{Target: Target{URL: ag.URL, Pin: fingerprint(ag.Certificate())}}, 120, 40)
+	hs.waitFor("● connected", "TLS pinned")
+}
+
+// Upstream's Rust agent speaks only the command dialect: every pane whose
+// data it sends still fills.
+func TestCommandDialectAgent(t *testing.T) {
+	ag := wiretest.NewUpstream(wiretest.Config{Processes: wiretest.SampleProcesses(40)})
+	defer ag.Close()
+	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	s := hs.waitFor("(command)", "● connected", "now 12.5%", "3.0G / 8.0G", "mmcblk0p2", "eth0", "bash-33", "─ processes ")
+	hdr, rows := tableRows(s)
+	if len(rows) < 10 || strings.Join(hdr, " ") != "PID NAME CPU%▼ MEM MEM%" {
+		t.Errorf("process table from the command dialect: header %q, rows %q", hdr, rows)
+	}
+	if strings.Contains(s, "t  tree") || strings.Contains(s, "k  kill") {
+		t.Errorf("tree or kill offered without the data or capability:\n%s", s)
+	}
+}
+
+// Requests for hidden panes are not sent: at 100×16 the disks pane is
+// dropped, and the agent never hears get_disks.
+func TestHiddenPaneNotRequested(t *testing.T) {
+	ag := wiretest.NewUpstream(wiretest.Config{Processes: wiretest.SampleProcesses(10)})
+	defer ag.Close()
+	hs := startApp(t, Options{Target: Target{URL: ag.URL}, MetricsInterval: 100 * time.Millisecond, DisksInterval: 200 * time.Millisecond}, 100, 16)
+	hs.waitFor("─ processes ", "PID")
+	// several disk intervals pass while metrics keep coming
+	n := 0
+	hs.waitUntil("ten metrics requests", func(string) bool {
+		n = 0
+		for _, f := range ag.Frames() {
+			if f == "get_metrics" {
+				n++
+			}
+		}
+		return n >= 10
+	})
+	for _, f := range ag.Frames() {
+		if f == "get_disks" {
+			t.Fatalf("get_disks sent while the disks pane is hidden (frames %v)", ag.Frames())
+		}
+	}
+	// make it visible: disks are asked for
+	hs.resize(120, 40)
+	hs.waitFor("─ disks ", "mmcblk0")
+}
