@@ -2,6 +2,7 @@ package procfs
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -41,10 +42,10 @@ type CPUTracker struct {
 	Window     time.Duration
 	StaleAfter time.Duration
 
-	mu   sync.Mutex
-	prev Stat
-	at   time.Time
-	have bool
+	mu        sync.Mutex
+	prev, cur Stat // cur is reused between calls; prev and cur swap
+	at        time.Time
+	have      bool
 }
 
 // NewCPUTracker returns a tracker reading fs with the default window.
@@ -71,16 +72,14 @@ func (t *CPUTracker) Sample(ctx context.Context) (CPUUsage, error) {
 			return CPUUsage{}, err
 		}
 	}
-	var cur Stat
-	if err := t.fs.ReadStat(&cur); err != nil {
+	if err := t.fs.ReadStat(&t.cur); err != nil {
 		return CPUUsage{}, err
 	}
 	now = time.Now()
-	u := Usage(&t.prev, &cur)
+	u := Usage(&t.prev, &t.cur)
 	u.Window = now.Sub(t.at)
-	// Keep our own copy so the caller may hold on to u.Stat.
-	t.prev.Total, t.prev.BootTime = cur.Total, cur.BootTime
-	t.prev.Cores = append(t.prev.Cores[:0], cur.Cores...)
+	u.Stat.Cores = slices.Clone(t.cur.Cores) // the caller owns u; t.cur is reused
+	t.prev, t.cur = t.cur, t.prev
 	t.at = now
 	return u, nil
 }
@@ -91,8 +90,9 @@ func (t *CPUTracker) Sample(ctx context.Context) (CPUUsage, error) {
 func Usage(prev, cur *Stat) CPUUsage {
 	u := CPUUsage{Stat: *cur}
 	u.Total = pct(prev.Total, cur.Total)
-	u.PerCore = make([]float64, len(cur.Cores))
-	u.CoreIDs = make([]int, len(cur.Cores))
+	n := len(cur.Cores)
+	u.PerCore = make([]float64, n)
+	u.CoreIDs = make([]int, n)
 	for i, c := range cur.Cores {
 		u.CoreIDs[i] = c.ID
 		var p CPUTimes

@@ -37,7 +37,7 @@ type FS struct {
 	statfs     func(path string) (StatfsResult, error)
 	rootFS     string
 
-	bufs  sync.Pool // *[]byte read buffers
+	bufs  sync.Pool // *readBuf
 	paths struct{ stat, meminfo, loadavg, uptime, netdev string }
 
 	hostOnce sync.Once
@@ -111,7 +111,7 @@ func NewFS(procRoot, sysRoot string, opts ...Option) (*FS, error) {
 	fs.paths.stat, fs.paths.meminfo = fs.procPath("stat"), fs.procPath("meminfo")
 	fs.paths.loadavg, fs.paths.uptime = fs.procPath("loadavg"), fs.procPath("uptime")
 	fs.paths.netdev = fs.procPath("net", "dev")
-	fs.bufs.New = func() any { b := make([]byte, 0, 8192); return &b }
+	fs.bufs.New = func() any { return &readBuf{data: make([]byte, 0, 8192), path: make([]byte, 0, 128)} }
 	fs.users.path = fs.passwd
 	return fs, nil
 }
@@ -139,13 +139,19 @@ func (fs *FS) sysPath(elem ...string) string {
 	return filepath.Join(append([]string{fs.sys}, elem...)...)
 }
 
+// readBuf is a pooled read buffer with room for a NUL-terminated path, so
+// reading a file allocates nothing.
+type readBuf struct {
+	data, path []byte
+}
+
 // readWith reads path into a pooled buffer and calls parse on the bytes; the
 // bytes are only valid during parse.
 func (fs *FS) readWith(path string, parse func([]byte) error) error {
-	bp := fs.bufs.Get().(*[]byte)
-	defer fs.bufs.Put(bp)
-	b, err := readInto(path, (*bp)[:0])
-	*bp = b[:0]
+	rb := fs.bufs.Get().(*readBuf)
+	defer fs.bufs.Put(rb)
+	b, err := readInto(path, rb)
+	rb.data = b[:0]
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}

@@ -88,7 +88,7 @@ func (sc *scanner) readStat(dirfd int, pid []byte) ([]byte, error) {
 
 // openAt opens dir/<name><suffix> relative to dirfd, building the
 // NUL-terminated path in *pathBuf so the call does not allocate.
-func openAt(dirfd int, pathBuf *[]byte, name []byte, suffix string) (int, error) {
+func openAt[S []byte | string](dirfd int, pathBuf *[]byte, name S, suffix string) (int, error) {
 	p := append((*pathBuf)[:0], name...)
 	p = append(p, suffix...)
 	p = append(p, 0)

@@ -2,6 +2,7 @@ package procfs
 
 import (
 	"os"
+	"strings"
 
 	"github.com/tklauser/go-sysconf"
 	"golang.org/x/sys/unix"
@@ -49,15 +50,12 @@ func statfs(path string) (StatfsResult, error) {
 // report size 0, so it reads until EOF and grows buf as needed. Raw syscalls
 // skip the os.File machinery (poller registration, finalizer), which costs
 // as much as the read of a small /proc file.
-func readInto(path string, buf []byte) ([]byte, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != unix.EINTR {
-			break
-		}
+func readInto(path string, rb *readBuf) ([]byte, error) {
+	buf := rb.data[:0]
+	if strings.IndexByte(path, 0) >= 0 {
+		return buf, &os.PathError{Op: "open", Path: path, Err: unix.EINVAL}
 	}
+	fd, err := openAt(unix.AT_FDCWD, &rb.path, path, "")
 	if err != nil {
 		return buf, &os.PathError{Op: "open", Path: path, Err: err}
 	}

@@ -17,7 +17,8 @@ func unameMachine() string { return runtime.GOARCH }
 func statfs(path string) (StatfsResult, error) { return StatfsResult{}, ErrNotSupported }
 
 // readInto reads the whole file at path, appending to buf.
-func readInto(path string, buf []byte) ([]byte, error) {
+func readInto(path string, rb *readBuf) ([]byte, error) {
+	buf := rb.data[:0]
 	f, err := os.Open(path)
 	if err != nil {
 		return buf, err
