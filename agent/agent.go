@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -231,8 +230,6 @@ func listen(ctx context.Context, addr string) (net.Listener, error) {
 	}
 	return ln, nil
 }
-
-func selfPID() int { return os.Getpid() }
 
 func (a *Agent) connections(ctx context.Context) (*sample[*wire.Connections], error) {
 	if !a.has("connections") {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -211,8 +210,6 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
 }
-
-func envOS(name string) string { return os.Getenv(name) }
 
 // portFlag is a port number that remembers whether it was given.
 type portFlag struct {
