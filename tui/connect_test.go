@@ -1,0 +1,203 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/socktop/socktop/profiles"
+	"github.com/socktop/socktop/wire/wiretest"
+)
+
+// connectRun runs `socktop connect ARGS` with the dashboard replaced by a
+// stub that records its options.
+type connectRun struct {
+	code   int
+	stderr string
+	opts   *Options
+}
+
+func runConnectTest(t *testing.T, args []string, stdin string, interactive bool) connectRun {
+	t.Helper()
+	var out, errb bytes.Buffer
+	var got *Options
+	env := connectEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, interactive: interactive,
+		run: func(_ context.Context, o Options) error { got = &o; return nil }}
+	code := runConnect(context.Background(), args, "test", env)
+	return connectRun{code: code, stderr: errb.String(), opts: got}
+}
+
+func configDir(t *testing.T) string {
+	t.Helper()
+	d := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", d)
+	t.Setenv("SOCKTOP_TOKEN", "")
+	return filepath.Join(d, "socktop", "profiles.toml")
+}
+
+func writeProfiles(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConnectResolvesNamesHostsAndURLs(t *testing.T) {
+	path := configDir(t)
+	writeProfiles(t, path, `
+[profiles.pi]
+url = "ws://10.0.0.5:3000/ws"
+token = "fromprofile"
+metrics_interval_ms = 1000
+group = "home"
+`)
+	for _, c := range []struct {
+		args            []string
+		url, tok, label string
+		metrics         time.Duration
+	}{
+		{[]string{"pi"}, "ws://10.0.0.5:3000/ws", "fromprofile", "pi", time.Second},
+		{[]string{"@home"}, "ws://10.0.0.5:3000/ws", "fromprofile", "pi", time.Second},
+		{[]string{"-P", "pi"}, "ws://10.0.0.5:3000/ws", "fromprofile", "pi", time.Second},
+		{[]string{"pi", "--token", "flag", "--metrics-interval-ms", "250"}, "ws://10.0.0.5:3000/ws", "flag", "pi", 250 * time.Millisecond},
+		{[]string{"pi-kitchen"}, "ws://pi-kitchen:3000/ws", "", "pi-kitchen", 0},
+		{[]string{"pi-kitchen:4000"}, "ws://pi-kitchen:4000/ws", "", "pi-kitchen:4000", 0},
+		{[]string{"wss://h:8443/ws?token=abc", "--pin", "sha256:" + strings.Repeat("AB", 32)}, "wss://h:8443/ws", "abc", "wss://h:8443/ws?token=abc", 0},
+	} {
+		r := runConnectTest(t, c.args, "", false)
+		if r.code != 0 || r.opts == nil {
+			t.Errorf("%v: exit %d: %s", c.args, r.code, r.stderr)
+			continue
+		}
+		o := r.opts
+		if o.Target.URL != c.url || o.Target.Token != c.tok || o.Target.Label != c.label || o.MetricsInterval != c.metrics {
+			t.Errorf("%v: got url %q token %q label %q metrics %v", c.args, o.Target.URL, o.Target.Token, o.Target.Label, o.MetricsInterval)
+		}
+	}
+}
+
+func TestConnectUsage(t *testing.T) {
+	configDir(t)
+	if r := runConnectTest(t, []string{"-h"}, "", false); r.code != 0 || !strings.Contains(r.stderr, "socktop connect pi-kitchen") || !strings.Contains(r.stderr, "-tls-ca") {
+		t.Errorf("-h: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, args := range [][]string{{"--bogus"}, {"--metrics-interval-ms", "-5", "x"}, {"--pin", "nothex", "x"}, {"a", "b"}, {"bad host/x"}, {"@nogroup"}} {
+		if r := runConnectTest(t, args, "", false); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, r.code, r.stderr)
+		}
+	}
+	// no argument and no terminal: no picker
+	if r := runConnectTest(t, nil, "", false); r.code != 2 || !strings.Contains(r.stderr, "no agent given") {
+		t.Errorf("no args: exit %d %s", r.code, r.stderr)
+	}
+}
+
+func TestConnectSavesProfile(t *testing.T) {
+	path := configDir(t)
+	r := runConnectTest(t, []string{"--profile", "pi", "--save", "-t", "/etc/agent.pem", "--processes-interval-ms", "3000", "wss://pi.lan:8443/ws?token=s3cret"}, "", false)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	st, err := profiles.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.Get("pi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.URL != "wss://pi.lan:8443/ws" || p.Token != "s3cret" || p.TLSCA != "/etc/agent.pem" || p.ProcessesIntervalMS != 3000 {
+		t.Errorf("saved %+v", p)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("profiles file mode %v", fi.Mode().Perm())
+	}
+	// overwriting asks first: "n" keeps the old one
+	r = runConnectTest(t, []string{"--profile", "pi", "ws://other:3000/ws"}, "n\n", true)
+	if r.code != 0 || !strings.Contains(r.stderr, `Overwrite profile "pi"`) {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+	st, _ = profiles.Load(path)
+	if p, _ := st.Get("pi"); p.URL != "wss://pi.lan:8443/ws" {
+		t.Errorf("declined overwrite changed the profile: %+v", p)
+	}
+	// "y" overwrites
+	runConnectTest(t, []string{"--profile", "pi", "ws://other:3000/ws"}, "y\n", true)
+	st, _ = profiles.Load(path)
+	if p, _ := st.Get("pi"); p.URL != "ws://other:3000/ws" {
+		t.Errorf("accepted overwrite did not save: %+v", p)
+	}
+}
+
+// Trust on first use: a self-signed wss:// agent is shown with its
+// fingerprint; yes stores the pin, no refuses.
+func TestTrustOnFirstUse(t *testing.T) {
+	path := configDir(t)
+	ag := wiretest.NewV2(wiretest.Config{TLS: true})
+	defer ag.Close()
+	fp := fingerprint(ag.Certificate())
+
+	r := runConnectTest(t, []string{ag.URL}, "n\n", true)
+	if r.code != 1 || !strings.Contains(r.stderr, fp) || r.opts != nil {
+		t.Fatalf("declined: exit %d, ran %v: %s", r.code, r.opts != nil, r.stderr)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("declining saved something")
+	}
+
+	r = runConnectTest(t, []string{ag.URL}, "y\n", true)
+	if r.code != 0 || r.opts == nil || r.opts.Target.Pin != fp {
+		t.Fatalf("accepted: exit %d: %s", r.code, r.stderr)
+	}
+	st, err := profiles.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.Get("127.0.0.1")
+	if err != nil || p.Pin != fp {
+		t.Fatalf("pin not stored: %+v %v", p, err)
+	}
+	// next time the profile connects without asking
+	r = runConnectTest(t, []string{"127.0.0.1"}, "", false)
+	if r.code != 0 || r.opts.Target.Pin != fp || strings.Contains(r.stderr, "Trust it") {
+		t.Errorf("second connect: exit %d: %s", r.code, r.stderr)
+	}
+	// without a terminal nothing is asked and the pin is named
+	configDir(t)
+	r = runConnectTest(t, []string{ag.URL}, "", false)
+	if r.code != 1 || !strings.Contains(r.stderr, "--pin "+fp) {
+		t.Errorf("non-interactive: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func TestPicker(t *testing.T) {
+	path := configDir(t)
+	writeProfiles(t, path, "[profiles.alpha]\nurl = \"ws://a:3000/ws\"\n\n[profiles.beta]\nurl = \"ws://b:3000/ws\"\n")
+	scr := tcell.NewSimulationScreen("UTF-8")
+	var errb bytes.Buffer
+	var got *Options
+	env := connectEnv{stdin: strings.NewReader(""), stdout: &errb, stderr: &errb, screen: scr,
+		run:   func(_ context.Context, o Options) error { got = &o; return nil },
+		ready: func() { scr.InjectKey(tcell.KeyDown, 0, 0); scr.InjectKey(tcell.KeyEnter, 0, 0) }}
+	if code := runConnect(context.Background(), nil, "test", env); code != 0 || got == nil {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if got.Target.URL != "ws://b:3000/ws" || got.Target.Label != "beta" {
+		t.Errorf("picked %+v", got.Target)
+	}
+	// q quits the picker without connecting
+	got = nil
+	scr2 := tcell.NewSimulationScreen("UTF-8")
+	env.screen, env.ready = scr2, func() { scr2.InjectKey(tcell.KeyRune, 'q', 0) }
+	if code := runConnect(context.Background(), nil, "test", env); code != 0 || got != nil {
+		t.Errorf("q: exit %d, connected %v", code, got != nil)
+	}
+}
