@@ -69,7 +69,7 @@ Flags (one dash or two; -t/--tls-ca, -P/--profile):
 
 // connectFlags are the parsed command line.
 type connectFlags struct {
-	profile, token, tlsCA, pin, group string
+	profile, token, tlsCA, pin, group    string
 	verifyHostname, save, ascii, noColor bool
 	metricsMS, processesMS, disksMS      int
 	set                                  map[string]bool
