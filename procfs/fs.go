@@ -60,7 +60,8 @@ func WithClockTicks(hz uint64) Option { return func(fs *FS) { fs.clockTicks = hz
 // WithPageSize sets the page size used to turn RSS pages into bytes.
 func WithPageSize(n uint64) Option { return func(fs *FS) { fs.pageSize = n } }
 
-// WithPasswd sets the passwd file used for uid → user name (default /etc/passwd).
+// WithPasswd sets the passwd file used for uid → user name (default
+// /etc/passwd, or <rootfs>/etc/passwd with WithRootFS).
 func WithPasswd(path string) Option { return func(fs *FS) { fs.passwd = path } }
 
 // WithNvidiaSMI sets the nvidia-smi program ("" disables NVIDIA probing) and
@@ -77,7 +78,8 @@ func WithStatfs(f func(path string) (StatfsResult, error)) Option {
 
 // WithRootFS prefixes mount points with dir before calling statfs, for an agent
 // in a container that sees the host's root file system at dir (like
-// node_exporter's --path.rootfs).
+// node_exporter's --path.rootfs); the host's mounts are then read from
+// <proc>/1/mountinfo and user names from <dir>/etc/passwd.
 func WithRootFS(dir string) Option { return func(fs *FS) { fs.rootFS = dir } }
 
 // NewFS returns an FS reading procRoot (usually /proc) and sysRoot (usually
@@ -94,13 +96,15 @@ func NewFS(procRoot, sysRoot string, opts ...Option) (*FS, error) {
 	fs := &FS{
 		proc:       filepath.Clean(procRoot),
 		sys:        filepath.Clean(sysRoot),
-		passwd:     "/etc/passwd",
 		nvidiaSMI:  "nvidia-smi",
 		gpuTimeout: 2 * time.Second,
 		statfs:     statfs,
 	}
 	for _, o := range opts {
 		o(fs)
+	}
+	if fs.passwd == "" {
+		fs.passwd = filepath.Join(cmpOr(fs.rootFS, "/"), "etc", "passwd")
 	}
 	if fs.clockTicks == 0 {
 		fs.clockTicks = clockTicks()
@@ -166,4 +170,11 @@ func readSmall(path string) (string, error) {
 		return "", err
 	}
 	return string(trimSpace(b)), nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
