@@ -62,6 +62,7 @@ type App struct {
 	dash   *dashboard
 	procs  *procTable
 	detail *detailView
+	conns  *connsView
 	help   *helpView
 	input  *tview.InputField
 	modal  *tview.Modal
@@ -141,6 +142,7 @@ func newApp(opts Options) (*App, error) {
 	a.procs = newProcTable(a)
 	a.dash = newDashboard(a)
 	a.detail = newDetailView(a)
+	a.conns = newConnsView(a)
 	a.help = &helpView{Box: tview.NewBox(), a: a}
 	a.input = tview.NewInputField().SetLabel("filter: ")
 	a.input.SetChangedFunc(func(text string) { a.procs.setFilter(text) })
@@ -151,6 +153,7 @@ func newApp(opts Options) (*App, error) {
 	a.pages = tview.NewPages()
 	a.pages.AddPage("main", a.dash, true, true)
 	a.pages.AddPage("detail", a.detail, true, false)
+	a.pages.AddPage("conns", a.conns, true, false)
 	a.pages.AddPage("help", a.help, true, false)
 	a.pages.AddPage("confirm", a.modal, true, false)
 
@@ -246,11 +249,13 @@ func (a *App) current() screen {
 		return scrHelp
 	case a.detailOpen:
 		return scrDetail
+	case a.conns.open:
+		return a.conns.screen()
 	}
 	return scrMain
 }
 
-func (a *App) onMain() bool { return !a.detailOpen }
+func (a *App) onMain() bool { return !a.detailOpen && !a.conns.open }
 
 func (a *App) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	if ev.Key() == tcell.KeyCtrlC {
@@ -302,6 +307,8 @@ func (a *App) escape() {
 		a.toggleHelp()
 	case a.detailOpen:
 		a.closeDetail()
+	case a.conns.open:
+		a.conns.escape()
 	case a.procs.filter != "":
 		a.procs.setFilter("")
 		a.input.SetText("")
@@ -326,6 +333,8 @@ func (a *App) refocus() {
 	switch {
 	case a.detailOpen:
 		a.app.SetFocus(a.detail)
+	case a.conns.open:
+		a.conns.focus()
 	default:
 		a.app.SetFocus(a.procs)
 	}

@@ -37,6 +37,7 @@ func (v *detailView) lowerLines() []string {
 				out = append(out, "  "+strconv.Itoa(int(c.GetPid()))+"  "+c.GetName()+"  "+widget.Percent(float64(c.GetCpuUsage()))+"  "+widget.Bytes(c.GetMemBytes()))
 			}
 		}
+		out = append(out, v.a.conns.detailLines(v.pid)...)
 		if ths := d.GetThreads(); len(ths) > 0 {
 			out = append(out, "threads ("+strconv.Itoa(len(ths))+")")
 			for _, t := range ths {

@@ -12,6 +12,8 @@ const (
 	scrHelp
 	scrFilter
 	scrConfirm
+	scrConns       // the Connections screen (conns_view.go)
+	scrConnsFilter // its filter input
 )
 
 var screenTitles = []struct {
@@ -20,6 +22,7 @@ var screenTitles = []struct {
 }{
 	{scrMain, "Dashboard"}, {scrDetail, "Process detail"}, {scrHelp, "Help"},
 	{scrFilter, "Filter"}, {scrConfirm, "Signal dialog"},
+	{scrConns, "Connections"}, {scrConnsFilter, "Connections filter"},
 }
 
 // key is one key a binding answers to: a special key, or a rune.
@@ -82,7 +85,7 @@ const allScreens = scrMain | scrDetail | scrHelp | scrConfirm
 // keyMap is the dashboard's every key binding, in help order.
 func keyMap() []binding {
 	signals := func(a *App) bool { return a.h.has("signals") && a.selectedPID() != 0 }
-	return []binding{
+	return append([]binding{
 		{keys: runeKeys('q'), label: "q", hint: "quit", desc: "quit socktop", screens: allScreens &^ scrConfirm,
 			do: (*App).quit},
 		{keys: runeKeys('?'), label: "?", hint: "help", desc: "show this help (generated from the key map)", screens: scrMain | scrDetail | scrHelp,
@@ -91,6 +94,7 @@ func keyMap() []binding {
 			when: func(a *App) bool { return a.selectedPID() != 0 }, do: (*App).openDetail},
 		{keys: runeKeys('/'), label: "/", hint: "filter", desc: "filter processes: text matches name or pid; pid:N, user:NAME", screens: scrMain,
 			do: (*App).openFilter},
+		connsOpenBinding(),
 		{keys: runeKeys('k'), label: "k", hint: "kill", desc: "send SIGTERM to the selected process (asks first)", screens: scrMain | scrDetail,
 			when: signals, whenText: "agent advertises signals", do: func(a *App) { a.confirmSignal("SIGTERM") }},
 		{keys: runeKeys('K'), label: "K", desc: "send SIGKILL to the selected process (asks first)", screens: scrMain | scrDetail,
@@ -120,7 +124,7 @@ func keyMap() []binding {
 		{keys: runeKeys('n'), label: "n", hint: "cancel", desc: "cancel (also Esc)", screens: scrConfirm, do: (*App).escape},
 		{keys: specialKeys(tcell.KeyTab, tcell.KeyLeft, tcell.KeyRight, tcell.KeyEnter), label: "Tab ←/→ Enter", hint: "choose", desc: "choose a button and press it (mouse: click it)",
 			screens: scrConfirm, do: nil},
-	}
+	}, connsKeyMap()...)
 }
 
 // footerHints is the footer text for screen s: "q quit  ? help  …".
