@@ -75,8 +75,9 @@ type App struct {
 	confirmPID                                    uint32
 	confirmSig                                    string
 
-	message   string // transient footer message
-	messageAt time.Time
+	footerHits []footerHit // where each footer hint was drawn, for clicks
+	message    string      // transient footer message
+	messageAt  time.Time
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -122,6 +123,7 @@ func newApp(opts Options) (*App, error) {
 		disks:   clampInterval(opts.DisksInterval, DefaultDisksInterval, MinDisksInterval),
 	}
 	a.th = newTheme(opts.ASCII, opts.NoColor)
+	a.th.applyTview()
 	a.keys = keyMap()
 	label := opts.Target.Label
 	if label == "" {
@@ -139,6 +141,7 @@ func newApp(opts Options) (*App, error) {
 	a.app.EnableMouse(true)
 	a.header = newPane(a.paintHeader)
 	a.footer = newPane(a.paintFooter)
+	a.footer.click = a.clickFooter
 	a.procs = newProcTable(a)
 	a.dash = newDashboard(a)
 	a.detail = newDetailView(a)
@@ -149,6 +152,7 @@ func newApp(opts Options) (*App, error) {
 	a.input.SetFieldStyle(a.th.value.Underline(true))
 	a.input.SetLabelStyle(a.th.title)
 	a.modal = tview.NewModal()
+	a.th.styleModal(a.modal)
 
 	a.pages = tview.NewPages()
 	a.pages.AddPage("main", a.dash, true, true)
@@ -436,6 +440,21 @@ func (a *App) closeConfirm() {
 	a.refocus()
 }
 
+// footerHit is a clickable footer hint: clicking it is pressing its key.
+type footerHit struct {
+	x0, x1 int
+	do     func(*App)
+}
+
+func (a *App) clickFooter(x, _ int) {
+	for _, h := range a.footerHits {
+		if x >= h.x0 && x < h.x1 && h.do != nil {
+			h.do(a)
+			return
+		}
+	}
+}
+
 // flash shows a message in the footer for a few seconds.
 func (a *App) flash(msg string) { a.message, a.messageAt = msg, a.now() }
 
@@ -449,6 +468,7 @@ func (a *App) paintFooter(s tcell.Screen, x, y, w, h int) {
 		end -= mw + 1
 	}
 	cx := x
+	a.footerHits = a.footerHits[:0]
 	for _, b := range footerHints(a, a.keys, a.current()) {
 		label := b.label
 		if b.hintLabel != "" {
@@ -458,8 +478,10 @@ func (a *App) paintFooter(s tcell.Screen, x, y, w, h int) {
 		if cx+need > end {
 			break
 		}
+		x0 := cx
 		cx += widget.Print(s, cx, y, end-cx, " "+label+" ", t.footerKey)
 		cx += widget.Print(s, cx, y, end-cx, " "+b.hint+" ", t.footerText)
+		a.footerHits = append(a.footerHits, footerHit{x0: x0, x1: cx, do: b.do})
 	}
 }
 

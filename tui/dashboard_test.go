@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
 	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/wiretest"
 )
@@ -412,4 +413,39 @@ func TestNoSignalsWithoutCapability(t *testing.T) {
 	if s := hs.text(); strings.Contains(s, "Send SIGTERM") {
 		t.Error("k opened the signal dialog without the capability")
 	}
+}
+
+// Clicking a footer hint does what its key does.
+func TestFooterClick(t *testing.T) {
+	ag := v2Agent(t, 20)
+	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	s := hs.waitFor("systemd", "?  help")
+	y := rowIndex(s, "?  help")
+	x := strings.Index(lineWithRunes(s, y), "?  help")
+	hs.click(x+3, y)
+	hs.waitFor("─ keys ")
+}
+
+func TestNoColorAndASCII(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	borders, styles := tview.Borders, tview.Styles // the app sets tview's globals
+	t.Cleanup(func() { tview.Borders, tview.Styles = borders, styles })
+	ag := v2Agent(t, 20)
+	hs := startApp(t, Options{Target: Target{URL: ag.URL}, ASCII: true}, 120, 40)
+	s := hs.waitFor("+- cpu ", "+- processes ", "systemd", "mem ")
+	for _, r := range s {
+		if (r >= 0x2800 && r <= 0x28ff) || (r >= 0x2500 && r <= 0x259f) {
+			t.Fatalf("--ascii screen has %q:\n%s", r, s)
+		}
+	}
+	hs.onUI(func() {
+		cells, _, _ := hs.scr.GetContents()
+		for _, c := range cells {
+			fg, bg, _ := c.Style.Decompose()
+			if fg != tcell.ColorDefault || bg != tcell.ColorDefault {
+				t.Errorf("NO_COLOR screen has a coloured cell %q (fg %v bg %v)", string(c.Runes), fg, bg)
+				return
+			}
+		}
+	})
 }

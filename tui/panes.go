@@ -15,6 +15,19 @@ import (
 type pane struct {
 	*tview.Box
 	paint func(s tcell.Screen, x, y, w, h int)
+	// click, when set, receives left clicks inside the pane.
+	click func(x, y int)
+}
+
+func (p *pane) MouseHandler() func(action tview.MouseAction, ev *tcell.EventMouse, setFocus func(tview.Primitive)) (bool, tview.Primitive) {
+	return p.WrapMouseHandler(func(action tview.MouseAction, ev *tcell.EventMouse, _ func(tview.Primitive)) (bool, tview.Primitive) {
+		x, y := ev.Position()
+		if p.click == nil || action != tview.MouseLeftClick || !p.InRect(x, y) {
+			return false, nil
+		}
+		p.click(x, y)
+		return true, nil
+	})
 }
 
 func newPane(paint func(s tcell.Screen, x, y, w, h int)) *pane {

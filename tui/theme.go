@@ -2,6 +2,7 @@ package tui
 
 import (
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
 	"github.com/socktop/socktop/tui/widget"
 )
 
@@ -87,4 +88,37 @@ func (t *theme) level(pct float64) tcell.Style {
 		return t.warn
 	}
 	return t.good
+}
+
+// applyTview makes tview's own widgets (modal, input field, pages) follow
+// the theme: the terminal's background, no colour under NO_COLOR, ASCII
+// borders with --ascii. tview keeps these in package variables.
+func (t *theme) applyTview() {
+	tview.Styles.PrimitiveBackgroundColor = tcell.ColorDefault
+	if t.noColor {
+		s := &tview.Styles
+		for _, c := range []*tcell.Color{&s.ContrastBackgroundColor, &s.MoreContrastBackgroundColor, &s.BorderColor,
+			&s.TitleColor, &s.GraphicsColor, &s.PrimaryTextColor, &s.SecondaryTextColor, &s.TertiaryTextColor,
+			&s.InverseTextColor, &s.ContrastSecondaryTextColor} {
+			*c = tcell.ColorDefault
+		}
+	}
+	if t.ascii {
+		b := &tview.Borders
+		b.Horizontal, b.Vertical, b.HorizontalFocus, b.VerticalFocus = '-', '|', '=', '|'
+		b.TopLeft, b.TopRight, b.BottomLeft, b.BottomRight = '+', '+', '+', '+'
+		b.TopLeftFocus, b.TopRightFocus, b.BottomLeftFocus, b.BottomRightFocus = '+', '+', '+', '+'
+		b.LeftT, b.RightT, b.TopT, b.BottomT, b.Cross = '+', '+', '+', '+', '+'
+	}
+}
+
+// styleModal gives a modal dialog the theme's look.
+func (t *theme) styleModal(m *tview.Modal) {
+	if !t.noColor {
+		return
+	}
+	m.SetBackgroundColor(tcell.ColorDefault)
+	m.SetTextColor(tcell.ColorDefault)
+	m.SetButtonStyle(tcell.StyleDefault)
+	m.SetButtonActivatedStyle(tcell.StyleDefault.Reverse(true))
 }
