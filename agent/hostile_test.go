@@ -10,9 +10,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,7 +33,7 @@ import (
 // listeners, plain and TLS, with a token, and a witness client that must
 // be answered correctly after every hostile row.
 type hostileEnv struct {
-	a       *Agent
+	clients func() int // connected WebSocket clients, as the agent counts them
 	token   string
 	addr    string // plain 127.0.0.1:port
 	url     string // ws://addr/ws
@@ -62,7 +65,7 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &hostileEnv{a: a, token: cfg.Token}
+	h := &hostileEnv{clients: a.Clients, token: cfg.Token}
 
 	ln, err := listen(context.Background(), "127.0.0.1:0")
 	if err != nil {
@@ -85,14 +88,132 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	h.tlsURL = "wss://" + h.tlsAddr + "/ws"
 	serveListener(t, a, tls.NewListener(tln, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}))
 
+	h.connectWitness(t)
+	return h
+}
+
+// connectWitness dials the long-lived v2 client that must be served
+// throughout.
+func (h *hostileEnv) connectWitness(t *testing.T) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	var err error
 	h.witness, err = wire.Dial(ctx, h.url, &wire.Options{Token: h.token, ClientName: "witness"})
 	if err != nil {
 		t.Fatalf("witness: %v", err)
 	}
 	t.Cleanup(func() { h.witness.Close() })
-	return h
+}
+
+// scrapeGauge reads one unlabelled sample from an agent's /metrics (http or
+// https; the TLS agent's certificate is the test's own).
+func scrapeGauge(t *testing.T, base, token, name string) float64 {
+	t.Helper()
+	cl := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	defer cl.CloseIdleConnections()
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := cl.Do(req)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", base, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	t.Fatalf("scrape %s: no %s (HTTP %d)", base, name, resp.StatusCode)
+	return 0
+}
+
+// processRSS is pid's resident set from /proc/<pid>/stat.
+func processRSS(t *testing.T, pid int) uint64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := procfs.ParseProcStat(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.RSSPages * uint64(os.Getpagesize())
+}
+
+// TestHostileInputAgentProcess runs the same table against the built binary
+// — `socktop agent` with a token on one port and with --tls on another —
+// and compares each process's RSS (/proc/<pid>/stat) and goroutines
+// (socktop_agent_goroutines) before and after.
+func TestHostileInputAgentProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the built binary")
+	}
+	bin := buildSocktop(t)
+	h := &hostileEnv{token: "hostile-s3cret"}
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "SOCKTOP_TOKEN=" + h.token}
+	plain := startAgentProcess(t, bin, env)
+	tlsAgent := startAgentProcess(t, bin, env, "--tls")
+	cmd := exec.Command(bin, "cert")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`pin:\s+(sha256:[0-9a-f]{64})`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("socktop cert printed no pin:\n%s", out)
+	}
+	h.pin = string(m[1])
+	h.url, h.tlsURL = plain.url, tlsAgent.url
+	h.addr = strings.TrimSuffix(strings.TrimPrefix(plain.url, "ws://"), "/ws")
+	h.tlsAddr = strings.TrimSuffix(strings.TrimPrefix(tlsAgent.url, "wss://"), "/ws")
+	plainBase, tlsBase := "http://"+h.addr, "https://"+h.tlsAddr
+	h.clients = func() int { return int(scrapeGauge(t, plainBase, h.token, "socktop_agent_clients")) }
+	h.connectWitness(t)
+
+	h.checkServing(t)
+	h.checkServing(t)
+	type figures struct {
+		rss  [2]uint64
+		gor  [2]float64
+		desc string
+	}
+	measure := func() (f figures) {
+		for i, a := range []struct {
+			pid  int
+			base string
+		}{{plain.cmd.Process.Pid, plainBase}, {tlsAgent.cmd.Process.Pid, tlsBase}} {
+			f.rss[i] = processRSS(t, a.pid)
+			f.gor[i] = scrapeGauge(t, a.base, h.token, "socktop_agent_goroutines")
+		}
+		return f
+	}
+	before := measure()
+	h.runRows(t, hostileRows(h, filepath.Join(t.TempDir(), "pwned")))
+	if !waitFor(10*time.Second, func() bool { return h.clients() == 1 }) {
+		t.Errorf("%d clients after the rows, want the witness alone", h.clients())
+	}
+	var after figures
+	waitFor(15*time.Second, func() bool {
+		after = measure()
+		return after.gor[0] <= before.gor[0] && after.gor[1] <= before.gor[1] &&
+			after.rss[0] <= before.rss[0]+8<<20 && after.rss[1] <= before.rss[1]+8<<20
+	})
+	for i, name := range []string{"plain agent", "TLS agent"} {
+		t.Logf("%s: RSS %.1f → %.1f MiB, goroutines %.0f → %.0f", name, mib(before.rss[i]), mib(after.rss[i]), before.gor[i], after.gor[i])
+		if after.rss[i] > before.rss[i]+16<<20 {
+			t.Errorf("%s: RSS grew from %.1f to %.1f MiB over the hostile rows", name, mib(before.rss[i]), mib(after.rss[i]))
+		}
+		if after.gor[i] > before.gor[i]+2 {
+			t.Errorf("%s: goroutines grew from %.0f to %.0f over the hostile rows", name, before.gor[i], after.gor[i])
+		}
+	}
 }
 
 func (h *hostileEnv) authHeader() http.Header {
@@ -257,13 +378,75 @@ func waitFor(d time.Duration, cond func() bool) bool {
 // agent's heap and goroutines must be back to where they started.
 func TestHostileInput(t *testing.T) {
 	h := newHostileEnv(t)
-	canary := filepath.Join(t.TempDir(), "pwned")
+	rows := hostileRows(h, filepath.Join(t.TempDir(), "pwned"))
 
-	rows := []struct {
-		name string
-		want string
-		run  func(t *testing.T)
-	}{
+	// Baseline: caches warm, encoders and pools in use, witness connected.
+	h.checkServing(t)
+	h.checkServing(t)
+	if !waitFor(5*time.Second, func() bool { return h.clients() == 1 }) {
+		t.Fatalf("%d clients before the rows, want the witness alone", h.clients())
+	}
+	heap0, rss0 := heapInUse()
+	gor0 := runtime.NumGoroutine()
+
+	h.runRows(t, rows)
+
+	// Every row's connections are gone; memory and goroutines are back.
+	if !waitFor(10*time.Second, func() bool { return h.clients() == 1 }) {
+		t.Errorf("%d clients after the rows, want the witness alone", h.clients())
+	}
+	var heap1, rss1 uint64
+	var gor1 int
+	waitFor(10*time.Second, func() bool {
+		heap1, rss1 = heapInUse()
+		gor1 = runtime.NumGoroutine()
+		return gor1 <= gor0 && heap1 <= heap0+4<<20
+	})
+	t.Logf("memory: heap %.1f → %.1f MiB, RSS %.1f → %.1f MiB (test process, agent in it); goroutines %d → %d",
+		mib(heap0), mib(heap1), mib(rss0), mib(rss1), gor0, gor1)
+	if heap1 > heap0+8<<20 {
+		t.Errorf("heap grew from %.1f to %.1f MiB over the hostile rows", mib(heap0), mib(heap1))
+	}
+	if gor1 > gor0+2 {
+		t.Errorf("goroutines grew from %d to %d over the hostile rows", gor0, gor1)
+		buf := make([]byte, 1<<20)
+		t.Logf("%s", buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// hostileRow is one kind of hostile input and the outcome it must have.
+type hostileRow struct {
+	name string
+	want string
+	run  func(t *testing.T)
+}
+
+// runRows runs each row as a subtest, checks that others are still served
+// after it, and logs the table.
+func (h *hostileEnv) runRows(t *testing.T, rows []hostileRow) {
+	for _, row := range rows {
+		var skipped bool
+		ok := t.Run(row.name, func(t *testing.T) {
+			defer func() { skipped = t.Skipped() }()
+			row.run(t)
+			h.checkServing(t)
+		})
+		status := "ok"
+		switch {
+		case !ok:
+			status = "FAILED"
+		case skipped:
+			status = "SKIPPED (known bug)"
+			h.checkServing(t)
+		}
+		t.Logf("%-48s want: %-70s %s", row.name, row.want, status)
+	}
+}
+
+// hostileRows is issue 9's table against h; canary is a file that a shell
+// run by mistake would create.
+func hostileRows(h *hostileEnv, canary string) []hostileRow {
+	return []hostileRow{
 		{"non-JSON text", "JSON-looking junk → error object; other text → ignored, no reply", func(t *testing.T) {
 			c := h.textConn(t)
 			errorReply(t, c, `{not json`, "not a JSON object")
@@ -639,55 +822,6 @@ func TestHostileInput(t *testing.T) {
 				t.Fatalf("metrics over TLS: %v", err)
 			}
 		}},
-	}
-
-	// Baseline: caches warm, encoders and pools in use, witness connected.
-	h.checkServing(t)
-	h.checkServing(t)
-	if !waitFor(5*time.Second, func() bool { return h.a.Clients() == 1 }) {
-		t.Fatalf("%d clients before the rows, want the witness alone", h.a.Clients())
-	}
-	heap0, rss0 := heapInUse()
-	gor0 := runtime.NumGoroutine()
-
-	for _, row := range rows {
-		var skipped bool
-		ok := t.Run(row.name, func(t *testing.T) {
-			defer func() { skipped = t.Skipped() }()
-			row.run(t)
-			h.checkServing(t)
-		})
-		status := "ok"
-		switch {
-		case !ok:
-			status = "FAILED"
-		case skipped:
-			status = "SKIPPED (known bug)"
-			h.checkServing(t)
-		}
-		t.Logf("%-48s want: %-70s %s", row.name, row.want, status)
-	}
-
-	// Every row's connections are gone; memory and goroutines are back.
-	if !waitFor(10*time.Second, func() bool { return h.a.Clients() == 1 }) {
-		t.Errorf("%d clients after the rows, want the witness alone", h.a.Clients())
-	}
-	var heap1, rss1 uint64
-	var gor1 int
-	waitFor(10*time.Second, func() bool {
-		heap1, rss1 = heapInUse()
-		gor1 = runtime.NumGoroutine()
-		return gor1 <= gor0 && heap1 <= heap0+4<<20
-	})
-	t.Logf("memory: heap %.1f → %.1f MiB, RSS %.1f → %.1f MiB (test process, agent in it); goroutines %d → %d",
-		mib(heap0), mib(heap1), mib(rss0), mib(rss1), gor0, gor1)
-	if heap1 > heap0+8<<20 {
-		t.Errorf("heap grew from %.1f to %.1f MiB over the hostile rows", mib(heap0), mib(heap1))
-	}
-	if gor1 > gor0+2 {
-		t.Errorf("goroutines grew from %d to %d over the hostile rows", gor0, gor1)
-		buf := make([]byte, 1<<20)
-		t.Logf("%s", buf[:runtime.Stack(buf, true)])
 	}
 }
 
