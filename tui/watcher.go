@@ -112,9 +112,10 @@ func (w *watcher) run(ctx context.Context) {
 	defer w.bg.Wait()
 	attempt := 0
 	for ctx.Err() == nil {
+		n0 := attempt // the closure runs later, on the UI goroutine
 		w.post(func() {
 			w.h.status.phase = phaseConnecting
-			w.h.status.attempt = attempt
+			w.h.status.attempt = n0
 		})
 		dctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		c, err := w.dial(dctx, w.target)
