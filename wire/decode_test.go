@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -305,6 +306,26 @@ func TestEncodeNonFinite(t *testing.T) {
 		}
 		if back.CpuTotal != 0 || back.CpuTempC != nil || back.CpuPerCore[0] != 0 {
 			t.Errorf("NaN not sanitised: %s", b)
+		}
+	}
+}
+
+// TestEncodeNilMessages: encoders treat absent messages and list elements
+// as empty instead of panicking (a v2 ProcessDetail without its process
+// was found by FuzzDecodeResponse).
+func TestEncodeNilMessages(t *testing.T) {
+	outs := [][]byte{
+		EncodeJSONMetrics(nil), EncodeCommandMetrics(nil), EncodeJSONDisks(nil), EncodeCommandDisks(nil),
+		EncodeProcessDetailJSON(nil), EncodeProcessDetailJSON(&ProcessDetail{}), EncodeJournalJSON(nil),
+		EncodeJSONMetrics(&Metrics{Gpus: []*Gpu{nil}, Networks: []*Network{nil}}),
+		EncodeCommandMetrics(&Metrics{Gpus: []*Gpu{nil}}),
+		EncodeJSONDisks(&Disks{Disks: []*Disk{nil}}), EncodeJournalJSON(&Journal{Entries: []*JournalEntry{nil}}),
+		EncodeProcessDetailJSON(&ProcessDetail{Process: &DetailedProcess{ChildProcesses: []*DetailedProcess{nil}, Threads: []*ThreadInfo{nil}}}),
+		ReplyProcesses(DialectJSON, nil).Data, ReplyProcesses(DialectJSON, &Processes{Processes: []*ProcessInfo{nil}}).Data,
+	}
+	for i, b := range outs[:len(outs)-2] {
+		if !json.Valid(b) {
+			t.Errorf("output %d is not JSON: %s", i, b)
 		}
 	}
 }

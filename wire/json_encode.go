@@ -210,6 +210,9 @@ func jsonNetworks(m *Metrics) []jsonNetwork {
 // fields (gpus is null when there are none) followed by the additive
 // sampled_at_ms, process_count, uptime_s, load_avg and mem_available.
 func EncodeJSONMetrics(m *Metrics) []byte {
+	if m == nil {
+		m = &Metrics{}
+	}
 	out := jsonMetrics{
 		CPUTotal: fin(m.GetCpuTotal()), CPUPerCore: finSlice(m.GetCpuPerCore()),
 		MemTotal: m.GetMemTotal(), MemUsed: m.GetMemUsed(), SwapTotal: m.GetSwapTotal(), SwapUsed: m.GetSwapUsed(),
@@ -219,6 +222,9 @@ func EncodeJSONMetrics(m *Metrics) []byte {
 		MemAvailable: m.GetMemAvailable(),
 	}
 	for _, g := range m.GetGpus() {
+		if g == nil {
+			continue
+		}
 		out.GPUs = append(out.GPUs, jsonGPU{Name: g.GetName(), Usage: fin(g.GetUsage()), MemoryTotal: g.GetMemTotal(), MemoryUsed: g.GetMemUsed(), TempC: optFin(g.TempC)})
 	}
 	return marshal(out)
@@ -228,6 +234,9 @@ func EncodeJSONMetrics(m *Metrics) []byte {
 // framing): disks and top_processes are always empty lists, gpus is null
 // when there are none.
 func EncodeCommandMetrics(m *Metrics) []byte {
+	if m == nil {
+		m = &Metrics{}
+	}
 	out := cmdMetrics{
 		SampledAtMs: m.GetSampledAtMs(), CPUTotal: fin(m.GetCpuTotal()), CPUPerCore: finSlice(m.GetCpuPerCore()),
 		MemTotal: m.GetMemTotal(), MemUsed: m.GetMemUsed(), SwapTotal: m.GetSwapTotal(), SwapUsed: m.GetSwapUsed(),
@@ -235,6 +244,9 @@ func EncodeCommandMetrics(m *Metrics) []byte {
 		Disks: []struct{}{}, Networks: jsonNetworks(m), TopProcesses: []struct{}{},
 	}
 	for _, g := range m.GetGpus() {
+		if g == nil {
+			continue
+		}
 		out.GPUs = append(out.GPUs, cmdGPU{Name: g.GetName(), UtilizationGpuPct: pct32(g.GetUsage()), MemUsedBytes: g.GetMemUsed(), MemTotalBytes: g.GetMemTotal()})
 	}
 	return marshal(out)
@@ -259,6 +271,9 @@ func pct32(f float32) uint32 {
 func EncodeJSONDisks(d *Disks) []byte {
 	out := make([]jsonDisk, 0, len(d.GetDisks()))
 	for _, x := range d.GetDisks() {
+		if x == nil {
+			continue
+		}
 		out = append(out, jsonDisk{Name: x.GetName(), Total: x.GetTotal(), Available: x.GetAvailable(),
 			Temperature: optFin(x.TemperatureC), IsPartition: x.GetIsPartition(), MountPoint: x.GetMountPoint(), FsType: x.GetFsType()})
 	}
@@ -269,6 +284,9 @@ func EncodeJSONDisks(d *Disks) []byte {
 func EncodeCommandDisks(d *Disks) []byte {
 	out := make([]cmdDisk, 0, len(d.GetDisks()))
 	for _, x := range d.GetDisks() {
+		if x == nil {
+			continue
+		}
 		out = append(out, cmdDisk{Name: x.GetName(), Total: x.GetTotal(), Available: x.GetAvailable(),
 			Temperature: optFin(x.TemperatureC), IsPartition: x.GetIsPartition()})
 	}
@@ -280,6 +298,9 @@ func EncodeCommandDisks(d *Disks) []byte {
 const maxDetailDepth = 64
 
 func toJSONDetail(p *DetailedProcess, depth int) jsonDetail {
+	if p == nil {
+		p = &DetailedProcess{}
+	}
 	out := jsonDetail{
 		Pid: p.GetPid(), Name: p.GetName(), Command: p.GetCommand(), CPUUsage: fin(p.GetCpuUsage()),
 		MemBytes: p.GetMemBytes(), VirtualMemBytes: p.GetVirtualMemBytes(), SharedMemBytes: p.SharedMemBytes,
@@ -327,9 +348,15 @@ func FormatJournalTime(us uint64) string {
 // EncodeJournalJSON encodes the journal_entries reply, the same in the JSON
 // and the command dialect.
 func EncodeJournalJSON(j *Journal) []byte {
+	if j == nil {
+		j = &Journal{}
+	}
 	out := jsonJournal{Entries: make([]jsonJournalEntry, 0, len(j.GetEntries())), TotalCount: j.GetTotalCount(),
 		Truncated: j.GetTruncated(), Notice: j.Notice, CachedAt: j.GetSampledAtMs() / 1000}
 	for _, e := range j.GetEntries() {
+		if e == nil {
+			continue
+		}
 		out.Entries = append(out.Entries, jsonJournalEntry{Timestamp: FormatJournalTime(e.GetTimestampUs()), TimestampUs: e.GetTimestampUs(),
 			Priority: PriorityName(e.GetPriority()), Message: e.GetMessage(), Unit: e.Unit, Pid: e.Pid, Comm: e.Comm, UID: e.Uid, GID: e.Gid})
 	}
