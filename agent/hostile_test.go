@@ -425,14 +425,17 @@ type hostileRow struct {
 // after it, and logs the table.
 func (h *hostileEnv) runRows(t *testing.T, rows []hostileRow) {
 	for _, row := range rows {
-		var skipped bool
+		var ran, skipped bool
 		ok := t.Run(row.name, func(t *testing.T) {
+			ran = true
 			defer func() { skipped = t.Skipped() }()
 			row.run(t)
 			h.checkServing(t)
 		})
 		status := "ok"
 		switch {
+		case !ran:
+			continue // filtered out by -run
 		case !ok:
 			status = "FAILED"
 		case skipped:
@@ -796,6 +799,49 @@ func hostileRows(h *hostileEnv, canary string) []hostileRow {
 				_, err = wire.Dial(ctx, u, &wire.Options{Pins: pinsFor(u, h.pin)})
 				if !errors.Is(err, wire.ErrUnauthorized) {
 					t.Errorf("wire.Dial %s without a token: %v, want ErrUnauthorized", u, err)
+				}
+			}
+		}},
+		{"malformed HTTP and WebSocket handshakes", "4xx answers (405, 426, 400, 404, 431), never an upgrade or a 5xx", func(t *testing.T) {
+			ws := "http://" + h.addr + "/ws"
+			up := http.Header{}
+			up.Set("Connection", "Upgrade")
+			up.Set("Upgrade", "websocket")
+			up.Set("Sec-WebSocket-Version", "13")
+			up.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+			with := func(k, v string) http.Header {
+				c := up.Clone()
+				if v == "" {
+					c.Del(k)
+				} else {
+					c.Set(k, v)
+				}
+				return c
+			}
+			for _, tc := range []struct {
+				name, method, url string
+				hdr               http.Header
+				want              int
+			}{
+				{"POST /ws", "POST", ws, up, 405},
+				{"no Upgrade header", "GET", ws, with("Upgrade", ""), 426},
+				{"Upgrade: h2c", "GET", ws, with("Upgrade", "h2c"), 426},
+				{"version 8", "GET", ws, with("Sec-WebSocket-Version", "8"), 400},
+				{"no key", "GET", ws, with("Sec-WebSocket-Key", ""), 400},
+				{"unknown path", "GET", "http://" + h.addr + "/../../etc/passwd", up, 404},
+				{"1 MiB URL", "GET", ws + "?pad=" + strings.Repeat("x", 1<<20), up, 431},
+			} {
+				req, _ := http.NewRequest(tc.method, tc.url, nil)
+				req.Header = tc.hdr.Clone()
+				req.Header.Set("Authorization", "Bearer "+h.token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Errorf("%s: %v", tc.name, err)
+					continue
+				}
+				resp.Body.Close()
+				if resp.StatusCode != tc.want {
+					t.Errorf("%s: HTTP %d, want %d", tc.name, resp.StatusCode, tc.want)
 				}
 			}
 		}},
