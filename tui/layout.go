@@ -2,6 +2,7 @@ package tui
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -235,15 +236,23 @@ func wrap(text string, w int) []string {
 	var out []string
 	for widget.Width(text) > w {
 		rs := []rune(text)
-		cut := min(w, len(rs))
-		if i := lastSpace(rs[:cut]); i > w/3 {
+		cut, used := 0, 0
+		for cut < len(rs) {
+			rw := widget.Width(string(rs[cut]))
+			if used+rw > w {
+				break
+			}
+			used += rw
+			cut++
+		}
+		if cut == 0 {
+			cut = 1 // a rune wider than the line: emit it alone
+		}
+		if i := lastSpace(rs[:cut]); i > cut/3 {
 			cut = i
 		}
 		out = append(out, string(rs[:cut]))
-		text = string(rs[cut:])
-		if len(text) > 0 && text[0] == ' ' {
-			text = text[1:]
-		}
+		text = strings.TrimPrefix(string(rs[cut:]), " ")
 	}
 	return append(out, text)
 }
