@@ -15,7 +15,7 @@ import (
 
 // benchApp builds the dashboard at w×h with n processes and a minute of
 // history, without an event loop: each iteration is one full redraw.
-func benchApp(b *testing.B, w, h, n int) (*App, tcell.SimulationScreen) {
+func benchApp(b testing.TB, w, h, n int) (*App, tcell.SimulationScreen) {
 	b.Helper()
 	scr := tcell.NewSimulationScreen("UTF-8")
 	a, err := newApp(Options{Target: Target{URL: "ws://bench/ws"}, Screen: scr,

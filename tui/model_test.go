@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/wiretest"
 )
 
 func TestClampInterval(t *testing.T) {
@@ -110,5 +111,28 @@ func TestWrap(t *testing.T) {
 	}
 	if len(got) < 4 {
 		t.Errorf("wrap = %q", got)
+	}
+}
+
+// Every terminal size draws without panicking, down to nothing at all, in
+// every screen state.
+func TestAnySizeDraws(t *testing.T) {
+	a, scr := benchApp(t, 10, 10, 50)
+	a.h.openDetail(3)
+	a.h.addDetail(3, wiretest.SampleDetail(), nil, time.Now())
+	a.h.addJournal(3, wiretest.SampleJournal(), nil)
+	for _, state := range []func(){
+		func() {},
+		func() { a.detailOpen = true; a.detail.pid = 3; a.pages.ShowPage("detail") },
+		func() { a.helpOpen = true; a.pages.ShowPage("help") },
+		func() { a.h.status = connStatus{phase: phasePin, err: &PinMismatchError{Want: "sha256:aa", Got: "sha256:bb"}} },
+	} {
+		state()
+		for w := 0; w <= 130; w += 7 {
+			for h := 0; h <= 50; h += 3 {
+				scr.SetSize(w, h)
+				redraw(a, scr, w, h)
+			}
+		}
 	}
 }
