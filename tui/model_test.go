@@ -125,7 +125,9 @@ func TestAnySizeDraws(t *testing.T) {
 		func() {},
 		func() { a.detailOpen = true; a.detail.pid = 3; a.pages.ShowPage("detail") },
 		func() { a.helpOpen = true; a.pages.ShowPage("help") },
-		func() { a.h.status = connStatus{phase: phasePin, err: &PinMismatchError{Want: "sha256:aa", Got: "sha256:bb"}} },
+		func() {
+			a.h.status = connStatus{phase: phasePin, err: &PinMismatchError{Want: "sha256:aa", Got: "sha256:bb"}}
+		},
 	} {
 		state()
 		for w := 0; w <= 130; w += 7 {
