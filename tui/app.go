@@ -106,6 +106,9 @@ func Run(ctx context.Context, opts Options) error {
 func newApp(opts Options) (*App, error) {
 	if opts.Dial == nil {
 		opts.Dial = defaultDial
+		if opts.Version != "" {
+			opts.Dial = dialWireVersion(opts.Version)
+		}
 	}
 	if opts.Dial == nil {
 		return nil, ErrNoDialer

@@ -136,7 +136,6 @@ func parseConnectFlags(args []string, stderr io.Writer) (*connectFlags, []string
 }
 
 func runConnect(ctx context.Context, args []string, version string, env connectEnv) int {
-	clientVersion = version
 	f, rest, err := parseConnectFlags(args, env.stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -372,9 +371,9 @@ func ask(env connectEnv, q string) (bool, error) {
 	return a == "y" || a == "yes", nil
 }
 
-// probeDial is how trust on first use reaches the agent (tests replace it).
+// probeDial is how trust on first use reaches the agent.
 var probeDial = func(ctx context.Context, t Target) error {
-	c, err := wire.Dial(ctx, t.URL, wireOptions(t))
+	c, err := wire.Dial(ctx, t.URL, wireOptions(t, "probe"))
 	if err == nil {
 		c.Close()
 	}

@@ -10,8 +10,13 @@ import (
 
 func init() { defaultDial = dialWire }
 
-// clientName and clientVersion go into the v2 Hello.
+// clientVersion goes into the v2 Hello when the dialer is not given one.
 var clientVersion = "dev"
+
+// dialWireVersion is dialWire announcing version in the v2 Hello.
+func dialWireVersion(version string) DialFunc {
+	return func(ctx context.Context, t Target) (Client, error) { return dialWireAs(ctx, t, version) }
+}
 
 // wireClient adapts *wire.Client to Client.
 type wireClient struct {
@@ -20,9 +25,9 @@ type wireClient struct {
 }
 
 // wireOptions builds wire's dial options from a target.
-func wireOptions(t Target) *wire.Options {
+func wireOptions(t Target, version string) *wire.Options {
 	o := &wire.Options{Token: t.Token, CAFile: t.TLSCA, VerifyHostname: t.VerifyHostname,
-		ClientName: "socktop-connect", ClientVersion: clientVersion}
+		ClientName: "socktop-connect", ClientVersion: version}
 	if t.Pin != "" {
 		o.Pins = []string{t.Pin}
 	}
@@ -32,7 +37,11 @@ func wireOptions(t Target) *wire.Options {
 // dialWire dials with the wire client and maps its refusals onto the
 // errors the dashboard branches on.
 func dialWire(ctx context.Context, t Target) (Client, error) {
-	c, err := wire.Dial(ctx, t.URL, wireOptions(t))
+	return dialWireAs(ctx, t, clientVersion)
+}
+
+func dialWireAs(ctx context.Context, t Target, version string) (Client, error) {
+	c, err := wire.Dial(ctx, t.URL, wireOptions(t, version))
 	if err != nil {
 		return nil, mapDialError(err)
 	}
