@@ -153,10 +153,15 @@ type connModel struct {
 	samples   int       // samples folded since the model was made
 	fetchedAt time.Time // local time of the last sample
 	err       error     // the last request's failure, cleared by a success
-	// what the title says about the data
-	uncounted int  // rows whose traffic is not counted
-	fallback  bool // TCP rows without counters: the agent reads /proc/net
+	// what the status line says about rows shown as n/a
+	udp          int // UDP sockets: never counted
+	tcpCounted   int // TCP sockets with tcp_info counters
+	tcpUncounted int // TCP sockets without (TIME-WAIT remnants; all of them when the agent reads /proc/net)
 }
+
+// fallback reports whether no TCP socket has counters: the agent read
+// /proc/net because netlink was refused.
+func (m *connModel) fallback() bool { return m.tcpCounted == 0 && m.tcpUncounted > 0 }
 
 // add folds a sample taken at local time now. A socket seen in the
 // previous sample gets rates; one missing from this sample is kept once
@@ -178,7 +183,7 @@ func (m *connModel) add(cs *wire.Connections, now time.Time, maxGap time.Duratio
 	list := cs.GetConnections()
 	cur := make(map[connKey]*wire.Connection, len(list))
 	rows := m.rows[:0]
-	m.uncounted, m.fallback = 0, false
+	m.udp, m.tcpCounted, m.tcpUncounted = 0, 0, 0
 	for _, c := range list {
 		k := keyOfConn(c)
 		cur[k] = c
@@ -189,11 +194,13 @@ func (m *connModel) add(cs *wire.Connections, now time.Time, maxGap time.Duratio
 			r.rateIn = float64(c.GetBytesReceived()-p.GetBytesReceived()) / dt
 			r.rateOut = float64(c.GetBytesAcked()-p.GetBytesAcked()) / dt
 		}
-		if !r.counted {
-			m.uncounted++
-			if !k.udp {
-				m.fallback = true
-			}
+		switch {
+		case k.udp:
+			m.udp++
+		case r.counted:
+			m.tcpCounted++
+		default:
+			m.tcpUncounted++
 		}
 		rows = append(rows, r)
 	}

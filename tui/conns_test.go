@@ -98,16 +98,21 @@ func TestConnModelUncounted(t *testing.T) {
 	fb := tcpConn("10.0.0.1:22", "10.0.0.9:6000", tcpEstablished, 4, 0, 0)
 	fb.CountersAvailable = false
 	m.add(&wire.Connections{SampledAtMs: 1, Connections: []*wire.Connection{u}}, time.Unix(1, 0), time.Minute)
-	if m.uncounted != 1 || m.fallback {
-		t.Fatalf("udp: uncounted %d fallback %v", m.uncounted, m.fallback)
+	if m.udp != 1 || m.fallback() {
+		t.Fatalf("udp: %d, fallback %v", m.udp, m.fallback())
 	}
 	r := findRow(&m, "10.0.0.1:53")
 	if r.counted || r.num(ccIn) >= 0 || r.stateText() != "ESTAB" || r.proto != "udp" {
 		t.Fatalf("udp row: %+v", r)
 	}
 	m.add(&wire.Connections{SampledAtMs: 2, Connections: []*wire.Connection{u, fb}}, time.Unix(2, 0), time.Minute)
-	if m.uncounted != 2 || !m.fallback {
-		t.Fatalf("fallback: uncounted %d fallback %v", m.uncounted, m.fallback)
+	if m.udp != 1 || m.tcpUncounted != 1 || !m.fallback() {
+		t.Fatalf("fallback: %d udp, %d tcp without counters, fallback %v", m.udp, m.tcpUncounted, m.fallback())
+	}
+	ok := tcpConn("10.0.0.1:23", "10.0.0.9:6001", tcpEstablished, 4, 0, 0)
+	m.add(&wire.Connections{SampledAtMs: 3, Connections: []*wire.Connection{u, fb, ok}}, time.Unix(3, 0), time.Minute)
+	if m.fallback() || m.tcpCounted != 1 {
+		t.Fatalf("a TCP socket with counters means no fallback: %+v", m)
 	}
 }
 

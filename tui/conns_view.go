@@ -112,8 +112,9 @@ func (v *connsView) show() {
 	}
 	a.app.SetFocus(v.table)
 	v.poll.open.Store(true)
-	v.ensurePoll()
-	v.kick()
+	if !v.ensurePoll() {
+		v.kick() // the loop is asleep: fetch now
+	}
 }
 
 func (v *connsView) hide() {
@@ -201,21 +202,23 @@ func (v *connsView) kick() {
 	}
 }
 
-// ensurePoll starts the request loop if it is not running. It runs on the
-// UI goroutine, after the watcher exists.
-func (v *connsView) ensurePoll() {
+// ensurePoll starts the request loop if it is not running, and reports
+// whether it did (a new loop fetches at once). It runs on the UI
+// goroutine, after the watcher exists.
+func (v *connsView) ensurePoll() bool {
 	a := v.a
 	if a.w == nil || a.ctx == nil || a.ctx.Err() != nil {
-		return
+		return false
 	}
 	if !v.poll.running.CompareAndSwap(false, true) {
-		return
+		return false
 	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		v.pollLoop(a.ctx)
 	}()
+	return true
 }
 
 // pollLoop requests connections at the processes cadence while wanted and
@@ -348,8 +351,7 @@ func (v *connsView) detailLines(pid uint32) []string {
 		return nil
 	}
 	v.poll.demand.Store(time.Now().UnixNano())
-	if !v.poll.running.Load() || time.Since(v.m.fetchedAt) > v.a.every.procs {
-		v.ensurePoll()
+	if !v.ensurePoll() && time.Since(v.m.fetchedAt) > v.a.every.procs {
 		v.kick()
 	}
 	if v.m.samples == 0 {
@@ -500,12 +502,14 @@ func (t *connsTable) status() string {
 	if v.filter != "" {
 		b.WriteString(" · filter \"" + v.filter + "\"")
 	}
-	if v.m.uncounted > 0 {
-		if v.m.fallback {
-			b.WriteString(" · n/a: not counted (UDP; TCP read from /proc/net)")
-		} else {
-			b.WriteString(" · n/a: UDP traffic is not counted")
-		}
+	if v.m.udp > 0 {
+		b.WriteString(" · n/a: UDP traffic is not counted (no per-socket counters in Linux)")
+	}
+	switch {
+	case v.m.fallback():
+		b.WriteString(" · TCP counters unavailable: the agent reads /proc/net (netlink refused)")
+	case v.m.tcpUncounted > 0:
+		b.WriteString(" · n/a on TCP: no counters kept (e.g. TIME-WAIT)")
 	}
 	return b.String()
 }
