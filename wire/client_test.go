@@ -512,3 +512,27 @@ func TestReconnect(t *testing.T) {
 		t.Errorf("unreachable: %v after %d retries", err, retries)
 	}
 }
+
+// TestClientFramingBoundary: the client reads an upstream metrics reply of
+// exactly 768 bytes (a text frame) and of 769 bytes (gzip in a binary
+// frame) alike.
+func TestClientFramingBoundary(t *testing.T) {
+	for _, size := range []int{wire.GzipThreshold, wire.GzipThreshold + 1} {
+		m := wiretest.SampleMetrics()
+		m.Hostname += strings.Repeat("x", size-len(wire.EncodeCommandMetrics(m)))
+		if n := len(wire.EncodeCommandMetrics(m)); n != size {
+			t.Fatalf("built %d bytes, want %d", n, size)
+		}
+		if f := wire.ReplyMetrics(wire.DialectCommand, m); f.Text() != (size <= wire.GzipThreshold) {
+			t.Fatalf("%d bytes: text frame %v", size, f.Text())
+		}
+		agent := wiretest.NewUpstream(wiretest.Config{Metrics: m})
+		c := dial(t, agent.URL, nil)
+		got, err := c.Metrics(ctx(t))
+		if err != nil || got.Hostname != m.Hostname {
+			t.Errorf("%d-byte reply: %v", size, err)
+		}
+		c.Close()
+		agent.Close()
+	}
+}
