@@ -36,9 +36,9 @@ func TestLayoutSizes(t *testing.T) {
 		panes []string
 		not   []string
 	}{
-		{80, 24, []string{"socktop", "pi-kitchen", "connected", "─ cpu ", "─ memory ", "─ network ", "─ disks ", "─ processes ", "PID", "CPU%", "q  quit"}, []string{"─ sensors "}},
-		{120, 40, []string{"socktop", "pi-kitchen", "up 1d 0h", "load 0.50", "rtt", "no TLS", "─ cpu ", " c3 ", "─ memory ", "swap", "─ sensors ", "gpu V3D", "cpu_thermal", "─ network ", "eth0", "─ disks ", "mmcblk0p2", "─ processes ", "THR", "?  help"}, nil},
-		{200, 60, []string{"socktop", "pi-kitchen", "─ cpu ", " c0 ", "─ memory ", "─ sensors ", "─ network ", "peak", "─ disks ", "/boot/firmware", "─ processes ", "MEM%", "Enter  detail"}, nil},
+		{80, 24, []string{"socktop", "pi-kitchen", "connected", "─ cpu ", "─ memory ", "─ network ", "─ disks ", "─ processes ", "PID", "CPU%", "q  quit"}, []string{"sensors "}},
+		{120, 40, []string{"socktop", "pi-kitchen", "up 1d 0h", "load 0.50", "rtt", "no TLS", "─ cpu ", " c3 ", "─ memory ", "swap", "─ gpu · sensors ", "gpu V3D", "cpu_thermal", "─ network ", "eth0", "─ disks ", "mmcblk0p2", "─ processes ", "THR", "?  help"}, nil},
+		{200, 60, []string{"socktop", "pi-kitchen", "Debian GNU/Linux 12", "─ cpu ", " c0 ", "─ memory ", "─ gpu · sensors ", "─ network ", "peak", "─ disks ", "/boot/firmware", "─ processes ", "MEM%", "Enter  detail"}, nil},
 	} {
 		t.Run(fmt.Sprintf("%dx%d", c.w, c.h), func(t *testing.T) {
 			hs := startApp(t, Options{Target: Target{URL: ag.URL}}, c.w, c.h)
@@ -60,10 +60,10 @@ func TestLayoutSizes(t *testing.T) {
 func TestResizeLive(t *testing.T) {
 	ag := v2Agent(t, 30)
 	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
-	hs.waitFor("─ sensors ", "systemd")
+	hs.waitFor("sensors ", "systemd")
 	hs.resize(80, 24)
 	hs.waitUntil("compact layout", func(s string) bool {
-		return !strings.Contains(s, "─ sensors ") && strings.Contains(s, "─ processes ")
+		return !strings.Contains(s, "sensors ") && strings.Contains(s, "─ processes ")
 	})
 	hs.resize(100, 16)
 	s := hs.waitUntil("tiny layout", func(s string) bool {

@@ -115,6 +115,9 @@ func (a *App) paintHeader(s tcell.Screen, x, y, w, h int) {
 		if c := hl.GetCores(); c > 0 {
 			put("×"+strconv.Itoa(int(c)), t.dim)
 		}
+		if os := hl.GetOs(); os != "" && x+w-cx > widget.Width(os)+2 {
+			put("  "+os, t.dim)
+		}
 	}
 	if h < 2 {
 		return
@@ -375,7 +378,14 @@ func (a *App) paintDisks(s tcell.Screen, x, y, w, h int) {
 
 func (a *App) paintTemps(s tcell.Screen, x, y, w, h int) {
 	t, m := a.th, a.h.metrics
-	ix, iy, iw, ih := a.frame(s, x, y, w, h, "sensors", "")
+	title := "sensors"
+	if len(m.GetGpus()) > 0 {
+		title = "gpu · sensors"
+		if len(m.GetTemperatures()) == 0 {
+			title = "gpu"
+		}
+	}
+	ix, iy, iw, ih := a.frame(s, x, y, w, h, title, "")
 	if iw <= 0 || ih <= 0 {
 		return
 	}
