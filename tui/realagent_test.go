@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +23,8 @@ type liveAgent struct {
 	a   *agent.Agent
 	srv *httptest.Server
 	url string
+	// dials counts WebSocket upgrade attempts (accepted or refused)
+	dials atomic.Int64
 }
 
 func startLiveAgent(t testing.TB, token, addr string) *liveAgent {
@@ -34,7 +38,14 @@ func startLiveAgent(t testing.TB, token, addr string) *liveAgent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(a.Handler())
+	la := &liveAgent{a: a}
+	h := a.Handler()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ws" {
+			la.dials.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	}))
 	if addr != "" {
 		// the same port as a previous agent: wait until the kernel lets go
 		srv.Listener.Close()
@@ -52,7 +63,7 @@ func startLiveAgent(t testing.TB, token, addr string) *liveAgent {
 		}
 	}
 	srv.Start()
-	la := &liveAgent{a: a, srv: srv, url: "ws://" + srv.Listener.Addr().String() + "/ws"}
+	la.srv, la.url = srv, "ws://"+srv.Listener.Addr().String()+"/ws"
 	t.Cleanup(la.stop)
 	return la
 }
@@ -109,7 +120,7 @@ func TestKilledAgentRecovers(t *testing.T) {
 		t.Errorf("the last data left the screen:\n%s", s)
 	}
 	startLiveAgent(t, "", addr)
-	hs.rune('r') // skip the backoff wait
+	// no key pressed: the backoff timer reconnects by itself
 	hs.waitUntil("recovered", func(s string) bool {
 		return strings.Contains(s, "● connected") && !strings.Contains(s, "STALE")
 	})
@@ -119,10 +130,14 @@ func TestUnauthorizedShown(t *testing.T) {
 	la := startLiveAgent(t, "s3cret", "")
 	hs := startApp(t, Options{Target: Target{URL: la.url}}, 120, 40)
 	hs.waitFor("authentication failed", "token rejected by agent (HTTP 401)", "press r")
-	// not retried blindly: still refused, no countdown
+	// not retried blindly: no countdown, and only r dials again
 	if s := hs.text(); strings.Contains(s, "reconnecting in") {
 		t.Errorf("a refused token is retried on a timer:\n%s", s)
 	}
+	n := la.dials.Load()
+	hs.rune('r')
+	hs.waitUntil("a dial after r", func(string) bool { return la.dials.Load() > n })
+	hs.waitFor("authentication failed")
 	// with the token it connects
 	hs2 := startApp(t, Options{Target: Target{URL: la.url, Token: "s3cret"}}, 120, 40)
 	hs2.waitFor("● connected", "token set")
