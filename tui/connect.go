@@ -144,10 +144,6 @@ func runConnect(ctx context.Context, args []string, version string, env connectE
 		fmt.Fprintf(env.stderr, "socktop connect: %v\n", err)
 		return 2
 	}
-	if len(rest) > 1 {
-		fmt.Fprintln(env.stderr, "socktop connect: watching several agents at once (the fleet view) is not in this build yet; give one NAME, HOST or URL")
-		return 2
-	}
 	path, err := profiles.DefaultPath()
 	if err != nil {
 		fmt.Fprintf(env.stderr, "socktop connect: %v\n", err)
@@ -160,6 +156,9 @@ func runConnect(ctx context.Context, args []string, version string, env connectE
 	}
 	if store.Imported != "" {
 		fmt.Fprintf(env.stderr, "socktop: imported %d profiles from %s into %s (the old file is untouched)\n", len(store.Names()), store.Imported, store.Path())
+	}
+	if wantsFleet(store, rest) {
+		return connectFleet(ctx, f, store, rest, version, env) // fleetconnect.go
 	}
 	arg := ""
 	if len(rest) == 1 {

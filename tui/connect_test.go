@@ -89,7 +89,7 @@ func TestConnectUsage(t *testing.T) {
 	if r := runConnectTest(t, []string{"-h"}, "", false); r.code != 0 || !strings.Contains(r.stderr, "socktop connect pi-kitchen") || !strings.Contains(r.stderr, "-tls-ca") {
 		t.Errorf("-h: exit %d\n%s", r.code, r.stderr)
 	}
-	for _, args := range [][]string{{"--bogus"}, {"--metrics-interval-ms", "-5", "x"}, {"--pin", "nothex", "x"}, {"a", "b"}, {"bad host/x"}, {"@nogroup"}} {
+	for _, args := range [][]string{{"--bogus"}, {"--metrics-interval-ms", "-5", "x"}, {"--pin", "nothex", "x"}, {"bad host/x"}, {"@nogroup"}} {
 		if r := runConnectTest(t, args, "", false); r.code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, r.code, r.stderr)
 		}

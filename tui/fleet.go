@@ -73,15 +73,27 @@ type fleet struct {
 // dialer, screen, ASCII and colour. Each agent gets its own connection; an
 // agent that is slow, gone or refusing never delays the others.
 func RunFleet(ctx context.Context, targets []Target, opts Options) error {
-	f, err := newFleet(ctx, targets, opts)
+	each := make([]Options, len(targets))
+	for i, t := range targets {
+		each[i] = opts
+		each[i].Target = t
+	}
+	return RunFleetOptions(ctx, each, opts)
+}
+
+// RunFleetOptions is RunFleet with each agent's own options (its Target and
+// intervals, e.g. from its profile). From shared it takes the screen,
+// dialer, clock, version, ASCII and colour.
+func RunFleetOptions(ctx context.Context, each []Options, shared Options) error {
+	f, err := newFleet(ctx, each, shared)
 	if err != nil {
 		return err
 	}
 	return f.run()
 }
 
-func newFleet(ctx context.Context, targets []Target, opts Options) (*fleet, error) {
-	if len(targets) == 0 {
+func newFleet(ctx context.Context, each []Options, opts Options) (*fleet, error) {
+	if len(each) == 0 {
 		return nil, ErrNoTargets
 	}
 	if opts.Dial == nil {
@@ -103,9 +115,10 @@ func newFleet(ctx context.Context, targets []Target, opts Options) (*fleet, erro
 		f.app.SetScreen(opts.Screen)
 	}
 	f.app.EnableMouse(true)
-	for i, t := range targets {
-		mo := opts
-		mo.Target, mo.Screen = t, nil // the member never opens a screen of its own
+	for i, mo := range each {
+		mo.Screen = nil // the member never opens a screen of its own
+		mo.Dial, mo.Now, mo.Version = opts.Dial, opts.Now, opts.Version
+		mo.ASCII, mo.NoColor = opts.ASCII, opts.NoColor
 		a, err := newApp(mo)
 		if err != nil {
 			f.cancel()
@@ -119,7 +132,7 @@ func newFleet(ctx context.Context, targets []Target, opts Options) (*fleet, erro
 		a.want.procs.Store(false)
 		a.want.disks.Store(false)
 		m := &member{idx: i, a: a}
-		m.w = newWatcher(t, opts.Dial, f.post, a.h, &a.want, a.every)
+		m.w = newWatcher(mo.Target, opts.Dial, f.post, a.h, &a.want, a.every)
 		a.w = m.w
 		f.members = append(f.members, m)
 	}
@@ -337,7 +350,7 @@ func (f *fleet) onKey(ev *tcell.EventKey) *tcell.EventKey {
 func (f *fleet) toggleHelp() {
 	f.helpOpen = !f.helpOpen
 	if f.helpOpen {
-		f.help.offset = 0
+		f.help.ScrollToBeginning()
 		f.pages.ShowPage("help")
 		f.app.SetFocus(f.help)
 		return

@@ -25,7 +25,12 @@ func startFleet(t testing.TB, targets []Target, opts Options, w, h int) (*harnes
 	t.Helper()
 	scr := tcell.NewSimulationScreen("UTF-8")
 	opts.Screen = scr
-	f, err := newFleet(context.Background(), targets, opts)
+	each := make([]Options, len(targets))
+	for i, tg := range targets {
+		each[i] = opts
+		each[i].Target = tg
+	}
+	f, err := newFleet(context.Background(), each, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,28 +41,22 @@ func startFleet(t testing.TB, targets []Target, opts Options, w, h int) (*harnes
 	return hs, f
 }
 
-// tiles returns each visible tile's text by host name, read on the UI
-// goroutine from the geometry of the last draw.
+// tiles returns each visible tile's text by host name, cut from the
+// screen with the geometry of the last draw.
 func tiles(hs *harness, f *fleet) map[string]string {
+	var rects []tileRect
+	hs.onUI(func() { rects = append(rects, f.view.tiles...) })
+	lines := strings.Split(hs.text(), "\n")
 	out := map[string]string{}
-	hs.onUI(func() {
-		cells, sw, _ := hs.scr.GetContents()
-		for _, tr := range f.view.tiles {
-			var b strings.Builder
-			for y := tr.y; y < tr.y+tr.h; y++ {
-				for x := tr.x; x < tr.x+tr.w && x < sw; x++ {
-					c := cells[y*sw+x]
-					if len(c.Runes) == 0 || c.Runes[0] == 0 {
-						b.WriteByte(' ')
-						continue
-					}
-					b.WriteRune(c.Runes[0])
-				}
-				b.WriteByte('\n')
-			}
-			out[hostName(tr.m.a.target)] = b.String()
+	for _, tr := range rects {
+		var b strings.Builder
+		for y := tr.y; y < tr.y+tr.h && y < len(lines); y++ {
+			rs := []rune(lines[y])
+			b.WriteString(string(rs[min(tr.x, len(rs)):min(tr.x+tr.w, len(rs))]))
+			b.WriteByte('\n')
 		}
-	})
+		out[hostName(tr.m.a.target)] = b.String()
+	}
 	return out
 }
 

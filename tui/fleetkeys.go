@@ -114,15 +114,21 @@ func (f *fleet) paintFooter(s tcell.Screen, x, y, w, _ int) {
 	}
 }
 
-// fleetHelp lists the fleet's key bindings, generated from its key map.
+// fleetHelp lists the fleet's key bindings, generated from its key map,
+// in a box centred on the overview (tview's TextView scrolls it).
 type fleetHelp struct {
-	*tview.Box
-	f      *fleet
-	offset int
-	pageH  int
+	*tview.TextView
+	f *fleet
 }
 
-func newFleetHelp(f *fleet) *fleetHelp { return &fleetHelp{Box: tview.NewBox(), f: f} }
+func newFleetHelp(f *fleet) *fleetHelp {
+	v := &fleetHelp{TextView: tview.NewTextView(), f: f}
+	v.SetDynamicColors(false).SetWrap(false).SetBorder(true).SetTitle(" keys · Esc closes ")
+	v.SetBorderStyle(f.th.title).SetTitleColor(tcell.ColorDefault)
+	v.SetTextStyle(f.th.value)
+	v.SetText(strings.Join(v.lines(), "\n"))
+	return v
+}
 
 func (v *fleetHelp) lines() []string {
 	out := []string{"Fleet"}
@@ -131,52 +137,19 @@ func (v *fleetHelp) lines() []string {
 			out = append(out, "  "+padRight(b.label, 19)+" "+b.desc)
 		}
 	}
-	return append(out, "Host dashboard (after Enter)", "  "+padRight("Esc", 19)+" back to the fleet (closes a dialog, the detail view or the filter first)",
+	return append(out, "", "Host dashboard (after Enter)",
+		"  "+padRight("Esc", 19)+" back to the fleet (closes a dialog, the detail view or the filter first)",
 		"  "+padRight("?", 19)+" the dashboard's own keys")
 }
 
+// Draw centres the box in the area the page gives it.
 func (v *fleetHelp) Draw(s tcell.Screen) {
-	t := v.f.th
 	x, y, w, h := v.GetRect()
-	lines := v.lines()
-	bw := min(w-2, 110)
-	bh := min(h-2, len(lines)+2)
+	bw, bh := min(w-2, 110), min(h-2, len(v.lines())+2)
 	if bw < 20 || bh < 3 {
 		return
 	}
-	bx, by := x+(w-bw)/2, y+(h-bh)/2
-	widget.Fill(s, bx, by, bw, bh, ' ', t.base)
-	ix, iy, iw, ih := widget.Frame(s, bx, by, bw, bh, t.frame, t.title, t.title, "keys", "Esc closes")
-	v.pageH = max(ih, 1)
-	v.offset = min(v.offset, max(len(lines)-ih, 0))
-	for i := 0; i < ih && v.offset+i < len(lines); i++ {
-		l := lines[v.offset+i]
-		st := t.value
-		if !strings.HasPrefix(l, " ") {
-			st = t.title
-		}
-		widget.Print(s, ix+1, iy+i, iw-2, l, st)
-	}
-}
-
-func (v *fleetHelp) InputHandler() func(ev *tcell.EventKey, setFocus func(tview.Primitive)) {
-	return v.WrapInputHandler(func(ev *tcell.EventKey, _ func(tview.Primitive)) {
-		scroll(&v.offset, v.pageH, ev)
-	})
-}
-
-func (v *fleetHelp) MouseHandler() func(action tview.MouseAction, ev *tcell.EventMouse, setFocus func(tview.Primitive)) (bool, tview.Primitive) {
-	return v.WrapMouseHandler(func(action tview.MouseAction, _ *tcell.EventMouse, _ func(tview.Primitive)) (bool, tview.Primitive) {
-		switch action {
-		case tview.MouseScrollUp:
-			v.offset = max(v.offset-3, 0)
-		case tview.MouseScrollDown:
-			v.offset += 3
-		case tview.MouseLeftClick:
-			v.f.toggleHelp()
-		default:
-			return false, nil
-		}
-		return true, nil
-	})
+	v.SetRect(x+(w-bw)/2, y+(h-bh)/2, bw, bh)
+	v.TextView.Draw(s)
+	v.SetRect(x, y, w, h)
 }
