@@ -16,6 +16,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/agent"
+	"github.com/socktop/socktop/wire/wiretest"
 )
 
 // The Connections screen against a real in-process agent reading this
@@ -440,4 +441,22 @@ func TestConnsReverseDNSNeverBlocks(t *testing.T) {
 	hs.waitFor("peer.example:" + port)
 	hs.rune('d')
 	hs.waitUntil("addresses again", func(s string) bool { return !strings.Contains(s, "peer.example") })
+}
+
+// An agent without the connections capability (upstream's, here) gets no
+// Connections key in the footer, and the key does nothing.
+func TestConnsHiddenWithoutCapability(t *testing.T) {
+	ag := wiretest.NewUpstream(wiretest.Config{Processes: wiretest.SampleProcesses(10)})
+	defer ag.Close()
+	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 200, 40)
+	s := hs.waitFor("(command)", "● connected", "/  filter")
+	if strings.Contains(s, "c  conns") {
+		t.Fatalf("footer offers connections the agent does not serve:\n%s", s)
+	}
+	hs.rune('c')
+	hs.rune('?') // a key handled after c: once help shows, c was handled
+	s = hs.waitFor("─ keys ")
+	if strings.Contains(s, "─ connections ") {
+		t.Fatalf("c opened the screen without the capability:\n%s", s)
+	}
 }

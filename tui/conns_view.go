@@ -397,6 +397,7 @@ type connsTable struct {
 	hdrY, bodyY int
 	colX        [numConnCols + 1]int
 	show        [numConnCols]bool
+	procW       int
 }
 
 // column widths; LOCAL and REMOTE share what is left.
@@ -404,25 +405,37 @@ var connColWidth = [numConnCols]int{ccProto: 5, ccState: 10, ccPID: 7, ccProc: 1
 	ccSegsIn: 8, ccSegsOut: 8, ccRateIn: 8, ccRateOut: 8, ccRTT: 7, ccRetrans: 5}
 
 // layout fills colX for an inner width, dropping the least needed columns
-// until each address column has at least 15 cells.
-func (t *connsTable) layout(x, w int) {
+// (and narrowing PROCESS) until each address column has at least 15 cells:
+// "127.0.0.1:65535" whole.
+func (t *connsTable) layout(x, w int, group bool) {
 	for i := range t.show {
 		t.show[i] = true
 	}
+	t.show[ccProto] = !group
+	t.procW = connColWidth[ccProc]
 	fixed := func() int {
 		n := 0
 		for c := range numConnCols {
-			if t.show[c] && c != ccLocal && c != ccRemote {
+			switch {
+			case !t.show[c] || c == ccLocal || c == ccRemote:
+			case c == ccProc:
+				n += t.procW + 1
+			default:
 				n += connColWidth[c] + 1
 			}
 		}
 		return n + 2
 	}
-	for _, drop := range []connCol{ccSegsIn, ccSegsOut, ccRetrans, ccRTT, ccProto, ccPID, ccState, ccIn, ccOut} {
+	for _, drop := range [][]connCol{{ccSegsIn}, {ccSegsOut}, {ccRetrans}, {ccRTT}, {ccProto}, {ccPID}, {ccState}, nil, {ccIn, ccOut}} {
 		if w-fixed() >= 30 {
 			break
 		}
-		t.show[drop] = false
+		if drop == nil {
+			t.procW = 10
+		}
+		for _, c := range drop {
+			t.show[c] = false
+		}
 	}
 	addrW := max((w-fixed())/2, 8)
 	addrW = min(addrW, 47)
@@ -433,8 +446,11 @@ func (t *connsTable) layout(x, w int) {
 			continue
 		}
 		cw := connColWidth[c]
-		if c == ccLocal || c == ccRemote {
+		switch c {
+		case ccLocal, ccRemote:
 			cw = addrW
+		case ccProc:
+			cw = t.procW
 		}
 		cx += cw + 1
 	}
@@ -538,7 +554,7 @@ func (t *connsTable) Draw(s tcell.Screen) {
 	if ih < 3 {
 		return
 	}
-	t.layout(ix+1, iw-1)
+	t.layout(ix+1, iw-1, v.group)
 	t.hdrY, t.bodyY = iy+1, iy+2
 	for c := range numConnCols {
 		if !t.show[c] {
