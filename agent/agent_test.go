@@ -504,3 +504,16 @@ func TestDisksAndDetail(t *testing.T) {
 		t.Errorf("unknown pid: %s", b)
 	}
 }
+
+func TestClientSeesBusyAgent(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxClients = 1
+	_, srv := startAgent(t, cfg)
+	dial(t, wsURL(srv), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := wire.Dial(ctx, wsURL(srv), nil)
+	if !errors.Is(err, wire.ErrBusy) {
+		t.Errorf("dial to a full agent: %v, want wire.ErrBusy", err)
+	}
+}

@@ -267,6 +267,8 @@ func dialError(ctx context.Context, shown string, resp *http.Response, err error
 		return fmt.Errorf("agent %s: %w", shown, err)
 	case resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden):
 		return fmt.Errorf("agent %s: %w", shown, ErrUnauthorized)
+	case resp != nil && resp.StatusCode == http.StatusServiceUnavailable:
+		return fmt.Errorf("agent %s: %w", shown, ErrBusy)
 	case resp != nil:
 		return fmt.Errorf("agent %s answered HTTP %d: %w", shown, resp.StatusCode, ErrProtocol)
 	case ctx.Err() != nil:

@@ -14,6 +14,9 @@ var (
 	ErrUnauthorized = errors.New("token rejected by agent (HTTP 401): pass --token or set it in the profile")
 	// ErrUnreachable: no TCP/TLS/HTTP connection could be made.
 	ErrUnreachable = errors.New("agent unreachable: check the address and port, and that socktop agent is running there")
+	// ErrBusy: the agent already serves its --max-clients (HTTP 503); a
+	// later attempt may succeed.
+	ErrBusy = errors.New("agent is full: it already serves its maximum number of clients (HTTP 503); retry later, or raise its --max-clients")
 	// ErrProtocol: something answered, but not a socktop agent speaking a
 	// protocol this client knows (wrong path, another service, garbage).
 	ErrProtocol = errors.New("protocol mismatch: the server at this URL does not speak the socktop protocol (is the path /ws?)")
