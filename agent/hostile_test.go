@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -883,4 +884,63 @@ func pinsFor(url, pin string) []string {
 		return []string{pin}
 	}
 	return nil
+}
+
+// TestStalledReaderIsDropped is a client that keeps asking but never reads
+// (a dashboard on a frozen laptop behind a link that still ACKs): once the
+// agent's writes to it have blocked for the write timeout, the agent drops
+// it, and serves others meanwhile. The rate limit is lifted so the socket
+// buffers fill in a moment instead of minutes.
+func TestStalledReaderIsDropped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the agent's 10 s write timeout")
+	}
+	cfg := testConfig()
+	cfg.RequestsPerSecond, cfg.Burst = 1e6, 1e6
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := listen(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveListener(t, a, ln)
+	h := &hostileEnv{clients: a.Clients, addr: ln.Addr().String(), url: "ws://" + ln.Addr().String() + "/ws"}
+	h.connectWitness(t)
+
+	// A 4 KiB receive buffer keeps the TCP window nearly shut.
+	d := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, h.url, &websocket.DialOptions{
+		HTTPClient:   &http.Client{Transport: &http.Transport{DialContext: d.DialContext}},
+		Subprotocols: []string{wire.Subprotocol},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	var sent atomic.Int64
+	go func() {
+		for i := uint32(1); ctx.Err() == nil; i++ {
+			req := &wire.Request{Id: i, Body: &wire.Request_Processes{Processes: &wire.ProcessesRequest{}}}
+			if c.Write(ctx, websocket.MessageBinary, wire.AppendRequest(nil, req)) != nil {
+				return
+			}
+			sent.Add(1)
+		}
+	}()
+	if !waitFor(10*time.Second, func() bool { return a.Clients() == 2 }) {
+		t.Fatalf("the stalled client was never counted (%d clients)", a.Clients())
+	}
+	time.Sleep(3 * time.Second) // the buffers fill; the agent's writes block
+	h.checkServing(t)
+	if !waitFor(40*time.Second, func() bool { return a.Clients() == 1 }) {
+		t.Fatalf("the agent still holds a client that has not read for 40 s (%d clients, %d requests sent)", a.Clients(), sent.Load())
+	}
+	h.checkServing(t)
+	t.Logf("dropped the stalled client after it sent %d requests", sent.Load())
 }
