@@ -225,3 +225,58 @@ func TestConnFormats(t *testing.T) {
 		t.Errorf("odd row: %q %q", r.localText, r.stateText())
 	}
 }
+
+// FuzzConnsSample feeds the model whatever an agent might send: odd
+// addresses, states, counters that jump back, duplicate sockets. Folding,
+// filtering, grouping, sorting and formatting must not panic, and every
+// row is either counted or says why not.
+func FuzzConnsSample(f *testing.F) {
+	seed := &wire.Connections{SampledAtMs: 1000, Connections: []*wire.Connection{
+		tcpConn("10.0.0.1:5000", "10.0.0.2:443", tcpEstablished, 7, 100, 200),
+		tcpConn("[2001:db8::1]:22", "[2001:db8::2]:50000", tcpEstablished, 8, 1, 2),
+		tcpConn("0.0.0.0:80", "0.0.0.0:0", tcpListen, 1, 0, 0),
+		udpConn("127.0.0.1:53", "0.0.0.0:0", 0),
+		{LocalAddr: []byte{1, 2, 3}, RemoteAddr: make([]byte, 17), State: 250, LocalPort: 1 << 20},
+	}}
+	b, err := seed.MarshalVT()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b, b, "port:80 tcp")
+	f.Add([]byte{}, b, "state:")
+	f.Add(b, []byte{0xff}, "pid:x addr:: ::")
+	f.Fuzz(func(t *testing.T, first, second []byte, filter string) {
+		var m connModel
+		now := time.Unix(100, 0)
+		for i, data := range [][]byte{first, second} {
+			cs := &wire.Connections{}
+			if cs.UnmarshalVT(data) != nil {
+				continue
+			}
+			m.add(cs, now.Add(time.Duration(i)*time.Second), time.Minute)
+		}
+		flt := parseConnFilter(filter)
+		var view []*connRow
+		for i := range m.rows {
+			r := &m.rows[i]
+			if r.hasRate && !r.counted {
+				t.Fatalf("rate on an uncounted row: %+v", r)
+			}
+			_ = r.stateText() + fitAddr(r.localText, 15) + fitAddr(r.remoteText, 9) + fmtRTT(r.rttUs) + fmtCount(r.segsIn)
+			if flt.match(r, "", "") {
+				view = append(view, r)
+			}
+		}
+		for c := range numConnCols {
+			sortConnRows(view, c, c%2 == 0)
+		}
+		g := groupRows(nil, view)
+		n := 0
+		for _, r := range g {
+			n += r.socks
+		}
+		if n != len(view) {
+			t.Fatalf("groups hold %d sockets, view has %d", n, len(view))
+		}
+	})
+}
