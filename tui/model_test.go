@@ -130,8 +130,8 @@ func TestAnySizeDraws(t *testing.T) {
 		},
 	} {
 		state()
-		for w := 0; w <= 130; w += 7 {
-			for h := 0; h <= 50; h += 3 {
+		for w := 0; w <= 130; w += 13 {
+			for h := 0; h <= 50; h += 7 {
 				scr.SetSize(w, h)
 				redraw(a, scr, w, h)
 			}
