@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +35,8 @@ func (v *detailView) lowerLines() []string {
 		if kids := d.GetChildProcesses(); len(kids) > 0 {
 			out = append(out, "children ("+strconv.Itoa(len(kids))+")")
 			for _, c := range kids {
-				out = append(out, "  "+strconv.Itoa(int(c.GetPid()))+"  "+c.GetName()+"  "+widget.Percent(float64(c.GetCpuUsage()))+"  "+widget.Bytes(c.GetMemBytes()))
+				out = append(out, fmt.Sprintf("  %7d  %-24s %6s %7s  %s", c.GetPid(), clipText(c.GetName(), 24),
+					widget.Percent(float64(c.GetCpuUsage())), widget.Bytes(c.GetMemBytes()), c.GetCommand()))
 			}
 		}
 		out = append(out, v.a.conns.detailLines(v.pid)...)
@@ -42,7 +44,8 @@ func (v *detailView) lowerLines() []string {
 			out = append(out, "threads ("+strconv.Itoa(len(ths))+")")
 			for _, t := range ths {
 				cpu := time.Duration(t.GetCpuTimeUser()+t.GetCpuTimeSystem()) * time.Microsecond
-				out = append(out, "  "+strconv.Itoa(int(t.GetTid()))+"  "+t.GetName()+"  "+t.GetStatus()+"  cpu "+cpu.Truncate(time.Millisecond).String())
+				out = append(out, fmt.Sprintf("  %7d  %-24s %-10s cpu %s", t.GetTid(), clipText(t.GetName(), 24),
+					t.GetStatus(), cpu.Truncate(time.Millisecond)))
 			}
 		}
 	}
@@ -144,6 +147,14 @@ func (v *detailView) Draw(s tcell.Screen) {
 		}
 		widget.Print(s, ix+1, ly+i, iw-2, l, st)
 	}
+}
+
+// clipText shortens s to n runes so columns stay aligned.
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 func userText(user string, uid, gid uint32) string {
