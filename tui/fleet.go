@@ -23,7 +23,7 @@ import (
 
 // fleetFrame is the shortest gap between two redraws caused by data: the
 // samples that arrive within it are applied together.
-const fleetFrame = 150 * time.Millisecond
+const fleetFrame = 250 * time.Millisecond
 
 // ErrNoTargets is returned by RunFleet when it is given no agent.
 var ErrNoTargets = errors.New("tui: fleet view needs at least one agent")

@@ -339,6 +339,7 @@ type tileRect struct {
 const (
 	tileMinW = 36
 	tileH    = 7
+	tileMaxH = 16
 )
 
 func newFleetView(f *fleet) *fleetView {
@@ -441,7 +442,10 @@ func (v *fleetView) Draw(s tcell.Screen) {
 func (v *fleetView) drawTiles(s tcell.Screen, x, y, w, h int) {
 	cols := max(w/tileMinW, 1)
 	cols = min(cols, max(len(v.order), 1))
-	th := tileH
+	// with room to spare (a few hosts) tiles grow taller: the CPU history
+	// becomes a graph
+	need := max((len(v.order)+cols-1)/cols, 1)
+	th := min(max(h/need, tileH), tileMaxH)
 	if h < th {
 		th = max(h, 3)
 	}
@@ -539,7 +543,7 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 		lines++
 		return iy + lines - 1, true
 	}
-	// cpu  12.5% ⣀⣠⣤⣶
+	// cpu  12.5% ⣀⣠⣤⣶ — in a tall tile: cpu 12.5% avg 9.8% over a graph
 	if ly, ok := line(); ok {
 		widget.Print(s, ix, ly, 4, "cpu", t.label)
 		pst := t.level(r.cpu)
@@ -547,7 +551,11 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 			pst = val
 		}
 		widget.PrintRight(s, ix+4, ly, 6, widget.Percent(r.cpu), pst)
-		if gw := iw - 11; gw > 0 {
+		if extra := ih - 5; extra >= 2 {
+			widget.Print(s, ix+11, ly, iw-11, "avg "+widget.Percent(h0.cpu.Avg(120)), t.dim)
+			widget.Graph(s, ix, ly+1, iw, extra, h0.cpu, 100, t.ascii, t.cpu)
+			lines += extra
+		} else if gw := iw - 11; gw > 0 {
 			widget.Sparkline(s, ix+11, ly, gw, h0.cpu, 100, t.ascii, t.cpu)
 		}
 	}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# fleet-capture.sh — a text capture of the fleet view watching a few agents.
+#
+# Builds socktop, starts AGENTS (default 4) `socktop agent --listen
+# 127.0.0.1 -p 0` processes, puts them in a throwaway profiles.toml as
+# pi-1…pi-N in group "rack", runs `socktop connect @rack` in a 160×48 tmux
+# session, and writes the screen (tiles, then the table after `t`) to OUT
+# (default fleet-capture.txt). Everything it started is stopped on exit.
+#
+#   scripts/fleet-capture.sh [OUT]
+#
+# When this build's `socktop connect` is not wired yet, the same fleet
+# view runs from the tui test binary (TestFleetToolClient).
+set -euo pipefail
+AGENTS=${AGENTS:-4}
+WAIT=${WAIT:-8}
+cd "$(dirname "$0")/.."
+OUT=${1:-fleet-capture.txt}
+command -v tmux >/dev/null || { echo "fleet-capture: tmux is needed" >&2; exit 1; }
+tmp=$(mktemp -d)
+sess="fleetcap$$"
+pids=()
+cleanup() {
+	tmux kill-session -t "$sess" 2>/dev/null || true
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+go build -o "$tmp/socktop" .
+
+mkdir -p "$tmp/config/socktop"
+profiles="$tmp/config/socktop/profiles.toml"
+named=()
+for i in $(seq "$AGENTS"); do
+	"$tmp/socktop" agent --listen 127.0.0.1 -p 0 >"$tmp/agent$i.log" 2>&1 &
+	pids+=($!)
+done
+for i in $(seq "$AGENTS"); do
+	url=""
+	for _ in $(seq 50); do
+		url=$(grep -o 'url=ws://[^ ]*' "$tmp/agent$i.log" | head -1 | cut -d= -f2 || true)
+		[ -n "$url" ] && break
+		sleep 0.1
+	done
+	[ -n "$url" ] || { echo "fleet-capture: agent $i did not start" >&2; cat "$tmp/agent$i.log" >&2; exit 1; }
+	printf '[profiles.pi-%d]\nurl = "%s"\ngroup = "rack"\n\n' "$i" "$url" >>"$profiles"
+	named+=("pi-$i=$url")
+done
+chmod 600 "$profiles"
+
+if "$tmp/socktop" connect -h 2>&1 | grep -q 'usage: socktop connect'; then
+	client="XDG_CONFIG_HOME='$tmp/config' exec '$tmp/socktop' connect @rack"
+else
+	go test -c -o "$tmp/tui.test" ./tui
+	client="SOCKTOP_FLEET_URLS='${named[*]}' exec '$tmp/tui.test' -test.run '^TestFleetToolClient\$' -test.timeout 0"
+fi
+tmux new-session -d -s "$sess" -x 160 -y 48 "$client"
+sleep "$WAIT"
+{
+	tmux capture-pane -p -t "$sess"
+	tmux send-keys -t "$sess" t
+	sleep 1.5
+	echo
+	tmux capture-pane -p -t "$sess"
+} | sed -e 's/[[:space:]]*$//' >"$OUT"
+echo "fleet-capture: wrote $OUT"
