@@ -118,18 +118,19 @@ func parseHuman(s string) float64 {
 	return v * mult
 }
 
-// sortedBy checks the rows are ordered by column idx (numbers or text).
-func sortedBy(rows [][]string, idx int, desc bool) bool {
+// sortedBy checks the rows are ordered by column idx: numbers (with human
+// units) for numeric columns, case-folded text otherwise.
+func sortedBy(rows [][]string, idx int, desc, numeric bool) bool {
 	cmp := func(a, b string) int {
+		if !numeric {
+			return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+		}
 		fa, ea := strconv.ParseFloat(a, 64)
 		fb, eb := strconv.ParseFloat(b, 64)
-		if ea == nil && eb == nil {
-			return int(sign(fa - fb))
+		if ea != nil || eb != nil {
+			fa, fb = parseHuman(a), parseHuman(b)
 		}
-		if ha, hb := parseHuman(a), parseHuman(b); ha != 0 || hb != 0 {
-			return int(sign(ha - hb))
-		}
-		return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+		return int(sign(fa - fb))
 	}
 	for i := 1; i < len(rows); i++ {
 		c := cmp(rows[i-1][idx], rows[i][idx])
@@ -183,7 +184,7 @@ func TestSortEveryColumn(t *testing.T) {
 			if idx < 0 || len(rows) < 10 {
 				t.Fatalf("%s by %s: header %q, %d rows", col, how, hdr, len(rows))
 			}
-			if !sortedBy(rows, idx, i.defaultDescending()) {
+			if !sortedBy(rows, idx, i.defaultDescending(), rightAligned(i)) {
 				t.Errorf("rows not sorted by %s (%s):\n%s", col, how, s)
 			}
 		}
@@ -195,7 +196,7 @@ func TestSortEveryColumn(t *testing.T) {
 		}
 		s := hs.waitFor(rev)
 		hdr, rows := tableRows(s)
-		if idx := slices.Index(hdr, rev); idx < 0 || !sortedBy(rows, idx, !i.defaultDescending()) {
+		if idx := slices.Index(hdr, rev); idx < 0 || !sortedBy(rows, idx, !i.defaultDescending(), rightAligned(i)) {
 			t.Errorf("rows not reverse-sorted by %s:\n%s", col, s)
 		}
 	}

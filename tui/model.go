@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/socktop/socktop/tui/widget"
 	"github.com/socktop/socktop/wire"
@@ -350,11 +352,11 @@ func compareRows(a, b *procRow, c sortColumn) int {
 	case colPID:
 		r = cmp.Compare(a.pid, b.pid)
 	case colUser:
-		r = strings.Compare(a.user, b.user)
+		r = compareFold(a.user, b.user)
 	case colName:
-		r = strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name))
+		r = compareFold(a.name, b.name)
 	case colState:
-		r = strings.Compare(a.state, b.state)
+		r = compareFold(a.state, b.state)
 	case colCPU:
 		r = cmp.Compare(a.cpu, b.cpu)
 	case colMem, colMemPct:
@@ -366,6 +368,19 @@ func compareRows(a, b *procRow, c sortColumn) int {
 		r = cmp.Compare(a.pid, b.pid)
 	}
 	return r
+}
+
+// compareFold compares case-insensitively without allocating.
+func compareFold(a, b string) int {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if la, lb := unicode.ToLower(ra), unicode.ToLower(rb); la != lb {
+			return cmp.Compare(la, lb)
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return cmp.Compare(len(a), len(b))
 }
 
 // procFilter is a parsed `/` filter: a substring of the name or command,

@@ -138,3 +138,14 @@ func TestAnySizeDraws(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareFold(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"abc", "ABD", -1}, {"Zeta", "alpha", 1}, {"same", "SAME", 0}, {"ab", "abc", -1}, {"Ä", "ä", 0}, {"t", "Z", -1}} {
+		if got := compareFold(c.a, c.b); got != c.want {
+			t.Errorf("compareFold(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -8,11 +8,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/agent"
 	"github.com/socktop/socktop/wire/wiretest"
 )
@@ -204,4 +207,56 @@ func TestHiddenPaneNotRequested(t *testing.T) {
 	// make it visible: disks are asked for
 	hs.resize(120, 40)
 	hs.waitFor("─ disks ", "mmcblk0")
+}
+
+// The table's interactions on a real agent's live data: sort by every
+// column, filter, tree, detail open and close, help.
+func TestLiveAgentInteractions(t *testing.T) {
+	la := startLiveAgent(t, "", "")
+	hs := startApp(t, Options{Target: Target{URL: la.url}}, 200, 60)
+	hs.waitFor("● connected", "─ processes ")
+	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 5 })
+	for i := range numColumns {
+		col := columnNames[i]
+		hs.onUI(func() { hs.a.procs.col, hs.a.procs.desc = (i+numColumns-1)%numColumns, false })
+		hs.rune('l')
+		mark := col + "▼"
+		if !i.defaultDescending() {
+			mark = col + "▲"
+		}
+		s := hs.waitFor(mark)
+		hdr, rows := tableRows(s)
+		idx := slices.Index(hdr, mark)
+		if idx < 0 || len(rows) < 5 {
+			t.Fatalf("sort %s: header %q, %d rows", col, hdr, len(rows))
+		}
+		if !sortedBy(rows, idx, i.defaultDescending(), rightAligned(i)) {
+			t.Errorf("live rows not sorted by %s:\n%s", col, s)
+		}
+	}
+	self := strconv.Itoa(os.Getpid())
+	hs.rune('/')
+	hs.typeText("pid:" + self)
+	hs.key(tcell.KeyEnter)
+	s := hs.waitFor(`filter "pid:` + self + `"`)
+	if _, rows := tableRows(s); len(rows) != 1 || rows[0][0] != self {
+		t.Fatalf("filter pid:%s shows %q", self, rows)
+	}
+	hs.key(tcell.KeyEnter)
+	exe, _ := os.Executable()
+	hs.waitFor("process "+self, "command", filepath.Base(exe), "threads (")
+	hs.key(tcell.KeyEscape)
+	hs.waitUntil("detail closed", func(s string) bool { return !strings.Contains(s, "process "+self+" ") })
+	hs.key(tcell.KeyEscape) // clears the filter
+	hs.waitUntil("filter cleared", func(s string) bool { return !strings.Contains(s, `filter "`) })
+	hs.rune('t')
+	hs.key(tcell.KeyHome)
+	hs.waitFor("· tree", "─")
+	hs.rune('?')
+	s = hs.waitFor("─ keys ")
+	for _, b := range hs.a.keys {
+		if !strings.Contains(lineWith(s, b.desc), b.label) {
+			t.Errorf("help lacks %q %q", b.label, b.desc)
+		}
+	}
 }
