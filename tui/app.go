@@ -79,6 +79,10 @@ type App struct {
 	message    string      // transient footer message
 	messageAt  time.Time
 
+	// back, when set, is what Esc does on the dashboard instead of quitting:
+	// the fleet view returns to its overview.
+	back func()
+
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -319,6 +323,8 @@ func (a *App) escape() {
 	case a.procs.filter != "":
 		a.procs.setFilter("")
 		a.input.SetText("")
+	case a.back != nil:
+		a.back()
 	default:
 		a.quit()
 	}

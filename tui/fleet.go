@@ -134,6 +134,7 @@ func newFleet(ctx context.Context, each []Options, opts Options) (*fleet, error)
 		m := &member{idx: i, a: a}
 		m.w = newWatcher(mo.Target, opts.Dial, f.post, a.h, &a.want, a.every)
 		a.w = m.w
+		a.back = f.closeHost
 		f.members = append(f.members, m)
 	}
 	f.keys = fleetKeyMap()
@@ -306,24 +307,16 @@ func (f *fleet) closeHost() {
 	f.app.SetFocus(f.view)
 }
 
-// onKey routes keys: to the open dashboard (whose Esc on its main screen
-// comes back here instead of quitting), or to the fleet's key map.
+// onKey routes keys: to the open dashboard (whose Esc, once nothing is
+// left to close there, comes back here instead of quitting), or to the
+// fleet's key map.
 func (f *fleet) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	if ev.Key() == tcell.KeyCtrlC {
 		f.quit()
 		return nil
 	}
 	if m := f.open; m != nil {
-		a := m.a
-		if ev.Key() == tcell.KeyEscape && a.current() == scrMain && a.procs.filter == "" {
-			f.closeHost()
-			return nil
-		}
-		if ev.Key() == tcell.KeyRune && ev.Rune() == 'q' && a.current() != scrConfirm {
-			f.quit()
-			return nil
-		}
-		return a.onKey(ev)
+		return m.a.onKey(ev) // its Esc comes back here (App.back)
 	}
 	scr := fscrFleet
 	if f.helpOpen {
