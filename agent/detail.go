@@ -74,7 +74,7 @@ func (a *Agent) detailed(d *procfs.ProcessDetail, cpu map[uint32]float32) *wire.
 	}
 	for _, t := range d.Threads {
 		w.Threads = append(w.Threads, &wire.ThreadInfo{Tid: uint32(t.TID), Name: t.Name,
-			CpuTimeUser: t.UTimeMicros, CpuTimeSystem: t.STimeMicros, Status: statusWord(stateName(t.State))})
+			CpuTimeUser: t.UTimeMicros, CpuTimeSystem: t.STimeMicros, Status: statusWord(procfs.StateName(t.State))})
 	}
 	return w
 }
@@ -85,26 +85,4 @@ func statusWord(s string) string {
 		return "Unknown"
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func stateName(b byte) string {
-	switch b {
-	case 'R':
-		return "running"
-	case 'S':
-		return "sleeping"
-	case 'D':
-		return "disk sleep"
-	case 'Z':
-		return "zombie"
-	case 'T':
-		return "stopped"
-	case 't':
-		return "tracing stop"
-	case 'X', 'x':
-		return "dead"
-	case 'I':
-		return "idle"
-	}
-	return "unknown"
 }

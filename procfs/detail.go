@@ -82,7 +82,7 @@ func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
 	}
 	us := func(j uint64) uint64 { return j * 1_000_000 / fs.clockTicks }
 	d = ProcessDetail{
-		PID: ps.PID, PPID: ps.PPID, Name: ps.Name, State: ps.State, StateName: stateName(ps.State),
+		PID: ps.PID, PPID: ps.PPID, Name: ps.Name, State: ps.State, StateName: StateName(ps.State),
 		Kernel: ps.Flags&pfKthread != 0, Nice: ps.Nice, NumThreads: ps.Threads,
 		StartTime: ps.StartTime, RSS: ps.RSSPages * fs.pageSize, VSize: ps.VSize,
 		UTimeMicros: us(ps.UTime), STimeMicros: us(ps.STime),
@@ -192,7 +192,9 @@ func (fs *FS) children(dir string, pid int32) []int32 {
 	return out
 }
 
-func stateName(s byte) string {
+// StateName spells out a one-letter process state ("sleeping" for S), as
+// procps does.
+func StateName(s byte) string {
 	switch s {
 	case 'R':
 		return "running"
