@@ -109,6 +109,7 @@ func newFleet(ctx context.Context, each []Options, opts Options) (*fleet, error)
 		opts.Now = time.Now
 	}
 	f := &fleet{opts: opts, now: opts.Now, th: newTheme(opts.ASCII, opts.NoColor), wake: make(chan struct{}, 1)}
+	f.th.applyTview()
 	f.ctx, f.cancel = context.WithCancel(ctx)
 	f.app = tview.NewApplication()
 	if opts.Screen != nil {
@@ -164,33 +165,15 @@ func (f *fleet) run() error {
 	return err
 }
 
-// start runs once the event loop is live: the watchers, the frame batcher
-// and the clock that moves ages and countdowns.
+// start runs once the event loop is live: the watchers and the frame
+// batcher.
 func (f *fleet) start() {
 	for _, m := range f.members {
 		f.wg.Add(1)
 		go func() { defer f.wg.Done(); m.w.run(f.ctx) }()
 	}
-	f.wg.Add(3)
+	f.wg.Add(1)
 	go func() { defer f.wg.Done(); f.flusher() }()
-	go func() {
-		defer f.wg.Done()
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-f.ctx.Done():
-				return
-			case <-t.C:
-				f.post(func() {})
-			}
-		}
-	}()
-	go func() {
-		defer f.wg.Done()
-		<-f.ctx.Done()
-		f.quit()
-	}()
 }
 
 // post queues fn for the UI goroutine; the flusher applies what gathered
@@ -211,23 +194,26 @@ func (f *fleet) post(fn func()) {
 	}
 }
 
-// flusher hands the pending updates to the UI at most once per fleetFrame.
+// flusher hands the pending updates to the UI at most once per fleetFrame,
+// and redraws every second even when no data arrives, so ages and
+// countdowns move. When ctx ends it stops the application.
 func (f *fleet) flusher() {
-	t := time.NewTimer(fleetFrame)
-	defer t.Stop()
+	defer f.quit()
+	clock := time.NewTicker(time.Second)
+	defer clock.Stop()
+	gap := time.NewTimer(fleetFrame)
+	defer gap.Stop()
 	for {
 		select {
 		case <-f.ctx.Done():
 			return
 		case <-f.wake:
+		case <-clock.C:
 		}
 		f.mu.Lock()
 		batch := f.pending
 		f.pending = f.spare[:0]
 		f.mu.Unlock()
-		if len(batch) == 0 {
-			continue
-		}
 		done := make(chan struct{})
 		f.app.QueueUpdateDraw(func() {
 			for i, fn := range batch {
@@ -238,11 +224,11 @@ func (f *fleet) flusher() {
 		})
 		// Keep the next batch gathering while this frame is drawn and the
 		// frame gap passes; then recycle this batch's slice.
-		t.Reset(fleetFrame)
+		gap.Reset(fleetFrame)
 		select {
 		case <-f.ctx.Done():
 			return
-		case <-t.C:
+		case <-gap.C:
 		}
 		select {
 		case <-done:
