@@ -43,34 +43,43 @@ Flags:
 		}
 		return 2
 	}
-	cfg := agent.DefaultConfig()
-	cfg.Version = version
-	cfg.AllowSignals = *signals // loopback only, so no token is needed
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) // the screen is the dashboard's
-	a, err := agent.New(cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	url, stopAgent, err := startLoopbackAgent(ctx, *signals)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "socktop demo:", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "socktop demo: listen on loopback:", err)
-		return 1
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- a.Serve(ctx, ln) }()
+	defer stopAgent()
 
 	err = tui.Run(ctx, tui.Options{
-		Target:  tui.Target{Label: "demo", URL: "ws://" + ln.Addr().String() + "/ws"},
+		Target:  tui.Target{Label: "demo", URL: url},
 		Version: version, Demo: true, ASCII: *ascii,
 	})
-	stop()
-	<-served
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "socktop demo:", err)
 		return 1
 	}
 	return 0
+}
+
+// startLoopbackAgent serves this machine on a free loopback port until stop
+// is called or ctx ends. The dashboard's picker uses it for its demo entry.
+func startLoopbackAgent(ctx context.Context, allowSignals bool) (url string, stop func(), err error) {
+	cfg := agent.DefaultConfig()
+	cfg.Version = version
+	cfg.AllowSignals = allowSignals                             // loopback only, so no token is needed
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) // the screen is the dashboard's
+	a, err := agent.New(cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on loopback: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx, ln) }()
+	return "ws://" + ln.Addr().String() + "/ws", func() { cancel(); <-served }, nil
 }

@@ -81,10 +81,13 @@ func (la *liveAgent) stop() {
 
 func TestLiveAgentLayouts(t *testing.T) {
 	la := startLiveAgent(t, "", "")
-	self := filepath.Base(os.Args[0])
-	if len(self) > 15 {
-		self = self[:15] // the kernel's comm is 15 bytes
+	// The kernel's name for this process (under qemu-user it is the
+	// emulator's, not the test binary's).
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
 	}
+	self := strings.TrimSpace(string(comm))
 	for _, c := range []struct {
 		w, h  int
 		panes []string
