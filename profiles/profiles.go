@@ -50,11 +50,11 @@ type Profile struct {
 	// its fingerprint as `socktop cert` prints it ("sha256:…").
 	TLSCA          string `toml:"tls_ca,omitempty"`
 	Pin            string `toml:"pin,omitempty"`
-	VerifyHostname bool   `toml:"verify_hostname,omitempty"`
+	VerifyHostname bool   `toml:"verify_hostname,omitzero"`
 	// Refresh intervals in milliseconds; 0 means the dashboard's default.
-	MetricsIntervalMS   int    `toml:"metrics_interval_ms,omitempty"`
-	ProcessesIntervalMS int    `toml:"processes_interval_ms,omitempty"`
-	DisksIntervalMS     int    `toml:"disks_interval_ms,omitempty"`
+	MetricsIntervalMS   int    `toml:"metrics_interval_ms,omitzero"`
+	ProcessesIntervalMS int    `toml:"processes_interval_ms,omitzero"`
+	DisksIntervalMS     int    `toml:"disks_interval_ms,omitzero"`
 	Group               string `toml:"group,omitempty"`
 }
 

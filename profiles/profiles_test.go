@@ -193,3 +193,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSaveOmitsDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	s, _ := Load(path)
+	s.Put(Profile{Name: "a", URL: "ws://a:3000/ws"})
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	for _, unwanted := range []string{"interval", "verify_hostname", "token", "group"} {
+		if strings.Contains(string(b), unwanted) {
+			t.Errorf("saved file names %q although it is unset:\n%s", unwanted, b)
+		}
+	}
+}
