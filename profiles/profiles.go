@@ -50,7 +50,7 @@ type Profile struct {
 	// its fingerprint as `socktop cert` prints it ("sha256:…").
 	TLSCA          string `toml:"tls_ca,omitempty"`
 	Pin            string `toml:"pin,omitempty"`
-	VerifyHostname bool   `toml:"verify_hostname,omitzero"`
+	VerifyHostname bool   `toml:"verify_hostname,omitempty"`
 	// Refresh intervals in milliseconds; 0 means the dashboard's default.
 	MetricsIntervalMS   int    `toml:"metrics_interval_ms,omitzero"`
 	ProcessesIntervalMS int    `toml:"processes_interval_ms,omitzero"`
