@@ -379,7 +379,7 @@ func TestFleetTableSorts(t *testing.T) {
 		return len(ts) == 3 && strings.Contains(ts["pi-10"], "● live") && strings.Contains(ts["pi-2"], "● live") && strings.Contains(ts["pi-1"], "● live")
 	})
 	hs.rune('t')
-	s := hs.waitFor("NAME▲", "STATE", "CPU%", "MEM%", "LOAD", "NET↓", "TEMP", "TOP", "UP")
+	s := hs.waitFor("NAME▲", "STATE", "CPU%", "MEM%", "LOAD", "RX/s", "TX/s", "TEMP", "TOP", "UP")
 	if got := tableNames(s, names...); strings.Join(got, ",") != "pi-1,pi-2,pi-10" {
 		t.Errorf("natural name order: %v\n%s", got, s)
 	}
@@ -479,7 +479,7 @@ func TestFleetOpenHostAndBack(t *testing.T) {
 	// the host's busiest process is known now, and no more process lists
 	// are asked for
 	ts := tiles(hs, f)
-	if !strings.Contains(ts["beta"], "top ") || strings.Contains(ts["beta"], "top —") {
+	if !strings.Contains(ts["beta"], "top ") || strings.Contains(ts["beta"], "top -") {
 		t.Errorf("beta's top process after its dashboard was open:\n%s", ts["beta"])
 	}
 	n := count(a2, "get_processes")

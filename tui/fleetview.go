@@ -224,8 +224,8 @@ var fleetColumns = [numFleetColumns]struct {
 	fcCPU:   {"CPU%", 6, true, true},
 	fcMem:   {"MEM%", 6, true, true},
 	fcLoad:  {"LOAD", 6, true, true},
-	fcRx:    {"NET↓", 9, true, true},
-	fcTx:    {"NET↑", 9, true, true},
+	fcRx:    {"RX/s", 9, true, true},
+	fcTx:    {"TX/s", 9, true, true},
 	fcTemp:  {"TEMP", 5, true, true},
 	fcTop:   {"TOP", 0, false, false},
 	fcUp:    {"UP", 8, true, true},
@@ -575,7 +575,7 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 	// load 0.52 0.40 0.31     up 3d 4h
 	if ly, ok := line(); ok {
 		cx := ix + widget.Print(s, ix, ly, iw, "load ", t.label)
-		load := "—"
+		load := "-"
 		if r.hasLoad {
 			load = fmtLoad(r.load[0]) + " " + fmtLoad(r.load[1]) + " " + fmtLoad(r.load[2])
 		}
@@ -595,7 +595,7 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 			cx += widget.Print(s, cx, ly, ix+iw-cx, t.downArrow+widget.Rate(r.rx)+" ", t.rx(0))
 			cx += widget.Print(s, cx, ly, ix+iw-cx, t.upArrow+widget.Rate(r.tx), t.tx(0))
 		} else {
-			cx += widget.Print(s, cx, ly, ix+iw-cx, "—", t.dim)
+			cx += widget.Print(s, cx, ly, ix+iw-cx, "-", t.dim)
 		}
 		if r.hasTemp {
 			temp := strconv.Itoa(int(math.Round(r.temp))) + "°C"
@@ -785,7 +785,7 @@ func (v *fleetView) drawTable(s tcell.Screen, x, y, w, h int) {
 		}
 		cell(fcState, t.dot+" "+state, stSt)
 		if !r.has {
-			cell(fcCPU, "—", st)
+			cell(fcCPU, "-", st)
 			if r.errText != "" && show[fcTop] {
 				cell(fcTop, r.errText, st)
 			}
@@ -799,24 +799,24 @@ func (v *fleetView) drawTable(s tcell.Screen, x, y, w, h int) {
 		if r.hasLoad {
 			cell(fcLoad, fmtLoad(r.load[0]), st)
 		} else {
-			cell(fcLoad, "—", st)
+			cell(fcLoad, "-", st)
 		}
 		if r.hasNet {
 			cell(fcRx, widget.Rate(r.rx), st)
 			cell(fcTx, widget.Rate(r.tx), st)
 		} else {
-			cell(fcRx, "—", st)
-			cell(fcTx, "—", st)
+			cell(fcRx, "-", st)
+			cell(fcTx, "-", st)
 		}
 		if r.hasTemp {
 			cell(fcTemp, strconv.Itoa(int(math.Round(r.temp)))+"°", st)
 		} else {
-			cell(fcTemp, "—", st)
+			cell(fcTemp, "-", st)
 		}
 		if r.top != "" {
 			cell(fcTop, r.top+" "+widget.Percent(r.topCPU), st)
 		} else {
-			cell(fcTop, "—", st)
+			cell(fcTop, "-", st)
 		}
 		if r.up > 0 {
 			cell(fcUp, widget.Duration(r.up), st)
