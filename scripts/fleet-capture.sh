@@ -4,8 +4,9 @@
 # Builds socktop, starts AGENTS (default 4) `socktop agent --listen
 # 127.0.0.1 -p 0` processes, puts them in a throwaway profiles.toml as
 # pi-1…pi-N in group "rack", runs `socktop connect @rack` in a 160×48 tmux
-# session, and writes the screen (tiles, then the table after `t`) to OUT
-# (default fleet-capture.txt). Everything it started is stopped on exit.
+# session, and writes the screen to OUT (default fleet-capture.txt): the
+# tiles, then — after the last agent is stopped and `t` pressed — the
+# table. Everything it started is stopped on exit.
 #
 #   scripts/fleet-capture.sh [OUT]
 #
@@ -59,8 +60,10 @@ tmux new-session -d -s "$sess" -x 160 -y 48 "$client"
 sleep "$WAIT"
 {
 	tmux capture-pane -p -t "$sess"
+	# the last agent goes away: its row turns stale and counts down
+	kill "${pids[$((AGENTS - 1))]}"
 	tmux send-keys -t "$sess" t
-	sleep 1.5
+	sleep 3
 	echo
 	tmux capture-pane -p -t "$sess"
 } | sed -e 's/[[:space:]]*$//' >"$OUT"

@@ -339,7 +339,7 @@ type tileRect struct {
 const (
 	tileMinW = 36
 	tileH    = 7
-	tileMaxH = 16
+	tileMaxH = 12
 )
 
 func newFleetView(f *fleet) *fleetView {
