@@ -111,9 +111,10 @@ func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "statm")); err == nil {
-		f, rest := nextField(b)
-		f, rest = nextField(rest)
-		f, _ = nextField(rest)
+		// statm: size resident shared …; the third field is shared pages.
+		_, rest := nextField(b)
+		_, rest = nextField(rest)
+		f, _ := nextField(rest)
 		if v, ok := parseUint(f); ok {
 			v *= fs.pageSize
 			d.Shared = &v

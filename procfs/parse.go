@@ -110,10 +110,6 @@ func parseFixed(b []byte) (float64, bool) {
 	return float64(n) + float64(f)/scale, true
 }
 
-func hasPrefix(b []byte, p string) bool {
-	return len(b) >= len(p) && string(b[:len(p)]) == p
-}
-
 func malformed(what string, detail string) error {
 	return fmt.Errorf("%s: %s: %w", what, detail, ErrMalformed)
 }

@@ -68,12 +68,6 @@ func (e *PinMismatchError) Error() string {
 // Is makes errors.Is(err, ErrPinMismatch) true.
 func (e *PinMismatchError) Is(target error) bool { return target == ErrPinMismatch }
 
-// errNotSupported reports whether err says the agent does not serve the
-// request, so the pane hides instead of retrying.
-func errNotSupported(err error) bool {
-	return errors.Is(err, wire.ErrNotSupported)
-}
-
 // Cadence defaults and floors (upstream clamps at 100 and 200 ms).
 const (
 	DefaultMetricsInterval   = 500 * time.Millisecond

@@ -330,16 +330,6 @@ const (
 
 var columnNames = [numColumns]string{"PID", "USER", "NAME", "S", "CPU%", "MEM", "MEM%", "THR"}
 
-// columnByName maps a column's header (case-insensitive) to the column.
-func columnByName(s string) (sortColumn, bool) {
-	for i, n := range columnNames {
-		if strings.EqualFold(n, s) {
-			return sortColumn(i), true
-		}
-	}
-	return 0, false
-}
-
 // defaultDescending reports whether a column sorts biggest first when
 // chosen, as htop does for CPU and memory.
 func (c sortColumn) defaultDescending() bool {
