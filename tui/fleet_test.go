@@ -577,3 +577,20 @@ func TestRunFleetNeedsTargets(t *testing.T) {
 		t.Errorf("RunFleet with no targets: %v", err)
 	}
 }
+
+// naturalCompare orders tiles whose names come from profiles and the
+// command line: it must be a consistent order for any bytes.
+func FuzzNaturalCompare(f *testing.F) {
+	for _, s := range [][2]string{{"pi-2", "pi-10"}, {"node007", "node7"}, {"", "a"}, {"A1b", "a1B"}, {"x\xff9", "x\xff10"}, {"10.0.0.5:3000", "10.0.0.12"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ab, ba := naturalCompare(a, b), naturalCompare(b, a)
+		if ab != -ba {
+			t.Fatalf("naturalCompare(%q, %q) = %d but reversed = %d", a, b, ab, ba)
+		}
+		if naturalCompare(a, a) != 0 {
+			t.Fatalf("naturalCompare(%q, itself) != 0", a)
+		}
+	})
+}
