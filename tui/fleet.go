@@ -264,7 +264,9 @@ func (f *fleet) openHost(m *member) {
 	}
 	f.app.SetRoot(m.a.root, true)
 	m.a.refocus()
-	m.w.retryNow() // a host the user looks at is worth a reconnect now
+	if m.a.h.status.phase == phaseWaiting {
+		m.w.retryNow() // a host the user looks at is worth a reconnect now
+	}
 }
 
 // closeHost returns to the fleet; the host goes back to metrics only.
