@@ -126,33 +126,45 @@ func keyOfConn(c *wire.Connection) connKey {
 		remote: addrPortOf(c.GetRemoteAddr(), c.GetRemotePort()), inode: c.GetInode()}
 }
 
-func rowOf(k connKey, c *wire.Connection) connRow {
+// protoNames avoids building "tcp6" for every row of every sample.
+var protoNames = [2][2]string{{"tcp", "tcp6"}, {"udp", "udp6"}}
+
+// rowOf makes a row; prev, the same socket's row from the last sample,
+// lends its address texts so a steady table formats nothing.
+func rowOf(k connKey, c *wire.Connection, prev *connRow) connRow {
 	r := connRow{key: k, state: c.GetState(), pid: c.GetPid(), proc: c.GetProcessName(), uid: c.GetUid(),
 		counted: c.GetCountersAvailable() && !k.udp, rxq: c.GetRxQueue(), txq: c.GetTxQueue()}
-	r.proto = "tcp"
+	var u, v6 int
 	if k.udp {
-		r.proto = "udp"
+		u = 1
 	}
 	if c.GetFamily() == wire.AddressFamily_ADDRESS_FAMILY_INET6 {
-		r.proto += "6"
+		v6 = 1
 	}
+	r.proto = protoNames[u][v6]
 	if r.counted {
 		r.in, r.out = c.GetBytesReceived(), c.GetBytesAcked()
 		r.segsIn, r.segsOut = uint64(c.GetSegsIn()), uint64(c.GetSegsOut())
 		r.rttUs, r.retrans = c.GetRttUs(), c.GetRetrans()
 	}
-	r.localText, r.remoteText = addrText(k.local), addrText(k.remote)
+	if prev != nil {
+		r.localText, r.remoteText = prev.localText, prev.remoteText
+	} else {
+		r.localText, r.remoteText = addrText(k.local), addrText(k.remote)
+	}
 	return r
 }
 
-// connModel folds samples into rows. It lives on the UI goroutine.
+// connModel folds samples into rows. It lives on the UI goroutine. Two
+// row buffers alternate: the last sample's rows are what the next one is
+// compared with.
 type connModel struct {
-	prev      map[connKey]*wire.Connection // the last sample, without CLOSED rows
-	prevAt    uint64                       // its sampled_at_ms
-	rows      []connRow
-	samples   int       // samples folded since the model was made
-	fetchedAt time.Time // local time of the last sample
-	err       error     // the last request's failure, cleared by a success
+	rows, old   []connRow
+	idx, oldIdx map[connKey]int // live (not CLOSED) rows by socket
+	prevAt      uint64          // sampled_at_ms of the last sample
+	samples     int             // samples folded since the model was made
+	fetchedAt   time.Time       // local time of the last sample
+	err         error           // the last request's failure, cleared by a success
 	// what the status line says about rows shown as n/a
 	udp          int // UDP sockets: never counted
 	tcpCounted   int // TCP sockets with tcp_info counters
@@ -172,27 +184,35 @@ func (m *connModel) add(cs *wire.Connections, now time.Time, maxGap time.Duratio
 	if at == 0 {
 		at = uint64(now.UnixMilli())
 	}
-	prev := m.prev
-	if m.fetchedAt.IsZero() || now.Sub(m.fetchedAt) > maxGap || at < m.prevAt {
-		prev = nil
-	}
+	fresh := m.fetchedAt.IsZero() || now.Sub(m.fetchedAt) > maxGap || at < m.prevAt
 	var dt float64
-	if prev != nil && at > m.prevAt {
+	if !fresh && at > m.prevAt {
 		dt = float64(at-m.prevAt) / 1000
 	}
-	list := cs.GetConnections()
-	cur := make(map[connKey]*wire.Connection, len(list))
-	rows := m.rows[:0]
+	m.rows, m.old = m.old[:0], m.rows
+	m.idx, m.oldIdx = m.oldIdx, m.idx
+	if m.idx == nil {
+		m.idx = map[connKey]int{}
+	}
+	clear(m.idx)
+	if fresh {
+		clear(m.oldIdx)
+	}
 	m.udp, m.tcpCounted, m.tcpUncounted = 0, 0, 0
-	for _, c := range list {
+	for _, c := range cs.GetConnections() {
 		k := keyOfConn(c)
-		cur[k] = c
-		r := rowOf(k, c)
-		if p := prev[k]; p != nil && dt > 0 && r.counted && p.GetCountersAvailable() &&
-			c.GetBytesReceived() >= p.GetBytesReceived() && c.GetBytesAcked() >= p.GetBytesAcked() {
+		if _, dup := m.idx[k]; dup {
+			continue // one socket listed twice: keep the first
+		}
+		var p *connRow
+		if j, ok := m.oldIdx[k]; ok {
+			p = &m.old[j]
+		}
+		r := rowOf(k, c, p)
+		if p != nil && dt > 0 && r.counted && p.counted && r.in >= p.in && r.out >= p.out {
 			r.hasRate = true
-			r.rateIn = float64(c.GetBytesReceived()-p.GetBytesReceived()) / dt
-			r.rateOut = float64(c.GetBytesAcked()-p.GetBytesAcked()) / dt
+			r.rateIn = float64(r.in-p.in) / dt
+			r.rateOut = float64(r.out-p.out) / dt
 		}
 		switch {
 		case k.udp:
@@ -202,16 +222,17 @@ func (m *connModel) add(cs *wire.Connections, now time.Time, maxGap time.Duratio
 		default:
 			m.tcpUncounted++
 		}
-		rows = append(rows, r)
+		m.idx[k] = len(m.rows)
+		m.rows = append(m.rows, r)
 	}
-	for k, p := range prev {
-		if _, ok := cur[k]; !ok {
-			r := rowOf(k, p)
-			r.closed = true
-			rows = append(rows, r)
+	for k, j := range m.oldIdx {
+		if _, ok := m.idx[k]; !ok {
+			r := m.old[j]
+			r.closed, r.hasRate, r.rateIn, r.rateOut = true, false, 0, 0
+			m.rows = append(m.rows, r)
 		}
 	}
-	m.rows, m.prev, m.prevAt = rows, cur, at
+	m.prevAt = at
 	m.samples++
 	m.fetchedAt, m.err = now, nil
 }

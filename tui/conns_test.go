@@ -117,9 +117,9 @@ func TestConnModelUncounted(t *testing.T) {
 }
 
 func TestConnFilter(t *testing.T) {
-	est := rowOf(keyOfConn(tcpConn("127.0.0.1:8080", "127.0.0.1:40000", tcpEstablished, 42, 0, 0)), tcpConn("127.0.0.1:8080", "127.0.0.1:40000", tcpEstablished, 42, 0, 0))
+	est := rowOf(keyOfConn(tcpConn("127.0.0.1:8080", "127.0.0.1:40000", tcpEstablished, 42, 0, 0)), tcpConn("127.0.0.1:8080", "127.0.0.1:40000", tcpEstablished, 42, 0, 0), nil)
 	est.proc = "nginx"
-	lst := rowOf(keyOfConn(tcpConn("[::]:22", "[::]:0", tcpListen, 1, 0, 0)), tcpConn("[::]:22", "[::]:0", tcpListen, 1, 0, 0))
+	lst := rowOf(keyOfConn(tcpConn("[::]:22", "[::]:0", tcpListen, 1, 0, 0)), tcpConn("[::]:22", "[::]:0", tcpListen, 1, 0, 0), nil)
 	lst.proc = "sshd"
 	for _, c := range []struct {
 		f        string
@@ -220,7 +220,7 @@ func TestConnFormats(t *testing.T) {
 	}
 	// odd input: short address bytes and unknown states never panic
 	odd := &wire.Connection{LocalAddr: []byte{1, 2}, State: 99}
-	r := rowOf(keyOfConn(odd), odd)
+	r := rowOf(keyOfConn(odd), odd, nil)
 	if !strings.HasPrefix(r.localText, "*:") || r.stateText() != "99" {
 		t.Errorf("odd row: %q %q", r.localText, r.stateText())
 	}
