@@ -94,15 +94,6 @@ func (v *connsView) screen() screen {
 	return scrConns
 }
 
-// toggle opens the screen from the dashboard or closes it.
-func (v *connsView) toggle() {
-	if v.open {
-		v.hide()
-		return
-	}
-	v.show()
-}
-
 func (v *connsView) show() {
 	a := v.a
 	v.open = true
