@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/agent"
+	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/wiretest"
 )
 
@@ -466,5 +468,61 @@ func TestConnsHiddenWithoutCapability(t *testing.T) {
 	s = hs.waitFor("─ keys ")
 	if strings.Contains(s, "─ connections ") {
 		t.Fatalf("c opened the screen without the capability:\n%s", s)
+	}
+}
+
+// countingClient counts the Connections requests of a real wire client.
+type countingClient struct {
+	Client
+	n *atomic.Int64
+}
+
+func (c countingClient) Connections(ctx context.Context) (*wire.Connections, error) {
+	c.n.Add(1)
+	return c.Client.(connectionsClient).Connections(ctx)
+}
+
+// Connections are requested only while the screen is open (or a process
+// detail shows them): none on the dashboard, at the processes cadence
+// while open, none again once it is closed.
+func TestConnsRequestedOnlyWhileOpen(t *testing.T) {
+	url := startConnsAgent(t)
+	var n atomic.Int64
+	dial := func(ctx context.Context, tg Target) (Client, error) {
+		c, err := dialWire(ctx, tg)
+		if err != nil {
+			return nil, err
+		}
+		return countingClient{Client: c, n: &n}, nil
+	}
+	hs := startApp(t, Options{Target: Target{URL: url}, Dial: dial, MetricsInterval: 100 * time.Millisecond,
+		ProcessesInterval: 200 * time.Millisecond}, 200, 50)
+	hs.waitFor("● connected", "c  conns ")
+	requests := func() int64 {
+		var r int64
+		hs.onUI(func() { r = hs.a.w.requests.Load() })
+		return r
+	}
+	waitRequests := func(more int64) {
+		target := requests() + more
+		hs.waitUntil("more requests", func(string) bool { return requests() >= target })
+	}
+	waitRequests(20)
+	if got := n.Load(); got != 0 {
+		t.Fatalf("%d connections requests with the screen closed", got)
+	}
+	hs.rune('c')
+	hs.waitUntil("requests at the cadence", func(string) bool { return n.Load() >= 3 })
+	hs.key(tcell.KeyEscape)
+	hs.waitUntil("the dashboard", func(s string) bool { return !strings.Contains(s, "─ connections ") })
+	hs.waitUntil("the request loop to stop", func(string) bool {
+		var running bool
+		hs.onUI(func() { running = hs.a.conns.poll.running.Load() })
+		return !running
+	})
+	stopped := n.Load()
+	waitRequests(20)
+	if got := n.Load(); got != stopped {
+		t.Fatalf("connections still requested after the screen closed: %d, then %d", stopped, got)
 	}
 }
