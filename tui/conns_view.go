@@ -480,45 +480,51 @@ func fitAddr(text string, w int) string {
 	return string(rs[:min(keep, len(rs))]) + "…" + port
 }
 
+// status is the line above the header: filter, what n/a means, toggles,
+// sort; the most important first, as a narrow screen cuts the end.
 func (t *connsTable) status() string {
 	v := t.v
 	th := v.a.th
-	var b strings.Builder
-	b.WriteString("sort " + connColNames[v.col])
-	if v.desc {
-		b.WriteString(th.downArrow)
-	} else {
-		b.WriteString(th.upArrow)
-	}
-	if v.listening {
-		b.WriteString(" · listening shown")
-	} else {
-		b.WriteString(" · listening hidden (L)")
-	}
-	if v.group {
-		b.WriteString(" · per process")
-	}
-	if v.dns {
-		b.WriteString(" · reverse DNS on")
-		if v.res != nil {
-			if n := v.res.pending(); n > 0 {
-				b.WriteString(" (" + strconv.Itoa(n) + " pending)")
-			}
-		}
-	}
+	var parts []string
 	if v.filter != "" {
-		b.WriteString(" · filter \"" + v.filter + "\"")
+		parts = append(parts, "filter \""+v.filter+"\"")
 	}
+	var why []string
 	if v.m.udp > 0 {
-		b.WriteString(" · n/a: UDP traffic is not counted (no per-socket counters in Linux)")
+		why = append(why, "UDP")
 	}
 	switch {
 	case v.m.fallback():
-		b.WriteString(" · TCP counters unavailable: the agent reads /proc/net (netlink refused)")
+		why = append(why, "TCP: agent reads /proc/net")
 	case v.m.tcpUncounted > 0:
-		b.WriteString(" · n/a on TCP: no counters kept (e.g. TIME-WAIT)")
+		why = append(why, "TIME-WAIT")
 	}
-	return b.String()
+	if len(why) > 0 {
+		parts = append(parts, "n/a = traffic not counted ("+strings.Join(why, ", ")+")")
+	}
+	if v.listening {
+		parts = append(parts, "listening shown")
+	} else {
+		parts = append(parts, "listening hidden (L)")
+	}
+	if v.group {
+		parts = append(parts, "per process")
+	}
+	if v.dns {
+		d := "reverse DNS on"
+		if v.res != nil {
+			if n := v.res.pending(); n > 0 {
+				d += " (" + strconv.Itoa(n) + " pending)"
+			}
+		}
+		parts = append(parts, d)
+	}
+	arrow := th.upArrow
+	if v.desc {
+		arrow = th.downArrow
+	}
+	parts = append(parts, "sort "+connColNames[v.col]+arrow)
+	return strings.Join(parts, " · ")
 }
 
 func (t *connsTable) Draw(s tcell.Screen) {
