@@ -417,7 +417,7 @@ func (t *connsTable) layout(x, w int, group bool) {
 		}
 		return n + 2
 	}
-	for _, drop := range [][]connCol{{ccSegsIn}, {ccSegsOut}, {ccRetrans}, {ccRTT}, {ccProto}, {ccPID}, {ccState}, nil, {ccIn, ccOut}} {
+	for _, drop := range [][]connCol{{ccSegsIn}, {ccSegsOut}, {ccRetrans}, {ccRTT}, {ccProto}, nil, {ccPID}, {ccState}, {ccIn, ccOut}} {
 		if w-fixed() >= 30 {
 			break
 		}
