@@ -46,9 +46,13 @@ func (c *cache[T]) Get(ctx context.Context) (T, error) {
 	}
 	f := c.inflight
 	if f == nil {
+		// This caller collects for everyone, in its own goroutine, with a
+		// context of its own (see collectTimeout).
 		f = &flight[T]{done: make(chan struct{})}
 		c.inflight = f
-		go c.run(f) // detached: see collectTimeout
+		c.mu.Unlock()
+		c.run(f)
+		return f.val, f.err
 	}
 	c.mu.Unlock()
 

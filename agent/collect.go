@@ -68,7 +68,8 @@ type collector struct {
 	sensors *sensors
 
 	procBuf []procfs.Process // reused between process samples
-	host    procfs.Host      // refreshed with every metrics sample
+	host    procfs.Host      // re-read after hostTTL
+	hostAt  time.Time
 	lastN   uint32           // process count of the latest process sample
 	mu      sync.Mutex       // guards host and lastN, read by Hello and /metrics
 }
@@ -103,12 +104,7 @@ func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error)
 	if up, err := c.fs.Uptime(); err == nil {
 		m.UptimeS = up.Seconds
 	}
-	if h, err := c.fs.Host(); err == nil {
-		m.Hostname = h.Hostname
-		c.mu.Lock()
-		c.host = h
-		c.mu.Unlock()
-	}
+	m.Hostname = c.hostInfo().Hostname
 	if nd, err := c.fs.NetDev(); err == nil {
 		m.Networks = make([]*wire.Network, len(nd))
 		for i, n := range nd {
@@ -163,17 +159,17 @@ var stateStrings = func() (t [256]string) {
 
 func stateString(b byte) string { return stateStrings[b] }
 
+// hostTTL is how long the host's names are trusted: a hostname changes
+// rarely, and re-reading three files per metrics sample is measurable.
+const hostTTL = 30 * time.Second
+
 func (c *collector) hostInfo() procfs.Host {
 	c.mu.Lock()
-	h := c.host
-	c.mu.Unlock()
-	if h.Hostname == "" {
+	defer c.mu.Unlock()
+	if c.host.Hostname == "" || time.Since(c.hostAt) > hostTTL {
 		if fresh, err := c.fs.Host(); err == nil {
-			c.mu.Lock()
-			c.host = fresh
-			c.mu.Unlock()
-			return fresh
+			c.host, c.hostAt = fresh, time.Now()
 		}
 	}
-	return h
+	return c.host
 }
