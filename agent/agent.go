@@ -90,6 +90,7 @@ func New(cfg Config) (*Agent, error) {
 	a.coll = newCollector(fs, cfg)
 	a.metricsC = newCache(cfg.MetricsTTL, a.coll.metrics)
 	a.procsC = newCache(cfg.ProcessesTTL, a.coll.processes)
+	a.coll.topProcess = a.topProcess
 	a.connC = newCache(cfg.ConnectionsTTL, newConnCollector(cfg.ProcRoot).collect)
 	a.disksC = newCache(cfg.DisksTTL, a.coll.disks)
 	return a, nil
@@ -236,4 +237,29 @@ func (a *Agent) connections(ctx context.Context) (*sample[*wire.Connections], er
 		return nil, errNotSupported("connections")
 	}
 	return a.connC.Get(ctx)
+}
+
+// topProcessMaxAge bounds the age of the process sample a metrics sample
+// takes its top process from. Kept under the sampler's stale limit, so an
+// overview that asks only for metrics costs one process scan per this long,
+// each measuring CPU since the previous one.
+const topProcessMaxAge = 4 * time.Second
+
+// topProcess is the busiest process of a recent process sample, scanning
+// when the latest is older than topProcessMaxAge.
+func (a *Agent) topProcess(ctx context.Context) *wire.ProcessInfo {
+	s, ok := a.procsC.Peek()
+	if !ok || time.Since(time.UnixMilli(int64(s.msg.SampledAtMs))) > topProcessMaxAge {
+		var err error
+		if s, err = a.procsC.Get(ctx); err != nil {
+			return nil
+		}
+	}
+	var top *wire.ProcessInfo
+	for _, p := range s.msg.Processes {
+		if top == nil || p.CpuPercent > top.CpuPercent {
+			top = p
+		}
+	}
+	return top
 }

@@ -517,3 +517,20 @@ func TestClientSeesBusyAgent(t *testing.T) {
 		t.Errorf("dial to a full agent: %v, want wire.ErrBusy", err)
 	}
 }
+
+func TestMetricsCarryTopProcess(t *testing.T) {
+	_, srv := startAgent(t, testConfig())
+	c := dial(t, wsURL(srv), &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
+	m := v2Call(t, c, &wire.Request{Id: 1, Body: &wire.Request_Metrics{Metrics: &wire.MetricsRequest{}}}).GetMetrics()
+	ps := v2Call(t, c, &wire.Request{Id: 2, Body: &wire.Request_Processes{Processes: &wire.ProcessesRequest{}}}).GetProcesses()
+	top := m.GetTopProcess()
+	if top == nil || top.Pid == 0 || top.Name == "" {
+		t.Fatalf("metrics without a top process: %+v", top)
+	}
+	for _, p := range ps.Processes {
+		if p.Pid == top.Pid {
+			return // the same sample (cached) lists it
+		}
+	}
+	t.Errorf("top process %d (%s) is not in the process list", top.Pid, top.Name)
+}

@@ -66,6 +66,8 @@ type collector struct {
 	cpu     *procfs.CPUTracker
 	procs   *procfs.ProcessSampler
 	sensors *sensors
+	// topProcess names the busiest process for the metrics sample.
+	topProcess func(context.Context) *wire.ProcessInfo
 
 	procBuf []procfs.Process // reused between process samples
 	host    procfs.Host      // re-read after hostTTL
@@ -114,6 +116,9 @@ func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error)
 		}
 	}
 	c.sensors.add(ctx, m)
+	if c.topProcess != nil {
+		m.TopProcess = c.topProcess(ctx)
+	}
 	c.mu.Lock()
 	m.ProcessCount = c.lastN
 	c.mu.Unlock()

@@ -594,3 +594,13 @@ func FuzzNaturalCompare(f *testing.F) {
 		}
 	})
 }
+
+// Our agents name the busiest process in every metrics sample, so a tile
+// shows it while the overview still asks for metrics only.
+func TestFleetTopProcessFromMetrics(t *testing.T) {
+	la := startLiveAgent(t, "", "")
+	hs, f := startFleet(t, []Target{{Label: "real", URL: la.url}}, Options{MetricsInterval: 100 * time.Millisecond}, 120, 40)
+	waitTiles(hs, f, "a top process on the real agent's tile", func(ts map[string]string) bool {
+		return strings.Contains(ts["real"], "● live") && strings.Contains(ts["real"], "top ") && !strings.Contains(ts["real"], "top -")
+	})
+}

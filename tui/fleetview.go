@@ -154,9 +154,13 @@ func (f *fleet) rowOf(m *member, now time.Time, r *fleetRow) {
 			r.ident += "×" + strconv.Itoa(int(c))
 		}
 	}
-	// The overview asks for metrics only; the busiest process is known
-	// when this host's dashboard fetched a process list.
-	if h.procs != nil {
+	// The overview asks for metrics only: our agents name the busiest
+	// process in every metrics sample; for an upstream agent it is known
+	// once this host's dashboard fetched a process list.
+	if tp := mt.GetTopProcess(); tp != nil {
+		r.top, r.topCPU = tp.GetName(), float64(tp.GetCpuPercent())
+		r.topAge = 0 // as fresh as the metrics sample
+	} else if h.procs != nil {
 		for i := range h.rows {
 			p := &h.rows[i]
 			if r.top == "" || p.cpu > r.topCPU {

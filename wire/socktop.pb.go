@@ -1045,7 +1045,10 @@ type Metrics struct {
 	Networks     []*Network     `protobuf:"bytes,18,rep,name=networks,proto3" json:"networks,omitempty"`
 	Gpus         []*Gpu         `protobuf:"bytes,19,rep,name=gpus,proto3" json:"gpus,omitempty"`
 	// Number of processes (not threads).
-	ProcessCount  uint32 `protobuf:"varint,20,opt,name=process_count,json=processCount,proto3" json:"process_count,omitempty"`
+	ProcessCount uint32 `protobuf:"varint,20,opt,name=process_count,json=processCount,proto3" json:"process_count,omitempty"`
+	// The busiest process of the agent's latest process sample (a few
+	// seconds old at most), for overviews that do not fetch the whole list.
+	TopProcess    *ProcessInfo `protobuf:"bytes,21,opt,name=top_process,json=topProcess,proto3" json:"top_process,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1218,6 +1221,13 @@ func (x *Metrics) GetProcessCount() uint32 {
 		return x.ProcessCount
 	}
 	return 0
+}
+
+func (x *Metrics) GetTopProcess() *ProcessInfo {
+	if x != nil {
+		return x.TopProcess
+	}
+	return nil
 }
 
 // Temperature is one hwmon/thermal sensor reading.
@@ -3066,7 +3076,7 @@ const file_socktop_proto_rawDesc = "" +
 	"\x02os\x18\n" +
 	" \x01(\tR\x02os\x12\x1b\n" +
 	"\tmem_total\x18\v \x01(\x04R\bmemTotal\"\x10\n" +
-	"\x0eMetricsRequest\"\xaa\x05\n" +
+	"\x0eMetricsRequest\"\xe4\x05\n" +
 	"\aMetrics\x12\"\n" +
 	"\rsampled_at_ms\x18\x01 \x01(\x04R\vsampledAtMs\x12\x1b\n" +
 	"\tcpu_total\x18\x02 \x01(\x02R\bcpuTotal\x12 \n" +
@@ -3093,7 +3103,9 @@ const file_socktop_proto_rawDesc = "" +
 	"\ftemperatures\x18\x11 \x03(\v2\x17.socktop.v2.TemperatureR\ftemperatures\x12/\n" +
 	"\bnetworks\x18\x12 \x03(\v2\x13.socktop.v2.NetworkR\bnetworks\x12#\n" +
 	"\x04gpus\x18\x13 \x03(\v2\x0f.socktop.v2.GpuR\x04gpus\x12#\n" +
-	"\rprocess_count\x18\x14 \x01(\rR\fprocessCountB\r\n" +
+	"\rprocess_count\x18\x14 \x01(\rR\fprocessCount\x128\n" +
+	"\vtop_process\x18\x15 \x01(\v2\x17.socktop.v2.ProcessInfoR\n" +
+	"topProcessB\r\n" +
 	"\v_cpu_temp_c\"T\n" +
 	"\vTemperature\x12\x14\n" +
 	"\x05label\x18\x01 \x01(\tR\x05label\x12\x16\n" +
@@ -3369,20 +3381,21 @@ var file_socktop_proto_depIdxs = []int32{
 	12, // 19: socktop.v2.Metrics.temperatures:type_name -> socktop.v2.Temperature
 	13, // 20: socktop.v2.Metrics.networks:type_name -> socktop.v2.Network
 	14, // 21: socktop.v2.Metrics.gpus:type_name -> socktop.v2.Gpu
-	17, // 22: socktop.v2.Disks.disks:type_name -> socktop.v2.Disk
-	20, // 23: socktop.v2.Processes.processes:type_name -> socktop.v2.ProcessInfo
-	23, // 24: socktop.v2.ProcessDetail.process:type_name -> socktop.v2.DetailedProcess
-	23, // 25: socktop.v2.DetailedProcess.child_processes:type_name -> socktop.v2.DetailedProcess
-	24, // 26: socktop.v2.DetailedProcess.threads:type_name -> socktop.v2.ThreadInfo
-	27, // 27: socktop.v2.Journal.entries:type_name -> socktop.v2.JournalEntry
-	30, // 28: socktop.v2.Connections.connections:type_name -> socktop.v2.Connection
-	1,  // 29: socktop.v2.Connection.transport:type_name -> socktop.v2.Transport
-	2,  // 30: socktop.v2.Connection.family:type_name -> socktop.v2.AddressFamily
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	20, // 22: socktop.v2.Metrics.top_process:type_name -> socktop.v2.ProcessInfo
+	17, // 23: socktop.v2.Disks.disks:type_name -> socktop.v2.Disk
+	20, // 24: socktop.v2.Processes.processes:type_name -> socktop.v2.ProcessInfo
+	23, // 25: socktop.v2.ProcessDetail.process:type_name -> socktop.v2.DetailedProcess
+	23, // 26: socktop.v2.DetailedProcess.child_processes:type_name -> socktop.v2.DetailedProcess
+	24, // 27: socktop.v2.DetailedProcess.threads:type_name -> socktop.v2.ThreadInfo
+	27, // 28: socktop.v2.Journal.entries:type_name -> socktop.v2.JournalEntry
+	30, // 29: socktop.v2.Connections.connections:type_name -> socktop.v2.Connection
+	1,  // 30: socktop.v2.Connection.transport:type_name -> socktop.v2.Transport
+	2,  // 31: socktop.v2.Connection.family:type_name -> socktop.v2.AddressFamily
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_socktop_proto_init() }

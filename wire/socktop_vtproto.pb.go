@@ -811,6 +811,18 @@ func (m *Metrics) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
 	}
+	if m.TopProcess != nil {
+		size, err := m.TopProcess.MarshalToSizedBufferVT(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(size))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0xaa
+	}
 	if m.ProcessCount != 0 {
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.ProcessCount))
 		i--
@@ -2523,6 +2535,7 @@ func (m *Metrics) ResetVT() {
 			mm.Reset()
 		}
 		f3 := m.Gpus[:0]
+		m.TopProcess.ReturnToVTPool()
 		m.Reset()
 		m.CpuPerCore = f0
 		m.Temperatures = f1
@@ -3139,6 +3152,10 @@ func (m *Metrics) SizeVT() (n int) {
 	}
 	if m.ProcessCount != 0 {
 		n += 2 + protohelpers.SizeOfVarint(uint64(m.ProcessCount))
+	}
+	if m.TopProcess != nil {
+		l = m.TopProcess.SizeVT()
+		n += 2 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
 	n += len(m.unknownFields)
 	return n
@@ -5971,6 +5988,42 @@ func (m *Metrics) UnmarshalVT(dAtA []byte) error {
 					break
 				}
 			}
+		case 21:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TopProcess", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.TopProcess == nil {
+				m.TopProcess = ProcessInfoFromVTPool()
+			}
+			if err := m.TopProcess.UnmarshalVT(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := protohelpers.Skip(dAtA[iNdEx:])
