@@ -72,8 +72,8 @@ type collector struct {
 	procBuf []procfs.Process // reused between process samples
 	host    procfs.Host      // re-read after hostTTL
 	hostAt  time.Time
-	lastN   uint32           // process count of the latest process sample
-	mu      sync.Mutex       // guards host and lastN, read by Hello and /metrics
+	lastN   uint32     // process count of the latest process sample
+	mu      sync.Mutex // guards host and lastN, read by Hello and /metrics
 }
 
 func newCollector(fs *procfs.FS, cfg Config) *collector {
