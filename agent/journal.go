@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +32,11 @@ func (a *Agent) journal(ctx context.Context, pid uint32, lines int) (*wire.Journ
 	}
 	if pid == 0 {
 		return nil, wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "journal needs a pid")
+	}
+	// Upstream answers "Process N not found" here too; checking first also
+	// keeps a client from starting journalctl for pids that do not exist.
+	if _, err := os.Stat(filepath.Join(a.fs.ProcRoot(), strconv.FormatUint(uint64(pid), 10))); err != nil {
+		return nil, wire.UnknownPIDError(pid)
 	}
 	if lines <= 0 {
 		lines = journalDefaultLines

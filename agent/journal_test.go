@@ -36,7 +36,8 @@ func TestJournal(t *testing.T) {
 	}, "\n"))
 	_, srv := startAgent(t, testConfig())
 	c := dial(t, wsURL(srv), nil)
-	_, b := roundTrip(t, c, websocket.MessageText, []byte(`{"type":"journal_entries","pid":4242}`))
+	self := strconv.Itoa(os.Getpid())
+	_, b := roundTrip(t, c, websocket.MessageText, []byte(`{"type":"journal_entries","pid":`+self+`}`))
 	j, err := wire.DecodeJournalJSON(b)
 	if err != nil {
 		t.Fatalf("journal reply %s: %v", b, err)
@@ -52,10 +53,19 @@ func TestJournal(t *testing.T) {
 		t.Errorf("binary MESSAGE decoded to %q", j.Entries[1].Message)
 	}
 	got, _ := os.ReadFile(args)
-	for _, want := range []string{"_PID=4242", "--output=json", "--lines=100", "--no-pager"} {
+	for _, want := range []string{"_PID=" + self, "--output=json", "--lines=100", "--no-pager"} {
 		if !strings.Contains(string(got), want+"\n") {
 			t.Errorf("journalctl ran with %q, lacking %q", got, want)
 		}
+	}
+	// A pid that does not exist is refused without running journalctl.
+	os.Remove(args)
+	_, b = roundTrip(t, c, websocket.MessageText, []byte(`{"type":"journal_entries","pid":999999999}`))
+	if !strings.Contains(string(b), "Process 999999999 not found") {
+		t.Errorf("journal of a missing pid: %s", b)
+	}
+	if _, err := os.Stat(args); err == nil {
+		t.Error("journalctl ran for a pid that does not exist")
 	}
 	// A pid with no entries carries a notice instead.
 	fakeJournalctl(t, "")

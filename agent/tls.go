@@ -181,40 +181,54 @@ func writeNewCert(dir string, sans []string, now time.Time) (tls.Certificate, er
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return tls.Certificate{}, fmt.Errorf("chmod %s: %w", dir, err)
 	}
-	// Key first, then certificate: a crash between the two leaves a pair
-	// that does not match, which the next start reports instead of serving.
-	if err := writeFileAtomic(filepath.Join(dir, "key.pem"), keyPEM, 0o600); err != nil {
+	// Both files are written and synced under temporary names first; only
+	// then are they renamed into place, so a full disk or a size limit
+	// leaves the old pair (or nothing) rather than a key without its
+	// certificate.
+	keyTmp, err := writeTemp(dir, "key.pem", keyPEM, 0o600)
+	if err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "cert.pem"), certPEM, 0o644); err != nil {
+	defer os.Remove(keyTmp) // no-op after the rename
+	certTmp, err := writeTemp(dir, "cert.pem", certPEM, 0o644)
+	if err != nil {
 		return tls.Certificate{}, err
+	}
+	defer os.Remove(certTmp)
+	if err := os.Rename(keyTmp, filepath.Join(dir, "key.pem")); err != nil {
+		return tls.Certificate{}, fmt.Errorf("write %s: %w", filepath.Join(dir, "key.pem"), err)
+	}
+	if err := os.Rename(certTmp, filepath.Join(dir, "cert.pem")); err != nil {
+		return tls.Certificate{}, fmt.Errorf("write %s: %w", filepath.Join(dir, "cert.pem"), err)
 	}
 	return tls.X509KeyPair(certPEM, keyPEM)
 }
 
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+// writeTemp writes data to a new temporary file beside name in dir, synced,
+// and returns its path; on failure nothing is left behind.
+func writeTemp(dir, name string, data []byte, mode os.FileMode) (string, error) {
+	path := filepath.Join(dir, name)
+	tmp, err := os.CreateTemp(dir, "."+name+"-*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
+	fail := func(err error) (string, error) {
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("write %s: %w (is the disk full?)", path, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return fail(err)
 	}
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w (is the disk full?)", path, err)
+		return fail(err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w (is the disk full?)", path, err)
+		return fail(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return tmp.Name(), nil
 }

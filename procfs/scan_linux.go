@@ -2,7 +2,6 @@ package procfs
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"unsafe"
 
@@ -41,10 +40,10 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 	err = listPIDs(dirfd, sc.dents, func(pid []byte) error {
 		data, err := sc.readStat(dirfd, pid)
 		if err != nil {
-			if gone(err) {
-				return nil
-			}
-			return fmt.Errorf("read %s/%s/stat: %w", fs.proc, pid, err)
+			// One process we cannot read (it exited, hides, or its stat is
+			// odd: EISDIR, ELOOP, EIO) is skipped; it must not cost every
+			// client the whole list.
+			return nil
 		}
 		name, err := parseProcStat(data, &sc.ps)
 		if err != nil {
@@ -58,12 +57,6 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 		return nil
 	})
 	return dst, err
-}
-
-// gone reports errors meaning the process exited (or hides) while we read it.
-func gone(err error) bool {
-	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) ||
-		errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)
 }
 
 // readStat reads <pid>/stat relative to dirfd into sc.buf and fstats it into sc.st.
