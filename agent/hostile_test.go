@@ -181,9 +181,8 @@ func TestHostileInputAgentProcess(t *testing.T) {
 	h.checkServing(t)
 	h.checkServing(t)
 	type figures struct {
-		rss  [2]uint64
-		gor  [2]float64
-		desc string
+		rss [2]uint64
+		gor [2]float64
 	}
 	measure := func() (f figures) {
 		for i, a := range []struct {
