@@ -129,7 +129,14 @@ func (a *App) paintHeader(s tcell.Screen, x, y, w, h int) {
 	case phaseConnecting:
 		put("◌ connecting to "+hs.url+"…", t.warn)
 	case phaseConnected:
-		put(t.dot+" connected", t.good)
+		if a.staleAge(now) > 0 {
+			// The connection is up but answers stopped (an agent stopped
+			// with SIGSTOP, a frozen machine): say so long before the
+			// request timeout rebuilds the connection.
+			put(t.dot+" not responding", t.warn)
+		} else {
+			put(t.dot+" connected", t.good)
+		}
 	case phaseWaiting:
 		left := max(st.retryAt.Sub(now), 0)
 		secs := int(math.Ceil(left.Seconds()))
