@@ -46,6 +46,11 @@ type Agent struct {
 	mu       sync.Mutex
 	conns    map[*websocket.Conn]struct{}
 	closing  bool
+
+	// subscriptions (push.go)
+	pushMu        sync.Mutex
+	groups        map[pushKey]*pushGroup
+	pushesDropped atomic.Uint64
 }
 
 // New checks cfg, opens the proc and sys roots and prepares the caches.
@@ -86,7 +91,8 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w (check --proc-root)", err)
 	}
-	a := &Agent{cfg: cfg, log: log, fs: fs, start: time.Now(), conns: map[*websocket.Conn]struct{}{}}
+	a := &Agent{cfg: cfg, log: log, fs: fs, start: time.Now(), conns: map[*websocket.Conn]struct{}{},
+		groups: map[pushKey]*pushGroup{}}
 	a.coll = newCollector(fs, cfg)
 	a.metricsC = newCache(cfg.MetricsTTL, a.coll.metrics)
 	a.procsC = newCache(cfg.ProcessesTTL, a.coll.processes)
@@ -99,7 +105,7 @@ func New(cfg Config) (*Agent, error) {
 // capabilities lists what this agent can serve on this machine. It is
 // worked out at the first request that needs it, not at start-up.
 func (a *Agent) capabilities() []string {
-	caps := []string{"metrics", "processes", "process_detail", "disks"}
+	caps := []string{"metrics", "processes", "process_detail", "disks", "subscribe"}
 	if runtime.GOOS == "linux" {
 		caps = append(caps, "connections")
 	}

@@ -19,6 +19,7 @@ type sample[M any] struct {
 	jsonOnce, cmdOnce, v2Once sync.Once
 	jsonFrame, cmdFrame       wire.Frame
 	v2Body                    []byte
+	v2Err                     error
 }
 
 func newSample[M any](m M) *sample[M] { return &sample[M]{msg: m} }
@@ -38,17 +39,26 @@ func (s *sample[M]) frame(d wire.Dialect, enc func(wire.Dialect, M) wire.Frame) 
 // only the small envelope is built per request. The bytes are exactly what
 // marshalling the Response message would produce.
 func (s *sample[M]) v2Response(id uint32, field protowire.Number, marshal func(M) ([]byte, error)) ([]byte, error) {
-	var err error
-	s.v2Once.Do(func() { s.v2Body, err = marshal(s.msg) })
+	body, err := s.v2Bytes(marshal)
 	if err != nil {
 		return nil, err
 	}
-	return envelope(id, field, s.v2Body), nil
+	return envelope(id, field, body), nil
+}
+
+// v2Bytes returns the sample's message marshalled, marshalling it once.
+func (s *sample[M]) v2Bytes(marshal func(M) ([]byte, error)) ([]byte, error) {
+	s.v2Once.Do(func() { s.v2Body, s.v2Err = marshal(s.msg) })
+	return s.v2Body, s.v2Err
 }
 
 // envelope encodes Response{id, body-field: body} by hand.
 func envelope(id uint32, field protowire.Number, body []byte) []byte {
-	b := make([]byte, 0, len(body)+16)
+	return appendEnvelope(make([]byte, 0, len(body)+16), id, field, body)
+}
+
+// appendEnvelope appends the encoding of Response{id, body-field: body}.
+func appendEnvelope(b []byte, id uint32, field protowire.Number, body []byte) []byte {
 	if id != 0 {
 		b = protowire.AppendTag(b, 1, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(id))

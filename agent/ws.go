@@ -23,6 +23,7 @@ const (
 	fieldJournal       protowire.Number = 7
 	fieldConnections   protowire.Number = 8
 	fieldSignal        protowire.Number = 9
+	fieldSubscription  protowire.Number = 10
 	fieldError         protowire.Number = 15
 )
 
@@ -45,6 +46,9 @@ type conn struct {
 	ping   *time.Timer
 	slots  chan struct{}
 	wg     sync.WaitGroup
+
+	pushq  chan push    // pushes of its subscription; nil until it subscribes
+	joined []*pushGroup // the groups it is subscribed in (under Agent.pushMu)
 }
 
 func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -100,6 +104,7 @@ func (a *Agent) untrack(c *websocket.Conn) {
 // shuts down; it waits for the requests it started before returning.
 func (cn *conn) run() {
 	defer func() {
+		cn.a.leave(cn)
 		cn.cancel()
 		if cn.ping != nil {
 			cn.ping.Stop()
@@ -201,6 +206,10 @@ func (cn *conn) v2Frame(typ websocket.MessageType, data []byte) bool {
 			"rate limited: at most %.0f requests per second per connection", cn.a.cfg.RequestsPerSecond)))
 		return true
 	}
+	if sub := req.GetSubscribe(); sub != nil {
+		cn.subscribe(req.Id, sub)
+		return true
+	}
 	serve := func() {
 		b, err := cn.a.serveV2(cn.ctx, req)
 		if err != nil {
@@ -238,7 +247,7 @@ func slowRequest(req *wire.Request) bool {
 	return false
 }
 
-func (cn *conn) writeV2(b []byte) { cn.write(websocket.MessageBinary, b) }
+func (cn *conn) writeV2(b []byte) error { return cn.write(websocket.MessageBinary, b) }
 
 func envelopeError(id uint32, e *wire.Error) []byte {
 	body, _ := e.MarshalVT()

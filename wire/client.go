@@ -97,6 +97,8 @@ type Client struct {
 	nextID  atomic.Uint32
 	mu      sync.Mutex
 	pending map[uint32]chan *Response
+	subID   atomic.Uint32 // the live subscription's request id, 0 without one
+	pushes  chan Push
 
 	// command dialect: cmdSem keeps one request outstanding at a time;
 	// waiters (under mu) await a reply of their kind; late[k] holds, per
@@ -213,7 +215,8 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 	conn.SetReadLimit(readLimit)
 
 	c := &Client{conn: conn, transport: transport, url: shown, opts: o, dialect: DialectCommand,
-		readDone: make(chan struct{}), done: make(chan struct{}), pending: map[uint32]chan *Response{}, cmdSem: make(chan struct{}, 1)}
+		readDone: make(chan struct{}), done: make(chan struct{}), pending: map[uint32]chan *Response{}, cmdSem: make(chan struct{}, 1),
+		pushes: make(chan Push, pushBuffer)}
 	if conn.Subprotocol() == Subprotocol {
 		c.dialect = DialectV2
 	} else if o.Dialect == DialectV2 {
@@ -409,6 +412,8 @@ func (c *Client) handleV2(typ websocket.MessageType, data []byte) {
 	c.mu.Unlock()
 	if ch != nil {
 		ch <- resp // buffered 1, never blocks
+	} else if resp.Id != 0 && resp.Id == c.subID.Load() {
+		c.deliverPush(resp)
 	} else if resp.Id == 0 && resp.GetError().GetCode() == ErrorCode_ERROR_CODE_PROTOCOL_VERSION {
 		c.fail(fmt.Errorf("%w: %s", ErrProtocolVersion, resp.GetError().GetMessage()))
 	}
@@ -447,12 +452,21 @@ func timeoutErr(ctx context.Context, what string) error {
 }
 
 func (c *Client) roundTripV2(ctx context.Context, req *Request) (*Response, error) {
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
+	return c.roundTripV2ID(ctx, c.newID(), req)
+}
+
+// newID picks the next request id; 0 is reserved for agent-initiated errors.
+func (c *Client) newID() uint32 {
 	id := c.nextID.Add(1)
-	if id == 0 { // wrapped: 0 is reserved for agent-initiated errors
+	if id == 0 { // wrapped
 		id = c.nextID.Add(1)
 	}
+	return id
+}
+
+func (c *Client) roundTripV2ID(ctx context.Context, id uint32, req *Request) (*Response, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
 	req.Id = id
 	ch := make(chan *Response, 1)
 	c.mu.Lock()
@@ -498,6 +512,8 @@ func requestName(r *Request) string {
 		return "connections"
 	case *Request_Signal:
 		return "signal"
+	case *Request_Subscribe:
+		return "subscribe"
 	}
 	return "request"
 }

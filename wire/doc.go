@@ -42,6 +42,8 @@ const (
 	CapJournal       = "journal"
 	CapConnections   = "connections"
 	CapSignals       = "signals"
-	CapGPU           = "gpu"
-	CapTemps         = "temps"
+	// CapSubscribe: the agent pushes samples after a SubscribeRequest.
+	CapSubscribe = "subscribe"
+	CapGPU       = "gpu"
+	CapTemps     = "temps"
 )

@@ -347,6 +347,7 @@ type Request struct {
 	//	*Request_Journal
 	//	*Request_Connections
 	//	*Request_Signal
+	//	*Request_Subscribe
 	Body          isRequest_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -468,6 +469,15 @@ func (x *Request) GetSignal() *SignalRequest {
 	return nil
 }
 
+func (x *Request) GetSubscribe() *SubscribeRequest {
+	if x != nil {
+		if x, ok := x.Body.(*Request_Subscribe); ok {
+			return x.Subscribe
+		}
+	}
+	return nil
+}
+
 type isRequest_Body interface {
 	isRequest_Body()
 }
@@ -504,6 +514,10 @@ type Request_Signal struct {
 	Signal *SignalRequest `protobuf:"bytes,9,opt,name=signal,proto3,oneof"`
 }
 
+type Request_Subscribe struct {
+	Subscribe *SubscribeRequest `protobuf:"bytes,10,opt,name=subscribe,proto3,oneof"`
+}
+
 func (*Request_Hello) isRequest_Body() {}
 
 func (*Request_Metrics) isRequest_Body() {}
@@ -520,6 +534,139 @@ func (*Request_Connections) isRequest_Body() {}
 
 func (*Request_Signal) isRequest_Body() {}
 
+func (*Request_Subscribe) isRequest_Body() {}
+
+// SubscribeRequest asks the agent to push samples on its own clock instead
+// of being asked for each one (capability "subscribe"). Each interval is in
+// milliseconds; 0 means that kind is not pushed. A subscription replaces the
+// connection's earlier one, and one with every interval 0 ends it. The agent
+// answers with a Subscription (the intervals it will keep, after its floors
+// and ceiling), then one push of each subscribed kind at once, then one per
+// interval whenever the agent has a newer sample than the last one pushed
+// (an interval under the agent's cache TTL gets a push per TTL). Every push
+// is a Response carrying this request's id. A client that reads too slowly
+// misses pushes; the next one brings it up to date.
+type SubscribeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MetricsMs     uint32                 `protobuf:"varint,1,opt,name=metrics_ms,json=metricsMs,proto3" json:"metrics_ms,omitempty"`
+	ProcessesMs   uint32                 `protobuf:"varint,2,opt,name=processes_ms,json=processesMs,proto3" json:"processes_ms,omitempty"`
+	DisksMs       uint32                 `protobuf:"varint,3,opt,name=disks_ms,json=disksMs,proto3" json:"disks_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeRequest) Reset() {
+	*x = SubscribeRequest{}
+	mi := &file_socktop_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeRequest) ProtoMessage() {}
+
+func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_socktop_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
+func (*SubscribeRequest) Descriptor() ([]byte, []int) {
+	return file_socktop_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SubscribeRequest) GetMetricsMs() uint32 {
+	if x != nil {
+		return x.MetricsMs
+	}
+	return 0
+}
+
+func (x *SubscribeRequest) GetProcessesMs() uint32 {
+	if x != nil {
+		return x.ProcessesMs
+	}
+	return 0
+}
+
+func (x *SubscribeRequest) GetDisksMs() uint32 {
+	if x != nil {
+		return x.DisksMs
+	}
+	return 0
+}
+
+// Subscription is the agent's answer to SubscribeRequest.
+type Subscription struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MetricsMs     uint32                 `protobuf:"varint,1,opt,name=metrics_ms,json=metricsMs,proto3" json:"metrics_ms,omitempty"`
+	ProcessesMs   uint32                 `protobuf:"varint,2,opt,name=processes_ms,json=processesMs,proto3" json:"processes_ms,omitempty"`
+	DisksMs       uint32                 `protobuf:"varint,3,opt,name=disks_ms,json=disksMs,proto3" json:"disks_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Subscription) Reset() {
+	*x = Subscription{}
+	mi := &file_socktop_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Subscription) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Subscription) ProtoMessage() {}
+
+func (x *Subscription) ProtoReflect() protoreflect.Message {
+	mi := &file_socktop_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
+func (*Subscription) Descriptor() ([]byte, []int) {
+	return file_socktop_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Subscription) GetMetricsMs() uint32 {
+	if x != nil {
+		return x.MetricsMs
+	}
+	return 0
+}
+
+func (x *Subscription) GetProcessesMs() uint32 {
+	if x != nil {
+		return x.ProcessesMs
+	}
+	return 0
+}
+
+func (x *Subscription) GetDisksMs() uint32 {
+	if x != nil {
+		return x.DisksMs
+	}
+	return 0
+}
+
 // Response is every agent → client frame of the native dialect.
 type Response struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -535,6 +682,7 @@ type Response struct {
 	//	*Response_Journal
 	//	*Response_Connections
 	//	*Response_Signal
+	//	*Response_Subscription
 	//	*Response_Error
 	Body          isResponse_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
@@ -543,7 +691,7 @@ type Response struct {
 
 func (x *Response) Reset() {
 	*x = Response{}
-	mi := &file_socktop_proto_msgTypes[3]
+	mi := &file_socktop_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -555,7 +703,7 @@ func (x *Response) String() string {
 func (*Response) ProtoMessage() {}
 
 func (x *Response) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[3]
+	mi := &file_socktop_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -568,7 +716,7 @@ func (x *Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Response.ProtoReflect.Descriptor instead.
 func (*Response) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{3}
+	return file_socktop_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Response) GetId() uint32 {
@@ -657,6 +805,15 @@ func (x *Response) GetSignal() *SignalResult {
 	return nil
 }
 
+func (x *Response) GetSubscription() *Subscription {
+	if x != nil {
+		if x, ok := x.Body.(*Response_Subscription); ok {
+			return x.Subscription
+		}
+	}
+	return nil
+}
+
 func (x *Response) GetError() *Error {
 	if x != nil {
 		if x, ok := x.Body.(*Response_Error); ok {
@@ -702,6 +859,10 @@ type Response_Signal struct {
 	Signal *SignalResult `protobuf:"bytes,9,opt,name=signal,proto3,oneof"`
 }
 
+type Response_Subscription struct {
+	Subscription *Subscription `protobuf:"bytes,10,opt,name=subscription,proto3,oneof"`
+}
+
 type Response_Error struct {
 	Error *Error `protobuf:"bytes,15,opt,name=error,proto3,oneof"`
 }
@@ -722,6 +883,8 @@ func (*Response_Connections) isResponse_Body() {}
 
 func (*Response_Signal) isResponse_Body() {}
 
+func (*Response_Subscription) isResponse_Body() {}
+
 func (*Response_Error) isResponse_Body() {}
 
 // Error answers a Request that could not be served.
@@ -735,7 +898,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_socktop_proto_msgTypes[4]
+	mi := &file_socktop_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -747,7 +910,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[4]
+	mi := &file_socktop_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -760,7 +923,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{4}
+	return file_socktop_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Error) GetCode() ErrorCode {
@@ -791,7 +954,7 @@ type HelloRequest struct {
 
 func (x *HelloRequest) Reset() {
 	*x = HelloRequest{}
-	mi := &file_socktop_proto_msgTypes[5]
+	mi := &file_socktop_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -803,7 +966,7 @@ func (x *HelloRequest) String() string {
 func (*HelloRequest) ProtoMessage() {}
 
 func (x *HelloRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[5]
+	mi := &file_socktop_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -816,7 +979,7 @@ func (x *HelloRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HelloRequest.ProtoReflect.Descriptor instead.
 func (*HelloRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{5}
+	return file_socktop_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HelloRequest) GetClientVersion() string {
@@ -875,7 +1038,7 @@ type Hello struct {
 
 func (x *Hello) Reset() {
 	*x = Hello{}
-	mi := &file_socktop_proto_msgTypes[6]
+	mi := &file_socktop_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -887,7 +1050,7 @@ func (x *Hello) String() string {
 func (*Hello) ProtoMessage() {}
 
 func (x *Hello) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[6]
+	mi := &file_socktop_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -900,7 +1063,7 @@ func (x *Hello) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hello.ProtoReflect.Descriptor instead.
 func (*Hello) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{6}
+	return file_socktop_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Hello) GetAgentVersion() string {
@@ -988,7 +1151,7 @@ type MetricsRequest struct {
 
 func (x *MetricsRequest) Reset() {
 	*x = MetricsRequest{}
-	mi := &file_socktop_proto_msgTypes[7]
+	mi := &file_socktop_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1163,7 @@ func (x *MetricsRequest) String() string {
 func (*MetricsRequest) ProtoMessage() {}
 
 func (x *MetricsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[7]
+	mi := &file_socktop_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1176,7 @@ func (x *MetricsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetricsRequest.ProtoReflect.Descriptor instead.
 func (*MetricsRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{7}
+	return file_socktop_proto_rawDescGZIP(), []int{9}
 }
 
 // Metrics is the fast-changing whole-machine sample.
@@ -1055,7 +1218,7 @@ type Metrics struct {
 
 func (x *Metrics) Reset() {
 	*x = Metrics{}
-	mi := &file_socktop_proto_msgTypes[8]
+	mi := &file_socktop_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1067,7 +1230,7 @@ func (x *Metrics) String() string {
 func (*Metrics) ProtoMessage() {}
 
 func (x *Metrics) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[8]
+	mi := &file_socktop_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1080,7 +1243,7 @@ func (x *Metrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metrics.ProtoReflect.Descriptor instead.
 func (*Metrics) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{8}
+	return file_socktop_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Metrics) GetSampledAtMs() uint64 {
@@ -1245,7 +1408,7 @@ type Temperature struct {
 
 func (x *Temperature) Reset() {
 	*x = Temperature{}
-	mi := &file_socktop_proto_msgTypes[9]
+	mi := &file_socktop_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1257,7 +1420,7 @@ func (x *Temperature) String() string {
 func (*Temperature) ProtoMessage() {}
 
 func (x *Temperature) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[9]
+	mi := &file_socktop_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1270,7 +1433,7 @@ func (x *Temperature) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Temperature.ProtoReflect.Descriptor instead.
 func (*Temperature) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{9}
+	return file_socktop_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Temperature) GetLabel() string {
@@ -1312,7 +1475,7 @@ type Network struct {
 
 func (x *Network) Reset() {
 	*x = Network{}
-	mi := &file_socktop_proto_msgTypes[10]
+	mi := &file_socktop_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1324,7 +1487,7 @@ func (x *Network) String() string {
 func (*Network) ProtoMessage() {}
 
 func (x *Network) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[10]
+	mi := &file_socktop_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1337,7 +1500,7 @@ func (x *Network) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Network.ProtoReflect.Descriptor instead.
 func (*Network) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{10}
+	return file_socktop_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Network) GetName() string {
@@ -1420,7 +1583,7 @@ type Gpu struct {
 
 func (x *Gpu) Reset() {
 	*x = Gpu{}
-	mi := &file_socktop_proto_msgTypes[11]
+	mi := &file_socktop_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1432,7 +1595,7 @@ func (x *Gpu) String() string {
 func (*Gpu) ProtoMessage() {}
 
 func (x *Gpu) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[11]
+	mi := &file_socktop_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1445,7 +1608,7 @@ func (x *Gpu) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gpu.ProtoReflect.Descriptor instead.
 func (*Gpu) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{11}
+	return file_socktop_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Gpu) GetName() string {
@@ -1498,7 +1661,7 @@ type DisksRequest struct {
 
 func (x *DisksRequest) Reset() {
 	*x = DisksRequest{}
-	mi := &file_socktop_proto_msgTypes[12]
+	mi := &file_socktop_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1510,7 +1673,7 @@ func (x *DisksRequest) String() string {
 func (*DisksRequest) ProtoMessage() {}
 
 func (x *DisksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[12]
+	mi := &file_socktop_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1523,7 +1686,7 @@ func (x *DisksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisksRequest.ProtoReflect.Descriptor instead.
 func (*DisksRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{12}
+	return file_socktop_proto_rawDescGZIP(), []int{14}
 }
 
 type Disks struct {
@@ -1537,7 +1700,7 @@ type Disks struct {
 
 func (x *Disks) Reset() {
 	*x = Disks{}
-	mi := &file_socktop_proto_msgTypes[13]
+	mi := &file_socktop_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1712,7 @@ func (x *Disks) String() string {
 func (*Disks) ProtoMessage() {}
 
 func (x *Disks) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[13]
+	mi := &file_socktop_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +1725,7 @@ func (x *Disks) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Disks.ProtoReflect.Descriptor instead.
 func (*Disks) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{13}
+	return file_socktop_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Disks) GetSampledAtMs() uint64 {
@@ -1606,7 +1769,7 @@ type Disk struct {
 
 func (x *Disk) Reset() {
 	*x = Disk{}
-	mi := &file_socktop_proto_msgTypes[14]
+	mi := &file_socktop_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1618,7 +1781,7 @@ func (x *Disk) String() string {
 func (*Disk) ProtoMessage() {}
 
 func (x *Disk) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[14]
+	mi := &file_socktop_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1631,7 +1794,7 @@ func (x *Disk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Disk.ProtoReflect.Descriptor instead.
 func (*Disk) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{14}
+	return file_socktop_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Disk) GetName() string {
@@ -1733,7 +1896,7 @@ type ProcessesRequest struct {
 
 func (x *ProcessesRequest) Reset() {
 	*x = ProcessesRequest{}
-	mi := &file_socktop_proto_msgTypes[15]
+	mi := &file_socktop_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1745,7 +1908,7 @@ func (x *ProcessesRequest) String() string {
 func (*ProcessesRequest) ProtoMessage() {}
 
 func (x *ProcessesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[15]
+	mi := &file_socktop_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1758,7 +1921,7 @@ func (x *ProcessesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessesRequest.ProtoReflect.Descriptor instead.
 func (*ProcessesRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{15}
+	return file_socktop_proto_rawDescGZIP(), []int{17}
 }
 
 // Processes lists every process (not threads); sorting is the client's.
@@ -1777,7 +1940,7 @@ type Processes struct {
 
 func (x *Processes) Reset() {
 	*x = Processes{}
-	mi := &file_socktop_proto_msgTypes[16]
+	mi := &file_socktop_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1789,7 +1952,7 @@ func (x *Processes) String() string {
 func (*Processes) ProtoMessage() {}
 
 func (x *Processes) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[16]
+	mi := &file_socktop_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1802,7 +1965,7 @@ func (x *Processes) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Processes.ProtoReflect.Descriptor instead.
 func (*Processes) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{16}
+	return file_socktop_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Processes) GetSampledAtMs() uint64 {
@@ -1858,7 +2021,7 @@ type ProcessInfo struct {
 
 func (x *ProcessInfo) Reset() {
 	*x = ProcessInfo{}
-	mi := &file_socktop_proto_msgTypes[17]
+	mi := &file_socktop_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1870,7 +2033,7 @@ func (x *ProcessInfo) String() string {
 func (*ProcessInfo) ProtoMessage() {}
 
 func (x *ProcessInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[17]
+	mi := &file_socktop_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1883,7 +2046,7 @@ func (x *ProcessInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessInfo.ProtoReflect.Descriptor instead.
 func (*ProcessInfo) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{17}
+	return file_socktop_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ProcessInfo) GetPid() uint32 {
@@ -1979,7 +2142,7 @@ type ProcessDetailRequest struct {
 
 func (x *ProcessDetailRequest) Reset() {
 	*x = ProcessDetailRequest{}
-	mi := &file_socktop_proto_msgTypes[18]
+	mi := &file_socktop_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1991,7 +2154,7 @@ func (x *ProcessDetailRequest) String() string {
 func (*ProcessDetailRequest) ProtoMessage() {}
 
 func (x *ProcessDetailRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[18]
+	mi := &file_socktop_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2004,7 +2167,7 @@ func (x *ProcessDetailRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessDetailRequest.ProtoReflect.Descriptor instead.
 func (*ProcessDetailRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{18}
+	return file_socktop_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ProcessDetailRequest) GetPid() uint32 {
@@ -2024,7 +2187,7 @@ type ProcessDetail struct {
 
 func (x *ProcessDetail) Reset() {
 	*x = ProcessDetail{}
-	mi := &file_socktop_proto_msgTypes[19]
+	mi := &file_socktop_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2036,7 +2199,7 @@ func (x *ProcessDetail) String() string {
 func (*ProcessDetail) ProtoMessage() {}
 
 func (x *ProcessDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[19]
+	mi := &file_socktop_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2049,7 +2212,7 @@ func (x *ProcessDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessDetail.ProtoReflect.Descriptor instead.
 func (*ProcessDetail) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{19}
+	return file_socktop_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ProcessDetail) GetSampledAtMs() uint64 {
@@ -2104,7 +2267,7 @@ type DetailedProcess struct {
 
 func (x *DetailedProcess) Reset() {
 	*x = DetailedProcess{}
-	mi := &file_socktop_proto_msgTypes[20]
+	mi := &file_socktop_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2116,7 +2279,7 @@ func (x *DetailedProcess) String() string {
 func (*DetailedProcess) ProtoMessage() {}
 
 func (x *DetailedProcess) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[20]
+	mi := &file_socktop_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2129,7 +2292,7 @@ func (x *DetailedProcess) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DetailedProcess.ProtoReflect.Descriptor instead.
 func (*DetailedProcess) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{20}
+	return file_socktop_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DetailedProcess) GetPid() uint32 {
@@ -2307,7 +2470,7 @@ type ThreadInfo struct {
 
 func (x *ThreadInfo) Reset() {
 	*x = ThreadInfo{}
-	mi := &file_socktop_proto_msgTypes[21]
+	mi := &file_socktop_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2319,7 +2482,7 @@ func (x *ThreadInfo) String() string {
 func (*ThreadInfo) ProtoMessage() {}
 
 func (x *ThreadInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[21]
+	mi := &file_socktop_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2332,7 +2495,7 @@ func (x *ThreadInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ThreadInfo.ProtoReflect.Descriptor instead.
 func (*ThreadInfo) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{21}
+	return file_socktop_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ThreadInfo) GetTid() uint32 {
@@ -2381,7 +2544,7 @@ type JournalRequest struct {
 
 func (x *JournalRequest) Reset() {
 	*x = JournalRequest{}
-	mi := &file_socktop_proto_msgTypes[22]
+	mi := &file_socktop_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2393,7 +2556,7 @@ func (x *JournalRequest) String() string {
 func (*JournalRequest) ProtoMessage() {}
 
 func (x *JournalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[22]
+	mi := &file_socktop_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2406,7 +2569,7 @@ func (x *JournalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalRequest.ProtoReflect.Descriptor instead.
 func (*JournalRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{22}
+	return file_socktop_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *JournalRequest) GetPid() uint32 {
@@ -2438,7 +2601,7 @@ type Journal struct {
 
 func (x *Journal) Reset() {
 	*x = Journal{}
-	mi := &file_socktop_proto_msgTypes[23]
+	mi := &file_socktop_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2450,7 +2613,7 @@ func (x *Journal) String() string {
 func (*Journal) ProtoMessage() {}
 
 func (x *Journal) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[23]
+	mi := &file_socktop_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2463,7 +2626,7 @@ func (x *Journal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Journal.ProtoReflect.Descriptor instead.
 func (*Journal) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{23}
+	return file_socktop_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Journal) GetSampledAtMs() uint64 {
@@ -2519,7 +2682,7 @@ type JournalEntry struct {
 
 func (x *JournalEntry) Reset() {
 	*x = JournalEntry{}
-	mi := &file_socktop_proto_msgTypes[24]
+	mi := &file_socktop_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2531,7 +2694,7 @@ func (x *JournalEntry) String() string {
 func (*JournalEntry) ProtoMessage() {}
 
 func (x *JournalEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[24]
+	mi := &file_socktop_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2544,7 +2707,7 @@ func (x *JournalEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalEntry.ProtoReflect.Descriptor instead.
 func (*JournalEntry) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{24}
+	return file_socktop_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *JournalEntry) GetTimestampUs() uint64 {
@@ -2611,7 +2774,7 @@ type ConnectionsRequest struct {
 
 func (x *ConnectionsRequest) Reset() {
 	*x = ConnectionsRequest{}
-	mi := &file_socktop_proto_msgTypes[25]
+	mi := &file_socktop_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2623,7 +2786,7 @@ func (x *ConnectionsRequest) String() string {
 func (*ConnectionsRequest) ProtoMessage() {}
 
 func (x *ConnectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[25]
+	mi := &file_socktop_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2636,7 +2799,7 @@ func (x *ConnectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectionsRequest.ProtoReflect.Descriptor instead.
 func (*ConnectionsRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{25}
+	return file_socktop_proto_rawDescGZIP(), []int{27}
 }
 
 type Connections struct {
@@ -2649,7 +2812,7 @@ type Connections struct {
 
 func (x *Connections) Reset() {
 	*x = Connections{}
-	mi := &file_socktop_proto_msgTypes[26]
+	mi := &file_socktop_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2661,7 +2824,7 @@ func (x *Connections) String() string {
 func (*Connections) ProtoMessage() {}
 
 func (x *Connections) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[26]
+	mi := &file_socktop_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2674,7 +2837,7 @@ func (x *Connections) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Connections.ProtoReflect.Descriptor instead.
 func (*Connections) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{26}
+	return file_socktop_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Connections) GetSampledAtMs() uint64 {
@@ -2729,7 +2892,7 @@ type Connection struct {
 
 func (x *Connection) Reset() {
 	*x = Connection{}
-	mi := &file_socktop_proto_msgTypes[27]
+	mi := &file_socktop_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2741,7 +2904,7 @@ func (x *Connection) String() string {
 func (*Connection) ProtoMessage() {}
 
 func (x *Connection) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[27]
+	mi := &file_socktop_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2754,7 +2917,7 @@ func (x *Connection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Connection.ProtoReflect.Descriptor instead.
 func (*Connection) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{27}
+	return file_socktop_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Connection) GetTransport() Transport {
@@ -2922,7 +3085,7 @@ type SignalRequest struct {
 
 func (x *SignalRequest) Reset() {
 	*x = SignalRequest{}
-	mi := &file_socktop_proto_msgTypes[28]
+	mi := &file_socktop_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2934,7 +3097,7 @@ func (x *SignalRequest) String() string {
 func (*SignalRequest) ProtoMessage() {}
 
 func (x *SignalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[28]
+	mi := &file_socktop_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2947,7 +3110,7 @@ func (x *SignalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalRequest.ProtoReflect.Descriptor instead.
 func (*SignalRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{28}
+	return file_socktop_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SignalRequest) GetPid() uint32 {
@@ -2975,7 +3138,7 @@ type SignalResult struct {
 
 func (x *SignalResult) Reset() {
 	*x = SignalResult{}
-	mi := &file_socktop_proto_msgTypes[29]
+	mi := &file_socktop_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2987,7 +3150,7 @@ func (x *SignalResult) String() string {
 func (*SignalResult) ProtoMessage() {}
 
 func (x *SignalResult) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[29]
+	mi := &file_socktop_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3000,7 +3163,7 @@ func (x *SignalResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalResult.ProtoReflect.Descriptor instead.
 func (*SignalResult) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{29}
+	return file_socktop_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SignalResult) GetPid() uint32 {
@@ -3030,7 +3193,7 @@ const file_socktop_proto_rawDesc = "" +
 	"\tmem_bytes\x18\x04 \x01(\x04R\bmemBytes\"e\n" +
 	"\vProcessList\x12#\n" +
 	"\rprocess_count\x18\x01 \x01(\rR\fprocessCount\x121\n" +
-	"\tprocesses\x18\x02 \x03(\v2\x13.socktop.v2.ProcessR\tprocesses\"\xf7\x03\n" +
+	"\tprocesses\x18\x02 \x03(\v2\x13.socktop.v2.ProcessR\tprocesses\"\xb5\x04\n" +
 	"\aRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x120\n" +
 	"\x05hello\x18\x02 \x01(\v2\x18.socktop.v2.HelloRequestH\x00R\x05hello\x126\n" +
@@ -3040,8 +3203,20 @@ const file_socktop_proto_rawDesc = "" +
 	"\x0eprocess_detail\x18\x06 \x01(\v2 .socktop.v2.ProcessDetailRequestH\x00R\rprocessDetail\x126\n" +
 	"\ajournal\x18\a \x01(\v2\x1a.socktop.v2.JournalRequestH\x00R\ajournal\x12B\n" +
 	"\vconnections\x18\b \x01(\v2\x1e.socktop.v2.ConnectionsRequestH\x00R\vconnections\x123\n" +
-	"\x06signal\x18\t \x01(\v2\x19.socktop.v2.SignalRequestH\x00R\x06signalB\x06\n" +
-	"\x04body\"\xf1\x03\n" +
+	"\x06signal\x18\t \x01(\v2\x19.socktop.v2.SignalRequestH\x00R\x06signal\x12<\n" +
+	"\tsubscribe\x18\n" +
+	" \x01(\v2\x1c.socktop.v2.SubscribeRequestH\x00R\tsubscribeB\x06\n" +
+	"\x04body\"o\n" +
+	"\x10SubscribeRequest\x12\x1d\n" +
+	"\n" +
+	"metrics_ms\x18\x01 \x01(\rR\tmetricsMs\x12!\n" +
+	"\fprocesses_ms\x18\x02 \x01(\rR\vprocessesMs\x12\x19\n" +
+	"\bdisks_ms\x18\x03 \x01(\rR\adisksMs\"k\n" +
+	"\fSubscription\x12\x1d\n" +
+	"\n" +
+	"metrics_ms\x18\x01 \x01(\rR\tmetricsMs\x12!\n" +
+	"\fprocesses_ms\x18\x02 \x01(\rR\vprocessesMs\x12\x19\n" +
+	"\bdisks_ms\x18\x03 \x01(\rR\adisksMs\"\xb1\x04\n" +
 	"\bResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12)\n" +
 	"\x05hello\x18\x02 \x01(\v2\x11.socktop.v2.HelloH\x00R\x05hello\x12/\n" +
@@ -3051,7 +3226,9 @@ const file_socktop_proto_rawDesc = "" +
 	"\x0eprocess_detail\x18\x06 \x01(\v2\x19.socktop.v2.ProcessDetailH\x00R\rprocessDetail\x12/\n" +
 	"\ajournal\x18\a \x01(\v2\x13.socktop.v2.JournalH\x00R\ajournal\x12;\n" +
 	"\vconnections\x18\b \x01(\v2\x17.socktop.v2.ConnectionsH\x00R\vconnections\x122\n" +
-	"\x06signal\x18\t \x01(\v2\x18.socktop.v2.SignalResultH\x00R\x06signal\x12)\n" +
+	"\x06signal\x18\t \x01(\v2\x18.socktop.v2.SignalResultH\x00R\x06signal\x12>\n" +
+	"\fsubscription\x18\n" +
+	" \x01(\v2\x18.socktop.v2.SubscriptionH\x00R\fsubscription\x12)\n" +
 	"\x05error\x18\x0f \x01(\v2\x11.socktop.v2.ErrorH\x00R\x05errorB\x06\n" +
 	"\x04body\"L\n" +
 	"\x05Error\x12)\n" +
@@ -3322,7 +3499,7 @@ func file_socktop_proto_rawDescGZIP() []byte {
 }
 
 var file_socktop_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_socktop_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_socktop_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_socktop_proto_goTypes = []any{
 	(ErrorCode)(0),               // 0: socktop.v2.ErrorCode
 	(Transport)(0),               // 1: socktop.v2.Transport
@@ -3330,72 +3507,76 @@ var file_socktop_proto_goTypes = []any{
 	(*Process)(nil),              // 3: socktop.v2.Process
 	(*ProcessList)(nil),          // 4: socktop.v2.ProcessList
 	(*Request)(nil),              // 5: socktop.v2.Request
-	(*Response)(nil),             // 6: socktop.v2.Response
-	(*Error)(nil),                // 7: socktop.v2.Error
-	(*HelloRequest)(nil),         // 8: socktop.v2.HelloRequest
-	(*Hello)(nil),                // 9: socktop.v2.Hello
-	(*MetricsRequest)(nil),       // 10: socktop.v2.MetricsRequest
-	(*Metrics)(nil),              // 11: socktop.v2.Metrics
-	(*Temperature)(nil),          // 12: socktop.v2.Temperature
-	(*Network)(nil),              // 13: socktop.v2.Network
-	(*Gpu)(nil),                  // 14: socktop.v2.Gpu
-	(*DisksRequest)(nil),         // 15: socktop.v2.DisksRequest
-	(*Disks)(nil),                // 16: socktop.v2.Disks
-	(*Disk)(nil),                 // 17: socktop.v2.Disk
-	(*ProcessesRequest)(nil),     // 18: socktop.v2.ProcessesRequest
-	(*Processes)(nil),            // 19: socktop.v2.Processes
-	(*ProcessInfo)(nil),          // 20: socktop.v2.ProcessInfo
-	(*ProcessDetailRequest)(nil), // 21: socktop.v2.ProcessDetailRequest
-	(*ProcessDetail)(nil),        // 22: socktop.v2.ProcessDetail
-	(*DetailedProcess)(nil),      // 23: socktop.v2.DetailedProcess
-	(*ThreadInfo)(nil),           // 24: socktop.v2.ThreadInfo
-	(*JournalRequest)(nil),       // 25: socktop.v2.JournalRequest
-	(*Journal)(nil),              // 26: socktop.v2.Journal
-	(*JournalEntry)(nil),         // 27: socktop.v2.JournalEntry
-	(*ConnectionsRequest)(nil),   // 28: socktop.v2.ConnectionsRequest
-	(*Connections)(nil),          // 29: socktop.v2.Connections
-	(*Connection)(nil),           // 30: socktop.v2.Connection
-	(*SignalRequest)(nil),        // 31: socktop.v2.SignalRequest
-	(*SignalResult)(nil),         // 32: socktop.v2.SignalResult
+	(*SubscribeRequest)(nil),     // 6: socktop.v2.SubscribeRequest
+	(*Subscription)(nil),         // 7: socktop.v2.Subscription
+	(*Response)(nil),             // 8: socktop.v2.Response
+	(*Error)(nil),                // 9: socktop.v2.Error
+	(*HelloRequest)(nil),         // 10: socktop.v2.HelloRequest
+	(*Hello)(nil),                // 11: socktop.v2.Hello
+	(*MetricsRequest)(nil),       // 12: socktop.v2.MetricsRequest
+	(*Metrics)(nil),              // 13: socktop.v2.Metrics
+	(*Temperature)(nil),          // 14: socktop.v2.Temperature
+	(*Network)(nil),              // 15: socktop.v2.Network
+	(*Gpu)(nil),                  // 16: socktop.v2.Gpu
+	(*DisksRequest)(nil),         // 17: socktop.v2.DisksRequest
+	(*Disks)(nil),                // 18: socktop.v2.Disks
+	(*Disk)(nil),                 // 19: socktop.v2.Disk
+	(*ProcessesRequest)(nil),     // 20: socktop.v2.ProcessesRequest
+	(*Processes)(nil),            // 21: socktop.v2.Processes
+	(*ProcessInfo)(nil),          // 22: socktop.v2.ProcessInfo
+	(*ProcessDetailRequest)(nil), // 23: socktop.v2.ProcessDetailRequest
+	(*ProcessDetail)(nil),        // 24: socktop.v2.ProcessDetail
+	(*DetailedProcess)(nil),      // 25: socktop.v2.DetailedProcess
+	(*ThreadInfo)(nil),           // 26: socktop.v2.ThreadInfo
+	(*JournalRequest)(nil),       // 27: socktop.v2.JournalRequest
+	(*Journal)(nil),              // 28: socktop.v2.Journal
+	(*JournalEntry)(nil),         // 29: socktop.v2.JournalEntry
+	(*ConnectionsRequest)(nil),   // 30: socktop.v2.ConnectionsRequest
+	(*Connections)(nil),          // 31: socktop.v2.Connections
+	(*Connection)(nil),           // 32: socktop.v2.Connection
+	(*SignalRequest)(nil),        // 33: socktop.v2.SignalRequest
+	(*SignalResult)(nil),         // 34: socktop.v2.SignalResult
 }
 var file_socktop_proto_depIdxs = []int32{
 	3,  // 0: socktop.v2.ProcessList.processes:type_name -> socktop.v2.Process
-	8,  // 1: socktop.v2.Request.hello:type_name -> socktop.v2.HelloRequest
-	10, // 2: socktop.v2.Request.metrics:type_name -> socktop.v2.MetricsRequest
-	15, // 3: socktop.v2.Request.disks:type_name -> socktop.v2.DisksRequest
-	18, // 4: socktop.v2.Request.processes:type_name -> socktop.v2.ProcessesRequest
-	21, // 5: socktop.v2.Request.process_detail:type_name -> socktop.v2.ProcessDetailRequest
-	25, // 6: socktop.v2.Request.journal:type_name -> socktop.v2.JournalRequest
-	28, // 7: socktop.v2.Request.connections:type_name -> socktop.v2.ConnectionsRequest
-	31, // 8: socktop.v2.Request.signal:type_name -> socktop.v2.SignalRequest
-	9,  // 9: socktop.v2.Response.hello:type_name -> socktop.v2.Hello
-	11, // 10: socktop.v2.Response.metrics:type_name -> socktop.v2.Metrics
-	16, // 11: socktop.v2.Response.disks:type_name -> socktop.v2.Disks
-	19, // 12: socktop.v2.Response.processes:type_name -> socktop.v2.Processes
-	22, // 13: socktop.v2.Response.process_detail:type_name -> socktop.v2.ProcessDetail
-	26, // 14: socktop.v2.Response.journal:type_name -> socktop.v2.Journal
-	29, // 15: socktop.v2.Response.connections:type_name -> socktop.v2.Connections
-	32, // 16: socktop.v2.Response.signal:type_name -> socktop.v2.SignalResult
-	7,  // 17: socktop.v2.Response.error:type_name -> socktop.v2.Error
-	0,  // 18: socktop.v2.Error.code:type_name -> socktop.v2.ErrorCode
-	12, // 19: socktop.v2.Metrics.temperatures:type_name -> socktop.v2.Temperature
-	13, // 20: socktop.v2.Metrics.networks:type_name -> socktop.v2.Network
-	14, // 21: socktop.v2.Metrics.gpus:type_name -> socktop.v2.Gpu
-	20, // 22: socktop.v2.Metrics.top_process:type_name -> socktop.v2.ProcessInfo
-	17, // 23: socktop.v2.Disks.disks:type_name -> socktop.v2.Disk
-	20, // 24: socktop.v2.Processes.processes:type_name -> socktop.v2.ProcessInfo
-	23, // 25: socktop.v2.ProcessDetail.process:type_name -> socktop.v2.DetailedProcess
-	23, // 26: socktop.v2.DetailedProcess.child_processes:type_name -> socktop.v2.DetailedProcess
-	24, // 27: socktop.v2.DetailedProcess.threads:type_name -> socktop.v2.ThreadInfo
-	27, // 28: socktop.v2.Journal.entries:type_name -> socktop.v2.JournalEntry
-	30, // 29: socktop.v2.Connections.connections:type_name -> socktop.v2.Connection
-	1,  // 30: socktop.v2.Connection.transport:type_name -> socktop.v2.Transport
-	2,  // 31: socktop.v2.Connection.family:type_name -> socktop.v2.AddressFamily
-	32, // [32:32] is the sub-list for method output_type
-	32, // [32:32] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	10, // 1: socktop.v2.Request.hello:type_name -> socktop.v2.HelloRequest
+	12, // 2: socktop.v2.Request.metrics:type_name -> socktop.v2.MetricsRequest
+	17, // 3: socktop.v2.Request.disks:type_name -> socktop.v2.DisksRequest
+	20, // 4: socktop.v2.Request.processes:type_name -> socktop.v2.ProcessesRequest
+	23, // 5: socktop.v2.Request.process_detail:type_name -> socktop.v2.ProcessDetailRequest
+	27, // 6: socktop.v2.Request.journal:type_name -> socktop.v2.JournalRequest
+	30, // 7: socktop.v2.Request.connections:type_name -> socktop.v2.ConnectionsRequest
+	33, // 8: socktop.v2.Request.signal:type_name -> socktop.v2.SignalRequest
+	6,  // 9: socktop.v2.Request.subscribe:type_name -> socktop.v2.SubscribeRequest
+	11, // 10: socktop.v2.Response.hello:type_name -> socktop.v2.Hello
+	13, // 11: socktop.v2.Response.metrics:type_name -> socktop.v2.Metrics
+	18, // 12: socktop.v2.Response.disks:type_name -> socktop.v2.Disks
+	21, // 13: socktop.v2.Response.processes:type_name -> socktop.v2.Processes
+	24, // 14: socktop.v2.Response.process_detail:type_name -> socktop.v2.ProcessDetail
+	28, // 15: socktop.v2.Response.journal:type_name -> socktop.v2.Journal
+	31, // 16: socktop.v2.Response.connections:type_name -> socktop.v2.Connections
+	34, // 17: socktop.v2.Response.signal:type_name -> socktop.v2.SignalResult
+	7,  // 18: socktop.v2.Response.subscription:type_name -> socktop.v2.Subscription
+	9,  // 19: socktop.v2.Response.error:type_name -> socktop.v2.Error
+	0,  // 20: socktop.v2.Error.code:type_name -> socktop.v2.ErrorCode
+	14, // 21: socktop.v2.Metrics.temperatures:type_name -> socktop.v2.Temperature
+	15, // 22: socktop.v2.Metrics.networks:type_name -> socktop.v2.Network
+	16, // 23: socktop.v2.Metrics.gpus:type_name -> socktop.v2.Gpu
+	22, // 24: socktop.v2.Metrics.top_process:type_name -> socktop.v2.ProcessInfo
+	19, // 25: socktop.v2.Disks.disks:type_name -> socktop.v2.Disk
+	22, // 26: socktop.v2.Processes.processes:type_name -> socktop.v2.ProcessInfo
+	25, // 27: socktop.v2.ProcessDetail.process:type_name -> socktop.v2.DetailedProcess
+	25, // 28: socktop.v2.DetailedProcess.child_processes:type_name -> socktop.v2.DetailedProcess
+	26, // 29: socktop.v2.DetailedProcess.threads:type_name -> socktop.v2.ThreadInfo
+	29, // 30: socktop.v2.Journal.entries:type_name -> socktop.v2.JournalEntry
+	32, // 31: socktop.v2.Connections.connections:type_name -> socktop.v2.Connection
+	1,  // 32: socktop.v2.Connection.transport:type_name -> socktop.v2.Transport
+	2,  // 33: socktop.v2.Connection.family:type_name -> socktop.v2.AddressFamily
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_socktop_proto_init() }
@@ -3412,8 +3593,9 @@ func file_socktop_proto_init() {
 		(*Request_Journal)(nil),
 		(*Request_Connections)(nil),
 		(*Request_Signal)(nil),
+		(*Request_Subscribe)(nil),
 	}
-	file_socktop_proto_msgTypes[3].OneofWrappers = []any{
+	file_socktop_proto_msgTypes[5].OneofWrappers = []any{
 		(*Response_Hello)(nil),
 		(*Response_Metrics)(nil),
 		(*Response_Disks)(nil),
@@ -3422,21 +3604,22 @@ func file_socktop_proto_init() {
 		(*Response_Journal)(nil),
 		(*Response_Connections)(nil),
 		(*Response_Signal)(nil),
+		(*Response_Subscription)(nil),
 		(*Response_Error)(nil),
 	}
-	file_socktop_proto_msgTypes[8].OneofWrappers = []any{}
-	file_socktop_proto_msgTypes[11].OneofWrappers = []any{}
-	file_socktop_proto_msgTypes[14].OneofWrappers = []any{}
-	file_socktop_proto_msgTypes[20].OneofWrappers = []any{}
-	file_socktop_proto_msgTypes[23].OneofWrappers = []any{}
-	file_socktop_proto_msgTypes[24].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[10].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[13].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[16].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[22].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[25].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[26].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_socktop_proto_rawDesc), len(file_socktop_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   30,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,272 @@
+package agent
+
+import (
+	"context"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/socktop/socktop/wire"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Subscriptions (the v2 SubscribeRequest): instead of asking for every
+// sample, a client asks once and the agent pushes on a clock shared by every
+// subscriber of the same kind and interval. A request costs the agent a
+// network wake-up, a read and a write; a push costs one write, and a hundred
+// dashboards share one wake-up and one collection per tick. Nothing ticks
+// while nobody is subscribed.
+
+type pushKind uint8
+
+const (
+	pushMetrics pushKind = iota
+	pushProcesses
+	pushDisks
+	pushKinds
+)
+
+// Interval bounds: the floors are the upstream client's, the ceiling keeps
+// a typo from becoming a subscription that never fires.
+var pushFloor = [pushKinds]time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond}
+
+const pushCeiling = time.Hour
+
+// pushQueue is how many pushes wait for a slow reader before new ones are
+// dropped (the next one brings the client up to date).
+const pushQueue = 4
+
+var pushField = [pushKinds]protowire.Number{fieldMetrics, fieldProcesses, fieldDisks}
+
+type pushKey struct {
+	kind  pushKind
+	every time.Duration
+}
+
+// push is one frame waiting for a subscriber's writer.
+type push struct {
+	id    uint32
+	field protowire.Number
+	body  []byte
+}
+
+// pushGroup is every subscriber of one kind at one interval.
+type pushGroup struct {
+	key  pushKey
+	subs map[*conn]*subscriber
+	stop chan struct{} // closed when the last subscriber leaves
+}
+
+// subscriber is one connection in a group.
+type subscriber struct {
+	id   uint32 // the subscription's request id, carried by every push
+	last []byte // the body pushed last, so that no sample goes out twice
+}
+
+// intervals reads a SubscribeRequest and applies the floors and ceiling.
+func intervals(s *wire.SubscribeRequest) [pushKinds]time.Duration {
+	ms := [pushKinds]uint32{s.GetMetricsMs(), s.GetProcessesMs(), s.GetDisksMs()}
+	var out [pushKinds]time.Duration
+	for k, v := range ms {
+		if v == 0 {
+			continue
+		}
+		out[k] = min(max(time.Duration(v)*time.Millisecond, pushFloor[k]), pushCeiling)
+	}
+	return out
+}
+
+// subscribe answers a SubscribeRequest on the connection's read loop: the
+// Subscription reply, one push of each kind at once, then the shared clocks.
+// The clocks are joined last so that no tick can overtake the reply.
+func (cn *conn) subscribe(id uint32, s *wire.SubscribeRequest) {
+	every := intervals(s)
+	cn.a.leave(cn)
+	reply := &wire.Subscription{MetricsMs: uint32(every[pushMetrics].Milliseconds()),
+		ProcessesMs: uint32(every[pushProcesses].Milliseconds()), DisksMs: uint32(every[pushDisks].Milliseconds())}
+	body, _ := reply.MarshalVT()
+	if cn.writeV2(envelope(id, fieldSubscription, body)) != nil {
+		return
+	}
+	joined := false
+	var sent [pushKinds][]byte
+	for k, d := range every {
+		if d == 0 || !cn.a.pushable(pushKind(k)) {
+			continue
+		}
+		if b, err := cn.a.pushBody(cn.ctx, pushKind(k)); err == nil {
+			cn.writeV2(envelope(id, pushField[k], b))
+			sent[k] = b
+		}
+		joined = true
+	}
+	if !joined {
+		return
+	}
+	if cn.pushq == nil {
+		cn.pushq = make(chan push, pushQueue)
+		cn.wg.Go(cn.pushLoop)
+	}
+	cn.a.join(cn, id, every, sent)
+}
+
+// pushable reports whether this agent serves the kind at all.
+func (a *Agent) pushable(k pushKind) bool {
+	switch k {
+	case pushProcesses:
+		return a.has(wire.CapProcesses)
+	case pushDisks:
+		return a.has(wire.CapDisks)
+	}
+	return true
+}
+
+// pushBody returns the marshalled body of the latest sample of a kind,
+// shared by every subscriber (the caches marshal each sample once).
+func (a *Agent) pushBody(ctx context.Context, k pushKind) ([]byte, error) {
+	switch k {
+	case pushMetrics:
+		s, err := a.metricsC.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return s.v2Bytes((*wire.Metrics).MarshalVT)
+	case pushProcesses:
+		s, err := a.procsC.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return s.v2Bytes((*wire.Processes).MarshalVT)
+	default:
+		s, err := a.disks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return s.v2Bytes((*wire.Disks).MarshalVT)
+	}
+}
+
+// join adds cn to the groups of its new subscription, starting the clock of
+// a group that has no subscriber yet.
+func (a *Agent) join(cn *conn, id uint32, every [pushKinds]time.Duration, sent [pushKinds][]byte) {
+	a.pushMu.Lock()
+	defer a.pushMu.Unlock()
+	if cn.ctx.Err() != nil {
+		return // the connection ended meanwhile; its leave already ran
+	}
+	for k, d := range every {
+		if d == 0 || !a.pushable(pushKind(k)) {
+			continue
+		}
+		key := pushKey{pushKind(k), d}
+		g := a.groups[key]
+		if g == nil {
+			g = &pushGroup{key: key, subs: map[*conn]*subscriber{}, stop: make(chan struct{})}
+			a.groups[key] = g
+			go a.tick(g)
+		}
+		g.subs[cn] = &subscriber{id: id, last: sent[k]}
+		cn.joined = append(cn.joined, g)
+	}
+}
+
+// leave removes cn from every group it is in; a group left empty stops its
+// clock.
+func (a *Agent) leave(cn *conn) {
+	a.pushMu.Lock()
+	defer a.pushMu.Unlock()
+	for _, g := range cn.joined {
+		delete(g.subs, cn)
+		if len(g.subs) == 0 {
+			delete(a.groups, g.key)
+			close(g.stop)
+		}
+	}
+	cn.joined = cn.joined[:0]
+}
+
+// Subscribers counts the connections with a live subscription.
+func (a *Agent) Subscribers() int {
+	a.pushMu.Lock()
+	defer a.pushMu.Unlock()
+	seen := map[*conn]bool{}
+	for _, g := range a.groups {
+		for cn := range g.subs {
+			seen[cn] = true
+		}
+	}
+	return len(seen)
+}
+
+// tick is a group's clock. Ticks fall on whole multiples of the interval,
+// so groups whose intervals divide one another (metrics every 500 ms,
+// processes every 2 s) fire in the same wake-up.
+func (a *Agent) tick(g *pushGroup) {
+	next := func() time.Duration {
+		now := time.Now()
+		return now.Truncate(g.key.every).Add(g.key.every).Sub(now)
+	}
+	t := time.NewTimer(next())
+	defer t.Stop()
+	var to []*conn
+	var ids []uint32
+	for {
+		select {
+		case <-t.C:
+		case <-g.stop:
+			return
+		}
+		t.Reset(next())
+		body, err := a.pushBody(context.Background(), g.key.kind)
+		if err != nil {
+			a.log.Debug("push: collection failed", "err", err)
+			continue
+		}
+		a.pushMu.Lock()
+		to, ids = to[:0], ids[:0]
+		for cn, sub := range g.subs {
+			if samePush(sub.last, body) {
+				continue // the cache still holds the sample this one has
+			}
+			sub.last = body
+			to, ids = append(to, cn), append(ids, sub.id)
+		}
+		a.pushMu.Unlock()
+		for i, cn := range to {
+			cn.offer(push{id: ids[i], field: pushField[g.key.kind], body: body})
+		}
+		clear(to)
+	}
+}
+
+// samePush reports whether two bodies are the same marshalled sample (each
+// sample is marshalled once, into its own buffer).
+func samePush(a, b []byte) bool {
+	return len(a) > 0 && len(b) > 0 && &a[0] == &b[0]
+}
+
+// offer queues a push without waiting: a subscriber that reads too slowly
+// misses it, and never holds up the others.
+func (cn *conn) offer(p push) {
+	select {
+	case cn.pushq <- p:
+	default:
+		cn.a.pushesDropped.Add(1)
+	}
+}
+
+// pushLoop writes the connection's pushes, building each envelope in one
+// reused buffer.
+func (cn *conn) pushLoop() {
+	var buf []byte
+	for {
+		select {
+		case p := <-cn.pushq:
+			buf = appendEnvelope(buf[:0], p.id, p.field, p.body)
+			if cn.write(websocket.MessageBinary, buf) != nil {
+				return
+			}
+		case <-cn.ctx.Done():
+			return
+		}
+	}
+}
