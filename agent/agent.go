@@ -197,6 +197,10 @@ func (a *Agent) Shutdown() {
 // Clients is the number of connected WebSocket clients.
 func (a *Agent) Clients() int { return int(a.clients.Load()) }
 
+// Requests counts the WebSocket requests received so far (pushes are not
+// requests).
+func (a *Agent) Requests() uint64 { return a.requests.Load() }
+
 // Serve runs an HTTP server for the agent on ln until ctx is done, then
 // closes every WebSocket with 1001 and returns within about two seconds.
 func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {

@@ -54,11 +54,7 @@ func (s *sample[M]) v2Bytes(marshal func(M) ([]byte, error)) ([]byte, error) {
 
 // envelope encodes Response{id, body-field: body} by hand.
 func envelope(id uint32, field protowire.Number, body []byte) []byte {
-	return appendEnvelope(make([]byte, 0, len(body)+16), id, field, body)
-}
-
-// appendEnvelope appends the encoding of Response{id, body-field: body}.
-func appendEnvelope(b []byte, id uint32, field protowire.Number, body []byte) []byte {
+	b := make([]byte, 0, len(body)+16)
 	if id != 0 {
 		b = protowire.AppendTag(b, 1, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(id))

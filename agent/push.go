@@ -35,18 +35,12 @@ const pushCeiling = time.Hour
 // dropped (the next one brings the client up to date).
 const pushQueue = 4
 
+// pushField is the Response body field of each kind.
 var pushField = [pushKinds]protowire.Number{fieldMetrics, fieldProcesses, fieldDisks}
 
 type pushKey struct {
 	kind  pushKind
 	every time.Duration
-}
-
-// push is one frame waiting for a subscriber's writer.
-type push struct {
-	id    uint32
-	field protowire.Number
-	body  []byte
 }
 
 // pushGroup is every subscriber of one kind at one interval.
@@ -103,7 +97,7 @@ func (cn *conn) subscribe(id uint32, s *wire.SubscribeRequest) {
 		return
 	}
 	if cn.pushq == nil {
-		cn.pushq = make(chan push, pushQueue)
+		cn.pushq = make(chan []byte, pushQueue)
 		cn.wg.Go(cn.pushLoop)
 	}
 	cn.a.join(cn, id, every, sent)
@@ -209,6 +203,7 @@ func (a *Agent) tick(g *pushGroup) {
 	defer t.Stop()
 	var to []*conn
 	var ids []uint32
+	frames := map[uint32][]byte{}
 	for {
 		select {
 		case <-t.C:
@@ -231,10 +226,18 @@ func (a *Agent) tick(g *pushGroup) {
 			to, ids = append(to, cn), append(ids, sub.id)
 		}
 		a.pushMu.Unlock()
+		// Subscribers whose subscriptions have the same id (every dashboard
+		// of one version asks in the same order) share one frame.
 		for i, cn := range to {
-			cn.offer(push{id: ids[i], field: pushField[g.key.kind], body: body})
+			f := frames[ids[i]]
+			if f == nil {
+				f = envelope(ids[i], pushField[g.key.kind], body)
+				frames[ids[i]] = f
+			}
+			cn.offer(f)
 		}
 		clear(to)
+		clear(frames)
 	}
 }
 
@@ -246,23 +249,20 @@ func samePush(a, b []byte) bool {
 
 // offer queues a push without waiting: a subscriber that reads too slowly
 // misses it, and never holds up the others.
-func (cn *conn) offer(p push) {
+func (cn *conn) offer(frame []byte) {
 	select {
-	case cn.pushq <- p:
+	case cn.pushq <- frame:
 	default:
 		cn.a.pushesDropped.Add(1)
 	}
 }
 
-// pushLoop writes the connection's pushes, building each envelope in one
-// reused buffer.
+// pushLoop writes the connection's pushes.
 func (cn *conn) pushLoop() {
-	var buf []byte
 	for {
 		select {
-		case p := <-cn.pushq:
-			buf = appendEnvelope(buf[:0], p.id, p.field, p.body)
-			if cn.write(websocket.MessageBinary, buf) != nil {
+		case f := <-cn.pushq:
+			if cn.write(websocket.MessageBinary, f) != nil {
 				return
 			}
 		case <-cn.ctx.Done():

@@ -47,7 +47,7 @@ type conn struct {
 	slots  chan struct{}
 	wg     sync.WaitGroup
 
-	pushq  chan push    // pushes of its subscription; nil until it subscribes
+	pushq  chan []byte  // frames pushed to it; nil until it subscribes
 	joined []*pushGroup // the groups it is subscribed in (under Agent.pushMu)
 }
 

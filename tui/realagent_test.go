@@ -263,3 +263,41 @@ func TestLiveAgentInteractions(t *testing.T) {
 		}
 	}
 }
+
+// Against a socktop.v2 agent the dashboard subscribes once and the agent
+// pushes: samples keep coming while the agent receives no requests.
+func TestDashboardSubscribes(t *testing.T) {
+	la := startLiveAgent(t, "", "")
+	hs := startApp(t, Options{Target: Target{URL: la.url}, MetricsInterval: 200 * time.Millisecond,
+		ProcessesInterval: 400 * time.Millisecond}, 120, 40)
+	hs.waitFor("● connected", "─ processes ")
+	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
+	if n := la.a.Subscribers(); n != 1 {
+		t.Fatalf("agent has %d subscribers, want the dashboard", n)
+	}
+	var got0 int64
+	hs.onUI(func() { got0 = hs.a.w.requests.Load() })
+	req0 := la.a.Requests()
+	time.Sleep(2 * time.Second)
+	var got int64
+	hs.onUI(func() { got = hs.a.w.requests.Load() - got0 })
+	if req := la.a.Requests() - req0; got < 5 || req > 0 {
+		t.Errorf("in 2 s the dashboard got %d samples and the agent received %d requests; want ≥ 5 pushed, 0 asked", got, req)
+	}
+	// Process detail hides the list: the subscription follows the screen.
+	hs.onUI(func() { hs.a.openDetail() })
+	time.Sleep(wantsEvery + 500*time.Millisecond)
+	var at0, at time.Time
+	hs.onUI(func() { at0 = hs.a.h.procsAt })
+	time.Sleep(time.Second)
+	hs.onUI(func() { at = hs.a.h.procsAt })
+	if !at.Equal(at0) {
+		t.Errorf("process lists kept arriving after the detail view hid the list (last at %v, before %v)", at, at0)
+	}
+	hs.onUI(func() { hs.a.closeDetail() })
+	hs.waitUntil("process lists again", func(string) bool {
+		var now time.Time
+		hs.onUI(func() { now = hs.a.h.procsAt })
+		return now.After(at)
+	})
+}

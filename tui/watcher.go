@@ -209,8 +209,8 @@ func requestError(err error) bool {
 	return errors.As(err, &coded) || errors.As(err, &ae)
 }
 
-// session polls until the connection fails or ctx ends, and returns the
-// failure.
+// session subscribes to what the screen shows (or polls an agent that does
+// not push) until the connection fails or ctx ends, and returns the failure.
 func (w *watcher) session(ctx context.Context, c Client) error {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -241,35 +241,54 @@ func (w *watcher) session(ctx context.Context, c Client) error {
 			}
 		}()
 	}
-	loop(w.every.metrics, nil, func() bool { return w.want.metrics.Load() }, func(ctx context.Context) error {
-		start := time.Now()
-		m, err := c.Metrics(ctx)
-		if err != nil {
-			return err
-		}
-		rtt := time.Since(start)
-		w.post(func() {
-			w.h.addMetrics(m, time.Now())
-			w.h.status.rtt = rtt
+	poll := func() {
+		loop(w.every.metrics, nil, func() bool { return w.want.metrics.Load() }, func(ctx context.Context) error {
+			start := time.Now()
+			m, err := c.Metrics(ctx)
+			if err != nil {
+				return err
+			}
+			rtt := time.Since(start)
+			w.post(func() {
+				w.h.addMetrics(m, time.Now())
+				w.h.status.rtt = rtt
+			})
+			return nil
 		})
-		return nil
-	})
-	loop(w.every.procs, nil, func() bool { return w.want.procs.Load() && w.h0has(wire.CapProcesses) }, func(ctx context.Context) error {
-		p, err := c.Processes(ctx)
-		if err != nil {
-			return err
-		}
-		w.post(func() { w.h.addProcs(p, time.Now()) })
-		return nil
-	})
-	loop(w.every.disks, nil, func() bool { return w.want.disks.Load() && w.h0has(wire.CapDisks) }, func(ctx context.Context) error {
-		d, err := c.Disks(ctx)
-		if err != nil {
-			return err
-		}
-		w.post(func() { w.h.addDisks(d, time.Now()) })
-		return nil
-	})
+		loop(w.every.procs, nil, func() bool { return w.want.procs.Load() && w.h0has(wire.CapProcesses) }, func(ctx context.Context) error {
+			p, err := c.Processes(ctx)
+			if err != nil {
+				return err
+			}
+			w.post(func() { w.h.addProcs(p, time.Now()) })
+			return nil
+		})
+		loop(w.every.disks, nil, func() bool { return w.want.disks.Load() && w.h0has(wire.CapDisks) }, func(ctx context.Context) error {
+			d, err := c.Disks(ctx)
+			if err != nil {
+				return err
+			}
+			w.post(func() { w.h.addDisks(d, time.Now()) })
+			return nil
+		})
+	}
+	if p, ok := c.(pusher); ok && p.CanSubscribe() {
+		// The agent pushes: one subscription replaces three polling loops,
+		// and costs the agent a write per sample instead of a request.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := w.pushes(sctx, p)
+			switch {
+			case errors.Is(err, errNoPush):
+				poll()
+			case err != nil && sctx.Err() == nil:
+				cancel(err)
+			}
+		}()
+	} else {
+		poll()
+	}
 	loop(detailEvery, w.kick, func() bool { return w.want.detailPID.Load() != 0 }, func(ctx context.Context) error {
 		pid := w.want.detailPID.Load()
 		d, err := c.ProcessDetail(ctx, pid)
@@ -290,6 +309,110 @@ func (w *watcher) session(ctx context.Context, c Client) error {
 	})
 	wg.Wait()
 	return context.Cause(sctx)
+}
+
+// pusher is a Client whose agent pushes samples (a socktop.v2 agent).
+type pusher interface {
+	CanSubscribe() bool
+	Subscribe(ctx context.Context, c wire.Cadence) (wire.Cadence, error)
+	Pushes() <-chan wire.Push
+	Ping(ctx context.Context) (time.Duration, error)
+	Done() <-chan struct{}
+	Err() error
+}
+
+// How often a pushed session re-reads what the screen wants, and pings the
+// agent (for the round trip shown, and to notice an agent that stopped
+// answering: pushes just stop coming).
+const (
+	wantsEvery = time.Second
+	pingEvery  = 5 * time.Second
+)
+
+// errNoPush: the agent refused the subscription; poll instead.
+var errNoPush = errors.New("agent refused the subscription")
+
+// pushes keeps a subscription that matches what the screen shows and hands
+// every pushed sample to the UI, until the connection fails or ctx ends.
+func (w *watcher) pushes(ctx context.Context, p pusher) error {
+	want := func() wire.Cadence {
+		var c wire.Cadence
+		if w.want.metrics.Load() {
+			c.Metrics = w.every.metrics
+		}
+		if w.want.procs.Load() && w.h0has(wire.CapProcesses) {
+			c.Processes = w.every.procs
+		}
+		if w.want.disks.Load() && w.h0has(wire.CapDisks) {
+			c.Disks = w.every.disks
+		}
+		return c
+	}
+	pctx, stopPing := context.WithCancelCause(ctx)
+	defer stopPing(nil)
+	go w.pingLoop(pctx, p, stopPing)
+
+	check := time.NewTicker(wantsEvery)
+	defer check.Stop()
+	var cur wire.Cadence
+	subscribed := false
+	for {
+		if c := want(); c != cur {
+			rctx, rcancel := context.WithTimeout(pctx, requestTimeout)
+			_, err := p.Subscribe(rctx, c)
+			rcancel()
+			switch {
+			case err != nil && !subscribed && requestError(err):
+				return errNoPush
+			case err != nil:
+				return err
+			}
+			cur, subscribed = c, true
+		}
+		select {
+		case <-pctx.Done():
+			return context.Cause(pctx)
+		case <-p.Done():
+			return p.Err()
+		case <-check.C:
+		case push := <-p.Pushes():
+			w.requests.Add(1)
+			now := time.Now()
+			switch {
+			case push.Metrics != nil:
+				w.post(func() { w.h.addMetrics(push.Metrics, now) })
+			case push.Processes != nil:
+				w.post(func() { w.h.addProcs(push.Processes, now) })
+			case push.Disks != nil:
+				w.post(func() { w.h.addDisks(push.Disks, now) })
+			}
+		}
+	}
+}
+
+// pingLoop pings the agent every pingEvery and ends the session (through
+// fail) when a ping goes unanswered for requestTimeout.
+func (w *watcher) pingLoop(ctx context.Context, p pusher, fail context.CancelCauseFunc) {
+	t := time.NewTicker(pingEvery)
+	defer t.Stop()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		rtt, err := p.Ping(rctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+		w.post(func() { w.h.status.rtt = rtt })
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // h0has reads the capability set captured at connect time without

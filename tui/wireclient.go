@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/socktop/socktop/wire"
 )
@@ -95,3 +96,15 @@ func (w *wireClient) Signal(ctx context.Context, pid uint32, sig string) (*wire.
 	return w.c.Signal(ctx, pid, sig)
 }
 func (w *wireClient) Close() error { return w.c.Close() }
+
+// The pusher side: a socktop.v2 agent pushes samples.
+func (w *wireClient) CanSubscribe() bool { return w.c.CanSubscribe() }
+func (w *wireClient) Subscribe(ctx context.Context, c wire.Cadence) (wire.Cadence, error) {
+	return w.c.Subscribe(ctx, c)
+}
+func (w *wireClient) Pushes() <-chan wire.Push { return w.c.Pushes() }
+func (w *wireClient) Ping(ctx context.Context) (time.Duration, error) {
+	return w.c.Ping(ctx)
+}
+func (w *wireClient) Done() <-chan struct{} { return w.c.Done() }
+func (w *wireClient) Err() error            { return w.c.Err() }

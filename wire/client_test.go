@@ -105,6 +105,12 @@ func TestClientUpstreamFallback(t *testing.T) {
 	if _, err := c.Signal(ctx(t), 4242, "TERM"); !errors.Is(err, wire.ErrNotSupported) {
 		t.Errorf("signal on the command dialect: %v", err)
 	}
+	if _, err := c.Subscribe(ctx(t), wire.Cadence{Metrics: time.Second}); c.CanSubscribe() || !errors.Is(err, wire.ErrNotSupported) {
+		t.Errorf("subscribe on the command dialect: %v (CanSubscribe %v)", err, c.CanSubscribe())
+	}
+	if rtt, err := c.Ping(ctx(t)); err != nil || rtt <= 0 {
+		t.Errorf("ping an upstream agent: %v, %v", rtt, err)
+	}
 	// Upstream heard nothing but its own commands.
 	for _, f := range agent.Frames() {
 		if !strings.HasPrefix(f, "get_") {

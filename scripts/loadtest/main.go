@@ -61,6 +61,7 @@ func main() {
 	disksEvery := flag.Duration("disks", 5*time.Second, "disks interval per client (0 = never)")
 	back2back := flag.String("flood", "", "instead of a cadence, request this kind back to back (e.g. processes)")
 	token := flag.String("token", "", "agent token")
+	subscribe := flag.Bool("subscribe", false, "v2 only: subscribe once at the cadence and count pushes (latency = age of the sample on arrival)")
 	flag.Parse()
 	if *duration <= 0 || *duration > 2*time.Hour || *clients < 1 || *clients > 1000 {
 		fmt.Fprintln(os.Stderr, "loadtest: -duration must be in (0, 2h] and -clients in [1, 1000]")
@@ -71,6 +72,14 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), *duration)
 	defer cancel()
 
+	if *subscribe {
+		if *dialect != "v2" || *back2back != "" {
+			fmt.Fprintln(os.Stderr, "loadtest: -subscribe needs -dialect v2 and no -flood")
+			os.Exit(2)
+		}
+		runSubscribers(ctx, st, *url, *token, *pid, *clients, wire.Cadence{Metrics: *metricsEvery, Processes: *procsEvery, Disks: *disksEvery})
+		return
+	}
 	conns := make([]requester, *clients)
 	for i := range conns {
 		r, err := connect(ctx, *url, *dialect, *token)
@@ -132,6 +141,59 @@ func main() {
 	after := sampleAgent(*pid)
 	after.goroutines = agentGoroutines(*url, *token)
 	report(os.Stdout, st, before, after, elapsed, *clients, *dialect, *url)
+}
+
+// runSubscribers connects n v2 clients that each subscribe once at cad and
+// then only read pushes, and reports like the request-driven run.
+func runSubscribers(ctx context.Context, st *stats, url, token string, pid, n int, cad wire.Cadence) {
+	cs := make([]*wire.Client, n)
+	for i := range cs {
+		c, err := wire.Dial(ctx, url, &wire.Options{Token: token, ClientName: "loadtest", Dialect: wire.DialectV2})
+		if err == nil && !c.CanSubscribe() {
+			err = fmt.Errorf("the agent at %s does not offer %q", url, wire.CapSubscribe)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+		defer c.Close()
+		cs[i] = c
+	}
+	before := sampleAgent(pid)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Go(func() {
+			if _, err := c.Subscribe(ctx, cad); err != nil {
+				st.add("metrics", 0, err)
+				return
+			}
+			for {
+				select {
+				case p := <-c.Pushes():
+					kind, at := "metrics", p.Metrics.GetSampledAtMs()
+					if p.Processes != nil {
+						kind, at = "processes", p.Processes.GetSampledAtMs()
+					} else if p.Disks != nil {
+						kind, at = "disks", p.Disks.GetSampledAtMs()
+					}
+					st.add(kind, time.Since(time.UnixMilli(int64(at))), nil)
+				case <-c.Done():
+					if ctx.Err() == nil {
+						st.add("metrics", 0, c.Err())
+					}
+					return
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	after := sampleAgent(pid)
+	after.goroutines = agentGoroutines(url, token)
+	report(os.Stdout, st, before, after, elapsed, n, "v2-subscribe", url)
 }
 
 func connect(ctx context.Context, url, dialect, token string) (requester, error) {
