@@ -198,7 +198,20 @@ type ProcessSampler struct {
 
 // NewProcessSampler returns a sampler reading fs.
 func (fs *FS) NewProcessSampler() *ProcessSampler {
-	return &ProcessSampler{fs: fs, Window: DefaultWindow, StaleAfter: DefaultStaleAfter}
+	s := &ProcessSampler{fs: fs, Window: DefaultWindow, StaleAfter: DefaultStaleAfter}
+	s.scan.heldBy(s)
+	return s
+}
+
+// Close releases the /proc files the sampler keeps open between samples
+// (one per process on Linux, bounded by RLIMIT_NOFILE). A sampler that is
+// garbage collected releases them too; one used after Close opens them
+// again.
+func (s *ProcessSampler) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scan.close()
+	return nil
 }
 
 // BootTime is the boot time read with the latest sample (epoch seconds).

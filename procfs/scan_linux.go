@@ -3,6 +3,7 @@ package procfs
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -11,13 +12,85 @@ import (
 // scanner lists /proc and reads every <pid>/stat with raw syscalls and
 // reused buffers: getdents64 into one buffer, openat relative to the /proc
 // directory fd with a NUL-terminated path built in place, one read, fstat for
-// the owner, close. Nothing here allocates in steady state.
+// the owner. On a real procfs the file stays open for the next scan, which
+// then costs one pread instead of openat+fstat+read+close: path lookup and
+// file setup are most of what reading a small /proc file costs. Nothing here
+// allocates in steady state.
 type scanner struct {
 	dents []byte
 	buf   []byte
 	path  []byte
 	st    unix.Stat_t
 	ps    ProcStat
+	fds   *fdCache
+}
+
+// fdCache holds the open <pid>/stat files of the previous scan, sorted by pid
+// (readdir of /proc is ascending), and builds the next scan's list. A file
+// held open pins only the kernel's small pid struct: once the process is
+// gone, or its pid reused, a read of the old file fails with ESRCH and the
+// pid is opened afresh.
+type fdCache struct {
+	prev, next []cachedFD
+	// budget caps the files held open, well inside RLIMIT_NOFILE so that
+	// the agent's sockets never run short; -1 until the /proc directory has
+	// been checked to be a procfs (a fixture tree is never cached: its files
+	// can be replaced under an open descriptor).
+	budget int
+}
+
+type cachedFD struct {
+	pid   int32
+	fd    int32
+	uid   uint32 // owner when opened
+	reads uint16 // reads since opened
+}
+
+// refreshReads bounds how long one open file serves: the owner is read at
+// open, so a process that changes user (a daemon dropping root) shows its
+// new user within this many scans.
+const refreshReads = 30
+
+// Most files a scanner keeps open, whatever the limit.
+const maxCachedFDs = 32768
+
+func newFDCache() *fdCache { return &fdCache{budget: -1} }
+
+// heldBy ties the files the scanner holds open to owner: they are closed
+// when owner is garbage collected, if it was not closed before.
+func (sc *scanner) heldBy(owner *ProcessSampler) {
+	sc.fds = newFDCache()
+	runtime.AddCleanup(owner, (*fdCache).closeAll, sc.fds)
+}
+
+// close closes the files held open; the next scan opens them again.
+func (sc *scanner) close() {
+	if sc.fds != nil {
+		sc.fds.closeAll()
+	}
+}
+
+// closeAll closes every held file (a sampler that is closed or collected).
+func (c *fdCache) closeAll() {
+	for _, e := range c.prev {
+		unix.Close(int(e.fd))
+	}
+	c.prev = c.prev[:0]
+}
+
+// setBudget decides, once, whether files may be held open under dirfd.
+func (c *fdCache) setBudget(dirfd int) {
+	c.budget = 0
+	var sfs unix.Statfs_t
+	if unix.Fstatfs(dirfd, &sfs) != nil || sfs.Type != unix.PROC_SUPER_MAGIC {
+		return
+	}
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
+		return
+	}
+	// Half of what is left after a reserve for sockets and other files.
+	c.budget = int(min(max(int64(lim.Cur)-256, 0)/2, maxCachedFDs))
 }
 
 func (sc *scanner) init() {
@@ -25,6 +98,9 @@ func (sc *scanner) init() {
 		sc.dents = make([]byte, 32<<10)
 		sc.buf = make([]byte, 1024)
 		sc.path = make([]byte, 0, 32)
+	}
+	if sc.fds == nil {
+		sc.fds = newFDCache()
 	}
 }
 
@@ -37,8 +113,25 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 		return dst, fmt.Errorf("open %s: %w", fs.proc, err)
 	}
 	defer unix.Close(dirfd)
+	c := sc.fds
+	if c.budget < 0 {
+		c.setBudget(dirfd)
+	}
+	i := 0 // cursor in c.prev
+	c.next = c.next[:0]
 	err = listPIDs(dirfd, sc.dents, func(pid []byte) error {
-		data, err := sc.readStat(dirfd, pid)
+		id := parsePID(pid)
+		// Held files of pids below this one belong to processes that are gone.
+		for i < len(c.prev) && c.prev[i].pid < id {
+			unix.Close(int(c.prev[i].fd))
+			i++
+		}
+		held := cachedFD{fd: -1}
+		if i < len(c.prev) && c.prev[i].pid == id {
+			held = c.prev[i]
+			i++
+		}
+		data, uid, err := sc.readStat(dirfd, pid, id, held)
 		if err != nil {
 			// One process we cannot read (it exited, hides, or its stat is
 			// odd: EISDIR, ELOOP, EIO) is skipped; it must not cost every
@@ -52,31 +145,66 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 		dst = append(dst, Process{})
 		p := &dst[len(dst)-1]
 		fs.fillProcess(p, &sc.ps)
-		p.UID = sc.st.Uid
+		p.UID = uid
 		fn(p, &sc.ps, name)
 		return nil
 	})
+	for ; i < len(c.prev); i++ { // after the last listed pid: gone too
+		unix.Close(int(c.prev[i].fd))
+	}
+	c.prev, c.next = c.next, c.prev[:0]
 	return dst, err
 }
 
-// readStat reads <pid>/stat relative to dirfd into sc.buf and fstats it into sc.st.
-func (sc *scanner) readStat(dirfd int, pid []byte) ([]byte, error) {
+// readStat reads <pid>/stat into sc.buf and returns it with the file's
+// owner: from the held file when there is one (fd ≥ 0) that still reads,
+// else opened relative to dirfd (and held for the next scan when the budget
+// allows).
+func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]byte, uint32, error) {
+	c := sc.fds
+	if held.fd >= 0 {
+		if held.reads < refreshReads {
+			if n, err := readFull(int(held.fd), &sc.buf, true); err == nil && n > 0 {
+				held.reads++
+				c.next = append(c.next, held)
+				return sc.buf[:n], held.uid, nil
+			}
+		}
+		unix.Close(int(held.fd)) // gone, pid reused, or due for a refresh
+	}
 	fd, err := openAt(dirfd, &sc.path, pid, "/stat")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	defer unix.Close(fd)
-	if err := unix.Fstat(fd, &sc.st); err != nil {
-		return nil, err
+	n, err := 0, unix.Fstat(fd, &sc.st)
+	if err == nil {
+		n, err = readFull(fd, &sc.buf, false)
 	}
-	n, err := readFull(fd, &sc.buf)
+	if err == nil && n == 0 {
+		err = unix.ESRCH // a zombie being reaped can read empty
+	}
+	if err != nil || id <= 0 || len(c.next) >= c.budget {
+		unix.Close(fd)
+	} else {
+		c.next = append(c.next, cachedFD{pid: id, fd: int32(fd), uid: sc.st.Uid})
+	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if n == 0 {
-		return nil, unix.ESRCH // a zombie being reaped can read empty
+	return sc.buf[:n], sc.st.Uid, nil
+}
+
+// parsePID is the value of an all-digit /proc entry name (see isPID), or
+// -1 when it does not fit a pid.
+func parsePID(name []byte) int32 {
+	var v int64
+	for _, c := range name {
+		v = v*10 + int64(c-'0')
+		if v > 1<<31-1 {
+			return -1
+		}
 	}
-	return sc.buf[:n], nil
+	return int32(v)
 }
 
 // openAt opens dir/<name><suffix> relative to dirfd, building the
@@ -99,14 +227,22 @@ func openAt[S []byte | string](dirfd int, pathBuf *[]byte, name S, suffix string
 	}
 }
 
-// readFull reads fd into *buf, growing it when a read fills it. /proc seq
-// files hand out whole records per read, so a read that does not fill the
-// buffer and ends in '\n' is complete without a second read for EOF.
-func readFull(fd int, buf *[]byte) (int, error) {
+// readFull reads fd into *buf, growing it when a read fills it; with pread
+// it reads from offset 0 whatever the file position (a held /proc file is
+// regenerated by a read at offset 0). /proc seq files hand out whole records
+// per read, so a read that does not fill the buffer and ends in '\n' is
+// complete without a second read for EOF.
+func readFull(fd int, buf *[]byte, pread bool) (int, error) {
 	n := 0
 	for {
 		b := *buf
-		m, err := unix.Read(fd, b[n:])
+		var m int
+		var err error
+		if pread {
+			m, err = unix.Pread(fd, b[n:], int64(n))
+		} else {
+			m, err = unix.Read(fd, b[n:])
+		}
 		if err == unix.EINTR {
 			continue
 		}

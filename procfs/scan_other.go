@@ -4,6 +4,9 @@ package procfs
 
 type scanner struct{}
 
+func (sc *scanner) heldBy(*ProcessSampler) {}
+func (sc *scanner) close()                 {}
+
 func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat, name []byte)) ([]Process, error) {
 	return dst, ErrNotSupported
 }

@@ -1,0 +1,156 @@
+package procfs
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+func sampleNow(t *testing.T, s *ProcessSampler, ps []Process) []Process {
+	t.Helper()
+	ps, err := s.Sample(context.Background(), ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+// The sampler keeps each <pid>/stat open between samples; what it reads
+// through a held file must be what a fresh open would read, and a held file
+// must never outlive its process.
+func TestHeldStatFiles(t *testing.T) {
+	fs := liveFS(t)
+	s := fs.NewProcessSampler()
+	s.Window = 0
+	base := openFDs(t)
+	ps := sampleNow(t, s, nil)
+	held := len(s.scan.fds.prev)
+	if held == 0 || held > len(ps) {
+		t.Fatalf("%d files held for %d processes", held, len(ps))
+	}
+	if got := openFDs(t) - base; got != held {
+		t.Errorf("%d more fds open after a sample, %d held", got, held)
+	}
+
+	// Renamed after the first sample (only a process may rename itself):
+	// the held file shows the new name, as a read at offset 0 regenerates it.
+	self := os.Getpid()
+	comm := "/proc/self/comm"
+	old, err := os.ReadFile(comm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rename := func(name []byte) {
+		f, err := os.OpenFile(comm, os.O_WRONLY, 0)
+		if err == nil {
+			_, err = f.Write(name)
+			f.Close()
+		}
+		if err != nil {
+			t.Fatalf("rename self: %v", err)
+		}
+	}
+	rename([]byte("renamed-self"))
+	defer rename(old[:len(old)-1])
+	ps = sampleNow(t, s, ps)
+	if p := findPID(ps, self); p == nil || p.Name != "renamed-self" {
+		t.Errorf("after renaming, the held file reads %+v, want renamed-self", p)
+	}
+
+	child := startChild(t, "sleep")
+	pid := child.Process.Pid
+	ps = sampleNow(t, s, ps)
+	if p := findPID(ps, pid); p == nil {
+		t.Fatalf("child %d not listed", pid)
+	}
+	// Once the child is gone, so is its row and its held file.
+	child.Process.Kill()
+	child.Wait()
+	ps = sampleNow(t, s, ps)
+	if findPID(ps, pid) != nil {
+		t.Errorf("child %d listed after it exited", pid)
+	}
+	for _, h := range s.scan.fds.prev {
+		if int(h.pid) == pid {
+			t.Errorf("the exited child's stat file is still held (fd %d)", h.fd)
+		}
+	}
+
+	s.Close()
+	if got := openFDs(t); got != base {
+		t.Errorf("after Close %d fds open, %d before the first sample", got, base)
+	}
+	// Used again after Close it opens files again, as many as the budget
+	// allows; the others are read and closed as before.
+	s.scan.fds.budget = 5
+	ps = sampleNow(t, s, ps)
+	if n := len(s.scan.fds.prev); n != 5 || len(ps) < 10 {
+		t.Errorf("after Close, with a budget of 5: %d files held, %d processes listed", n, len(ps))
+	}
+	s.Close()
+}
+
+// A held file is read for at most refreshReads scans, then opened afresh
+// (the owner is read at open).
+func TestHeldStatFilesRefresh(t *testing.T) {
+	fs := liveFS(t)
+	s := fs.NewProcessSampler()
+	s.Window = 0
+	defer s.Close()
+	self := int32(os.Getpid())
+	var ps []Process
+	// reads counts the scans since the file was opened (the fd number
+	// itself is reused at once by the reopen).
+	readsOf := func() int {
+		for _, h := range s.scan.fds.prev {
+			if h.pid == self {
+				return int(h.reads)
+			}
+		}
+		return -1
+	}
+	ps = sampleNow(t, s, ps)
+	last, reopened := readsOf(), false
+	for range refreshReads + 1 {
+		ps = sampleNow(t, s, ps)
+		r := readsOf()
+		if r < 0 {
+			t.Fatal("own stat file not held")
+		}
+		if r < last {
+			reopened = true
+		}
+		last = r
+	}
+	if !reopened {
+		t.Errorf("own stat file was not reopened in %d scans", refreshReads+1)
+	}
+	if p := findPID(ps, int(self)); p == nil || p.UID != uint32(os.Geteuid()) {
+		t.Errorf("own row %+v, want uid %d", p, os.Geteuid())
+	}
+}
+
+// Fixture trees are never held open: a test (or an operator) may replace a
+// file under an open descriptor.
+func TestFixtureTreeNotHeld(t *testing.T) {
+	fs := fixtureFS(t, "testdata/fixtures/x86-server")
+	s := fs.NewProcessSampler()
+	s.Window = time.Millisecond
+	defer s.Close()
+	if ps := sampleNow(t, s, nil); len(ps) == 0 {
+		t.Fatal("no processes in the fixture")
+	}
+	if n := len(s.scan.fds.prev); n != 0 || s.scan.fds.budget != 0 {
+		t.Errorf("fixture tree: %d files held, budget %d; want none", n, s.scan.fds.budget)
+	}
+}
