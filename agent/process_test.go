@@ -155,6 +155,43 @@ func TestIdleCostsNothing(t *testing.T) {
 	measure("a connected client that sends nothing")
 }
 
+// heldProcFiles counts pid's open files under /proc (the process sampler's
+// held <pid>/stat files).
+func heldProcFiles(t *testing.T, pid int) int {
+	t.Helper()
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && strings.HasPrefix(l, "/proc/") {
+			n++
+		}
+	}
+	return n
+}
+
+// The agent holds /proc files open between scans only while someone is
+// connected.
+func TestHeldFilesReleasedWhenIdle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the built binary")
+	}
+	ap := startAgentProcess(t, buildSocktop(t), nil)
+	pid := ap.cmd.Process.Pid
+	c := dial(t, ap.url, nil)
+	roundTrip(t, c, websocket.MessageText, []byte(`{"type":"processes"}`))
+	if n := heldProcFiles(t, pid); n == 0 {
+		t.Fatal("no /proc files held after a process list (the scan reopens every file)")
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+	if !waitFor(5*time.Second, func() bool { return heldProcFiles(t, pid) == 0 }) {
+		t.Errorf("%d /proc files still held 5 s after the last client left", heldProcFiles(t, pid))
+	}
+}
+
 func TestTLSPinning(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the built binary")

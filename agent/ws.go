@@ -57,7 +57,13 @@ func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many clients: this agent serves at most its --max-clients at once", http.StatusServiceUnavailable)
 		return
 	}
-	defer a.clients.Add(-1)
+	defer func() {
+		if a.clients.Add(-1) == 0 {
+			// Nobody watches: let go of the /proc files the process sampler
+			// keeps open between scans (kernel memory, ~4 KiB each).
+			a.coll.procs.Close()
+		}
+	}()
 	// Accept checks the Origin header: a browser page from another origin
 	// gets 403; programs that send no Origin are served.
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wire.Subprotocol}})

@@ -2,7 +2,8 @@
 # Soak test: CLIENTS dashboards (default 20) at upstream's cadence (metrics
 # every 500 ms, processes 2 s, disks 5 s) against one agent for DURATION
 # (default 30 minutes). Every INTERVAL (default 1 minute) it samples the
-# agent's RSS and threads (/proc/<pid>/status), open fds (/proc/<pid>/fd),
+# agent's RSS and threads (/proc/<pid>/status), open fds (/proc/<pid>/fd;
+# the process sampler's held /proc/<pid>/stat files counted apart),
 # CPU (/proc/<pid>/stat) and goroutines and clients (socktop_agent_goroutines
 # and socktop_agent_clients on /metrics), and prints one table row. At the
 # end it prints the load's latency and errors, and a verdict: goroutines,
@@ -12,6 +13,7 @@
 #   scripts/soak.sh                                  # 30 min, 20 clients, 1-minute rows
 #   DURATION=3m INTERVAL=20s scripts/soak.sh         # a short proof run
 #   CLIENTS=50 DIALECT=command DURATION=2h scripts/soak.sh
+#   SUBSCRIBE=1 scripts/soak.sh                      # clients that subscribe (v2 pushes)
 #
 # Not for CI. Everything runs on loopback and stops by itself.
 set -euo pipefail
@@ -77,7 +79,10 @@ sample() {
 	now=$(date +%s.%N)
 	rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$agent/status")
 	threads=$(awk '/^Threads:/ { print $2 }' "/proc/$agent/status")
-	fds=$(ls "/proc/$agent/fd" | wc -l)
+	# Open files other than the /proc/<pid>/stat files the process sampler
+	# holds between scans (those follow the machine's process count).
+	fds=$(find "/proc/$agent/fd" -mindepth 1 -printf '%l\n' 2>/dev/null | grep -vc '^/proc/' || true)
+	held=$(find "/proc/$agent/fd" -mindepth 1 -printf '%l\n' 2>/dev/null | grep -c '^/proc/' || true)
 	# utime and stime are fields 14 and 15; the name (field 2) has no spaces here.
 	ticks=$(awk '{ print $14 + $15 }' "/proc/$agent/stat")
 	m=$(scrape)
@@ -88,18 +93,20 @@ sample() {
 		cpu=$(awk -v d="$((ticks - prev_ticks))" -v hz="$hz" -v a="$prev_t" -v b="$now" 'BEGIN { printf "%.2f", 100 * d / hz / (b - a) }')
 	fi
 	prev_ticks=$ticks prev_t=$now
-	printf '| %-9s | %8.1f | %10s | %3s | %7s | %7s | %8s |\n' "$label" "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')" "$gor" "$fds" "$threads" "$clients" "$cpu"
+	printf '| %-9s | %8.1f | %10s | %3s | %4s | %7s | %7s | %8s |\n' "$label" "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')" "$gor" "$fds" "$held" "$threads" "$clients" "$cpu"
 }
 
-echo "# socktop soak: $CLIENTS clients ($DIALECT) for $DURATION, a row every $INTERVAL; agent pid $agent at $url"
+echo "# socktop soak: $CLIENTS clients ($DIALECT$([ "${SUBSCRIBE:-0}" = 1 ] && echo ', subscribed')) for $DURATION, a row every $INTERVAL; agent pid $agent at $url"
 echo "# $(uname -srm), $(nproc) CPUs, go $(go env GOVERSION), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo
-echo "| elapsed   | RSS MiB  | goroutines | fds | threads | clients | CPU %    |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| elapsed   | RSS MiB  | goroutines | fds | held /proc files | threads | clients | CPU %    |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 sample "idle"
 idle_gor=$gor idle_fds=$fds idle_rss=$rss_kb
 
-"$tmp/loadtest" -url "$url" -pid "$agent" -clients "$CLIENTS" -dialect "$DIALECT" -duration "${dur_s}s" >"$tmp/load.out" 2>&1 &
+sub=()
+[ "${SUBSCRIBE:-0}" = 1 ] && sub=(-subscribe)
+"$tmp/loadtest" -url "$url" -pid "$agent" -clients "$CLIENTS" -dialect "$DIALECT" "${sub[@]}" -duration "${dur_s}s" >"$tmp/load.out" 2>&1 &
 load=$!
 pids+=("$load")
 start=$(date +%s)
