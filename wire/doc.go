@@ -12,7 +12,9 @@
 //     768 bytes;
 //   - the native dialect, negotiated with the WebSocket subprotocol
 //     "socktop.v2": binary Request/Response protobuf envelopes with ids,
-//     encoded with vtprotobuf-generated code (see socktop.proto).
+//     encoded with vtprotobuf-generated code (see socktop.proto). A v2
+//     client may also subscribe (Client.Subscribe): the agent then pushes
+//     samples on its own clock, one write per sample instead of a request.
 //
 // The agent parses text frames with ParseTextRequest and answers with the
 // Reply* functions; v2 frames are plain Request/Response messages. Clients
@@ -27,7 +29,8 @@ package wire
 // version is refused; minor versions only add fields.
 const (
 	ProtocolMajor = 2
-	ProtocolMinor = 0
+	// ProtocolMinor 1 added subscriptions (Request.subscribe).
+	ProtocolMinor = 1
 )
 
 // Subprotocol is the WebSocket subprotocol that selects the native dialect.

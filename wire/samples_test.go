@@ -99,6 +99,7 @@ func sampleRequests() []*Request {
 		{Id: 6, Body: &Request_Journal{Journal: &JournalRequest{Pid: 4242, Lines: 50}}},
 		{Id: 7, Body: &Request_Connections{Connections: &ConnectionsRequest{}}},
 		{Id: 8, Body: &Request_Signal{Signal: &SignalRequest{Pid: 4242, Signal: "TERM"}}},
+		{Id: 9, Body: &Request_Subscribe{Subscribe: &SubscribeRequest{MetricsMs: 500, ProcessesMs: 2000, DisksMs: 5000}}},
 	}
 }
 
@@ -113,5 +114,6 @@ func sampleResponses() []*Response {
 		{Id: 7, Body: &Response_Connections{Connections: sampleConnections()}},
 		{Id: 8, Body: &Response_Signal{Signal: &SignalResult{Pid: 4242, Signal: "SIGTERM"}}},
 		{Id: 9, Body: &Response_Error{Error: &Error{Code: ErrorCode_ERROR_CODE_UNKNOWN_PID, Message: "process 4242 not found"}}},
+		{Id: 10, Body: &Response_Subscription{Subscription: &Subscription{MetricsMs: 500, ProcessesMs: 2000}}},
 	}
 }
