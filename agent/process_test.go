@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -189,6 +191,19 @@ func TestHeldFilesReleasedWhenIdle(t *testing.T) {
 	c.Close(websocket.StatusNormalClosure, "")
 	if !waitFor(5*time.Second, func() bool { return heldProcFiles(t, pid) == 0 }) {
 		t.Errorf("%d /proc files still held 5 s after the last client left", heldProcFiles(t, pid))
+	}
+	// A Prometheus scrape with nobody connected leaves none held either.
+	resp, err := http.Get(strings.Replace(strings.TrimSuffix(ap.url, "/ws"), "ws://", "http://", 1) + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "socktop_processes ") {
+		t.Fatalf("scrape without a process count:\n%s", body)
+	}
+	if n := heldProcFiles(t, pid); n != 0 {
+		t.Errorf("%d /proc files held after a scrape with no client", n)
 	}
 }
 

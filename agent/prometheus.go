@@ -94,6 +94,11 @@ func (a *Agent) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		writeConnectionMetrics(p, s.msg)
 	}
 	a.writeAgentMetrics(p)
+	if a.clients.Load() == 0 {
+		// Scrapes come seconds apart: between them, with no WebSocket
+		// client, hold no /proc files (as after the last client leaves).
+		a.coll.procs.Close()
+	}
 }
 
 func writeMachineMetrics(p *promWriter, m *wire.Metrics) {
