@@ -416,6 +416,29 @@ func TestNoSignalsWithoutCapability(t *testing.T) {
 	}
 }
 
+// An agent that lists "subscribe" but refuses the subscription is polled.
+func TestRefusedSubscriptionFallsBackToPolling(t *testing.T) {
+	h := wiretest.SampleHello()
+	h.Capabilities = append(h.Capabilities, wire.CapSubscribe)
+	ag := wiretest.NewV2(wiretest.Config{Hello: h, Processes: wiretest.SampleProcesses(20)})
+	defer ag.Close()
+	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs.waitFor("● connected", "systemd")
+	n := func() (n int) {
+		for _, k := range ag.Requests() {
+			if k == "processes" {
+				n++
+			}
+		}
+		return n
+	}
+	first := n()
+	hs.waitUntil("a second process list, asked for", func(string) bool { return n() > first })
+	if !slices.Contains(ag.Requests(), "subscribe") {
+		t.Errorf("the dashboard never tried to subscribe: %v", ag.Requests())
+	}
+}
+
 // Clicking a footer hint does what its key does.
 func TestFooterClick(t *testing.T) {
 	ag := v2Agent(t, 20)

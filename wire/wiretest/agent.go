@@ -62,6 +62,7 @@ type Agent struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	seen   []string
+	kinds  []string
 	sigs   []string
 	live   map[*websocket.Conn]struct{}
 	wg     sync.WaitGroup
@@ -102,6 +103,14 @@ func (a *Agent) Frames() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]string(nil), a.seen...)
+}
+
+// Requests returns the kind of every v2 request the agent received, in
+// order ("hello", "metrics", "processes", "subscribe", …).
+func (a *Agent) Requests() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.kinds...)
 }
 
 // Signals returns the "pid:SIGNAL" pairs v2 clients asked for (nothing is
@@ -267,6 +276,9 @@ func (a *Agent) serveV2(ctx context.Context, c *websocket.Conn) {
 				return
 			}
 		}
+		a.mu.Lock()
+		a.kinds = append(a.kinds, kindOf(req))
+		a.mu.Unlock()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -315,6 +327,8 @@ func kindOf(r *wire.Request) string {
 		return "connections"
 	case *wire.Request_Signal:
 		return "signal"
+	case *wire.Request_Subscribe:
+		return "subscribe"
 	}
 	return "unknown"
 }
@@ -354,6 +368,8 @@ func (a *Agent) serveRequest(req *wire.Request) *wire.Response {
 		a.sigs = append(a.sigs, strings.Join([]string{itoa(pid), "SIG" + sig}, ":"))
 		a.mu.Unlock()
 		resp.Body = &wire.Response_Signal{Signal: &wire.SignalResult{Pid: pid, Signal: "SIG" + sig}}
+	default: // subscriptions and whatever comes later: refused, as an older agent does
+		resp.Body = &wire.Response_Error{Error: wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "empty or unknown request body")}
 	}
 	return resp
 }
