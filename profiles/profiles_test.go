@@ -181,7 +181,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("[profiles]\n")
 	f.Add("x = [")
 	f.Fuzz(func(t *testing.T, body string) {
-		s := &Store{path: "fuzz.toml", profiles: map[string]Profile{}}
+		s := newStore("fuzz.toml")
 		if err := s.parse([]byte(body)); err != nil {
 			return
 		}
