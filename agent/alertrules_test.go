@@ -1,0 +1,76 @@
+package agent
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The Prometheus rules shipped in scripts/prometheus pass promtool's check
+// and their own unit tests, and every metric (and label matcher) they use is
+// one a real agent exports.
+func TestPrometheusAlertRules(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool not installed (apt-get install prometheus)")
+	}
+	dir := filepath.Join("..", "scripts", "prometheus")
+	for _, args := range [][]string{
+		{"check", "rules", filepath.Join(dir, "alerts.yml")},
+		{"test", "rules", filepath.Join(dir, "alerts_test.yml")},
+	} {
+		out, err := exec.Command(promtool, args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "SUCCESS") {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+
+	rules, err := os.ReadFile(filepath.Join(dir, "alerts.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// This machine's /proc with a fixture /sys, so that temperature sensors
+	// exist even where the machine has none.
+	cfg := testConfig()
+	cfg.SysRoot = filepath.Join("..", "procfs", "testdata", "fixtures", "x86-server", "sys")
+	_, srv := startAgent(t, cfg)
+	exposition := string(scrape(t, srv.URL+"/metrics"))
+	exported := map[string]bool{}
+	for _, line := range strings.Split(exposition, "\n") {
+		if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			exported[strings.Fields(rest)[0]] = true
+		}
+	}
+	var exprs []string
+	for _, line := range strings.Split(string(rules), "\n") {
+		if e, ok := strings.CutPrefix(strings.TrimSpace(line), "expr:"); ok {
+			exprs = append(exprs, e)
+		}
+	}
+	if len(exprs) < 7 {
+		t.Fatalf("found %d expressions in alerts.yml", len(exprs))
+	}
+	used := 0
+	for _, name := range regexp.MustCompile(`\bsocktop_[a-z0-9_]+\b`).FindAllString(strings.Join(exprs, "\n"), -1) {
+		used++
+		if !exported[name] {
+			t.Errorf("alerts.yml uses %s, which the agent does not export", name)
+		}
+	}
+	// A label matcher must match a series the agent writes: name{…label="value"…}.
+	matcher := regexp.MustCompile(`(socktop_[a-z0-9_]+)\{([^}]*)\}`)
+	pair := regexp.MustCompile(`(\w+)="([^"]*)"`)
+	for _, m := range matcher.FindAllStringSubmatch(strings.Join(exprs, "\n"), -1) {
+		for _, p := range pair.FindAllStringSubmatch(m[2], -1) {
+			if !regexp.MustCompile(`(?m)^` + m[1] + `\{[^}]*\b` + p[1] + `="` + regexp.QuoteMeta(p[2]) + `"`).MatchString(exposition) {
+				t.Errorf("alerts.yml matches %s{%s=%q}, which no exported series has", m[1], p[1], p[2])
+			}
+		}
+	}
+	if used < 9 {
+		t.Errorf("only %d metric names found in alerts.yml", used)
+	}
+}
