@@ -1,12 +1,17 @@
 package agent
 
 import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The Prometheus rules shipped in scripts/prometheus pass promtool's check
@@ -73,4 +78,84 @@ func TestPrometheusAlertRules(t *testing.T) {
 	if used < 9 {
 		t.Errorf("only %d metric names found in alerts.yml", used)
 	}
+}
+
+// A real Prometheus loads the rules and evaluates each against a real agent
+// without an error.
+func TestPrometheusEvaluatesAlertRules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Prometheus server")
+	}
+	prom, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Skip("prometheus not installed (apt-get install prometheus)")
+	}
+	cfg := testConfig()
+	cfg.Token = "scrape-token"
+	cfg.SysRoot = filepath.Join("..", "procfs", "testdata", "fixtures", "x86-server", "sys")
+	_, srv := startAgent(t, cfg)
+	rules, err := filepath.Abs(filepath.Join("..", "scripts", "prometheus", "alerts.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%q]
+scrape_configs:
+  - job_name: socktop
+    authorization:
+      credentials: scrape-token
+    static_configs:
+      - targets: [%q]
+`, rules, strings.TrimPrefix(srv.URL, "http://"))
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	promAddr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(prom, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+promAddr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+	type rule struct {
+		Name, Health, LastError string
+	}
+	var last []rule
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		resp, err := http.Get("http://" + promAddr + "/api/v1/rules")
+		if err != nil {
+			continue
+		}
+		var r struct {
+			Data struct {
+				Groups []struct{ Rules []rule } `json:"groups"`
+			} `json:"data"`
+		}
+		json.NewDecoder(resp.Body).Decode(&r)
+		resp.Body.Close()
+		last = nil
+		for _, g := range r.Data.Groups {
+			last = append(last, g.Rules...)
+		}
+		evaluated := len(last) == 7
+		for _, ru := range last {
+			if ru.LastError != "" || ru.Health == "err" {
+				t.Fatalf("rule %s fails to evaluate: %s", ru.Name, ru.LastError)
+			}
+			evaluated = evaluated && ru.Health == "ok" // "unknown" until evaluated
+		}
+		if evaluated {
+			return
+		}
+	}
+	t.Fatalf("Prometheus never evaluated all 7 rules: %+v", last)
 }
