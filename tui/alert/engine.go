@@ -70,32 +70,48 @@ type Status struct {
 // HistoryLen is how many events Engine.History keeps.
 const HistoryLen = 256
 
-// Engine holds the rules of every host and the state of each (rule, host).
-// Feed it with Observe when a host's data arrives or its connection changes,
-// and Tick about once a second so that `for` elapses (a host that went down
-// sends nothing more). It is safe for concurrent use; it starts nothing.
+// DefaultMaxAge is how long a piece of a host's data counts after it
+// arrived, unless SetMaxAge says otherwise.
+const DefaultMaxAge = time.Minute
+
+// Engine holds the rules of every host, what it last heard of each host, and
+// the state of each (rule, host). Feed it with Observe whenever some of a
+// host's data arrives or its connection changes, and Tick about once a
+// second so that `for` elapses while nothing arrives (a host that went
+// down). It is safe for concurrent use; it starts nothing.
 type Engine struct {
 	mu      sync.Mutex
 	hosts   map[string]*hostRules
 	order   []string // hosts in the order they were added, for stable output
 	history []Event  // oldest first, at most HistoryLen
+	maxAge  time.Duration
 }
 
 type hostRules struct {
 	rules  []Rule
 	tracks []track
+	view   view
 }
 
 type track struct {
 	state          State
 	since, firedAt time.Time
-	last           reading // the latest reading, re-applied by Tick
+	last           reading // the latest reading
 	shown          string  // the latest known reading's text
-	seen           bool
 }
 
 // NewEngine returns an engine with no hosts.
-func NewEngine() *Engine { return &Engine{hosts: map[string]*hostRules{}} }
+func NewEngine() *Engine { return &Engine{hosts: map[string]*hostRules{}, maxAge: DefaultMaxAge} }
+
+// SetMaxAge sets how long each piece of data counts after it arrived; then
+// it is unknown. Make it longer than the slowest cadence of the data the
+// rules read (disks every 5 s, say), or their rules flicker to unknown and
+// pending ones never fire.
+func (e *Engine) SetMaxAge(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.maxAge = d
+}
 
 // SetRules gives host its rules (from profiles.Store.AlertsFor and
 // CompileAll). A rule that keeps its name and text keeps its state; a rule
@@ -109,6 +125,7 @@ func (e *Engine) SetRules(host string, rules []Rule) {
 	}
 	h := &hostRules{rules: slices.Clone(rules), tracks: make([]track, len(rules))}
 	if old != nil {
+		h.view = old.view
 		for i, r := range rules {
 			if j := slices.IndexFunc(old.rules, func(o Rule) bool { return o.Name == r.Name && o.Text == r.Text }); j >= 0 {
 				h.tracks[i] = old.tracks[j]
@@ -126,8 +143,12 @@ func (e *Engine) Forget(host string) {
 	e.order = slices.DeleteFunc(e.order, func(h string) bool { return h == host })
 }
 
-// Observe evaluates host's rules against s at now and returns the alerts
-// that fired or resolved. A host without rules returns nothing.
+// Observe takes what s knows of host, evaluates host's rules at now and
+// returns the alerts that fired or resolved. s may be partial (a metrics
+// sample without disks or processes): its known fields replace what the
+// engine holds, the others keep their last value until it is older than
+// the max age. An unreachable sample forgets everything but that. A host
+// without rules returns nothing.
 func (e *Engine) Observe(host string, s Sample, now time.Time) []Event {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -135,37 +156,37 @@ func (e *Engine) Observe(host string, s Sample, now time.Time) []Event {
 	if h == nil {
 		return nil
 	}
-	var out []Event
-	for i, r := range h.rules {
-		t := &h.tracks[i]
-		t.last, t.seen = r.Cond.read(&s), true
-		if t.last.known {
-			t.shown = t.last.shown
-		}
-		if ev, ok := t.step(r, now); ok {
-			out = append(out, e.record(host, r, t, ev, now))
-		}
-	}
-	return out
+	h.view.merge(&s, now)
+	return e.evaluate(host, h, now)
 }
 
-// Tick re-applies each host's latest readings at now, so that a condition
-// that holds without new samples (a host that is down) fires once its `for`
-// has elapsed.
+// Tick evaluates every host's rules at now against what the engine holds,
+// so that a condition that holds without new data (a host that is down)
+// fires once its `for` has elapsed, and data past its max age turns
+// unknown.
 func (e *Engine) Tick(now time.Time) []Event {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []Event
 	for _, host := range e.order {
-		h := e.hosts[host]
-		for i, r := range h.rules {
-			t := &h.tracks[i]
-			if !t.seen {
-				continue
-			}
-			if ev, ok := t.step(r, now); ok {
-				out = append(out, e.record(host, r, t, ev, now))
-			}
+		if h := e.hosts[host]; h.view.seen {
+			out = append(out, e.evaluate(host, h, now)...)
+		}
+	}
+	return out
+}
+
+func (e *Engine) evaluate(host string, h *hostRules, now time.Time) []Event {
+	h.view.expire(now, e.maxAge)
+	var out []Event
+	for i, r := range h.rules {
+		t := &h.tracks[i]
+		t.last = r.Cond.read(&h.view.s)
+		if t.last.known {
+			t.shown = t.last.shown
+		}
+		if ev, ok := t.step(r, now); ok {
+			out = append(out, e.record(host, r, t, ev, now))
 		}
 	}
 	return out

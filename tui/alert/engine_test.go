@@ -142,10 +142,11 @@ func TestDownFiresOnTick(t *testing.T) {
 	step(t, e, "pi-3", cpu(20), 80, "gone@pi-3:resolved:reachable busy@pi-3:resolved:20.0%")
 }
 
-// Missing data is unknown: a firing alert stays firing, a pending one starts
-// over, an inactive one stays inactive.
+// Missing or aged data is unknown: a firing alert stays firing, a pending one
+// starts over, an inactive one stays inactive.
 func TestUnknownDataNeitherFiresNorResolves(t *testing.T) {
 	e := NewEngine()
+	e.SetMaxAge(3 * time.Second)
 	e.SetRules("h", []Rule{
 		mustRule(t, "hot", "temp > 80", 0),
 		mustRule(t, "busy", "cpu > 90", 10*time.Second),
@@ -153,7 +154,10 @@ func TestUnknownDataNeitherFiresNorResolves(t *testing.T) {
 		mustRule(t, "data", "disk:/data > 90", 0),
 	})
 	step(t, e, "h", Sample{Temp: Known(85), CPU: Known(95)}, 0, "hot@h:firing:85.0°C")
-	step(t, e, "h", Sample{}, 5, "")               // no data at all
+	step(t, e, "h", Sample{}, 5, "") // nothing new, and the old data is 5 s old
+	if a := e.Active(); len(a) != 1 || a[0].Name != "hot" || !a[0].NoData || a[0].Value != "85.0°C" {
+		t.Errorf("with aged data Active = %+v, want hot firing without data", a)
+	}
 	step(t, e, "h", Sample{CPU: Known(95)}, 9, "") // busy pending again since 9
 	step(t, e, "h", Sample{CPU: Known(95)}, 15, "")
 	step(t, e, "h", Sample{CPU: Known(95), Temp: Known(20)}, 19, "hot@h:resolved:20.0°C busy@h:firing:95.0%")
@@ -164,6 +168,34 @@ func TestUnknownDataNeitherFiresNorResolves(t *testing.T) {
 	// A mount point the host does not list is unknown, not 0 %.
 	step(t, e, "h", Sample{FilesystemsKnown: true, Filesystems: []Filesystem{{"/", 99}}}, 23, "")
 	step(t, e, "h", Sample{FilesystemsKnown: true, Filesystems: []Filesystem{{"/", 99}, {"/data/", 91}}}, 24, "data@h:firing:91.0% on /data/")
+}
+
+// Data arrives in pieces (metrics often, disks and processes seldom): a
+// metrics sample does not make the disk rule unknown, so its `for` runs on;
+// and the engine keeps its own copy of the slices it is given.
+func TestPartialSamplesMerge(t *testing.T) {
+	e := NewEngine()
+	e.SetRules("h", []Rule{mustRule(t, "full", "disk > 95", 10*time.Second), mustRule(t, "busy", "cpu > 90", 0)})
+	fs := []Filesystem{{"/", 97}}
+	step(t, e, "h", Sample{FilesystemsKnown: true, Filesystems: fs}, 0, "")
+	fs[0].UsedPercent = 10 // the caller reuses its buffer
+	for sec := 1.0; sec < 10; sec++ {
+		step(t, e, "h", cpu(20), sec, "")
+	}
+	if got := evs(e.Tick(at(10))); got != "full@h:firing:97.0% on /" {
+		t.Errorf("Tick at 10 s: %q", got)
+	}
+	// Past the max age without news, the disk data is unknown: still firing, without data.
+	e.Tick(at(10 + DefaultMaxAge.Seconds() + 1))
+	if a := e.Active(); len(a) != 1 || !a[0].NoData {
+		t.Errorf("after the max age Active = %+v", a)
+	}
+	// Unreachable forgets everything: back, with only metrics, the disk is unknown.
+	step(t, e, "h", Sample{Unreachable: true}, 100, "")
+	step(t, e, "h", cpu(95), 101, "busy@h:firing:95.0%")
+	if a := e.Firing("h"); len(a) != 2 || !a[0].NoData || a[0].Name != "full" {
+		t.Errorf("after a reconnect Firing = %+v", a)
+	}
 }
 
 func TestProcessNameCutByKernel(t *testing.T) {

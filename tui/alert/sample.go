@@ -26,10 +26,11 @@ type Filesystem struct {
 	UsedPercent float64
 }
 
-// Sample is what the engine knows of one host at one moment. Every field is
-// optional: a rule whose data is missing is unknown and neither fires nor
-// resolves (an agent that does not send temperatures never fires a temp
-// rule). The zero Sample is a reachable host about which nothing is known.
+// Sample is what has just been heard of one host. Every field is optional:
+// the engine keeps the latest of each field (see Engine.Observe), and a rule
+// whose data is missing or too old is unknown and neither fires nor resolves
+// (an agent that does not send temperatures never fires a temp rule). The
+// zero Sample is a reachable host about which nothing new is known.
 type Sample struct {
 	// Unreachable: the connection is down or the host stopped answering
 	// (its data is stale). Only `down` rules are evaluated then.
