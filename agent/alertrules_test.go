@@ -3,7 +3,6 @@ package agent
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -98,8 +97,7 @@ func TestPrometheusEvaluatesAlertRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	conf := fmt.Sprintf(`global:
+	promAddr := startPrometheus(t, prom, fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
 rule_files: [%q]
@@ -109,22 +107,7 @@ scrape_configs:
       credentials: scrape-token
     static_configs:
       - targets: [%q]
-`, rules, strings.TrimPrefix(srv.URL, "http://"))
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	promAddr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(prom, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+promAddr)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+`, rules, strings.TrimPrefix(srv.URL, "http://")))
 
 	type rule struct {
 		Name, Health, LastError string

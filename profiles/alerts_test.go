@@ -148,19 +148,24 @@ func TestAlertErrorsNameRuleAndLine(t *testing.T) {
 		"single table": {"[alerts]\nname = \"a\"\n", "line 1"},
 	}
 	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), FileName)
-			if err := os.WriteFile(path, []byte(tc.body), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			_, err := Load(path)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Load error %v, want it to contain %q", err, tc.want)
-			}
-			if after, _ := os.ReadFile(path); string(after) != tc.body {
-				t.Error("file changed after a failed load")
-			}
-		})
+		t.Run(name, func(t *testing.T) { loadFails(t, tc.body, tc.want) })
+	}
+}
+
+// loadFails checks that Load refuses body with an error containing want,
+// and leaves the file as it was.
+func loadFails(t *testing.T, body, want string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), FileName)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Load error %v, want it to contain %q", err, want)
+	}
+	if after, _ := os.ReadFile(path); string(after) != body {
+		t.Error("file changed after a failed load")
 	}
 }
 

@@ -135,21 +135,13 @@ func parseKey(s string) (key []string, rest string, ok bool) {
 		var part string
 		switch {
 		case strings.HasPrefix(s, `"`):
-			end := 1
-			for end < len(s) && s[end] != '"' {
-				if s[end] == '\\' {
-					end++
-				}
-				end++
-			}
-			if end >= len(s) {
-				return nil, "", false
-			}
-			u, err := strconv.Unquote(s[:end+1])
+			// TOML's basic-string escapes are Go's (but \e, rare in a key).
+			q, err := strconv.QuotedPrefix(s)
 			if err != nil {
 				return nil, "", false
 			}
-			part, s = u, s[end+1:]
+			part, _ = strconv.Unquote(q)
+			s = s[len(q):]
 		case strings.HasPrefix(s, "'"):
 			end := strings.IndexByte(s[1:], '\'')
 			if end < 0 {

@@ -211,21 +211,12 @@ func metricByName(name string) Metric {
 // text up to the operator (untilOp) or the end.
 func readArg(s string, untilOp bool) (arg, tail string, err error) {
 	if strings.HasPrefix(s, `"`) {
-		end := 1
-		for end < len(s) && s[end] != '"' {
-			if s[end] == '\\' {
-				end++
-			}
-			end++
-		}
-		if end >= len(s) {
-			return "", "", syntaxErr("unterminated quote in %s", s)
-		}
-		arg, err = strconv.Unquote(s[:end+1])
+		q, err := strconv.QuotedPrefix(s)
 		if err != nil {
-			return "", "", syntaxErr("bad quoted name %s: %v", s[:end+1], err)
+			return "", "", syntaxErr("bad or unterminated quoted name in %s (Go quoting: \\\" and \\\\ inside)", s)
 		}
-		tail = strings.TrimSpace(s[end+1:])
+		arg, _ = strconv.Unquote(q)
+		tail = strings.TrimSpace(s[len(q):])
 	} else {
 		end := len(s)
 		if untilOp {
