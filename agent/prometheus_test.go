@@ -57,9 +57,8 @@ func TestPrometheusScrapes(t *testing.T) {
 	cfg := testConfig()
 	cfg.Token = "scrape-token"
 	_, srv := startAgent(t, cfg)
-	dir := t.TempDir()
 	target := strings.TrimPrefix(srv.URL, "http://")
-	conf := fmt.Sprintf(`global:
+	promAddr := startPrometheus(t, prom, fmt.Sprintf(`global:
   scrape_interval: 1s
 scrape_configs:
   - job_name: socktop
@@ -67,22 +66,7 @@ scrape_configs:
       credentials: scrape-token
     static_configs:
       - targets: [%q]
-`, target)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	promAddr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(prom, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+promAddr)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+`, target))
 
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -114,4 +98,27 @@ scrape_configs:
 		}
 	}
 	t.Fatal("Prometheus never reported the agent up")
+}
+
+// startPrometheus runs the prometheus binary with conf on 127.0.0.1 and
+// returns its address; the test's cleanup kills it.
+func startPrometheus(t *testing.T, prom, conf string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(prom, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return addr
 }

@@ -123,12 +123,25 @@ func ValidName(name string) error {
 type Store struct {
 	path     string
 	profiles map[string]Profile
+	// The [[alerts]] and [notify] tables, kept so that Save writes them back.
+	alerts        []Alert
+	profileAlerts map[string][]Alert
+	notify        Notify
 	// Imported names the legacy file that Load imported, if it did.
 	Imported string
 }
 
 type fileFormat struct {
-	Profiles map[string]Profile `toml:"profiles"`
+	Profiles map[string]profileEntry `toml:"profiles"`
+	Alerts   []Alert                 `toml:"alerts,omitempty"`
+	Notify   *Notify                 `toml:"notify,omitempty"`
+}
+
+// profileEntry is a profile as the file holds it: its fields and its own
+// [[profiles.NAME.alerts]] (kept out of Profile, which callers compare with ==).
+type profileEntry struct {
+	Profile
+	Alerts []Alert `toml:"alerts,omitempty"`
 }
 
 // DefaultPath is $XDG_CONFIG_HOME/socktop/profiles.toml, or
@@ -150,7 +163,7 @@ func DefaultPath() (string, error) {
 // written to path once, leaving profiles.json untouched. A file that does not
 // parse is an error naming its line; nothing is written then.
 func Load(path string) (*Store, error) {
-	s := &Store{path: path, profiles: map[string]Profile{}}
+	s := newStore(path)
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -162,6 +175,10 @@ func Load(path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+func newStore(path string) *Store {
+	return &Store{path: path, profiles: map[string]Profile{}, profileAlerts: map[string][]Alert{}}
 }
 
 func (s *Store) parse(b []byte) error {
@@ -176,16 +193,50 @@ func (s *Store) parse(b []byte) error {
 		return fmt.Errorf("%s: %w (the file was left untouched)", s.path, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return fmt.Errorf("%s: unknown key %q (known: url, token, token_file, token_env, tls_ca, pin, verify_hostname, metrics_interval_ms, processes_interval_ms, disks_interval_ms, group)", s.path, und[0].String())
+		return fmt.Errorf("%s: unknown key %q (known: %s)", s.path, und[0].String(), knownKeys(und[0]))
 	}
-	for name, p := range f.Profiles {
+	body := string(b)
+	for _, name := range slices.Sorted(maps.Keys(f.Profiles)) {
+		e := f.Profiles[name]
+		p := e.Profile
 		p.Name = name
 		if err := p.Validate(); err != nil {
 			return fmt.Errorf("%s: %w", s.path, err)
 		}
+		locateAlerts(s.path, body, e.Alerts, "profiles", name, "alerts")
+		if err := validateAlerts(e.Alerts, true); err != nil {
+			return err
+		}
 		s.profiles[name] = p
+		if len(e.Alerts) > 0 {
+			s.profileAlerts[name] = e.Alerts
+		}
+	}
+	locateAlerts(s.path, body, f.Alerts, "alerts")
+	if err := validateAlerts(f.Alerts, false); err != nil {
+		return err
+	}
+	s.alerts = f.Alerts
+	if f.Notify != nil {
+		if err := f.Notify.validate(); err != nil {
+			return fmt.Errorf("%s: %w", s.path, err)
+		}
+		s.notify = *f.Notify
 	}
 	return nil
+}
+
+// knownKeys lists the keys allowed where k was found.
+func knownKeys(k toml.Key) string {
+	switch {
+	case len(k) >= 2 && k[0] == "alerts", len(k) >= 4 && k[0] == "profiles" && k[2] == "alerts":
+		return "name, when, for, group"
+	case k[0] == "notify":
+		return "command, terminal, timeout"
+	case k[0] == "profiles":
+		return "url, token, token_file, token_env, tls_ca, pin, verify_hostname, metrics_interval_ms, processes_interval_ms, disks_interval_ms, group, [[profiles.NAME.alerts]]"
+	}
+	return "[profiles.NAME], [[alerts]], [notify]"
 }
 
 // legacyFile is the Rust client's profiles.json.
@@ -260,15 +311,18 @@ func (s *Store) Put(p Profile) error {
 	return nil
 }
 
-// Delete removes a profile; call Save to persist.
-func (s *Store) Delete(name string) { delete(s.profiles, name) }
+// Delete removes a profile and the rules written inside it; call Save to persist.
+func (s *Store) Delete(name string) {
+	delete(s.profiles, name)
+	delete(s.profileAlerts, name)
+}
 
-// Save writes the store to its path atomically, mode 0600, folder 0700.
+// Save writes the store to its path atomically, mode 0600, folder 0700. The
+// [[alerts]] and [notify] tables are written back as they were read.
 func (s *Store) Save() error {
-	var buf bytes.Buffer
-	buf.WriteString("# socktop connection profiles (may hold tokens: keep this file private)\n\n")
-	if err := toml.NewEncoder(&buf).Encode(fileFormat{Profiles: s.profiles}); err != nil {
-		return fmt.Errorf("encode profiles: %w", err)
+	body, err := s.encode()
+	if err != nil {
+		return err
 	}
 	dir := filepath.Dir(s.path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -283,7 +337,7 @@ func (s *Store) Save() error {
 		tmp.Close()
 		return fmt.Errorf("save profiles: %w", err)
 	}
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
+	if _, err := tmp.Write(body); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save profiles: %w", err)
 	}
@@ -298,6 +352,24 @@ func (s *Store) Save() error {
 		return fmt.Errorf("save profiles: %w", err)
 	}
 	return nil
+}
+
+// encode is the file Save writes.
+func (s *Store) encode() ([]byte, error) {
+	f := fileFormat{Profiles: make(map[string]profileEntry, len(s.profiles)), Alerts: s.alerts}
+	for name, p := range s.profiles {
+		f.Profiles[name] = profileEntry{Profile: p, Alerts: s.profileAlerts[name]}
+	}
+	if s.notify != (Notify{}) {
+		n := s.notify
+		f.Notify = &n
+	}
+	var buf bytes.Buffer
+	buf.WriteString("# socktop connection profiles (may hold tokens: keep this file private)\n\n")
+	if err := toml.NewEncoder(&buf).Encode(f); err != nil {
+		return nil, fmt.Errorf("encode profiles: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // AgentURL turns what a user typed into an agent URL: a ws:// or wss:// URL

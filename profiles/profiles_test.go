@@ -69,20 +69,7 @@ func TestCorruptFileNamesLineAndStaysUntouched(t *testing.T) {
 		"wrong type":  {"[profiles.a]\nurl = 3\n", "line 2"},
 	}
 	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), FileName)
-			if err := os.WriteFile(path, []byte(tc.body), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			_, err := Load(path)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Load error %v, want it to mention %q", err, tc.want)
-			}
-			after, _ := os.ReadFile(path)
-			if string(after) != tc.body {
-				t.Errorf("file changed after a failed load")
-			}
-		})
+		t.Run(name, func(t *testing.T) { loadFails(t, tc.body, tc.want) })
 	}
 }
 
@@ -181,7 +168,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("[profiles]\n")
 	f.Add("x = [")
 	f.Fuzz(func(t *testing.T, body string) {
-		s := &Store{path: "fuzz.toml", profiles: map[string]Profile{}}
+		s := newStore("fuzz.toml")
 		if err := s.parse([]byte(body)); err != nil {
 			return
 		}
