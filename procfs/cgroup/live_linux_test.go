@@ -236,14 +236,17 @@ func TestLiveContainerGroups(t *testing.T) {
 		t.Fatalf("not listed: %v (of %d groups)", want, len(groups))
 	}
 
-	// Its CPU time grows; the empty groups' stays at zero.
-	s0, err := l.Stats(docker)
+	// Its CPU time grows (read from held files, as an agent reads); the
+	// empty groups' stays at zero.
+	smp := l.NewSampler()
+	defer smp.Close()
+	s0, err := smp.Stats(docker)
 	if err != nil || s0.Has&HasCPU == 0 {
 		t.Fatalf("docker group: %+v, %v", s0, err)
 	}
 	var s Stats
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if s, err = l.Stats(docker); err != nil {
+		if s, err = smp.Stats(docker); err != nil {
 			t.Fatal(err)
 		}
 		if s.CPUUsageNs >= s0.CPUUsageNs+100e6 && (!quota || s.NrThrottled > 0) {
@@ -282,6 +285,28 @@ func TestLiveContainerGroups(t *testing.T) {
 		if e, err := l.Stats(p); err != nil || e.Has&HasCPU == 0 || e.CPUUsageNs != 0 {
 			t.Errorf("empty group %s: %+v, %v", p, e, err)
 		}
+	}
+	if fresh, err := l.Stats(docker); err != nil || fresh.CPUUsageNs < s.CPUUsageNs {
+		t.Errorf("read afresh: %+v, %v; held files gave %d ns", fresh, err, s.CPUUsageNs)
+	}
+
+	// A group removed while its files are held is gone for the Sampler.
+	gone := tt.root + "/system.slice/gone.service"
+	if err := tt.mkdir(gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := smp.Stats(gone); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range tt.hiers {
+		dir, _ := h.GroupDir(gone)
+		if err := os.Remove(dir); err != nil {
+			t.Fatal(err)
+		}
+		tt.made = slices.DeleteFunc(tt.made, func(d string) bool { return d == dir })
+	}
+	if st, err := smp.Stats(gone); !errors.Is(err, ErrNotFound) {
+		t.Errorf("removed group read from held files: %+v, %v", st, err)
 	}
 }
 

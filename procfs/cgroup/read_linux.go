@@ -82,49 +82,138 @@ func (r *reader) read(dirfd int, name string) ([]byte, bool) {
 	}
 }
 
-// value reads a one-number file ("max" giving Unlimited).
-func (r *reader) value(dirfd int, name string) (uint64, bool) {
-	b, ok := r.read(dirfd, name)
-	if !ok {
-		return 0, false
-	}
-	v, err := ParseValue(b)
-	return v, err == nil
+// hier names the hierarchies of a Layout a group's files are read from.
+type hier uint8
+
+const (
+	hV2 hier = iota
+	hCPUAcct
+	hCPU
+	hMemory
+	hPIDs
+	hBlkIO
+	nHiers
+)
+
+func (l *Layout) hier(h hier) *Hierarchy {
+	return [nHiers]*Hierarchy{&l.V2, &l.CPUAcct, &l.CPU, &l.Memory, &l.PIDs, &l.BlkIO}[h]
 }
 
-// groupDirs are a group's directories open in each hierarchy; a hierarchy
-// mounted once for several controllers is opened once.
-type groupDirs struct {
-	r    *reader
-	path string
-	hs   [6]*Hierarchy
-	fds  [6]int
-	n    int
+// file is one file the readers use, in one hierarchy.
+type file uint8
+
+const (
+	fCPUAcctUsage file = iota
+	fV1CPUStat
+	fV1Quota
+	fV1Period
+	fV1MemUsage
+	fV1MemLimit
+	fV1MemMax
+	fV1PIDsCurrent
+	fV1PIDsMax
+	fBlkioRecursive
+	fBlkio
+	fCPUStat
+	fCPUMax
+	fMemCurrent
+	fMemMax
+	fMemPeak
+	fPIDsCurrent
+	fPIDsMax
+	fIOStat
+	fCPUPressure
+	fMemPressure
+	fIOPressure
+	nFiles
+)
+
+var files = [nFiles]struct {
+	h    hier
+	name string
+}{
+	{hCPUAcct, "cpuacct.usage"},
+	{hCPU, "cpu.stat"},
+	{hCPU, "cpu.cfs_quota_us"},
+	{hCPU, "cpu.cfs_period_us"},
+	{hMemory, "memory.usage_in_bytes"},
+	{hMemory, "memory.limit_in_bytes"},
+	{hMemory, "memory.max_usage_in_bytes"},
+	{hPIDs, "pids.current"},
+	{hPIDs, "pids.max"},
+	{hBlkIO, "blkio.throttle.io_service_bytes_recursive"},
+	{hBlkIO, "blkio.throttle.io_service_bytes"},
+	{hV2, "cpu.stat"},
+	{hV2, "cpu.max"},
+	{hV2, "memory.current"},
+	{hV2, "memory.max"},
+	{hV2, "memory.peak"},
+	{hV2, "pids.current"},
+	{hV2, "pids.max"},
+	{hV2, "io.stat"},
+	{hV2, "cpu.pressure"},
+	{hV2, "memory.pressure"},
+	{hV2, "io.pressure"},
 }
 
-// open returns the group's directory fd in h, or -1 when h is not mounted
-// or does not have the group.
-func (g *groupDirs) open(h *Hierarchy) int {
-	if !h.Mounted() {
-		return -1
-	}
-	for i := 0; i < g.n; i++ {
-		if g.hs[i].Dir == h.Dir && g.hs[i].Root == h.Root {
-			return g.fds[i]
+// source reaches the files of one group: opened for one read (Layout.Stats)
+// or held open between samples (Sampler).
+type source interface {
+	// in reports whether the group exists in hierarchy h.
+	in(h hier) bool
+	// read returns the content of f; false when it is absent or unreadable.
+	read(f file) ([]byte, bool)
+}
+
+// openGroupDirs opens the group's directory in every hierarchy of l (once
+// for a hierarchy mounted for several controllers) into dirs, -1 where it
+// is not; owned[i] tells which fds to close. It reports whether any opened.
+func openGroupDirs(r *reader, l *Layout, path string, dirs *[nHiers]int, owned *[nHiers]bool) bool {
+	found := false
+	for h := range nHiers {
+		dirs[h], owned[h] = -1, false
+		hi := l.hier(h)
+		if !hi.Mounted() {
+			continue
 		}
+		for o := range h {
+			if ho := l.hier(o); ho.Dir == hi.Dir && ho.Root == hi.Root {
+				dirs[h] = dirs[o]
+				break
+			}
+		}
+		if dirs[h] < 0 {
+			if dir, ok := hi.GroupDir(path); ok {
+				if fd, err := r.openDir(-1, dir); err == nil {
+					dirs[h], owned[h] = fd, true
+				}
+			}
+		}
+		found = found || dirs[h] >= 0
 	}
-	fd := -1
-	if dir, ok := h.GroupDir(g.path); ok {
-		fd, _ = g.r.openDir(-1, dir)
-	}
-	g.hs[g.n], g.fds[g.n] = h, fd
-	g.n++
-	return fd
+	return found
 }
 
-func (g *groupDirs) close() {
-	for _, fd := range g.fds[:g.n] {
-		if fd >= 0 {
+// openSource opens each file when read and closes it after.
+type openSource struct {
+	r     *reader
+	dirs  [nHiers]int
+	owned [nHiers]bool
+}
+
+func (s *openSource) in(h hier) bool { return s.dirs[h] >= 0 }
+
+func (s *openSource) read(f file) ([]byte, bool) {
+	d := s.dirs[files[f].h]
+	if d < 0 {
+		return nil, false
+	}
+	return s.r.read(d, files[f].name)
+}
+
+func (s *openSource) close() {
+	for h, fd := range s.dirs {
+		if s.owned[h] {
 			unix.Close(fd)
 		}
 	}
@@ -132,137 +221,146 @@ func (g *groupDirs) close() {
 
 // Stats reads what the group at path uses: each controller from the v1
 // hierarchy that holds it when the group is there, else from v2. It returns
-// ErrNotFound when no hierarchy has the group (it was removed).
+// ErrNotFound when no hierarchy has the group (it was removed). Every file is
+// opened, read and closed; a Sampler keeps them open between samples.
 func (l Layout) Stats(path string) (Stats, error) {
 	r := readers.Get().(*reader)
 	defer readers.Put(r)
 	return l.stats(r, path)
 }
 
-func (l Layout) stats(r *reader, path string) (Stats, error) {
-	g := groupDirs{r: r, path: path}
-	defer g.close()
-	v2, cpuacct, cpu := g.open(&l.V2), g.open(&l.CPUAcct), g.open(&l.CPU)
-	mem, pids, blkio := g.open(&l.Memory), g.open(&l.PIDs), g.open(&l.BlkIO)
-	if v2 < 0 && cpuacct < 0 && cpu < 0 && mem < 0 && pids < 0 && blkio < 0 {
+func (l *Layout) stats(r *reader, path string) (Stats, error) {
+	src := openSource{r: r}
+	defer src.close()
+	if !openGroupDirs(r, l, path, &src.dirs, &src.owned) {
 		return Stats{}, fmt.Errorf("cgroup %s: %w", path, ErrNotFound)
 	}
+	return readStats(&src), nil
+}
+
+// readStats reads a group's files from src.
+func readStats(src source) Stats {
 	var s Stats
-	r.cpu(&s, v2, cpuacct, cpu)
-	if mem >= 0 {
-		r.memory(&s, mem, "memory.usage_in_bytes", "memory.limit_in_bytes", "memory.max_usage_in_bytes")
+	readCPU(&s, src)
+	if src.in(hMemory) {
+		readMemory(&s, src, fV1MemUsage, fV1MemLimit, fV1MemMax)
 		if s.Has&HasMemoryMax != 0 {
 			s.MemoryMax = v1Limit(s.MemoryMax)
 		}
-	} else if v2 >= 0 {
-		r.memory(&s, v2, "memory.current", "memory.max", "memory.peak")
+	} else if src.in(hV2) {
+		readMemory(&s, src, fMemCurrent, fMemMax, fMemPeak)
 	}
-	if pids < 0 {
-		pids = v2
+	cur, max := fPIDsCurrent, fPIDsMax
+	if src.in(hPIDs) {
+		cur, max = fV1PIDsCurrent, fV1PIDsMax
 	}
-	if pids >= 0 {
-		if v, ok := r.value(pids, "pids.current"); ok && v != Unlimited {
-			s.PIDsCurrent, s.Has = v, s.Has|HasPIDs
+	if v, ok := value(src, cur); ok && v != Unlimited {
+		s.PIDsCurrent, s.Has = v, s.Has|HasPIDs
+	}
+	if v, ok := value(src, max); ok {
+		s.PIDsMax, s.Has = v, s.Has|HasPIDsMax
+	}
+	readIO(&s, src)
+	for _, p := range [...]struct {
+		f   file
+		dst *float64
+		has Fields
+	}{
+		{fCPUPressure, &s.CPUPressure, HasCPUPressure},
+		{fMemPressure, &s.MemoryPressure, HasMemoryPressure},
+		{fIOPressure, &s.IOPressure, HasIOPressure},
+	} {
+		if b, ok := src.read(p.f); ok {
+			if psi, err := ParsePressure(b); err == nil {
+				*p.dst, s.Has = psi.Some, s.Has|p.has
+			}
 		}
-		if v, ok := r.value(pids, "pids.max"); ok {
-			s.PIDsMax, s.Has = v, s.Has|HasPIDsMax
-		}
 	}
-	r.io(&s, v2, blkio)
-	if v2 >= 0 {
-		for _, p := range [...]struct {
-			name string
-			dst  *float64
-			has  Fields
-		}{
-			{"cpu.pressure", &s.CPUPressure, HasCPUPressure},
-			{"memory.pressure", &s.MemoryPressure, HasMemoryPressure},
-			{"io.pressure", &s.IOPressure, HasIOPressure},
-		} {
-			if b, ok := r.read(v2, p.name); ok {
-				if psi, err := ParsePressure(b); err == nil {
-					*p.dst, s.Has = psi.Some, s.Has|p.has
+	return s
+}
+
+// value reads a one-number file ("max" giving Unlimited).
+func value(src source, f file) (uint64, bool) {
+	b, ok := src.read(f)
+	if !ok {
+		return 0, false
+	}
+	v, err := ParseValue(b)
+	return v, err == nil
+}
+
+// readCPU fills usage, throttling and the quota: usage from v1 cpuacct when
+// the group is there, else v2 cpu.stat (the v2 core keeps usage even where
+// the cpu controller is bound to v1); throttling and quota from v1 cpu when
+// the group is there, else from v2.
+func readCPU(s *Stats, src source) {
+	if v, ok := value(src, fCPUAcctUsage); ok && v != Unlimited {
+		s.CPUUsageNs, s.Has = v, s.Has|HasCPU
+	}
+	throttle := func(f file) {
+		if b, ok := src.read(f); ok {
+			if st, err := ParseCPUStat(b); err == nil {
+				if s.Has&HasCPU == 0 && st.HasUsage {
+					s.CPUUsageNs, s.Has = st.UsageNs, s.Has|HasCPU
+				}
+				if st.HasThrottling {
+					s.NrPeriods, s.NrThrottled, s.ThrottledNs = st.NrPeriods, st.NrThrottled, st.ThrottledNs
+					s.Has |= HasThrottling
 				}
 			}
 		}
 	}
-	return s, nil
-}
-
-// cpu fills usage, throttling and the quota: usage from v1 cpuacct when the
-// group is there, else v2 cpu.stat (the v2 core keeps usage even where the
-// cpu controller is bound to v1); throttling and quota from v1 cpu when
-// mounted, else from v2.
-func (r *reader) cpu(s *Stats, v2, cpuacct, cpu int) {
-	if cpuacct >= 0 {
-		if v, ok := r.value(cpuacct, "cpuacct.usage"); ok && v != Unlimited {
-			s.CPUUsageNs, s.Has = v, s.Has|HasCPU
-		}
-	}
-	throttle := func(st CPUStat) {
-		if st.HasThrottling {
-			s.NrPeriods, s.NrThrottled, s.ThrottledNs = st.NrPeriods, st.NrThrottled, st.ThrottledNs
-			s.Has |= HasThrottling
-		}
-	}
-	if cpu >= 0 {
-		if b, ok := r.read(cpu, "cpu.stat"); ok {
-			if st, err := ParseCPUStat(b); err == nil {
-				throttle(st)
-			}
-		}
-		q, ok1 := r.value(cpu, "cpu.cfs_quota_us")
-		p, ok2 := r.value(cpu, "cpu.cfs_period_us")
+	if src.in(hCPU) {
+		throttle(fV1CPUStat)
+		q, ok1 := value(src, fV1Quota)
+		p, ok2 := value(src, fV1Period)
 		if ok1 && ok2 && p != Unlimited {
 			s.CPUQuotaUsec, s.CPUPeriodUsec, s.Has = q, p, s.Has|HasCPUMax
 		}
-	}
-	if v2 < 0 {
-		return
-	}
-	if b, ok := r.read(v2, "cpu.stat"); ok {
-		if st, err := ParseCPUStat(b); err == nil {
-			if s.Has&HasCPU == 0 && st.HasUsage {
+		if s.Has&HasCPU != 0 {
+			return
+		}
+		// Usage from the v2 core only; its throttling is not this group's
+		// limit's (the cpu controller is v1's).
+		if b, ok := src.read(fCPUStat); ok {
+			if st, err := ParseCPUStat(b); err == nil && st.HasUsage {
 				s.CPUUsageNs, s.Has = st.UsageNs, s.Has|HasCPU
 			}
-			if cpu < 0 {
-				throttle(st)
-			}
 		}
+		return
 	}
-	if cpu < 0 {
-		if b, ok := r.read(v2, "cpu.max"); ok {
-			if q, p, err := ParseCPUMax(b); err == nil {
-				s.CPUQuotaUsec, s.CPUPeriodUsec, s.Has = q, p, s.Has|HasCPUMax
-			}
+	throttle(fCPUStat)
+	if b, ok := src.read(fCPUMax); ok {
+		if q, p, err := ParseCPUMax(b); err == nil {
+			s.CPUQuotaUsec, s.CPUPeriodUsec, s.Has = q, p, s.Has|HasCPUMax
 		}
 	}
 }
 
-func (r *reader) memory(s *Stats, fd int, current, limit, peak string) {
-	if v, ok := r.value(fd, current); ok && v != Unlimited {
+func readMemory(s *Stats, src source, current, limit, peak file) {
+	if v, ok := value(src, current); ok && v != Unlimited {
 		s.MemoryCurrent, s.Has = v, s.Has|HasMemory
 	}
-	if v, ok := r.value(fd, limit); ok {
+	if v, ok := value(src, limit); ok {
 		s.MemoryMax, s.Has = v, s.Has|HasMemoryMax
 	}
-	if v, ok := r.value(fd, peak); ok && v != Unlimited {
+	if v, ok := value(src, peak); ok && v != Unlimited {
 		s.MemoryPeak, s.Has = v, s.Has|HasMemoryPeak
 	}
 }
 
-// io fills the byte counts from v1 blkio (the recursive file where the
+// readIO fills the byte counts from v1 blkio (the recursive file where the
 // kernel has it, so a container's sub-groups count) else v2 io.stat.
-func (r *reader) io(s *Stats, v2, blkio int) {
+func readIO(s *Stats, src source) {
 	var b []byte
 	ok, parse := false, ParseIOStat
-	if blkio >= 0 {
+	if src.in(hBlkIO) {
 		parse = ParseBlkioBytes
-		if b, ok = r.read(blkio, "blkio.throttle.io_service_bytes_recursive"); !ok {
-			b, ok = r.read(blkio, "blkio.throttle.io_service_bytes")
+		if b, ok = src.read(fBlkioRecursive); !ok {
+			b, ok = src.read(fBlkio)
 		}
-	} else if v2 >= 0 {
-		b, ok = r.read(v2, "io.stat")
+	} else {
+		b, ok = src.read(fIOStat)
 	}
 	if !ok {
 		return
