@@ -146,7 +146,7 @@ func (w *walker) subdirs(fd int) []string {
 				name = name[:i]
 			}
 			b = b[reclen:]
-			if len(names) == maxWalkDirs || string(name) == "." || string(name) == ".." || !utf8.Valid(name) {
+			if string(name) == "." || string(name) == ".." || !utf8.Valid(name) {
 				continue
 			}
 			if typ == unix.DT_UNKNOWN {
@@ -155,6 +155,10 @@ func (w *walker) subdirs(fd int) []string {
 					continue
 				}
 			} else if typ != unix.DT_DIR {
+				continue
+			}
+			if len(names) == maxWalkDirs {
+				w.truncated = true
 				continue
 			}
 			names = append(names, string(name))
