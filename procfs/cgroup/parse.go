@@ -68,6 +68,27 @@ func cutField(b []byte) (field, rest []byte) {
 	return b[i:j], b[j:]
 }
 
+// eachLine calls fn with the first blank-separated field and the rest of
+// every non-blank line of b; more than maxLines lines are an error, as is
+// any fn returns.
+func eachLine(b []byte, maxLines int, what string, fn func(first, rest []byte) error) error {
+	for n := 0; len(b) > 0; n++ {
+		if n == maxLines {
+			return malformed(what, "too many lines")
+		}
+		var line []byte
+		line, b = cutLine(b)
+		first, rest := cutField(line)
+		if len(first) == 0 {
+			continue
+		}
+		if err := fn(first, rest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // atou parses a decimal unsigned integer (digits only, no sign); ok is false
 // for empty input, anything else than digits, or overflow.
 func atou(b []byte) (n uint64, ok bool) {

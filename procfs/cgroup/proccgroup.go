@@ -28,19 +28,7 @@ const maxCgroupLines = 64
 // dropped.
 func ParseProcCgroup(b []byte) ([]Membership, error) {
 	var out []Membership
-	for n := 0; len(b) > 0; n++ {
-		var line []byte
-		line, b = cutLine(b)
-		if len(trim(line)) == 0 {
-			continue
-		}
-		if n == maxCgroupLines {
-			return nil, malformed("cgroup", "too many lines")
-		}
-		id, ctrls, path, ok := splitCgroupLine(line)
-		if !ok {
-			return nil, malformed("cgroup", "want ID:controllers:/path")
-		}
+	err := eachCgroupLine(b, func(id uint32, ctrls, path []byte) {
 		m := Membership{HierarchyID: id, Path: string(path)}
 		for len(ctrls) > 0 {
 			var c []byte
@@ -54,8 +42,31 @@ func ParseProcCgroup(b []byte) ([]Membership, error) {
 			}
 		}
 		out = append(out, m)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// eachCgroupLine calls fn for every line of a /proc/<pid>/cgroup file.
+func eachCgroupLine(b []byte, fn func(id uint32, ctrls, path []byte)) error {
+	for n := 0; len(b) > 0; n++ {
+		var line []byte
+		line, b = cutLine(b)
+		if len(trim(line)) == 0 {
+			continue
+		}
+		if n == maxCgroupLines {
+			return malformed("cgroup", "too many lines")
+		}
+		id, ctrls, path, ok := splitCgroupLine(line)
+		if !ok {
+			return malformed("cgroup", "want ID:controllers:/path")
+		}
+		fn(id, ctrls, path)
+	}
+	return nil
 }
 
 func splitCgroupLine(line []byte) (id uint32, ctrls, path []byte, ok bool) {
@@ -90,19 +101,7 @@ func splitCgroupLine(line []byte) (id uint32, ctrls, path []byte, ok bool) {
 func ProcessPath(b []byte) ([]byte, error) {
 	var best []byte
 	bestRank := -1
-	for n := 0; len(b) > 0; n++ {
-		var line []byte
-		line, b = cutLine(b)
-		if len(trim(line)) == 0 {
-			continue
-		}
-		if n == maxCgroupLines {
-			return nil, malformed("cgroup", "too many lines")
-		}
-		id, ctrls, path, ok := splitCgroupLine(line)
-		if !ok {
-			return nil, malformed("cgroup", "want ID:controllers:/path")
-		}
+	err := eachCgroupLine(b, func(id uint32, ctrls, path []byte) {
 		// The string is only looked at, never kept: classify returns offsets.
 		k := classify(unsafe.String(unsafe.SliceData(path), len(path))).kind
 		rank := int(k) + 1
@@ -119,6 +118,9 @@ func ProcessPath(b []byte) ([]byte, error) {
 		if rank > bestRank {
 			best, bestRank = path, rank
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	if bestRank < 0 {
 		return nil, malformed("cgroup", "no lines")

@@ -104,22 +104,19 @@ func ParseCPUStat(b []byte) (CPUStat, error) {
 
 // eachKeyValue calls fn for every "key value" line of b (a flat keyed file).
 func eachKeyValue(b []byte, what string, fn func(k []byte, v uint64)) error {
-	for len(b) > 0 {
-		var line []byte
-		line, b = cutLine(b)
-		k, rest := cutField(line)
-		if len(k) == 0 {
-			continue
-		}
+	return eachLine(b, maxFlatLines, what, func(k, rest []byte) error {
 		f, rest := cutField(rest)
 		v, ok := atou(f)
 		if extra, _ := cutField(rest); !ok || len(extra) > 0 {
 			return malformed(what, "want key and number")
 		}
 		fn(k, v)
-	}
-	return nil
+		return nil
+	})
 }
+
+// maxFlatLines bounds the lines of a flat keyed file (cpu.stat has ten).
+const maxFlatLines = 256
 
 // ParseValue parses a file holding one number, or "max" (v2) or "-1" (a v1
 // CPU quota) for no limit, which give Unlimited.
@@ -177,28 +174,19 @@ const maxIOLines = 4096
 // rbytes and wbytes are summed, other keys skipped.
 func ParseIOStat(b []byte) (IOBytes, error) {
 	var io IOBytes
-	for n := 0; len(b) > 0; n++ {
-		if n == maxIOLines {
-			return IOBytes{}, malformed("io.stat", "too many lines")
-		}
-		var line []byte
-		line, b = cutLine(b)
-		dev, rest := cutField(line)
-		if len(dev) == 0 {
-			continue
-		}
+	err := eachLine(b, maxIOLines, "io.stat", func(dev, rest []byte) error {
 		if !isDevice(dev) {
-			return IOBytes{}, malformed("io.stat", "want MAJ:MIN")
+			return malformed("io.stat", "want MAJ:MIN")
 		}
 		for {
 			var kv []byte
 			kv, rest = cutField(rest)
 			if len(kv) == 0 {
-				break
+				return nil
 			}
 			i := bytes.IndexByte(kv, '=')
 			if i <= 0 {
-				return IOBytes{}, malformed("io.stat", "want key=value")
+				return malformed("io.stat", "want key=value")
 			}
 			k := kv[:i]
 			if !eq(k, "rbytes") && !eq(k, "wbytes") {
@@ -206,7 +194,7 @@ func ParseIOStat(b []byte) (IOBytes, error) {
 			}
 			v, ok := atou(kv[i+1:])
 			if !ok {
-				return IOBytes{}, malformed("io.stat", "bad byte count")
+				return malformed("io.stat", "bad byte count")
 			}
 			if eq(k, "rbytes") {
 				io.Read = addSat(io.Read, v)
@@ -214,6 +202,9 @@ func ParseIOStat(b []byte) (IOBytes, error) {
 				io.Write = addSat(io.Write, v)
 			}
 		}
+	})
+	if err != nil {
+		return IOBytes{}, err
 	}
 	return io, nil
 }
@@ -223,29 +214,21 @@ func ParseIOStat(b []byte) (IOBytes, error) {
 // lines are summed.
 func ParseBlkioBytes(b []byte) (IOBytes, error) {
 	var io IOBytes
-	for n := 0; len(b) > 0; n++ {
-		if n == maxIOLines*8 {
-			return IOBytes{}, malformed("blkio", "too many lines")
-		}
-		var line []byte
-		line, b = cutLine(b)
-		first, rest := cutField(line)
-		switch {
-		case len(first) == 0:
-			continue
-		case eq(first, "Total"):
+	err := eachLine(b, maxIOLines*8, "blkio", func(first, rest []byte) error {
+		if eq(first, "Total") {
 			if _, ok := atou(trim(rest)); !ok {
-				return IOBytes{}, malformed("blkio", "bad total")
+				return malformed("blkio", "bad total")
 			}
-			continue
-		case !isDevice(first):
-			return IOBytes{}, malformed("blkio", "want MAJ:MIN")
+			return nil
+		}
+		if !isDevice(first) {
+			return malformed("blkio", "want MAJ:MIN")
 		}
 		op, rest := cutField(rest)
 		num, rest := cutField(rest)
 		v, ok := atou(num)
 		if extra, _ := cutField(rest); !ok || len(extra) > 0 {
-			return IOBytes{}, malformed("blkio", "want MAJ:MIN Op bytes")
+			return malformed("blkio", "want MAJ:MIN Op bytes")
 		}
 		switch string(op) {
 		case "Read":
@@ -253,6 +236,10 @@ func ParseBlkioBytes(b []byte) (IOBytes, error) {
 		case "Write":
 			io.Write = addSat(io.Write, v)
 		}
+		return nil
+	})
+	if err != nil {
+		return IOBytes{}, err
 	}
 	return io, nil
 }
@@ -279,21 +266,15 @@ type Pressure struct {
 func ParsePressure(b []byte) (Pressure, error) {
 	var p Pressure
 	some := false
-	for len(b) > 0 {
-		var line []byte
-		line, b = cutLine(b)
-		kind, rest := cutField(line)
-		if len(kind) == 0 {
-			continue
-		}
+	err := eachLine(b, 8, "pressure", func(kind, rest []byte) error {
 		avg, _ := cutField(rest)
 		v, ok := bytes.CutPrefix(avg, []byte("avg10="))
 		if !ok {
-			return Pressure{}, malformed("pressure", "want avg10= first")
+			return malformed("pressure", "want avg10= first")
 		}
 		f, ok := atof(v)
 		if !ok || f > 100 {
-			return Pressure{}, malformed("pressure", "bad avg10")
+			return malformed("pressure", "bad avg10")
 		}
 		switch string(kind) {
 		case "some":
@@ -301,8 +282,12 @@ func ParsePressure(b []byte) (Pressure, error) {
 		case "full":
 			p.Full, p.HasFull = f, true
 		default:
-			return Pressure{}, malformed("pressure", "want some or full")
+			return malformed("pressure", "want some or full")
 		}
+		return nil
+	})
+	if err != nil {
+		return Pressure{}, err
 	}
 	if !some {
 		return Pressure{}, malformed("pressure", "no some line")
