@@ -113,3 +113,36 @@ func copyTree(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// Concurrent calls are serialized (run with -race).
+func TestSamplerConcurrent(t *testing.T) {
+	_, l := fixture(t, "k8s-node")
+	want, _ := l.Sample(nil)
+	s := l.NewSampler()
+	defer s.Close()
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for range 20 {
+				got, err := s.Sample(nil)
+				if err == nil && !reflect.DeepEqual(got, want) {
+					err = errors.New("samples differ")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				if _, err := s.Stats(want[0].Path); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
