@@ -14,14 +14,17 @@ import (
 
 // The file format (FORMAT.md): a header, then one framed record per sample.
 const (
-	fileMagic     = "socktop-history\n"
-	fileVersion   = 1
-	headerLen     = len(fileMagic) + 4
-	frameLen      = 8 // uint32 length, uint32 CRC32C
-	compactFloor  = 64 << 10
-	dirPerm       = 0o700
-	filePerm      = 0o600
-	loadReadAhead = 64 << 10
+	fileMagic    = "socktop-history\n"
+	fileVersion  = 1
+	headerLen    = len(fileMagic) + 4
+	frameLen     = 8 // uint32 length, uint32 CRC32C
+	compactFloor = 64 << 10
+	// rewriteBackoff is how many appends a failed rewrite (a full disk)
+	// waits before it is tried again.
+	rewriteBackoff = 32
+	dirPerm        = 0o700
+	filePerm       = 0o600
+	loadReadAhead  = 64 << 10
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -79,7 +82,7 @@ type logFile struct {
 	f       *os.File
 	size    int64 // the file's length: the header and whole records
 	broken  bool  // the file no longer matches memory: rewrite it first
-	retryAt int64 // after a failed compaction, wait until size passes this
+	backoff int   // appends to wait before trying a failed rewrite again
 	buf     []byte
 }
 
@@ -198,6 +201,9 @@ func (s *Store) load(f *os.File, info *LoadInfo) (int64, error) {
 		if length == 0 || length > maxRecordLen {
 			return damage("record length %d out of range", length)
 		}
+		if cap(payload) < int(length) {
+			payload = make([]byte, length)
+		}
 		payload = payload[:length]
 		if n, err := io.ReadFull(br, payload); readFailed(err) {
 			return 0, fmt.Errorf("read history file %s: %w", info.Path, err)
@@ -239,7 +245,12 @@ func (lf *logFile) need(s *Store) int64 {
 // append writes the record of the sample just added (payload p). s.mu is
 // held.
 func (lf *logFile) append(s *Store, p []byte) error {
-	if lf.broken {
+	if lf.backoff > 0 {
+		lf.backoff--
+		if lf.broken {
+			return nil // kept in memory; written by the next rewrite
+		}
+	} else if lf.broken {
 		return lf.rewrite(s)
 	}
 	lf.buf = appendFrame(lf.buf[:0], p)
@@ -255,7 +266,7 @@ func (lf *logFile) append(s *Store, p []byte) error {
 		return fmt.Errorf("append to history file %s: %w", lf.path, err)
 	}
 	lf.size += int64(len(lf.buf))
-	if lf.size > compactFloor && lf.size > lf.retryAt && lf.size > 2*lf.need(s) {
+	if lf.backoff == 0 && lf.size > compactFloor && lf.size > 2*lf.need(s) {
 		return lf.rewrite(s)
 	}
 	return nil
@@ -266,10 +277,10 @@ func (lf *logFile) append(s *Store, p []byte) error {
 func (lf *logFile) rewrite(s *Store) error {
 	err := lf.replace(s)
 	if err != nil {
-		lf.retryAt = lf.size + lf.size/4
+		lf.backoff = rewriteBackoff
 		return fmt.Errorf("rewrite history file %s: %w", lf.path, err)
 	}
-	lf.broken, lf.retryAt = false, 0
+	lf.broken = false
 	return nil
 }
 
@@ -320,8 +331,8 @@ func syncDir(dir string) {
 	}
 }
 
-// Close syncs and closes the store's file, if it has one; the store stays
-// usable in memory.
+// Close syncs and closes the store's file, if it has one (rewriting it first
+// when earlier writes failed); the store stays usable in memory.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -330,6 +341,9 @@ func (s *Store) Close() error {
 	}
 	lf := s.file
 	s.file = nil
+	if lf.broken {
+		lf.rewrite(s) // last chance to save what memory has; Sync reports a failure
+	}
 	err := lf.f.Sync()
 	if cerr := lf.f.Close(); err == nil {
 		err = cerr

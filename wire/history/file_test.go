@@ -58,8 +58,18 @@ func TestFileRoundTrip(t *testing.T) {
 		t.Fatalf("reopen: %v %+v", err, info)
 	}
 	sameSamples(t, all(s), want)
-	// Appending after a reopen continues the same file.
-	more := fill(t, s, &synth{r: rand.New(rand.NewPCG(9, 9)), at: want[499].SampledAtMs, rx: map[string]uint64{}}, 100)
+	// Appending after a reopen continues the same file; a record larger
+	// than the loader's first buffer (every list at its bound) loads too.
+	more := fill(t, s, &synth{r: rand.New(rand.NewPCG(9, 9)), at: want[499].SampledAtMs, rx: map[string]uint64{}}, 99)
+	big := &wire.HistorySample{SampledAtMs: more[98].SampledAtMs + 1, CpuPerCore: make([]float32, MaxCores)}
+	for i := range MaxNetworks {
+		big.CpuPerCore[i] = float32(i)
+		big.Networks = append(big.Networks, &wire.Network{Name: strings.Repeat(string(rune('a'+i%26)), 40+i%20), RxBytes: 1 << 60})
+	}
+	if err := s.Append(big); err != nil {
+		t.Fatal(err)
+	}
+	more = append(more, expected(big))
 	s.Close()
 	s, info, err = Load(path, Options{})
 	if err != nil || info.Damaged || info.Samples != 600 {
