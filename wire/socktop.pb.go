@@ -3357,9 +3357,9 @@ type HistorySample struct {
 	Disks []*Disk `protobuf:"bytes,12,rep,name=disks,proto3" json:"disks,omitempty"`
 	// The hottest temperature sensor, degrees Celsius, when known.
 	HottestTempC *float32 `protobuf:"fixed32,13,opt,name=hottest_temp_c,json=hottestTempC,proto3,oneof" json:"hottest_temp_c,omitempty"`
-	// The busiest processes of that moment: the 10 busiest by CPU, then the
-	// 10 largest by memory not already listed (when downsampled: by average
-	// CPU and by peak memory over the bucket).
+	// The busiest processes of that moment: the 10 busiest by CPU (busiest
+	// first), then those of the 10 largest by memory not already listed
+	// (when downsampled: by average CPU and by peak memory over the bucket).
 	TopProcesses  []*Process `protobuf:"bytes,14,rep,name=top_processes,json=topProcesses,proto3" json:"top_processes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
