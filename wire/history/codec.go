@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/socktop/socktop/wire"
@@ -376,21 +377,31 @@ func (r *reader) kibDelta(what string, prev uint64) uint64 {
 // HistorySample and advances the chain. On error the chain is unusable
 // until the next key record.
 func (c *chain) decode(p []byte) (*wire.HistorySample, error) {
+	hs := &wire.HistorySample{}
+	if err := c.decodeInto(p, hs); err != nil {
+		return nil, err
+	}
+	return hs, nil
+}
+
+// decodeInto is decode into hs, reusing the memory of its lists (a
+// scratch sample for callers that only read it before the next call).
+func (c *chain) decodeInto(p []byte, hs *wire.HistorySample) error {
 	if len(p) == 0 {
-		return nil, corrupt("empty record")
+		return corrupt("empty record")
 	}
 	switch p[0] {
 	case kindKey:
 		c.reset()
 	case kindDelta:
 		if c.n == 0 {
-			return nil, corrupt("delta record without a key record")
+			return corrupt("delta record without a key record")
 		}
 		if c.n >= maxChainSamples {
-			return nil, corrupt("chain longer than %d records", maxChainSamples)
+			return corrupt("chain longer than %d records", maxChainSamples)
 		}
 	default:
-		return nil, corrupt("unknown record kind %d", p[0])
+		return corrupt("unknown record kind %d", p[0])
 	}
 	key := p[0] == kindKey
 	r := &reader{b: p[1:]}
@@ -398,7 +409,6 @@ func (c *chain) decode(p []byte) (*wire.HistorySample, error) {
 	if flags&^flagTemp != 0 {
 		r.fail("unknown flags %#x", flags)
 	}
-	hs := &wire.HistorySample{}
 	if key {
 		hs.SampledAtMs = r.uvarint("time")
 	} else {
@@ -409,15 +419,19 @@ func (c *chain) decode(p []byte) (*wire.HistorySample, error) {
 		hs.SampledAtMs = c.at + d
 	}
 	hs.CpuTotal = fromCenti(r.bounded("cpu_total", maxCenti))
+	hs.CpuPerCore = hs.CpuPerCore[:0]
 	if n := r.bounded("cores", MaxCores); r.err == nil && n > 0 {
 		if n > uint64(len(r.b)) {
 			r.fail("cores run past the record")
 		} else {
-			hs.CpuPerCore = make([]float32, n)
-			for i := range hs.CpuPerCore {
-				hs.CpuPerCore[i] = fromCenti(r.bounded("core", maxCenti))
+			hs.CpuPerCore = slices.Grow(hs.CpuPerCore, int(n))
+			for range n {
+				hs.CpuPerCore = append(hs.CpuPerCore, fromCenti(r.bounded("core", maxCenti)))
 			}
 		}
+	}
+	if len(hs.CpuPerCore) == 0 {
+		hs.CpuPerCore = nil
 	}
 	var mem [4]uint64
 	for i := range mem {
@@ -436,40 +450,55 @@ func (c *chain) decode(p []byte) (*wire.HistorySample, error) {
 		if d < minTempDeci || d > maxTempDeci {
 			r.fail("temperature %d out of range", d)
 		}
-		t := float32(float64(d) / 10)
-		hs.HottestTempC = &t
+		if hs.HottestTempC == nil {
+			hs.HottestTempC = new(float32)
+		}
+		*hs.HottestTempC = float32(float64(d) / 10)
+	} else {
+		hs.HottestTempC = nil
 	}
 	if r.err != nil {
-		return nil, r.err
+		return r.err
 	}
-	nets, nn := c.readCounters(r, MaxNetworks, "networks", false)
-	if nn > 0 {
-		backing := make([]wire.Network, nn)
-		hs.Networks = make([]*wire.Network, nn)
-		for i, v := range nets {
-			backing[i] = wire.Network{Name: v.name, RxBytes: v.v[0], TxBytes: v.v[1]}
-			hs.Networks[i] = &backing[i]
-		}
-	}
-	disks, nd := c.readCounters(r, MaxDisks, "disks", true)
-	if nd > 0 {
-		backing := make([]wire.Disk, nd)
-		hs.Disks = make([]*wire.Disk, nd)
-		for i, v := range disks {
-			backing[i] = wire.Disk{Name: v.name, ReadBytes: v.v[0], WriteBytes: v.v[1]}
-			hs.Disks[i] = &backing[i]
-		}
-	}
+	hs.Networks = readCounters(c, r, hs.Networks, MaxNetworks, "networks", func(n *wire.Network, name string, v [2]uint64) {
+		*n = wire.Network{Name: name, RxBytes: v[0], TxBytes: v[1]}
+	}, false)
+	hs.Disks = readCounters(c, r, hs.Disks, MaxDisks, "disks", func(d *wire.Disk, name string, v [2]uint64) {
+		*d = wire.Disk{Name: name, ReadBytes: v[0], WriteBytes: v[1]}
+	}, true)
 	c.readProcesses(r, hs)
 	if r.err != nil {
-		return nil, r.err
+		return r.err
 	}
 	if len(r.b) != 0 {
-		return nil, corrupt("%d bytes after the sample", len(r.b))
+		return corrupt("%d bytes after the sample", len(r.b))
 	}
 	c.at, c.mem = hs.SampledAtMs, mem
 	c.n++
-	return hs, nil
+	return nil
+}
+
+// fillPtrs returns dst resized to n non-nil elements, reusing what dst
+// holds and allocating the missing ones in one backing array; nil for 0.
+func fillPtrs[T any](dst []*T, n int) []*T {
+	if n == 0 {
+		return nil
+	}
+	if cap(dst) < n {
+		backing := make([]T, n)
+		dst = make([]*T, n)
+		for i := range dst {
+			dst[i] = &backing[i]
+		}
+		return dst
+	}
+	dst = dst[:n]
+	for i := range dst {
+		if dst[i] == nil {
+			dst[i] = new(T)
+		}
+	}
+	return dst
 }
 
 type namedCounter struct {
@@ -477,28 +506,28 @@ type namedCounter struct {
 	v    [2]uint64
 }
 
-// readCounters reads a list of named counter pairs (networks, or disks).
-// The returned slice is scratch, valid until the next call.
-func (c *chain) readCounters(r *reader, limit uint64, what string, disk bool) ([]namedCounter, int) {
+// readCounters reads a list of named counter pairs (networks, or disks)
+// into dst, setting each element with set.
+func readCounters[T any](c *chain, r *reader, dst []*T, limit uint64, what string, set func(*T, string, [2]uint64), disk bool) []*T {
 	n := r.bounded(what, limit)
-	if r.err != nil || n == 0 {
-		return nil, 0
+	if r.err != nil {
+		return nil
 	}
-	out := make([]namedCounter, 0, n)
-	for range n {
+	dst = fillPtrs(dst, int(n))
+	for _, e := range dst {
 		name, id := c.readName(r)
 		d0, d1 := unzigzag(r.uvarint(what)), unzigzag(r.uvarint(what))
 		if r.err != nil {
-			return nil, 0
+			return nil
 		}
 		p := &c.counters[id].net
 		if disk {
 			p = &c.counters[id].disk
 		}
 		*p = [2]uint64{p[0] + uint64(d0), p[1] + uint64(d1)}
-		out = append(out, namedCounter{name, *p})
+		set(e, name, *p)
 	}
-	return out, len(out)
+	return dst
 }
 
 func (c *chain) readProcesses(r *reader, hs *wire.HistorySample) {
@@ -507,20 +536,19 @@ func (c *chain) readProcesses(r *reader, hs *wire.HistorySample) {
 		return
 	}
 	c.next = c.next[:0]
-	backing := make([]wire.Process, n)
-	for i := range backing {
-		p := &backing[i]
+	hs.TopProcesses = fillPtrs(hs.TopProcesses, int(n))
+	for _, p := range hs.TopProcesses {
 		tag := r.uvarint("process")
 		if r.err != nil {
 			return
 		}
 		var ref rowRef
+		var cpu float32
 		if tag == 0 {
 			pid := r.bounded("pid", math.MaxUint32)
-			name, id := c.readName(r)
+			_, id := c.readName(r)
 			ref = rowRef{pid: uint32(pid), name: id}
-			p.Pid, p.Name = uint32(pid), name
-			p.CpuUsage = fromCenti(r.bounded("process cpu", maxCenti))
+			cpu = fromCenti(r.bounded("process cpu", maxCenti))
 			ref.mem = r.kibAbs("process memory")
 		} else {
 			if tag > uint64(len(c.rows)) {
@@ -528,21 +556,14 @@ func (c *chain) readProcesses(r *reader, hs *wire.HistorySample) {
 				return
 			}
 			ref = c.rows[tag-1]
-			p.Pid, p.Name = ref.pid, c.names[ref.name]
-			p.CpuUsage = fromCenti(r.bounded("process cpu", maxCenti))
+			cpu = fromCenti(r.bounded("process cpu", maxCenti))
 			ref.mem = r.kibDelta("process memory", ref.mem)
 		}
 		if r.err != nil {
 			return
 		}
-		p.MemBytes = ref.mem
+		*p = wire.Process{Pid: ref.pid, Name: c.names[ref.name], CpuUsage: cpu, MemBytes: ref.mem}
 		c.next = append(c.next, ref)
-	}
-	if n > 0 {
-		hs.TopProcesses = make([]*wire.Process, n)
-		for i := range backing {
-			hs.TopProcesses[i] = &backing[i]
-		}
 	}
 	c.rows, c.next = c.next, c.rows
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"math/bits"
+	"slices"
 
 	"github.com/socktop/socktop/wire"
 )
@@ -82,9 +83,11 @@ type procAcc struct {
 	memMax uint64
 }
 
+// accumulator sums one bucket. It keeps nothing of the samples added (they
+// are a reused scratch), only values and names.
 type accumulator struct {
 	n     int
-	last  *wire.HistorySample
+	at    uint64 // the last sample's time
 	cpu   float64
 	cores []float64
 	coreN []int
@@ -95,7 +98,6 @@ type accumulator struct {
 	nets  counterSet
 	disks counterSet
 	procs []procAcc
-	index map[procKey]int
 }
 
 // counterSet keeps the last value of each name, in first-seen order.
@@ -122,15 +124,14 @@ func (c *counterSet) reset() {
 }
 
 func (a *accumulator) reset() {
-	*a = accumulator{cores: a.cores[:0], coreN: a.coreN[:0], nets: a.nets, disks: a.disks, procs: a.procs[:0], index: a.index}
+	*a = accumulator{cores: a.cores[:0], coreN: a.coreN[:0], nets: a.nets, disks: a.disks, procs: a.procs[:0]}
 	a.nets.reset()
 	a.disks.reset()
-	clear(a.index)
 }
 
 func (a *accumulator) add(hs *wire.HistorySample) {
 	a.n++
-	a.last = hs
+	a.at = hs.SampledAtMs
 	a.cpu += float64(hs.CpuTotal)
 	for i, v := range hs.CpuPerCore {
 		if i == len(a.cores) {
@@ -155,16 +156,13 @@ func (a *accumulator) add(hs *wire.HistorySample) {
 	for _, d := range hs.Disks {
 		a.disks.set(d.Name, [2]uint64{d.ReadBytes, d.WriteBytes})
 	}
-	if a.index == nil {
-		a.index = make(map[procKey]int)
-	}
 	for _, p := range hs.TopProcesses {
-		k := procKey{p.Pid, p.Name}
-		i, ok := a.index[k]
-		if !ok {
+		// A bucket holds a few dozen processes: a linear search on the
+		// pid beats hashing the name.
+		i := slices.IndexFunc(a.procs, func(q procAcc) bool { return q.key.pid == p.Pid && q.key.name == p.Name })
+		if i < 0 {
 			i = len(a.procs)
-			a.index[k] = i
-			a.procs = append(a.procs, procAcc{key: k})
+			a.procs = append(a.procs, procAcc{key: procKey{p.Pid, p.Name}})
 		}
 		a.procs[i].cpuSum += float64(p.CpuUsage)
 		a.procs[i].memMax = max(a.procs[i].memMax, p.MemBytes)
@@ -174,7 +172,7 @@ func (a *accumulator) add(hs *wire.HistorySample) {
 func (a *accumulator) result() *wire.HistorySample {
 	n := float64(a.n)
 	hs := &wire.HistorySample{
-		SampledAtMs: a.last.SampledAtMs,
+		SampledAtMs: a.at,
 		CpuTotal:    float32(a.cpu / n),
 		MemTotal:    a.mem[0].mean(uint64(a.n)),
 		MemUsed:     a.mem[1].mean(uint64(a.n)),

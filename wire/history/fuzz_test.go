@@ -97,15 +97,22 @@ func FuzzDecodeRecord(f *testing.F) {
 	}
 	f.Add([]byte{3, kindKey, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var c chain
+		var c, reused chain
+		scratch := &wire.HistorySample{}
 		var got []*wire.HistorySample
 		for p := range records(data) {
 			hs, err := c.decode(p)
+			if rerr := reused.decodeInto(p, scratch); (rerr == nil) != (err == nil) {
+				t.Fatalf("decode %v, decodeInto a used sample %v", err, rerr)
+			}
 			if err != nil {
 				if !errors.Is(err, ErrCorrupt) {
 					t.Fatalf("error %v is not ErrCorrupt", err)
 				}
 				break
+			}
+			if !proto.Equal(hs, scratch) {
+				t.Fatalf("decodeInto a used sample differs:\n %v\n %v", hs, scratch)
 			}
 			checkSample(t, hs)
 			if len(got) == 0 || hs.SampledAtMs > got[len(got)-1].SampledAtMs {

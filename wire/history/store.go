@@ -271,14 +271,18 @@ func (s *Store) views(since, until uint64) []view {
 	return out
 }
 
-// each decodes the samples of vs in [since, until], oldest first.
-func each(vs []view, since, until uint64, fn func(*wire.HistorySample)) {
+// each decodes the samples of vs in [since, until], oldest first. With
+// scratch, every sample is decoded into that one (fn must not keep it).
+func each(vs []view, since, until uint64, scratch *wire.HistorySample, fn func(*wire.HistorySample)) {
 	var c chain
 	for _, v := range vs {
 		i := 0
 		for p := range records(v.data) {
-			hs, err := c.decode(p)
-			if err != nil {
+			hs := scratch
+			if hs == nil {
+				hs = &wire.HistorySample{}
+			}
+			if c.decodeInto(p, hs) != nil {
 				break // cannot happen: the store wrote it
 			}
 			if i >= v.skip && hs.SampledAtMs >= since && hs.SampledAtMs <= until {
@@ -326,7 +330,7 @@ func (s *Store) Query(since, until uint64, maxPoints int) *wire.History {
 	}
 	if maxPoints <= 0 || n <= maxPoints {
 		h.Samples = make([]*wire.HistorySample, 0, n)
-		each(vs, since, until, func(hs *wire.HistorySample) { h.Samples = append(h.Samples, hs) })
+		each(vs, since, until, nil, func(hs *wire.HistorySample) { h.Samples = append(h.Samples, hs) })
 		h.IntervalMs = clampU32(uint64(s.opt.Interval.Milliseconds()))
 		if h.IntervalMs == 0 && n > 1 {
 			h.IntervalMs = clampU32((last - first) / uint64(n-1))
@@ -334,7 +338,7 @@ func (s *Store) Query(since, until uint64, maxPoints int) *wire.History {
 		return h
 	}
 	d := newDownsampler(first, last, maxPoints)
-	each(vs, since, until, d.add)
+	each(vs, since, until, &wire.HistorySample{}, d.add)
 	h.Samples = d.finish()
 	h.IntervalMs = clampU32(d.width)
 	return h
