@@ -2,7 +2,6 @@ package history
 
 import (
 	"math/bits"
-	"slices"
 
 	"github.com/socktop/socktop/wire"
 )
@@ -159,8 +158,11 @@ func (a *accumulator) add(hs *wire.HistorySample) {
 	for _, p := range hs.TopProcesses {
 		// A bucket holds a few dozen processes: a linear search on the
 		// pid beats hashing the name.
-		i := slices.IndexFunc(a.procs, func(q procAcc) bool { return q.key.pid == p.Pid && q.key.name == p.Name })
-		if i < 0 {
+		i := 0
+		for i < len(a.procs) && (a.procs[i].key.pid != p.Pid || a.procs[i].key.name != p.Name) {
+			i++
+		}
+		if i == len(a.procs) {
 			i = len(a.procs)
 			a.procs = append(a.procs, procAcc{key: procKey{p.Pid, p.Name}})
 		}
