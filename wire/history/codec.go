@@ -192,36 +192,12 @@ func (c *chain) encode(b []byte, hs *wire.HistorySample) []byte {
 		b = appendUvarint(b, zigzag(tempDeci(*hs.HottestTempC)))
 	}
 
-	nets := hs.GetNetworks()
-	b = appendUvarint(b, uint64(countNonNil(nets, MaxNetworks)))
-	kept := 0
-	for _, n := range nets {
-		if n == nil || kept == MaxNetworks {
-			continue
-		}
-		kept++
-		var id uint32
-		b, id = c.name(b, n.Name)
-		p := &c.counters[id].net
-		b = appendUvarint(b, zigzag(int64(n.RxBytes-p[0])))
-		b = appendUvarint(b, zigzag(int64(n.TxBytes-p[1])))
-		*p = [2]uint64{n.RxBytes, n.TxBytes}
-	}
-	disks := hs.GetDisks()
-	b = appendUvarint(b, uint64(countNonNil(disks, MaxDisks)))
-	kept = 0
-	for _, d := range disks {
-		if d == nil || kept == MaxDisks {
-			continue
-		}
-		kept++
-		var id uint32
-		b, id = c.name(b, d.Name)
-		p := &c.counters[id].disk
-		b = appendUvarint(b, zigzag(int64(d.ReadBytes-p[0])))
-		b = appendUvarint(b, zigzag(int64(d.WriteBytes-p[1])))
-		*p = [2]uint64{d.ReadBytes, d.WriteBytes}
-	}
+	b = appendCounters(c, b, hs.GetNetworks(), MaxNetworks, false, func(n *wire.Network) (string, [2]uint64) {
+		return n.Name, [2]uint64{n.RxBytes, n.TxBytes}
+	})
+	b = appendCounters(c, b, hs.GetDisks(), MaxDisks, true, func(d *wire.Disk) (string, [2]uint64) {
+		return d.Name, [2]uint64{d.ReadBytes, d.WriteBytes}
+	})
 
 	procs := hs.GetTopProcesses()
 	b = appendUvarint(b, uint64(countNonNil(procs, MaxTopProcesses)))
@@ -259,6 +235,35 @@ func (c *chain) encode(b []byte, hs *wire.HistorySample) []byte {
 	c.rows, c.next = c.next, c.rows
 	c.n++
 	return b
+}
+
+// appendCounters appends a list of named counter pairs (networks or disks),
+// each as deltas against the previous value of its name in the chain.
+func appendCounters[T any](c *chain, b []byte, list []*T, limit int, disk bool, get func(*T) (string, [2]uint64)) []byte {
+	b = appendUvarint(b, uint64(countNonNil(list, limit)))
+	kept := 0
+	for _, e := range list {
+		if e == nil || kept == limit {
+			continue
+		}
+		kept++
+		name, v := get(e)
+		var id uint32
+		b, id = c.name(b, name)
+		p := c.counter(id, disk)
+		b = appendUvarint(b, zigzag(int64(v[0]-p[0])))
+		b = appendUvarint(b, zigzag(int64(v[1]-p[1])))
+		*p = v
+	}
+	return b
+}
+
+// counter is the previous value of the network or disk counters of name id.
+func (c *chain) counter(id uint32, disk bool) *[2]uint64 {
+	if disk {
+		return &c.counters[id].disk
+	}
+	return &c.counters[id].net
 }
 
 func countNonNil[T any](s []*T, limit int) int {
@@ -525,10 +530,7 @@ func readCounters[T any](c *chain, r *reader, dst []*T, limit uint64, what strin
 		if r.err != nil {
 			return nil
 		}
-		p := &c.counters[id].net
-		if disk {
-			p = &c.counters[id].disk
-		}
+		p := c.counter(id, disk)
 		*p = [2]uint64{p[0] + uint64(d0), p[1] + uint64(d1)}
 		set(e, name, *p)
 	}

@@ -49,13 +49,8 @@ type jsonProcess struct {
 	MemBytes uint64  `json:"mem_bytes"`
 }
 
-// fin maps NaN and ±Inf, which JSON cannot carry, to 0.
-func fin(f float32) float32 {
-	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
-		return 0
-	}
-	return f
-}
+// fin and fin64 map NaN and ±Inf, which JSON cannot carry, to 0.
+func fin(f float32) float32 { return float32(fin64(float64(f))) }
 
 func fin64(f float64) float64 {
 	if math.IsNaN(f) || math.IsInf(f, 0) {

@@ -118,33 +118,28 @@ type rankFunc func(i int) (cpu float32, mem uint64, pid uint32, ok bool)
 func pickTop(rows, nCPU, nMem int, rank rankFunc) []int {
 	var byCPU, byMem [TopByCPU + TopByMemory]int
 	nCPU, nMem = min(nCPU, TopByCPU), min(nMem, TopByMemory)
-	cpuBetter := func(a, b int) bool {
-		ca, ma, pa, _ := rank(a)
-		cb, mb, pb, _ := rank(b)
-		if ca != cb {
-			return ca > cb
+	// better ranks by one measure, then the other, then the lower pid.
+	better := func(byMem bool) func(a, b int) bool {
+		return func(a, b int) bool {
+			ca, ma, pa, _ := rank(a)
+			cb, mb, pb, _ := rank(b)
+			if byMem && ma != mb {
+				return ma > mb
+			}
+			if ca != cb {
+				return ca > cb
+			}
+			if ma != mb {
+				return ma > mb
+			}
+			return pa < pb
 		}
-		if ma != mb {
-			return ma > mb
-		}
-		return pa < pb
 	}
-	memBetter := func(a, b int) bool {
-		ca, ma, pa, _ := rank(a)
-		cb, mb, pb, _ := rank(b)
-		if ma != mb {
-			return ma > mb
-		}
-		if ca != cb {
-			return ca > cb
-		}
-		return pa < pb
-	}
-	c := topInto(byCPU[:0], nCPU, rows, cpuBetter, func(i int) bool {
+	c := topInto(byCPU[:0], nCPU, rows, better(false), func(i int) bool {
 		cpu, _, _, ok := rank(i)
 		return ok && cpu > 0 && !math.IsNaN(float64(cpu))
 	})
-	m := topInto(byMem[:0], nMem, rows, memBetter, func(i int) bool {
+	m := topInto(byMem[:0], nMem, rows, better(true), func(i int) bool {
 		_, _, _, ok := rank(i)
 		return ok
 	})

@@ -27,26 +27,22 @@ func TestFromSnapshotPicksTopProcesses(t *testing.T) {
 
 	// The expected picks, by sorting the whole list.
 	rows := slices.DeleteFunc(slices.Clone(p.Processes), func(r *wire.ProcessInfo) bool { return r == nil })
-	byCPU := slices.Clone(rows)
-	slices.SortStableFunc(byCPU, func(a, b *wire.ProcessInfo) int {
-		switch {
-		case a.CpuPercent != b.CpuPercent:
-			return cmpDesc(a.CpuPercent, b.CpuPercent)
-		case a.RssBytes != b.RssBytes:
-			return cmpDesc(a.RssBytes, b.RssBytes)
-		}
-		return int(a.Pid) - int(b.Pid)
-	})
-	byMem := slices.Clone(rows)
-	slices.SortStableFunc(byMem, func(a, b *wire.ProcessInfo) int {
-		switch {
-		case a.RssBytes != b.RssBytes:
-			return cmpDesc(a.RssBytes, b.RssBytes)
-		case a.CpuPercent != b.CpuPercent:
-			return cmpDesc(a.CpuPercent, b.CpuPercent)
-		}
-		return int(a.Pid) - int(b.Pid)
-	})
+	sorted := func(memFirst bool) []*wire.ProcessInfo {
+		out := slices.Clone(rows)
+		slices.SortStableFunc(out, func(a, b *wire.ProcessInfo) int {
+			switch {
+			case memFirst && a.RssBytes != b.RssBytes:
+				return cmpDesc(a.RssBytes, b.RssBytes)
+			case a.CpuPercent != b.CpuPercent:
+				return cmpDesc(a.CpuPercent, b.CpuPercent)
+			case a.RssBytes != b.RssBytes:
+				return cmpDesc(a.RssBytes, b.RssBytes)
+			}
+			return int(a.Pid) - int(b.Pid)
+		})
+		return out
+	}
+	byCPU, byMem := sorted(false), sorted(true)
 	var want []uint32
 	for _, r := range byCPU[:TopByCPU] {
 		want = append(want, r.Pid)
