@@ -15,8 +15,10 @@ import (
 func TestImports(t *testing.T) {
 	allowed := []string{"google.golang.org/protobuf/", "github.com/planetscale/vtprotobuf/", "github.com/coder/websocket", "github.com/socktop/socktop/wire"}
 	files, _ := filepath.Glob("*.go")
-	sub, _ := filepath.Glob("wiretest/*.go")
-	files = append(files, sub...)
+	for _, dir := range []string{"wiretest", "history"} {
+		sub, _ := filepath.Glob(dir + "/*.go")
+		files = append(files, sub...)
+	}
 	if len(files) < 10 {
 		t.Fatalf("found only %d files", len(files))
 	}

@@ -348,6 +348,7 @@ type Request struct {
 	//	*Request_Connections
 	//	*Request_Signal
 	//	*Request_Subscribe
+	//	*Request_History
 	Body          isRequest_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -478,6 +479,15 @@ func (x *Request) GetSubscribe() *SubscribeRequest {
 	return nil
 }
 
+func (x *Request) GetHistory() *HistoryRequest {
+	if x != nil {
+		if x, ok := x.Body.(*Request_History); ok {
+			return x.History
+		}
+	}
+	return nil
+}
+
 type isRequest_Body interface {
 	isRequest_Body()
 }
@@ -518,6 +528,10 @@ type Request_Subscribe struct {
 	Subscribe *SubscribeRequest `protobuf:"bytes,10,opt,name=subscribe,proto3,oneof"`
 }
 
+type Request_History struct {
+	History *HistoryRequest `protobuf:"bytes,11,opt,name=history,proto3,oneof"`
+}
+
 func (*Request_Hello) isRequest_Body() {}
 
 func (*Request_Metrics) isRequest_Body() {}
@@ -535,6 +549,8 @@ func (*Request_Connections) isRequest_Body() {}
 func (*Request_Signal) isRequest_Body() {}
 
 func (*Request_Subscribe) isRequest_Body() {}
+
+func (*Request_History) isRequest_Body() {}
 
 // SubscribeRequest asks the agent to push samples on its own clock instead
 // of being asked for each one (capability "subscribe"). Each interval is in
@@ -683,6 +699,7 @@ type Response struct {
 	//	*Response_Connections
 	//	*Response_Signal
 	//	*Response_Subscription
+	//	*Response_History
 	//	*Response_Error
 	Body          isResponse_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
@@ -814,6 +831,15 @@ func (x *Response) GetSubscription() *Subscription {
 	return nil
 }
 
+func (x *Response) GetHistory() *History {
+	if x != nil {
+		if x, ok := x.Body.(*Response_History); ok {
+			return x.History
+		}
+	}
+	return nil
+}
+
 func (x *Response) GetError() *Error {
 	if x != nil {
 		if x, ok := x.Body.(*Response_Error); ok {
@@ -863,6 +889,10 @@ type Response_Subscription struct {
 	Subscription *Subscription `protobuf:"bytes,10,opt,name=subscription,proto3,oneof"`
 }
 
+type Response_History struct {
+	History *History `protobuf:"bytes,11,opt,name=history,proto3,oneof"`
+}
+
 type Response_Error struct {
 	Error *Error `protobuf:"bytes,15,opt,name=error,proto3,oneof"`
 }
@@ -884,6 +914,8 @@ func (*Response_Connections) isResponse_Body() {}
 func (*Response_Signal) isResponse_Body() {}
 
 func (*Response_Subscription) isResponse_Body() {}
+
+func (*Response_History) isResponse_Body() {}
 
 func (*Response_Error) isResponse_Body() {}
 
@@ -3180,6 +3212,287 @@ func (x *SignalResult) GetSignal() string {
 	return ""
 }
 
+// HistoryRequest asks for the recorded samples taken in [since_ms, until_ms]
+// (Unix milliseconds, both inclusive). since_ms 0 means the oldest kept,
+// until_ms 0 the newest. max_points 0 means the agent's default; when more
+// samples fall in the range, the agent averages them into at most
+// max_points time buckets.
+type HistoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SinceMs       uint64                 `protobuf:"varint,1,opt,name=since_ms,json=sinceMs,proto3" json:"since_ms,omitempty"`
+	UntilMs       uint64                 `protobuf:"varint,2,opt,name=until_ms,json=untilMs,proto3" json:"until_ms,omitempty"`
+	MaxPoints     uint32                 `protobuf:"varint,3,opt,name=max_points,json=maxPoints,proto3" json:"max_points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryRequest) Reset() {
+	*x = HistoryRequest{}
+	mi := &file_socktop_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryRequest) ProtoMessage() {}
+
+func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_socktop_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
+func (*HistoryRequest) Descriptor() ([]byte, []int) {
+	return file_socktop_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *HistoryRequest) GetSinceMs() uint64 {
+	if x != nil {
+		return x.SinceMs
+	}
+	return 0
+}
+
+func (x *HistoryRequest) GetUntilMs() uint64 {
+	if x != nil {
+		return x.UntilMs
+	}
+	return 0
+}
+
+func (x *HistoryRequest) GetMaxPoints() uint32 {
+	if x != nil {
+		return x.MaxPoints
+	}
+	return 0
+}
+
+// History is the answer to HistoryRequest, oldest sample first.
+type History struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The time between two samples: the recording interval, or the bucket
+	// width when the agent downsampled.
+	IntervalMs    uint32           `protobuf:"varint,1,opt,name=interval_ms,json=intervalMs,proto3" json:"interval_ms,omitempty"`
+	Samples       []*HistorySample `protobuf:"bytes,2,rep,name=samples,proto3" json:"samples,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *History) Reset() {
+	*x = History{}
+	mi := &file_socktop_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *History) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*History) ProtoMessage() {}
+
+func (x *History) ProtoReflect() protoreflect.Message {
+	mi := &file_socktop_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use History.ProtoReflect.Descriptor instead.
+func (*History) Descriptor() ([]byte, []int) {
+	return file_socktop_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *History) GetIntervalMs() uint32 {
+	if x != nil {
+		return x.IntervalMs
+	}
+	return 0
+}
+
+func (x *History) GetSamples() []*HistorySample {
+	if x != nil {
+		return x.Samples
+	}
+	return nil
+}
+
+// HistorySample is one recorded moment. Gauges are the sample's (or, when
+// downsampled, the bucket's average); counters are cumulative (the bucket's
+// last value), so clients compute rates from two samples as usual.
+type HistorySample struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unix milliseconds (of a bucket's last sample when downsampled).
+	SampledAtMs uint64 `protobuf:"varint,1,opt,name=sampled_at_ms,json=sampledAtMs,proto3" json:"sampled_at_ms,omitempty"`
+	// 0..100, whole machine and per logical CPU.
+	CpuTotal   float32   `protobuf:"fixed32,2,opt,name=cpu_total,json=cpuTotal,proto3" json:"cpu_total,omitempty"`
+	CpuPerCore []float32 `protobuf:"fixed32,3,rep,packed,name=cpu_per_core,json=cpuPerCore,proto3" json:"cpu_per_core,omitempty"`
+	// Bytes.
+	MemTotal  uint64  `protobuf:"varint,4,opt,name=mem_total,json=memTotal,proto3" json:"mem_total,omitempty"`
+	MemUsed   uint64  `protobuf:"varint,5,opt,name=mem_used,json=memUsed,proto3" json:"mem_used,omitempty"`
+	SwapTotal uint64  `protobuf:"varint,6,opt,name=swap_total,json=swapTotal,proto3" json:"swap_total,omitempty"`
+	SwapUsed  uint64  `protobuf:"varint,7,opt,name=swap_used,json=swapUsed,proto3" json:"swap_used,omitempty"`
+	Load1     float64 `protobuf:"fixed64,8,opt,name=load1,proto3" json:"load1,omitempty"`
+	Load5     float64 `protobuf:"fixed64,9,opt,name=load5,proto3" json:"load5,omitempty"`
+	Load15    float64 `protobuf:"fixed64,10,opt,name=load15,proto3" json:"load15,omitempty"`
+	// Per interface: name, rx_bytes and tx_bytes (the other fields are 0).
+	Networks []*Network `protobuf:"bytes,11,rep,name=networks,proto3" json:"networks,omitempty"`
+	// Per block device: name, read_bytes and write_bytes (the other fields
+	// are 0).
+	Disks []*Disk `protobuf:"bytes,12,rep,name=disks,proto3" json:"disks,omitempty"`
+	// The hottest temperature sensor, degrees Celsius, when known.
+	HottestTempC *float32 `protobuf:"fixed32,13,opt,name=hottest_temp_c,json=hottestTempC,proto3,oneof" json:"hottest_temp_c,omitempty"`
+	// The busiest processes of that moment: the 10 busiest by CPU (busiest
+	// first), then those of the 10 largest by memory not already listed
+	// (when downsampled: by average CPU and by peak memory over the bucket).
+	TopProcesses  []*Process `protobuf:"bytes,14,rep,name=top_processes,json=topProcesses,proto3" json:"top_processes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistorySample) Reset() {
+	*x = HistorySample{}
+	mi := &file_socktop_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistorySample) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistorySample) ProtoMessage() {}
+
+func (x *HistorySample) ProtoReflect() protoreflect.Message {
+	mi := &file_socktop_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistorySample.ProtoReflect.Descriptor instead.
+func (*HistorySample) Descriptor() ([]byte, []int) {
+	return file_socktop_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *HistorySample) GetSampledAtMs() uint64 {
+	if x != nil {
+		return x.SampledAtMs
+	}
+	return 0
+}
+
+func (x *HistorySample) GetCpuTotal() float32 {
+	if x != nil {
+		return x.CpuTotal
+	}
+	return 0
+}
+
+func (x *HistorySample) GetCpuPerCore() []float32 {
+	if x != nil {
+		return x.CpuPerCore
+	}
+	return nil
+}
+
+func (x *HistorySample) GetMemTotal() uint64 {
+	if x != nil {
+		return x.MemTotal
+	}
+	return 0
+}
+
+func (x *HistorySample) GetMemUsed() uint64 {
+	if x != nil {
+		return x.MemUsed
+	}
+	return 0
+}
+
+func (x *HistorySample) GetSwapTotal() uint64 {
+	if x != nil {
+		return x.SwapTotal
+	}
+	return 0
+}
+
+func (x *HistorySample) GetSwapUsed() uint64 {
+	if x != nil {
+		return x.SwapUsed
+	}
+	return 0
+}
+
+func (x *HistorySample) GetLoad1() float64 {
+	if x != nil {
+		return x.Load1
+	}
+	return 0
+}
+
+func (x *HistorySample) GetLoad5() float64 {
+	if x != nil {
+		return x.Load5
+	}
+	return 0
+}
+
+func (x *HistorySample) GetLoad15() float64 {
+	if x != nil {
+		return x.Load15
+	}
+	return 0
+}
+
+func (x *HistorySample) GetNetworks() []*Network {
+	if x != nil {
+		return x.Networks
+	}
+	return nil
+}
+
+func (x *HistorySample) GetDisks() []*Disk {
+	if x != nil {
+		return x.Disks
+	}
+	return nil
+}
+
+func (x *HistorySample) GetHottestTempC() float32 {
+	if x != nil && x.HottestTempC != nil {
+		return *x.HottestTempC
+	}
+	return 0
+}
+
+func (x *HistorySample) GetTopProcesses() []*Process {
+	if x != nil {
+		return x.TopProcesses
+	}
+	return nil
+}
+
 var File_socktop_proto protoreflect.FileDescriptor
 
 const file_socktop_proto_rawDesc = "" +
@@ -3193,7 +3506,7 @@ const file_socktop_proto_rawDesc = "" +
 	"\tmem_bytes\x18\x04 \x01(\x04R\bmemBytes\"e\n" +
 	"\vProcessList\x12#\n" +
 	"\rprocess_count\x18\x01 \x01(\rR\fprocessCount\x121\n" +
-	"\tprocesses\x18\x02 \x03(\v2\x13.socktop.v2.ProcessR\tprocesses\"\xb5\x04\n" +
+	"\tprocesses\x18\x02 \x03(\v2\x13.socktop.v2.ProcessR\tprocesses\"\xed\x04\n" +
 	"\aRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x120\n" +
 	"\x05hello\x18\x02 \x01(\v2\x18.socktop.v2.HelloRequestH\x00R\x05hello\x126\n" +
@@ -3205,7 +3518,8 @@ const file_socktop_proto_rawDesc = "" +
 	"\vconnections\x18\b \x01(\v2\x1e.socktop.v2.ConnectionsRequestH\x00R\vconnections\x123\n" +
 	"\x06signal\x18\t \x01(\v2\x19.socktop.v2.SignalRequestH\x00R\x06signal\x12<\n" +
 	"\tsubscribe\x18\n" +
-	" \x01(\v2\x1c.socktop.v2.SubscribeRequestH\x00R\tsubscribeB\x06\n" +
+	" \x01(\v2\x1c.socktop.v2.SubscribeRequestH\x00R\tsubscribe\x126\n" +
+	"\ahistory\x18\v \x01(\v2\x1a.socktop.v2.HistoryRequestH\x00R\ahistoryB\x06\n" +
 	"\x04body\"o\n" +
 	"\x10SubscribeRequest\x12\x1d\n" +
 	"\n" +
@@ -3216,7 +3530,7 @@ const file_socktop_proto_rawDesc = "" +
 	"\n" +
 	"metrics_ms\x18\x01 \x01(\rR\tmetricsMs\x12!\n" +
 	"\fprocesses_ms\x18\x02 \x01(\rR\vprocessesMs\x12\x19\n" +
-	"\bdisks_ms\x18\x03 \x01(\rR\adisksMs\"\xb1\x04\n" +
+	"\bdisks_ms\x18\x03 \x01(\rR\adisksMs\"\xe2\x04\n" +
 	"\bResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12)\n" +
 	"\x05hello\x18\x02 \x01(\v2\x11.socktop.v2.HelloH\x00R\x05hello\x12/\n" +
@@ -3228,7 +3542,8 @@ const file_socktop_proto_rawDesc = "" +
 	"\vconnections\x18\b \x01(\v2\x17.socktop.v2.ConnectionsH\x00R\vconnections\x122\n" +
 	"\x06signal\x18\t \x01(\v2\x18.socktop.v2.SignalResultH\x00R\x06signal\x12>\n" +
 	"\fsubscription\x18\n" +
-	" \x01(\v2\x18.socktop.v2.SubscriptionH\x00R\fsubscription\x12)\n" +
+	" \x01(\v2\x18.socktop.v2.SubscriptionH\x00R\fsubscription\x12/\n" +
+	"\ahistory\x18\v \x01(\v2\x13.socktop.v2.HistoryH\x00R\ahistory\x12)\n" +
 	"\x05error\x18\x0f \x01(\v2\x11.socktop.v2.ErrorH\x00R\x05errorB\x06\n" +
 	"\x04body\"L\n" +
 	"\x05Error\x12)\n" +
@@ -3467,7 +3782,35 @@ const file_socktop_proto_rawDesc = "" +
 	"\x06signal\x18\x02 \x01(\tR\x06signal\"8\n" +
 	"\fSignalResult\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x16\n" +
-	"\x06signal\x18\x02 \x01(\tR\x06signal*\xf2\x01\n" +
+	"\x06signal\x18\x02 \x01(\tR\x06signal\"e\n" +
+	"\x0eHistoryRequest\x12\x19\n" +
+	"\bsince_ms\x18\x01 \x01(\x04R\asinceMs\x12\x19\n" +
+	"\buntil_ms\x18\x02 \x01(\x04R\auntilMs\x12\x1d\n" +
+	"\n" +
+	"max_points\x18\x03 \x01(\rR\tmaxPoints\"_\n" +
+	"\aHistory\x12\x1f\n" +
+	"\vinterval_ms\x18\x01 \x01(\rR\n" +
+	"intervalMs\x123\n" +
+	"\asamples\x18\x02 \x03(\v2\x19.socktop.v2.HistorySampleR\asamples\"\xfb\x03\n" +
+	"\rHistorySample\x12\"\n" +
+	"\rsampled_at_ms\x18\x01 \x01(\x04R\vsampledAtMs\x12\x1b\n" +
+	"\tcpu_total\x18\x02 \x01(\x02R\bcpuTotal\x12 \n" +
+	"\fcpu_per_core\x18\x03 \x03(\x02R\n" +
+	"cpuPerCore\x12\x1b\n" +
+	"\tmem_total\x18\x04 \x01(\x04R\bmemTotal\x12\x19\n" +
+	"\bmem_used\x18\x05 \x01(\x04R\amemUsed\x12\x1d\n" +
+	"\n" +
+	"swap_total\x18\x06 \x01(\x04R\tswapTotal\x12\x1b\n" +
+	"\tswap_used\x18\a \x01(\x04R\bswapUsed\x12\x14\n" +
+	"\x05load1\x18\b \x01(\x01R\x05load1\x12\x14\n" +
+	"\x05load5\x18\t \x01(\x01R\x05load5\x12\x16\n" +
+	"\x06load15\x18\n" +
+	" \x01(\x01R\x06load15\x12/\n" +
+	"\bnetworks\x18\v \x03(\v2\x13.socktop.v2.NetworkR\bnetworks\x12&\n" +
+	"\x05disks\x18\f \x03(\v2\x10.socktop.v2.DiskR\x05disks\x12)\n" +
+	"\x0ehottest_temp_c\x18\r \x01(\x02H\x00R\fhottestTempC\x88\x01\x01\x128\n" +
+	"\rtop_processes\x18\x0e \x03(\v2\x13.socktop.v2.ProcessR\ftopProcessesB\x11\n" +
+	"\x0f_hottest_temp_c*\xf2\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ERROR_CODE_UNKNOWN_PID\x10\x01\x12\x1c\n" +
@@ -3499,7 +3842,7 @@ func file_socktop_proto_rawDescGZIP() []byte {
 }
 
 var file_socktop_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_socktop_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_socktop_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_socktop_proto_goTypes = []any{
 	(ErrorCode)(0),               // 0: socktop.v2.ErrorCode
 	(Transport)(0),               // 1: socktop.v2.Transport
@@ -3536,6 +3879,9 @@ var file_socktop_proto_goTypes = []any{
 	(*Connection)(nil),           // 32: socktop.v2.Connection
 	(*SignalRequest)(nil),        // 33: socktop.v2.SignalRequest
 	(*SignalResult)(nil),         // 34: socktop.v2.SignalResult
+	(*HistoryRequest)(nil),       // 35: socktop.v2.HistoryRequest
+	(*History)(nil),              // 36: socktop.v2.History
+	(*HistorySample)(nil),        // 37: socktop.v2.HistorySample
 }
 var file_socktop_proto_depIdxs = []int32{
 	3,  // 0: socktop.v2.ProcessList.processes:type_name -> socktop.v2.Process
@@ -3548,35 +3894,41 @@ var file_socktop_proto_depIdxs = []int32{
 	30, // 7: socktop.v2.Request.connections:type_name -> socktop.v2.ConnectionsRequest
 	33, // 8: socktop.v2.Request.signal:type_name -> socktop.v2.SignalRequest
 	6,  // 9: socktop.v2.Request.subscribe:type_name -> socktop.v2.SubscribeRequest
-	11, // 10: socktop.v2.Response.hello:type_name -> socktop.v2.Hello
-	13, // 11: socktop.v2.Response.metrics:type_name -> socktop.v2.Metrics
-	18, // 12: socktop.v2.Response.disks:type_name -> socktop.v2.Disks
-	21, // 13: socktop.v2.Response.processes:type_name -> socktop.v2.Processes
-	24, // 14: socktop.v2.Response.process_detail:type_name -> socktop.v2.ProcessDetail
-	28, // 15: socktop.v2.Response.journal:type_name -> socktop.v2.Journal
-	31, // 16: socktop.v2.Response.connections:type_name -> socktop.v2.Connections
-	34, // 17: socktop.v2.Response.signal:type_name -> socktop.v2.SignalResult
-	7,  // 18: socktop.v2.Response.subscription:type_name -> socktop.v2.Subscription
-	9,  // 19: socktop.v2.Response.error:type_name -> socktop.v2.Error
-	0,  // 20: socktop.v2.Error.code:type_name -> socktop.v2.ErrorCode
-	14, // 21: socktop.v2.Metrics.temperatures:type_name -> socktop.v2.Temperature
-	15, // 22: socktop.v2.Metrics.networks:type_name -> socktop.v2.Network
-	16, // 23: socktop.v2.Metrics.gpus:type_name -> socktop.v2.Gpu
-	22, // 24: socktop.v2.Metrics.top_process:type_name -> socktop.v2.ProcessInfo
-	19, // 25: socktop.v2.Disks.disks:type_name -> socktop.v2.Disk
-	22, // 26: socktop.v2.Processes.processes:type_name -> socktop.v2.ProcessInfo
-	25, // 27: socktop.v2.ProcessDetail.process:type_name -> socktop.v2.DetailedProcess
-	25, // 28: socktop.v2.DetailedProcess.child_processes:type_name -> socktop.v2.DetailedProcess
-	26, // 29: socktop.v2.DetailedProcess.threads:type_name -> socktop.v2.ThreadInfo
-	29, // 30: socktop.v2.Journal.entries:type_name -> socktop.v2.JournalEntry
-	32, // 31: socktop.v2.Connections.connections:type_name -> socktop.v2.Connection
-	1,  // 32: socktop.v2.Connection.transport:type_name -> socktop.v2.Transport
-	2,  // 33: socktop.v2.Connection.family:type_name -> socktop.v2.AddressFamily
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	35, // 10: socktop.v2.Request.history:type_name -> socktop.v2.HistoryRequest
+	11, // 11: socktop.v2.Response.hello:type_name -> socktop.v2.Hello
+	13, // 12: socktop.v2.Response.metrics:type_name -> socktop.v2.Metrics
+	18, // 13: socktop.v2.Response.disks:type_name -> socktop.v2.Disks
+	21, // 14: socktop.v2.Response.processes:type_name -> socktop.v2.Processes
+	24, // 15: socktop.v2.Response.process_detail:type_name -> socktop.v2.ProcessDetail
+	28, // 16: socktop.v2.Response.journal:type_name -> socktop.v2.Journal
+	31, // 17: socktop.v2.Response.connections:type_name -> socktop.v2.Connections
+	34, // 18: socktop.v2.Response.signal:type_name -> socktop.v2.SignalResult
+	7,  // 19: socktop.v2.Response.subscription:type_name -> socktop.v2.Subscription
+	36, // 20: socktop.v2.Response.history:type_name -> socktop.v2.History
+	9,  // 21: socktop.v2.Response.error:type_name -> socktop.v2.Error
+	0,  // 22: socktop.v2.Error.code:type_name -> socktop.v2.ErrorCode
+	14, // 23: socktop.v2.Metrics.temperatures:type_name -> socktop.v2.Temperature
+	15, // 24: socktop.v2.Metrics.networks:type_name -> socktop.v2.Network
+	16, // 25: socktop.v2.Metrics.gpus:type_name -> socktop.v2.Gpu
+	22, // 26: socktop.v2.Metrics.top_process:type_name -> socktop.v2.ProcessInfo
+	19, // 27: socktop.v2.Disks.disks:type_name -> socktop.v2.Disk
+	22, // 28: socktop.v2.Processes.processes:type_name -> socktop.v2.ProcessInfo
+	25, // 29: socktop.v2.ProcessDetail.process:type_name -> socktop.v2.DetailedProcess
+	25, // 30: socktop.v2.DetailedProcess.child_processes:type_name -> socktop.v2.DetailedProcess
+	26, // 31: socktop.v2.DetailedProcess.threads:type_name -> socktop.v2.ThreadInfo
+	29, // 32: socktop.v2.Journal.entries:type_name -> socktop.v2.JournalEntry
+	32, // 33: socktop.v2.Connections.connections:type_name -> socktop.v2.Connection
+	1,  // 34: socktop.v2.Connection.transport:type_name -> socktop.v2.Transport
+	2,  // 35: socktop.v2.Connection.family:type_name -> socktop.v2.AddressFamily
+	37, // 36: socktop.v2.History.samples:type_name -> socktop.v2.HistorySample
+	15, // 37: socktop.v2.HistorySample.networks:type_name -> socktop.v2.Network
+	19, // 38: socktop.v2.HistorySample.disks:type_name -> socktop.v2.Disk
+	3,  // 39: socktop.v2.HistorySample.top_processes:type_name -> socktop.v2.Process
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_socktop_proto_init() }
@@ -3594,6 +3946,7 @@ func file_socktop_proto_init() {
 		(*Request_Connections)(nil),
 		(*Request_Signal)(nil),
 		(*Request_Subscribe)(nil),
+		(*Request_History)(nil),
 	}
 	file_socktop_proto_msgTypes[5].OneofWrappers = []any{
 		(*Response_Hello)(nil),
@@ -3605,6 +3958,7 @@ func file_socktop_proto_init() {
 		(*Response_Connections)(nil),
 		(*Response_Signal)(nil),
 		(*Response_Subscription)(nil),
+		(*Response_History)(nil),
 		(*Response_Error)(nil),
 	}
 	file_socktop_proto_msgTypes[10].OneofWrappers = []any{}
@@ -3613,13 +3967,14 @@ func file_socktop_proto_init() {
 	file_socktop_proto_msgTypes[22].OneofWrappers = []any{}
 	file_socktop_proto_msgTypes[25].OneofWrappers = []any{}
 	file_socktop_proto_msgTypes[26].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[34].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_socktop_proto_rawDesc), len(file_socktop_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   32,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
