@@ -29,8 +29,10 @@ package wire
 // version is refused; minor versions only add fields.
 const (
 	ProtocolMajor = 2
-	// ProtocolMinor 1 added subscriptions (Request.subscribe).
-	ProtocolMinor = 1
+	// ProtocolMinor 1 added subscriptions (Request.subscribe); 2 added
+	// history, containers, process extras, the CPU breakdown and df's disk
+	// figures (PROTOCOL.md §5).
+	ProtocolMinor = 2
 )
 
 // Subprotocol is the WebSocket subprotocol that selects the native dialect.
@@ -49,4 +51,10 @@ const (
 	CapSubscribe = "subscribe"
 	CapGPU       = "gpu"
 	CapTemps     = "temps"
+	// CapHistory: the agent keeps a flight recorder (HistoryRequest).
+	CapHistory = "history"
+	// CapContainers: the agent reads cgroups (ContainersRequest).
+	CapContainers = "containers"
+	// CapProcessExtras: ProcessesRequest.extras is honoured.
+	CapProcessExtras = "process_extras"
 )

@@ -349,6 +349,7 @@ type Request struct {
 	//	*Request_Signal
 	//	*Request_Subscribe
 	//	*Request_History
+	//	*Request_Containers
 	Body          isRequest_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -488,6 +489,15 @@ func (x *Request) GetHistory() *HistoryRequest {
 	return nil
 }
 
+func (x *Request) GetContainers() *ContainersRequest {
+	if x != nil {
+		if x, ok := x.Body.(*Request_Containers); ok {
+			return x.Containers
+		}
+	}
+	return nil
+}
+
 type isRequest_Body interface {
 	isRequest_Body()
 }
@@ -532,6 +542,10 @@ type Request_History struct {
 	History *HistoryRequest `protobuf:"bytes,11,opt,name=history,proto3,oneof"`
 }
 
+type Request_Containers struct {
+	Containers *ContainersRequest `protobuf:"bytes,12,opt,name=containers,proto3,oneof"`
+}
+
 func (*Request_Hello) isRequest_Body() {}
 
 func (*Request_Metrics) isRequest_Body() {}
@@ -552,6 +566,8 @@ func (*Request_Subscribe) isRequest_Body() {}
 
 func (*Request_History) isRequest_Body() {}
 
+func (*Request_Containers) isRequest_Body() {}
+
 // SubscribeRequest asks the agent to push samples on its own clock instead
 // of being asked for each one (capability "subscribe"). Each interval is in
 // milliseconds; 0 means that kind is not pushed. A subscription replaces the
@@ -563,10 +579,14 @@ func (*Request_History) isRequest_Body() {}
 // is a Response carrying this request's id. A client that reads too slowly
 // misses pushes; the next one brings it up to date.
 type SubscribeRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MetricsMs     uint32                 `protobuf:"varint,1,opt,name=metrics_ms,json=metricsMs,proto3" json:"metrics_ms,omitempty"`
-	ProcessesMs   uint32                 `protobuf:"varint,2,opt,name=processes_ms,json=processesMs,proto3" json:"processes_ms,omitempty"`
-	DisksMs       uint32                 `protobuf:"varint,3,opt,name=disks_ms,json=disksMs,proto3" json:"disks_ms,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	MetricsMs   uint32                 `protobuf:"varint,1,opt,name=metrics_ms,json=metricsMs,proto3" json:"metrics_ms,omitempty"`
+	ProcessesMs uint32                 `protobuf:"varint,2,opt,name=processes_ms,json=processesMs,proto3" json:"processes_ms,omitempty"`
+	DisksMs     uint32                 `protobuf:"varint,3,opt,name=disks_ms,json=disksMs,proto3" json:"disks_ms,omitempty"`
+	// Protocol minor 2: containers (capability "containers"), and the
+	// extras the pushed process lists carry.
+	ContainersMs  uint32         `protobuf:"varint,4,opt,name=containers_ms,json=containersMs,proto3" json:"containers_ms,omitempty"`
+	ProcessExtras *ProcessExtras `protobuf:"bytes,5,opt,name=process_extras,json=processExtras,proto3" json:"process_extras,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -622,12 +642,28 @@ func (x *SubscribeRequest) GetDisksMs() uint32 {
 	return 0
 }
 
+func (x *SubscribeRequest) GetContainersMs() uint32 {
+	if x != nil {
+		return x.ContainersMs
+	}
+	return 0
+}
+
+func (x *SubscribeRequest) GetProcessExtras() *ProcessExtras {
+	if x != nil {
+		return x.ProcessExtras
+	}
+	return nil
+}
+
 // Subscription is the agent's answer to SubscribeRequest.
 type Subscription struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MetricsMs     uint32                 `protobuf:"varint,1,opt,name=metrics_ms,json=metricsMs,proto3" json:"metrics_ms,omitempty"`
 	ProcessesMs   uint32                 `protobuf:"varint,2,opt,name=processes_ms,json=processesMs,proto3" json:"processes_ms,omitempty"`
 	DisksMs       uint32                 `protobuf:"varint,3,opt,name=disks_ms,json=disksMs,proto3" json:"disks_ms,omitempty"`
+	ContainersMs  uint32                 `protobuf:"varint,4,opt,name=containers_ms,json=containersMs,proto3" json:"containers_ms,omitempty"`
+	ProcessExtras *ProcessExtras         `protobuf:"bytes,5,opt,name=process_extras,json=processExtras,proto3" json:"process_extras,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -683,6 +719,20 @@ func (x *Subscription) GetDisksMs() uint32 {
 	return 0
 }
 
+func (x *Subscription) GetContainersMs() uint32 {
+	if x != nil {
+		return x.ContainersMs
+	}
+	return 0
+}
+
+func (x *Subscription) GetProcessExtras() *ProcessExtras {
+	if x != nil {
+		return x.ProcessExtras
+	}
+	return nil
+}
+
 // Response is every agent → client frame of the native dialect.
 type Response struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -700,6 +750,7 @@ type Response struct {
 	//	*Response_Signal
 	//	*Response_Subscription
 	//	*Response_History
+	//	*Response_Containers
 	//	*Response_Error
 	Body          isResponse_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
@@ -840,6 +891,15 @@ func (x *Response) GetHistory() *History {
 	return nil
 }
 
+func (x *Response) GetContainers() *Containers {
+	if x != nil {
+		if x, ok := x.Body.(*Response_Containers); ok {
+			return x.Containers
+		}
+	}
+	return nil
+}
+
 func (x *Response) GetError() *Error {
 	if x != nil {
 		if x, ok := x.Body.(*Response_Error); ok {
@@ -893,6 +953,10 @@ type Response_History struct {
 	History *History `protobuf:"bytes,11,opt,name=history,proto3,oneof"`
 }
 
+type Response_Containers struct {
+	Containers *Containers `protobuf:"bytes,12,opt,name=containers,proto3,oneof"`
+}
+
 type Response_Error struct {
 	Error *Error `protobuf:"bytes,15,opt,name=error,proto3,oneof"`
 }
@@ -916,6 +980,8 @@ func (*Response_Signal) isResponse_Body() {}
 func (*Response_Subscription) isResponse_Body() {}
 
 func (*Response_History) isResponse_Body() {}
+
+func (*Response_Containers) isResponse_Body() {}
 
 func (*Response_Error) isResponse_Body() {}
 
@@ -1243,7 +1309,10 @@ type Metrics struct {
 	ProcessCount uint32 `protobuf:"varint,20,opt,name=process_count,json=processCount,proto3" json:"process_count,omitempty"`
 	// The busiest process of the agent's latest process sample (a few
 	// seconds old at most), for overviews that do not fetch the whole list.
-	TopProcess    *ProcessInfo `protobuf:"bytes,21,opt,name=top_process,json=topProcess,proto3" json:"top_process,omitempty"`
+	TopProcess *ProcessInfo `protobuf:"bytes,21,opt,name=top_process,json=topProcess,proto3" json:"top_process,omitempty"`
+	// Where the CPU time went since the agent's previous sample (protocol
+	// minor 2): shares of the whole machine, 0..100 each.
+	CpuBreakdown  *CpuBreakdown `protobuf:"bytes,22,opt,name=cpu_breakdown,json=cpuBreakdown,proto3" json:"cpu_breakdown,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1425,6 +1494,115 @@ func (x *Metrics) GetTopProcess() *ProcessInfo {
 	return nil
 }
 
+func (x *Metrics) GetCpuBreakdown() *CpuBreakdown {
+	if x != nil {
+		return x.CpuBreakdown
+	}
+	return nil
+}
+
+// CpuBreakdown splits the whole machine's CPU time by kind, as top's
+// "%Cpu(s)" line does; the fields sum to about 100.
+type CpuBreakdown struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          float32                `protobuf:"fixed32,1,opt,name=user,proto3" json:"user,omitempty"`
+	Nice          float32                `protobuf:"fixed32,2,opt,name=nice,proto3" json:"nice,omitempty"`
+	System        float32                `protobuf:"fixed32,3,opt,name=system,proto3" json:"system,omitempty"`
+	Idle          float32                `protobuf:"fixed32,4,opt,name=idle,proto3" json:"idle,omitempty"`
+	Iowait        float32                `protobuf:"fixed32,5,opt,name=iowait,proto3" json:"iowait,omitempty"`
+	Irq           float32                `protobuf:"fixed32,6,opt,name=irq,proto3" json:"irq,omitempty"`
+	Softirq       float32                `protobuf:"fixed32,7,opt,name=softirq,proto3" json:"softirq,omitempty"`
+	Steal         float32                `protobuf:"fixed32,8,opt,name=steal,proto3" json:"steal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CpuBreakdown) Reset() {
+	*x = CpuBreakdown{}
+	mi := &file_socktop_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CpuBreakdown) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CpuBreakdown) ProtoMessage() {}
+
+func (x *CpuBreakdown) ProtoReflect() protoreflect.Message {
+	mi := &file_socktop_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CpuBreakdown.ProtoReflect.Descriptor instead.
+func (*CpuBreakdown) Descriptor() ([]byte, []int) {
+	return file_socktop_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CpuBreakdown) GetUser() float32 {
+	if x != nil {
+		return x.User
+	}
+	return 0
+}
+
+func (x *CpuBreakdown) GetNice() float32 {
+	if x != nil {
+		return x.Nice
+	}
+	return 0
+}
+
+func (x *CpuBreakdown) GetSystem() float32 {
+	if x != nil {
+		return x.System
+	}
+	return 0
+}
+
+func (x *CpuBreakdown) GetIdle() float32 {
+	if x != nil {
+		return x.Idle
+	}
+	return 0
+}
+
+func (x *CpuBreakdown) GetIowait() float32 {
+	if x != nil {
+		return x.Iowait
+	}
+	return 0
+}
+
+func (x *CpuBreakdown) GetIrq() float32 {
+	if x != nil {
+		return x.Irq
+	}
+	return 0
+}
+
+func (x *CpuBreakdown) GetSoftirq() float32 {
+	if x != nil {
+		return x.Softirq
+	}
+	return 0
+}
+
+func (x *CpuBreakdown) GetSteal() float32 {
+	if x != nil {
+		return x.Steal
+	}
+	return 0
+}
+
 // Temperature is one hwmon/thermal sensor reading.
 type Temperature struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1440,7 +1618,7 @@ type Temperature struct {
 
 func (x *Temperature) Reset() {
 	*x = Temperature{}
-	mi := &file_socktop_proto_msgTypes[11]
+	mi := &file_socktop_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1630,7 @@ func (x *Temperature) String() string {
 func (*Temperature) ProtoMessage() {}
 
 func (x *Temperature) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[11]
+	mi := &file_socktop_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1643,7 @@ func (x *Temperature) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Temperature.ProtoReflect.Descriptor instead.
 func (*Temperature) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{11}
+	return file_socktop_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Temperature) GetLabel() string {
@@ -1507,7 +1685,7 @@ type Network struct {
 
 func (x *Network) Reset() {
 	*x = Network{}
-	mi := &file_socktop_proto_msgTypes[12]
+	mi := &file_socktop_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1519,7 +1697,7 @@ func (x *Network) String() string {
 func (*Network) ProtoMessage() {}
 
 func (x *Network) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[12]
+	mi := &file_socktop_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1532,7 +1710,7 @@ func (x *Network) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Network.ProtoReflect.Descriptor instead.
 func (*Network) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{12}
+	return file_socktop_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Network) GetName() string {
@@ -1615,7 +1793,7 @@ type Gpu struct {
 
 func (x *Gpu) Reset() {
 	*x = Gpu{}
-	mi := &file_socktop_proto_msgTypes[13]
+	mi := &file_socktop_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1627,7 +1805,7 @@ func (x *Gpu) String() string {
 func (*Gpu) ProtoMessage() {}
 
 func (x *Gpu) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[13]
+	mi := &file_socktop_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1640,7 +1818,7 @@ func (x *Gpu) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gpu.ProtoReflect.Descriptor instead.
 func (*Gpu) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{13}
+	return file_socktop_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Gpu) GetName() string {
@@ -1693,7 +1871,7 @@ type DisksRequest struct {
 
 func (x *DisksRequest) Reset() {
 	*x = DisksRequest{}
-	mi := &file_socktop_proto_msgTypes[14]
+	mi := &file_socktop_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1705,7 +1883,7 @@ func (x *DisksRequest) String() string {
 func (*DisksRequest) ProtoMessage() {}
 
 func (x *DisksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[14]
+	mi := &file_socktop_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1718,7 +1896,7 @@ func (x *DisksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisksRequest.ProtoReflect.Descriptor instead.
 func (*DisksRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{14}
+	return file_socktop_proto_rawDescGZIP(), []int{15}
 }
 
 type Disks struct {
@@ -1732,7 +1910,7 @@ type Disks struct {
 
 func (x *Disks) Reset() {
 	*x = Disks{}
-	mi := &file_socktop_proto_msgTypes[15]
+	mi := &file_socktop_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1744,7 +1922,7 @@ func (x *Disks) String() string {
 func (*Disks) ProtoMessage() {}
 
 func (x *Disks) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[15]
+	mi := &file_socktop_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1757,7 +1935,7 @@ func (x *Disks) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Disks.ProtoReflect.Descriptor instead.
 func (*Disks) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{15}
+	return file_socktop_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Disks) GetSampledAtMs() uint64 {
@@ -1793,15 +1971,20 @@ type Disk struct {
 	ReadOps    uint64 `protobuf:"varint,10,opt,name=read_ops,json=readOps,proto3" json:"read_ops,omitempty"`
 	WriteOps   uint64 `protobuf:"varint,11,opt,name=write_ops,json=writeOps,proto3" json:"write_ops,omitempty"`
 	// Milliseconds spent doing I/O (for a utilisation %).
-	IoTimeMs      uint64   `protobuf:"varint,12,opt,name=io_time_ms,json=ioTimeMs,proto3" json:"io_time_ms,omitempty"`
-	TemperatureC  *float32 `protobuf:"fixed32,13,opt,name=temperature_c,json=temperatureC,proto3,oneof" json:"temperature_c,omitempty"`
+	IoTimeMs     uint64   `protobuf:"varint,12,opt,name=io_time_ms,json=ioTimeMs,proto3" json:"io_time_ms,omitempty"`
+	TemperatureC *float32 `protobuf:"fixed32,13,opt,name=temperature_c,json=temperatureC,proto3,oneof" json:"temperature_c,omitempty"`
+	// As df computes them (protocol minor 2): used = total − free, where
+	// free counts the blocks reserved for root; available is what an
+	// unprivileged user may still write. use% = used ÷ (used + available).
+	Used          uint64 `protobuf:"varint,14,opt,name=used,proto3" json:"used,omitempty"`
+	Free          uint64 `protobuf:"varint,15,opt,name=free,proto3" json:"free,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Disk) Reset() {
 	*x = Disk{}
-	mi := &file_socktop_proto_msgTypes[16]
+	mi := &file_socktop_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1813,7 +1996,7 @@ func (x *Disk) String() string {
 func (*Disk) ProtoMessage() {}
 
 func (x *Disk) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[16]
+	mi := &file_socktop_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1826,7 +2009,7 @@ func (x *Disk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Disk.ProtoReflect.Descriptor instead.
 func (*Disk) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{16}
+	return file_socktop_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Disk) GetName() string {
@@ -1920,15 +2103,32 @@ func (x *Disk) GetTemperatureC() float32 {
 	return 0
 }
 
+func (x *Disk) GetUsed() uint64 {
+	if x != nil {
+		return x.Used
+	}
+	return 0
+}
+
+func (x *Disk) GetFree() uint64 {
+	if x != nil {
+		return x.Free
+	}
+	return 0
+}
+
 type ProcessesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The per-process extras this client wants (protocol minor 2); each
+	// costs the agent more reading, so it is paid only when asked.
+	Extras        *ProcessExtras `protobuf:"bytes,1,opt,name=extras,proto3" json:"extras,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProcessesRequest) Reset() {
 	*x = ProcessesRequest{}
-	mi := &file_socktop_proto_msgTypes[17]
+	mi := &file_socktop_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1940,7 +2140,7 @@ func (x *ProcessesRequest) String() string {
 func (*ProcessesRequest) ProtoMessage() {}
 
 func (x *ProcessesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[17]
+	mi := &file_socktop_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1953,7 +2153,78 @@ func (x *ProcessesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessesRequest.ProtoReflect.Descriptor instead.
 func (*ProcessesRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{17}
+	return file_socktop_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ProcessesRequest) GetExtras() *ProcessExtras {
+	if x != nil {
+		return x.Extras
+	}
+	return nil
+}
+
+// ProcessExtras names the costly per-process fields of ProcessInfo.
+type ProcessExtras struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ProcessInfo.command: the command line.
+	Command bool `protobuf:"varint,1,opt,name=command,proto3" json:"command,omitempty"`
+	// ProcessInfo.net_rx_bytes / net_tx_bytes: TCP traffic of its sockets.
+	Net bool `protobuf:"varint,2,opt,name=net,proto3" json:"net,omitempty"`
+	// ProcessInfo.io_read_bytes / io_write_bytes: /proc/<pid>/io.
+	Io            bool `protobuf:"varint,3,opt,name=io,proto3" json:"io,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProcessExtras) Reset() {
+	*x = ProcessExtras{}
+	mi := &file_socktop_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProcessExtras) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProcessExtras) ProtoMessage() {}
+
+func (x *ProcessExtras) ProtoReflect() protoreflect.Message {
+	mi := &file_socktop_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProcessExtras.ProtoReflect.Descriptor instead.
+func (*ProcessExtras) Descriptor() ([]byte, []int) {
+	return file_socktop_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ProcessExtras) GetCommand() bool {
+	if x != nil {
+		return x.Command
+	}
+	return false
+}
+
+func (x *ProcessExtras) GetNet() bool {
+	if x != nil {
+		return x.Net
+	}
+	return false
+}
+
+func (x *ProcessExtras) GetIo() bool {
+	if x != nil {
+		return x.Io
+	}
+	return false
 }
 
 // Processes lists every process (not threads); sorting is the client's.
@@ -1972,7 +2243,7 @@ type Processes struct {
 
 func (x *Processes) Reset() {
 	*x = Processes{}
-	mi := &file_socktop_proto_msgTypes[18]
+	mi := &file_socktop_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1984,7 +2255,7 @@ func (x *Processes) String() string {
 func (*Processes) ProtoMessage() {}
 
 func (x *Processes) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[18]
+	mi := &file_socktop_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1997,7 +2268,7 @@ func (x *Processes) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Processes.ProtoReflect.Descriptor instead.
 func (*Processes) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{18}
+	return file_socktop_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Processes) GetSampledAtMs() uint64 {
@@ -2046,14 +2317,33 @@ type ProcessInfo struct {
 	// Unix seconds.
 	StartTime uint64 `protobuf:"varint,11,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	// Cumulative utime+stime in ticks.
-	CpuTicks      uint64 `protobuf:"varint,12,opt,name=cpu_ticks,json=cpuTicks,proto3" json:"cpu_ticks,omitempty"`
+	CpuTicks uint64 `protobuf:"varint,12,opt,name=cpu_ticks,json=cpuTicks,proto3" json:"cpu_ticks,omitempty"`
+	// The command line, arguments joined by spaces (at most 4 KiB, cut on a
+	// character boundary); sent when ProcessExtras.command was asked for.
+	// Empty for kernel threads and when unreadable: show the name then.
+	Command string `protobuf:"bytes,13,opt,name=command,proto3" json:"command,omitempty"`
+	// Nice value, -20..19.
+	Nice int32 `protobuf:"zigzag32,14,opt,name=nice,proto3" json:"nice,omitempty"`
+	// 15 is reserved.
+	// The container or service the process belongs to (Container.id, or its
+	// name when known); empty when none or not read.
+	Container string `protobuf:"bytes,16,opt,name=container,proto3" json:"container,omitempty"`
+	// Cumulative bytes over the process's TCP sockets, sockets that closed
+	// while it lived included (ProcessExtras.net); absent when the agent
+	// could not read its file descriptors. UDP is not counted.
+	NetRxBytes *uint64 `protobuf:"varint,17,opt,name=net_rx_bytes,json=netRxBytes,proto3,oneof" json:"net_rx_bytes,omitempty"`
+	NetTxBytes *uint64 `protobuf:"varint,18,opt,name=net_tx_bytes,json=netTxBytes,proto3,oneof" json:"net_tx_bytes,omitempty"`
+	// Cumulative storage I/O from /proc/<pid>/io read_bytes / write_bytes
+	// (ProcessExtras.io); absent when unreadable.
+	IoReadBytes   *uint64 `protobuf:"varint,19,opt,name=io_read_bytes,json=ioReadBytes,proto3,oneof" json:"io_read_bytes,omitempty"`
+	IoWriteBytes  *uint64 `protobuf:"varint,20,opt,name=io_write_bytes,json=ioWriteBytes,proto3,oneof" json:"io_write_bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProcessInfo) Reset() {
 	*x = ProcessInfo{}
-	mi := &file_socktop_proto_msgTypes[19]
+	mi := &file_socktop_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2065,7 +2355,7 @@ func (x *ProcessInfo) String() string {
 func (*ProcessInfo) ProtoMessage() {}
 
 func (x *ProcessInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[19]
+	mi := &file_socktop_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2078,7 +2368,7 @@ func (x *ProcessInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessInfo.ProtoReflect.Descriptor instead.
 func (*ProcessInfo) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{19}
+	return file_socktop_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ProcessInfo) GetPid() uint32 {
@@ -2165,6 +2455,55 @@ func (x *ProcessInfo) GetCpuTicks() uint64 {
 	return 0
 }
 
+func (x *ProcessInfo) GetCommand() string {
+	if x != nil {
+		return x.Command
+	}
+	return ""
+}
+
+func (x *ProcessInfo) GetNice() int32 {
+	if x != nil {
+		return x.Nice
+	}
+	return 0
+}
+
+func (x *ProcessInfo) GetContainer() string {
+	if x != nil {
+		return x.Container
+	}
+	return ""
+}
+
+func (x *ProcessInfo) GetNetRxBytes() uint64 {
+	if x != nil && x.NetRxBytes != nil {
+		return *x.NetRxBytes
+	}
+	return 0
+}
+
+func (x *ProcessInfo) GetNetTxBytes() uint64 {
+	if x != nil && x.NetTxBytes != nil {
+		return *x.NetTxBytes
+	}
+	return 0
+}
+
+func (x *ProcessInfo) GetIoReadBytes() uint64 {
+	if x != nil && x.IoReadBytes != nil {
+		return *x.IoReadBytes
+	}
+	return 0
+}
+
+func (x *ProcessInfo) GetIoWriteBytes() uint64 {
+	if x != nil && x.IoWriteBytes != nil {
+		return *x.IoWriteBytes
+	}
+	return 0
+}
+
 type ProcessDetailRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Pid           uint32                 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
@@ -2174,7 +2513,7 @@ type ProcessDetailRequest struct {
 
 func (x *ProcessDetailRequest) Reset() {
 	*x = ProcessDetailRequest{}
-	mi := &file_socktop_proto_msgTypes[20]
+	mi := &file_socktop_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2186,7 +2525,7 @@ func (x *ProcessDetailRequest) String() string {
 func (*ProcessDetailRequest) ProtoMessage() {}
 
 func (x *ProcessDetailRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[20]
+	mi := &file_socktop_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2199,7 +2538,7 @@ func (x *ProcessDetailRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessDetailRequest.ProtoReflect.Descriptor instead.
 func (*ProcessDetailRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{20}
+	return file_socktop_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ProcessDetailRequest) GetPid() uint32 {
@@ -2219,7 +2558,7 @@ type ProcessDetail struct {
 
 func (x *ProcessDetail) Reset() {
 	*x = ProcessDetail{}
-	mi := &file_socktop_proto_msgTypes[21]
+	mi := &file_socktop_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2231,7 +2570,7 @@ func (x *ProcessDetail) String() string {
 func (*ProcessDetail) ProtoMessage() {}
 
 func (x *ProcessDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[21]
+	mi := &file_socktop_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2244,7 +2583,7 @@ func (x *ProcessDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessDetail.ProtoReflect.Descriptor instead.
 func (*ProcessDetail) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{21}
+	return file_socktop_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ProcessDetail) GetSampledAtMs() uint64 {
@@ -2299,7 +2638,7 @@ type DetailedProcess struct {
 
 func (x *DetailedProcess) Reset() {
 	*x = DetailedProcess{}
-	mi := &file_socktop_proto_msgTypes[22]
+	mi := &file_socktop_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2311,7 +2650,7 @@ func (x *DetailedProcess) String() string {
 func (*DetailedProcess) ProtoMessage() {}
 
 func (x *DetailedProcess) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[22]
+	mi := &file_socktop_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2324,7 +2663,7 @@ func (x *DetailedProcess) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DetailedProcess.ProtoReflect.Descriptor instead.
 func (*DetailedProcess) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{22}
+	return file_socktop_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DetailedProcess) GetPid() uint32 {
@@ -2502,7 +2841,7 @@ type ThreadInfo struct {
 
 func (x *ThreadInfo) Reset() {
 	*x = ThreadInfo{}
-	mi := &file_socktop_proto_msgTypes[23]
+	mi := &file_socktop_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2514,7 +2853,7 @@ func (x *ThreadInfo) String() string {
 func (*ThreadInfo) ProtoMessage() {}
 
 func (x *ThreadInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[23]
+	mi := &file_socktop_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2527,7 +2866,7 @@ func (x *ThreadInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ThreadInfo.ProtoReflect.Descriptor instead.
 func (*ThreadInfo) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{23}
+	return file_socktop_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ThreadInfo) GetTid() uint32 {
@@ -2576,7 +2915,7 @@ type JournalRequest struct {
 
 func (x *JournalRequest) Reset() {
 	*x = JournalRequest{}
-	mi := &file_socktop_proto_msgTypes[24]
+	mi := &file_socktop_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2588,7 +2927,7 @@ func (x *JournalRequest) String() string {
 func (*JournalRequest) ProtoMessage() {}
 
 func (x *JournalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[24]
+	mi := &file_socktop_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2601,7 +2940,7 @@ func (x *JournalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalRequest.ProtoReflect.Descriptor instead.
 func (*JournalRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{24}
+	return file_socktop_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *JournalRequest) GetPid() uint32 {
@@ -2633,7 +2972,7 @@ type Journal struct {
 
 func (x *Journal) Reset() {
 	*x = Journal{}
-	mi := &file_socktop_proto_msgTypes[25]
+	mi := &file_socktop_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2645,7 +2984,7 @@ func (x *Journal) String() string {
 func (*Journal) ProtoMessage() {}
 
 func (x *Journal) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[25]
+	mi := &file_socktop_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2658,7 +2997,7 @@ func (x *Journal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Journal.ProtoReflect.Descriptor instead.
 func (*Journal) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{25}
+	return file_socktop_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Journal) GetSampledAtMs() uint64 {
@@ -2714,7 +3053,7 @@ type JournalEntry struct {
 
 func (x *JournalEntry) Reset() {
 	*x = JournalEntry{}
-	mi := &file_socktop_proto_msgTypes[26]
+	mi := &file_socktop_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2726,7 +3065,7 @@ func (x *JournalEntry) String() string {
 func (*JournalEntry) ProtoMessage() {}
 
 func (x *JournalEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[26]
+	mi := &file_socktop_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2739,7 +3078,7 @@ func (x *JournalEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalEntry.ProtoReflect.Descriptor instead.
 func (*JournalEntry) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{26}
+	return file_socktop_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *JournalEntry) GetTimestampUs() uint64 {
@@ -2806,7 +3145,7 @@ type ConnectionsRequest struct {
 
 func (x *ConnectionsRequest) Reset() {
 	*x = ConnectionsRequest{}
-	mi := &file_socktop_proto_msgTypes[27]
+	mi := &file_socktop_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2818,7 +3157,7 @@ func (x *ConnectionsRequest) String() string {
 func (*ConnectionsRequest) ProtoMessage() {}
 
 func (x *ConnectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[27]
+	mi := &file_socktop_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2831,7 +3170,7 @@ func (x *ConnectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectionsRequest.ProtoReflect.Descriptor instead.
 func (*ConnectionsRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{27}
+	return file_socktop_proto_rawDescGZIP(), []int{29}
 }
 
 type Connections struct {
@@ -2844,7 +3183,7 @@ type Connections struct {
 
 func (x *Connections) Reset() {
 	*x = Connections{}
-	mi := &file_socktop_proto_msgTypes[28]
+	mi := &file_socktop_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2856,7 +3195,7 @@ func (x *Connections) String() string {
 func (*Connections) ProtoMessage() {}
 
 func (x *Connections) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[28]
+	mi := &file_socktop_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2869,7 +3208,7 @@ func (x *Connections) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Connections.ProtoReflect.Descriptor instead.
 func (*Connections) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{28}
+	return file_socktop_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Connections) GetSampledAtMs() uint64 {
@@ -2924,7 +3263,7 @@ type Connection struct {
 
 func (x *Connection) Reset() {
 	*x = Connection{}
-	mi := &file_socktop_proto_msgTypes[29]
+	mi := &file_socktop_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2936,7 +3275,7 @@ func (x *Connection) String() string {
 func (*Connection) ProtoMessage() {}
 
 func (x *Connection) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[29]
+	mi := &file_socktop_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2949,7 +3288,7 @@ func (x *Connection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Connection.ProtoReflect.Descriptor instead.
 func (*Connection) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{29}
+	return file_socktop_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Connection) GetTransport() Transport {
@@ -3117,7 +3456,7 @@ type SignalRequest struct {
 
 func (x *SignalRequest) Reset() {
 	*x = SignalRequest{}
-	mi := &file_socktop_proto_msgTypes[30]
+	mi := &file_socktop_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3129,7 +3468,7 @@ func (x *SignalRequest) String() string {
 func (*SignalRequest) ProtoMessage() {}
 
 func (x *SignalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[30]
+	mi := &file_socktop_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3142,7 +3481,7 @@ func (x *SignalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalRequest.ProtoReflect.Descriptor instead.
 func (*SignalRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{30}
+	return file_socktop_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SignalRequest) GetPid() uint32 {
@@ -3170,7 +3509,7 @@ type SignalResult struct {
 
 func (x *SignalResult) Reset() {
 	*x = SignalResult{}
-	mi := &file_socktop_proto_msgTypes[31]
+	mi := &file_socktop_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3182,7 +3521,7 @@ func (x *SignalResult) String() string {
 func (*SignalResult) ProtoMessage() {}
 
 func (x *SignalResult) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[31]
+	mi := &file_socktop_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3195,7 +3534,7 @@ func (x *SignalResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalResult.ProtoReflect.Descriptor instead.
 func (*SignalResult) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{31}
+	return file_socktop_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SignalResult) GetPid() uint32 {
@@ -3228,7 +3567,7 @@ type HistoryRequest struct {
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_socktop_proto_msgTypes[32]
+	mi := &file_socktop_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3240,7 +3579,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[32]
+	mi := &file_socktop_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3253,7 +3592,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{32}
+	return file_socktop_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *HistoryRequest) GetSinceMs() uint64 {
@@ -3290,7 +3629,7 @@ type History struct {
 
 func (x *History) Reset() {
 	*x = History{}
-	mi := &file_socktop_proto_msgTypes[33]
+	mi := &file_socktop_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3302,7 +3641,7 @@ func (x *History) String() string {
 func (*History) ProtoMessage() {}
 
 func (x *History) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[33]
+	mi := &file_socktop_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3315,7 +3654,7 @@ func (x *History) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use History.ProtoReflect.Descriptor instead.
 func (*History) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{33}
+	return file_socktop_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *History) GetIntervalMs() uint32 {
@@ -3367,7 +3706,7 @@ type HistorySample struct {
 
 func (x *HistorySample) Reset() {
 	*x = HistorySample{}
-	mi := &file_socktop_proto_msgTypes[34]
+	mi := &file_socktop_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3379,7 +3718,7 @@ func (x *HistorySample) String() string {
 func (*HistorySample) ProtoMessage() {}
 
 func (x *HistorySample) ProtoReflect() protoreflect.Message {
-	mi := &file_socktop_proto_msgTypes[34]
+	mi := &file_socktop_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3392,7 +3731,7 @@ func (x *HistorySample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistorySample.ProtoReflect.Descriptor instead.
 func (*HistorySample) Descriptor() ([]byte, []int) {
-	return file_socktop_proto_rawDescGZIP(), []int{34}
+	return file_socktop_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *HistorySample) GetSampledAtMs() uint64 {
@@ -3493,6 +3832,306 @@ func (x *HistorySample) GetTopProcesses() []*Process {
 	return nil
 }
 
+type ContainersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContainersRequest) Reset() {
+	*x = ContainersRequest{}
+	mi := &file_socktop_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContainersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContainersRequest) ProtoMessage() {}
+
+func (x *ContainersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_socktop_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContainersRequest.ProtoReflect.Descriptor instead.
+func (*ContainersRequest) Descriptor() ([]byte, []int) {
+	return file_socktop_proto_rawDescGZIP(), []int{37}
+}
+
+type Containers struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SampledAtMs   uint64                 `protobuf:"varint,1,opt,name=sampled_at_ms,json=sampledAtMs,proto3" json:"sampled_at_ms,omitempty"`
+	Containers    []*Container           `protobuf:"bytes,2,rep,name=containers,proto3" json:"containers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Containers) Reset() {
+	*x = Containers{}
+	mi := &file_socktop_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Containers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Containers) ProtoMessage() {}
+
+func (x *Containers) ProtoReflect() protoreflect.Message {
+	mi := &file_socktop_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Containers.ProtoReflect.Descriptor instead.
+func (*Containers) Descriptor() ([]byte, []int) {
+	return file_socktop_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *Containers) GetSampledAtMs() uint64 {
+	if x != nil {
+		return x.SampledAtMs
+	}
+	return 0
+}
+
+func (x *Containers) GetContainers() []*Container {
+	if x != nil {
+		return x.Containers
+	}
+	return nil
+}
+
+// Container is one cgroup that the agent recognised as a container or a
+// service. Counters are cumulative; cpu_percent is computed by the agent
+// between its two latest samples, as for processes.
+type Container struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The runtime's id (64 hex for Docker/Podman/containerd/CRI-O), else
+	// the unit or group name.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The container's name when the runtime's API told it, else the short
+	// id (12 hex) or the unit name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// docker, podman, kubernetes, containerd, crio, lxc, systemd, user.
+	Runtime string `protobuf:"bytes,3,opt,name=runtime,proto3" json:"runtime,omitempty"`
+	// The cgroup path, e.g. /system.slice/docker-<id>.scope.
+	Cgroup string `protobuf:"bytes,4,opt,name=cgroup,proto3" json:"cgroup,omitempty"`
+	// Share of the whole machine since the previous sample, 0..100.
+	CpuPercent float32 `protobuf:"fixed32,5,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
+	// CPU limit in cores (cpu.max quota ÷ period), absent when unlimited.
+	CpuLimitCores *float32 `protobuf:"fixed32,6,opt,name=cpu_limit_cores,json=cpuLimitCores,proto3,oneof" json:"cpu_limit_cores,omitempty"`
+	// Cumulative CPU time, nanoseconds.
+	CpuUsageNs  uint64 `protobuf:"varint,7,opt,name=cpu_usage_ns,json=cpuUsageNs,proto3" json:"cpu_usage_ns,omitempty"`
+	NrThrottled uint64 `protobuf:"varint,8,opt,name=nr_throttled,json=nrThrottled,proto3" json:"nr_throttled,omitempty"`
+	ThrottledUs uint64 `protobuf:"varint,9,opt,name=throttled_us,json=throttledUs,proto3" json:"throttled_us,omitempty"`
+	MemBytes    uint64 `protobuf:"varint,10,opt,name=mem_bytes,json=memBytes,proto3" json:"mem_bytes,omitempty"`
+	// Absent when unlimited.
+	MemLimit     *uint64 `protobuf:"varint,11,opt,name=mem_limit,json=memLimit,proto3,oneof" json:"mem_limit,omitempty"`
+	MemPeak      *uint64 `protobuf:"varint,12,opt,name=mem_peak,json=memPeak,proto3,oneof" json:"mem_peak,omitempty"`
+	Pids         uint32  `protobuf:"varint,13,opt,name=pids,proto3" json:"pids,omitempty"`
+	PidsMax      *uint32 `protobuf:"varint,14,opt,name=pids_max,json=pidsMax,proto3,oneof" json:"pids_max,omitempty"`
+	IoReadBytes  *uint64 `protobuf:"varint,15,opt,name=io_read_bytes,json=ioReadBytes,proto3,oneof" json:"io_read_bytes,omitempty"`
+	IoWriteBytes *uint64 `protobuf:"varint,16,opt,name=io_write_bytes,json=ioWriteBytes,proto3,oneof" json:"io_write_bytes,omitempty"`
+	// Pressure stall information, "some" avg10, percent; absent when the
+	// kernel has none.
+	CpuPressure    *float32 `protobuf:"fixed32,17,opt,name=cpu_pressure,json=cpuPressure,proto3,oneof" json:"cpu_pressure,omitempty"`
+	MemoryPressure *float32 `protobuf:"fixed32,18,opt,name=memory_pressure,json=memoryPressure,proto3,oneof" json:"memory_pressure,omitempty"`
+	IoPressure     *float32 `protobuf:"fixed32,19,opt,name=io_pressure,json=ioPressure,proto3,oneof" json:"io_pressure,omitempty"`
+	// The Kubernetes pod's UID, for containers in a pod.
+	Pod           string `protobuf:"bytes,20,opt,name=pod,proto3" json:"pod,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Container) Reset() {
+	*x = Container{}
+	mi := &file_socktop_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Container) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Container) ProtoMessage() {}
+
+func (x *Container) ProtoReflect() protoreflect.Message {
+	mi := &file_socktop_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Container.ProtoReflect.Descriptor instead.
+func (*Container) Descriptor() ([]byte, []int) {
+	return file_socktop_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *Container) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Container) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Container) GetRuntime() string {
+	if x != nil {
+		return x.Runtime
+	}
+	return ""
+}
+
+func (x *Container) GetCgroup() string {
+	if x != nil {
+		return x.Cgroup
+	}
+	return ""
+}
+
+func (x *Container) GetCpuPercent() float32 {
+	if x != nil {
+		return x.CpuPercent
+	}
+	return 0
+}
+
+func (x *Container) GetCpuLimitCores() float32 {
+	if x != nil && x.CpuLimitCores != nil {
+		return *x.CpuLimitCores
+	}
+	return 0
+}
+
+func (x *Container) GetCpuUsageNs() uint64 {
+	if x != nil {
+		return x.CpuUsageNs
+	}
+	return 0
+}
+
+func (x *Container) GetNrThrottled() uint64 {
+	if x != nil {
+		return x.NrThrottled
+	}
+	return 0
+}
+
+func (x *Container) GetThrottledUs() uint64 {
+	if x != nil {
+		return x.ThrottledUs
+	}
+	return 0
+}
+
+func (x *Container) GetMemBytes() uint64 {
+	if x != nil {
+		return x.MemBytes
+	}
+	return 0
+}
+
+func (x *Container) GetMemLimit() uint64 {
+	if x != nil && x.MemLimit != nil {
+		return *x.MemLimit
+	}
+	return 0
+}
+
+func (x *Container) GetMemPeak() uint64 {
+	if x != nil && x.MemPeak != nil {
+		return *x.MemPeak
+	}
+	return 0
+}
+
+func (x *Container) GetPids() uint32 {
+	if x != nil {
+		return x.Pids
+	}
+	return 0
+}
+
+func (x *Container) GetPidsMax() uint32 {
+	if x != nil && x.PidsMax != nil {
+		return *x.PidsMax
+	}
+	return 0
+}
+
+func (x *Container) GetIoReadBytes() uint64 {
+	if x != nil && x.IoReadBytes != nil {
+		return *x.IoReadBytes
+	}
+	return 0
+}
+
+func (x *Container) GetIoWriteBytes() uint64 {
+	if x != nil && x.IoWriteBytes != nil {
+		return *x.IoWriteBytes
+	}
+	return 0
+}
+
+func (x *Container) GetCpuPressure() float32 {
+	if x != nil && x.CpuPressure != nil {
+		return *x.CpuPressure
+	}
+	return 0
+}
+
+func (x *Container) GetMemoryPressure() float32 {
+	if x != nil && x.MemoryPressure != nil {
+		return *x.MemoryPressure
+	}
+	return 0
+}
+
+func (x *Container) GetIoPressure() float32 {
+	if x != nil && x.IoPressure != nil {
+		return *x.IoPressure
+	}
+	return 0
+}
+
+func (x *Container) GetPod() string {
+	if x != nil {
+		return x.Pod
+	}
+	return ""
+}
+
 var File_socktop_proto protoreflect.FileDescriptor
 
 const file_socktop_proto_rawDesc = "" +
@@ -3506,7 +4145,7 @@ const file_socktop_proto_rawDesc = "" +
 	"\tmem_bytes\x18\x04 \x01(\x04R\bmemBytes\"e\n" +
 	"\vProcessList\x12#\n" +
 	"\rprocess_count\x18\x01 \x01(\rR\fprocessCount\x121\n" +
-	"\tprocesses\x18\x02 \x03(\v2\x13.socktop.v2.ProcessR\tprocesses\"\xed\x04\n" +
+	"\tprocesses\x18\x02 \x03(\v2\x13.socktop.v2.ProcessR\tprocesses\"\xae\x05\n" +
 	"\aRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x120\n" +
 	"\x05hello\x18\x02 \x01(\v2\x18.socktop.v2.HelloRequestH\x00R\x05hello\x126\n" +
@@ -3519,18 +4158,25 @@ const file_socktop_proto_rawDesc = "" +
 	"\x06signal\x18\t \x01(\v2\x19.socktop.v2.SignalRequestH\x00R\x06signal\x12<\n" +
 	"\tsubscribe\x18\n" +
 	" \x01(\v2\x1c.socktop.v2.SubscribeRequestH\x00R\tsubscribe\x126\n" +
-	"\ahistory\x18\v \x01(\v2\x1a.socktop.v2.HistoryRequestH\x00R\ahistoryB\x06\n" +
-	"\x04body\"o\n" +
+	"\ahistory\x18\v \x01(\v2\x1a.socktop.v2.HistoryRequestH\x00R\ahistory\x12?\n" +
+	"\n" +
+	"containers\x18\f \x01(\v2\x1d.socktop.v2.ContainersRequestH\x00R\n" +
+	"containersB\x06\n" +
+	"\x04body\"\xd6\x01\n" +
 	"\x10SubscribeRequest\x12\x1d\n" +
 	"\n" +
 	"metrics_ms\x18\x01 \x01(\rR\tmetricsMs\x12!\n" +
 	"\fprocesses_ms\x18\x02 \x01(\rR\vprocessesMs\x12\x19\n" +
-	"\bdisks_ms\x18\x03 \x01(\rR\adisksMs\"k\n" +
+	"\bdisks_ms\x18\x03 \x01(\rR\adisksMs\x12#\n" +
+	"\rcontainers_ms\x18\x04 \x01(\rR\fcontainersMs\x12@\n" +
+	"\x0eprocess_extras\x18\x05 \x01(\v2\x19.socktop.v2.ProcessExtrasR\rprocessExtras\"\xd2\x01\n" +
 	"\fSubscription\x12\x1d\n" +
 	"\n" +
 	"metrics_ms\x18\x01 \x01(\rR\tmetricsMs\x12!\n" +
 	"\fprocesses_ms\x18\x02 \x01(\rR\vprocessesMs\x12\x19\n" +
-	"\bdisks_ms\x18\x03 \x01(\rR\adisksMs\"\xe2\x04\n" +
+	"\bdisks_ms\x18\x03 \x01(\rR\adisksMs\x12#\n" +
+	"\rcontainers_ms\x18\x04 \x01(\rR\fcontainersMs\x12@\n" +
+	"\x0eprocess_extras\x18\x05 \x01(\v2\x19.socktop.v2.ProcessExtrasR\rprocessExtras\"\x9c\x05\n" +
 	"\bResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12)\n" +
 	"\x05hello\x18\x02 \x01(\v2\x11.socktop.v2.HelloH\x00R\x05hello\x12/\n" +
@@ -3543,7 +4189,10 @@ const file_socktop_proto_rawDesc = "" +
 	"\x06signal\x18\t \x01(\v2\x18.socktop.v2.SignalResultH\x00R\x06signal\x12>\n" +
 	"\fsubscription\x18\n" +
 	" \x01(\v2\x18.socktop.v2.SubscriptionH\x00R\fsubscription\x12/\n" +
-	"\ahistory\x18\v \x01(\v2\x13.socktop.v2.HistoryH\x00R\ahistory\x12)\n" +
+	"\ahistory\x18\v \x01(\v2\x13.socktop.v2.HistoryH\x00R\ahistory\x128\n" +
+	"\n" +
+	"containers\x18\f \x01(\v2\x16.socktop.v2.ContainersH\x00R\n" +
+	"containers\x12)\n" +
 	"\x05error\x18\x0f \x01(\v2\x11.socktop.v2.ErrorH\x00R\x05errorB\x06\n" +
 	"\x04body\"L\n" +
 	"\x05Error\x12)\n" +
@@ -3568,7 +4217,7 @@ const file_socktop_proto_rawDesc = "" +
 	"\x02os\x18\n" +
 	" \x01(\tR\x02os\x12\x1b\n" +
 	"\tmem_total\x18\v \x01(\x04R\bmemTotal\"\x10\n" +
-	"\x0eMetricsRequest\"\xe4\x05\n" +
+	"\x0eMetricsRequest\"\xa3\x06\n" +
 	"\aMetrics\x12\"\n" +
 	"\rsampled_at_ms\x18\x01 \x01(\x04R\vsampledAtMs\x12\x1b\n" +
 	"\tcpu_total\x18\x02 \x01(\x02R\bcpuTotal\x12 \n" +
@@ -3597,8 +4246,18 @@ const file_socktop_proto_rawDesc = "" +
 	"\x04gpus\x18\x13 \x03(\v2\x0f.socktop.v2.GpuR\x04gpus\x12#\n" +
 	"\rprocess_count\x18\x14 \x01(\rR\fprocessCount\x128\n" +
 	"\vtop_process\x18\x15 \x01(\v2\x17.socktop.v2.ProcessInfoR\n" +
-	"topProcessB\r\n" +
-	"\v_cpu_temp_c\"T\n" +
+	"topProcess\x12=\n" +
+	"\rcpu_breakdown\x18\x16 \x01(\v2\x18.socktop.v2.CpuBreakdownR\fcpuBreakdownB\r\n" +
+	"\v_cpu_temp_c\"\xbc\x01\n" +
+	"\fCpuBreakdown\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\x02R\x04user\x12\x12\n" +
+	"\x04nice\x18\x02 \x01(\x02R\x04nice\x12\x16\n" +
+	"\x06system\x18\x03 \x01(\x02R\x06system\x12\x12\n" +
+	"\x04idle\x18\x04 \x01(\x02R\x04idle\x12\x16\n" +
+	"\x06iowait\x18\x05 \x01(\x02R\x06iowait\x12\x10\n" +
+	"\x03irq\x18\x06 \x01(\x02R\x03irq\x12\x18\n" +
+	"\asoftirq\x18\a \x01(\x02R\asoftirq\x12\x14\n" +
+	"\x05steal\x18\b \x01(\x02R\x05steal\"T\n" +
 	"\vTemperature\x12\x14\n" +
 	"\x05label\x18\x01 \x01(\tR\x05label\x12\x16\n" +
 	"\x06sensor\x18\x02 \x01(\tR\x06sensor\x12\x17\n" +
@@ -3626,7 +4285,7 @@ const file_socktop_proto_rawDesc = "" +
 	"\fDisksRequest\"S\n" +
 	"\x05Disks\x12\"\n" +
 	"\rsampled_at_ms\x18\x01 \x01(\x04R\vsampledAtMs\x12&\n" +
-	"\x05disks\x18\x02 \x03(\v2\x10.socktop.v2.DiskR\x05disks\"\x95\x03\n" +
+	"\x05disks\x18\x02 \x03(\v2\x10.socktop.v2.DiskR\x05disks\"\xbd\x03\n" +
 	"\x04Disk\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vmount_point\x18\x02 \x01(\tR\n" +
@@ -3645,15 +4304,22 @@ const file_socktop_proto_rawDesc = "" +
 	"\twrite_ops\x18\v \x01(\x04R\bwriteOps\x12\x1c\n" +
 	"\n" +
 	"io_time_ms\x18\f \x01(\x04R\bioTimeMs\x12(\n" +
-	"\rtemperature_c\x18\r \x01(\x02H\x00R\ftemperatureC\x88\x01\x01B\x10\n" +
-	"\x0e_temperature_c\"\x12\n" +
-	"\x10ProcessesRequest\"\xb1\x01\n" +
+	"\rtemperature_c\x18\r \x01(\x02H\x00R\ftemperatureC\x88\x01\x01\x12\x12\n" +
+	"\x04used\x18\x0e \x01(\x04R\x04used\x12\x12\n" +
+	"\x04free\x18\x0f \x01(\x04R\x04freeB\x10\n" +
+	"\x0e_temperature_c\"E\n" +
+	"\x10ProcessesRequest\x121\n" +
+	"\x06extras\x18\x01 \x01(\v2\x19.socktop.v2.ProcessExtrasR\x06extras\"K\n" +
+	"\rProcessExtras\x12\x18\n" +
+	"\acommand\x18\x01 \x01(\bR\acommand\x12\x10\n" +
+	"\x03net\x18\x02 \x01(\bR\x03net\x12\x0e\n" +
+	"\x02io\x18\x03 \x01(\bR\x02io\"\xb1\x01\n" +
 	"\tProcesses\x12\"\n" +
 	"\rsampled_at_ms\x18\x01 \x01(\x04R\vsampledAtMs\x125\n" +
 	"\tprocesses\x18\x02 \x03(\v2\x17.socktop.v2.ProcessInfoR\tprocesses\x12\x1f\n" +
 	"\vtotal_ticks\x18\x03 \x01(\x04R\n" +
 	"totalTicks\x12(\n" +
-	"\x10ticks_per_second\x18\x04 \x01(\rR\x0eticksPerSecond\"\xbc\x02\n" +
+	"\x10ticks_per_second\x18\x04 \x01(\rR\x0eticksPerSecond\"\xf1\x04\n" +
 	"\vProcessInfo\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x12\n" +
 	"\x04ppid\x18\x02 \x01(\rR\x04ppid\x12\x12\n" +
@@ -3669,7 +4335,20 @@ const file_socktop_proto_rawDesc = "" +
 	" \x01(\rR\athreads\x12\x1d\n" +
 	"\n" +
 	"start_time\x18\v \x01(\x04R\tstartTime\x12\x1b\n" +
-	"\tcpu_ticks\x18\f \x01(\x04R\bcpuTicks\"(\n" +
+	"\tcpu_ticks\x18\f \x01(\x04R\bcpuTicks\x12\x18\n" +
+	"\acommand\x18\r \x01(\tR\acommand\x12\x12\n" +
+	"\x04nice\x18\x0e \x01(\x11R\x04nice\x12\x1c\n" +
+	"\tcontainer\x18\x10 \x01(\tR\tcontainer\x12%\n" +
+	"\fnet_rx_bytes\x18\x11 \x01(\x04H\x00R\n" +
+	"netRxBytes\x88\x01\x01\x12%\n" +
+	"\fnet_tx_bytes\x18\x12 \x01(\x04H\x01R\n" +
+	"netTxBytes\x88\x01\x01\x12'\n" +
+	"\rio_read_bytes\x18\x13 \x01(\x04H\x02R\vioReadBytes\x88\x01\x01\x12)\n" +
+	"\x0eio_write_bytes\x18\x14 \x01(\x04H\x03R\fioWriteBytes\x88\x01\x01B\x0f\n" +
+	"\r_net_rx_bytesB\x0f\n" +
+	"\r_net_tx_bytesB\x10\n" +
+	"\x0e_io_read_bytesB\x11\n" +
+	"\x0f_io_write_bytes\"(\n" +
 	"\x14ProcessDetailRequest\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\"j\n" +
 	"\rProcessDetail\x12\"\n" +
@@ -3810,7 +4489,49 @@ const file_socktop_proto_rawDesc = "" +
 	"\x05disks\x18\f \x03(\v2\x10.socktop.v2.DiskR\x05disks\x12)\n" +
 	"\x0ehottest_temp_c\x18\r \x01(\x02H\x00R\fhottestTempC\x88\x01\x01\x128\n" +
 	"\rtop_processes\x18\x0e \x03(\v2\x13.socktop.v2.ProcessR\ftopProcessesB\x11\n" +
-	"\x0f_hottest_temp_c*\xf2\x01\n" +
+	"\x0f_hottest_temp_c\"\x13\n" +
+	"\x11ContainersRequest\"g\n" +
+	"\n" +
+	"Containers\x12\"\n" +
+	"\rsampled_at_ms\x18\x01 \x01(\x04R\vsampledAtMs\x125\n" +
+	"\n" +
+	"containers\x18\x02 \x03(\v2\x15.socktop.v2.ContainerR\n" +
+	"containers\"\xa2\x06\n" +
+	"\tContainer\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
+	"\aruntime\x18\x03 \x01(\tR\aruntime\x12\x16\n" +
+	"\x06cgroup\x18\x04 \x01(\tR\x06cgroup\x12\x1f\n" +
+	"\vcpu_percent\x18\x05 \x01(\x02R\n" +
+	"cpuPercent\x12+\n" +
+	"\x0fcpu_limit_cores\x18\x06 \x01(\x02H\x00R\rcpuLimitCores\x88\x01\x01\x12 \n" +
+	"\fcpu_usage_ns\x18\a \x01(\x04R\n" +
+	"cpuUsageNs\x12!\n" +
+	"\fnr_throttled\x18\b \x01(\x04R\vnrThrottled\x12!\n" +
+	"\fthrottled_us\x18\t \x01(\x04R\vthrottledUs\x12\x1b\n" +
+	"\tmem_bytes\x18\n" +
+	" \x01(\x04R\bmemBytes\x12 \n" +
+	"\tmem_limit\x18\v \x01(\x04H\x01R\bmemLimit\x88\x01\x01\x12\x1e\n" +
+	"\bmem_peak\x18\f \x01(\x04H\x02R\amemPeak\x88\x01\x01\x12\x12\n" +
+	"\x04pids\x18\r \x01(\rR\x04pids\x12\x1e\n" +
+	"\bpids_max\x18\x0e \x01(\rH\x03R\apidsMax\x88\x01\x01\x12'\n" +
+	"\rio_read_bytes\x18\x0f \x01(\x04H\x04R\vioReadBytes\x88\x01\x01\x12)\n" +
+	"\x0eio_write_bytes\x18\x10 \x01(\x04H\x05R\fioWriteBytes\x88\x01\x01\x12&\n" +
+	"\fcpu_pressure\x18\x11 \x01(\x02H\x06R\vcpuPressure\x88\x01\x01\x12,\n" +
+	"\x0fmemory_pressure\x18\x12 \x01(\x02H\aR\x0ememoryPressure\x88\x01\x01\x12$\n" +
+	"\vio_pressure\x18\x13 \x01(\x02H\bR\n" +
+	"ioPressure\x88\x01\x01\x12\x10\n" +
+	"\x03pod\x18\x14 \x01(\tR\x03podB\x12\n" +
+	"\x10_cpu_limit_coresB\f\n" +
+	"\n" +
+	"_mem_limitB\v\n" +
+	"\t_mem_peakB\v\n" +
+	"\t_pids_maxB\x10\n" +
+	"\x0e_io_read_bytesB\x11\n" +
+	"\x0f_io_write_bytesB\x0f\n" +
+	"\r_cpu_pressureB\x12\n" +
+	"\x10_memory_pressureB\x0e\n" +
+	"\f_io_pressure*\xf2\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ERROR_CODE_UNKNOWN_PID\x10\x01\x12\x1c\n" +
@@ -3842,7 +4563,7 @@ func file_socktop_proto_rawDescGZIP() []byte {
 }
 
 var file_socktop_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_socktop_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_socktop_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_socktop_proto_goTypes = []any{
 	(ErrorCode)(0),               // 0: socktop.v2.ErrorCode
 	(Transport)(0),               // 1: socktop.v2.Transport
@@ -3858,77 +4579,89 @@ var file_socktop_proto_goTypes = []any{
 	(*Hello)(nil),                // 11: socktop.v2.Hello
 	(*MetricsRequest)(nil),       // 12: socktop.v2.MetricsRequest
 	(*Metrics)(nil),              // 13: socktop.v2.Metrics
-	(*Temperature)(nil),          // 14: socktop.v2.Temperature
-	(*Network)(nil),              // 15: socktop.v2.Network
-	(*Gpu)(nil),                  // 16: socktop.v2.Gpu
-	(*DisksRequest)(nil),         // 17: socktop.v2.DisksRequest
-	(*Disks)(nil),                // 18: socktop.v2.Disks
-	(*Disk)(nil),                 // 19: socktop.v2.Disk
-	(*ProcessesRequest)(nil),     // 20: socktop.v2.ProcessesRequest
-	(*Processes)(nil),            // 21: socktop.v2.Processes
-	(*ProcessInfo)(nil),          // 22: socktop.v2.ProcessInfo
-	(*ProcessDetailRequest)(nil), // 23: socktop.v2.ProcessDetailRequest
-	(*ProcessDetail)(nil),        // 24: socktop.v2.ProcessDetail
-	(*DetailedProcess)(nil),      // 25: socktop.v2.DetailedProcess
-	(*ThreadInfo)(nil),           // 26: socktop.v2.ThreadInfo
-	(*JournalRequest)(nil),       // 27: socktop.v2.JournalRequest
-	(*Journal)(nil),              // 28: socktop.v2.Journal
-	(*JournalEntry)(nil),         // 29: socktop.v2.JournalEntry
-	(*ConnectionsRequest)(nil),   // 30: socktop.v2.ConnectionsRequest
-	(*Connections)(nil),          // 31: socktop.v2.Connections
-	(*Connection)(nil),           // 32: socktop.v2.Connection
-	(*SignalRequest)(nil),        // 33: socktop.v2.SignalRequest
-	(*SignalResult)(nil),         // 34: socktop.v2.SignalResult
-	(*HistoryRequest)(nil),       // 35: socktop.v2.HistoryRequest
-	(*History)(nil),              // 36: socktop.v2.History
-	(*HistorySample)(nil),        // 37: socktop.v2.HistorySample
+	(*CpuBreakdown)(nil),         // 14: socktop.v2.CpuBreakdown
+	(*Temperature)(nil),          // 15: socktop.v2.Temperature
+	(*Network)(nil),              // 16: socktop.v2.Network
+	(*Gpu)(nil),                  // 17: socktop.v2.Gpu
+	(*DisksRequest)(nil),         // 18: socktop.v2.DisksRequest
+	(*Disks)(nil),                // 19: socktop.v2.Disks
+	(*Disk)(nil),                 // 20: socktop.v2.Disk
+	(*ProcessesRequest)(nil),     // 21: socktop.v2.ProcessesRequest
+	(*ProcessExtras)(nil),        // 22: socktop.v2.ProcessExtras
+	(*Processes)(nil),            // 23: socktop.v2.Processes
+	(*ProcessInfo)(nil),          // 24: socktop.v2.ProcessInfo
+	(*ProcessDetailRequest)(nil), // 25: socktop.v2.ProcessDetailRequest
+	(*ProcessDetail)(nil),        // 26: socktop.v2.ProcessDetail
+	(*DetailedProcess)(nil),      // 27: socktop.v2.DetailedProcess
+	(*ThreadInfo)(nil),           // 28: socktop.v2.ThreadInfo
+	(*JournalRequest)(nil),       // 29: socktop.v2.JournalRequest
+	(*Journal)(nil),              // 30: socktop.v2.Journal
+	(*JournalEntry)(nil),         // 31: socktop.v2.JournalEntry
+	(*ConnectionsRequest)(nil),   // 32: socktop.v2.ConnectionsRequest
+	(*Connections)(nil),          // 33: socktop.v2.Connections
+	(*Connection)(nil),           // 34: socktop.v2.Connection
+	(*SignalRequest)(nil),        // 35: socktop.v2.SignalRequest
+	(*SignalResult)(nil),         // 36: socktop.v2.SignalResult
+	(*HistoryRequest)(nil),       // 37: socktop.v2.HistoryRequest
+	(*History)(nil),              // 38: socktop.v2.History
+	(*HistorySample)(nil),        // 39: socktop.v2.HistorySample
+	(*ContainersRequest)(nil),    // 40: socktop.v2.ContainersRequest
+	(*Containers)(nil),           // 41: socktop.v2.Containers
+	(*Container)(nil),            // 42: socktop.v2.Container
 }
 var file_socktop_proto_depIdxs = []int32{
 	3,  // 0: socktop.v2.ProcessList.processes:type_name -> socktop.v2.Process
 	10, // 1: socktop.v2.Request.hello:type_name -> socktop.v2.HelloRequest
 	12, // 2: socktop.v2.Request.metrics:type_name -> socktop.v2.MetricsRequest
-	17, // 3: socktop.v2.Request.disks:type_name -> socktop.v2.DisksRequest
-	20, // 4: socktop.v2.Request.processes:type_name -> socktop.v2.ProcessesRequest
-	23, // 5: socktop.v2.Request.process_detail:type_name -> socktop.v2.ProcessDetailRequest
-	27, // 6: socktop.v2.Request.journal:type_name -> socktop.v2.JournalRequest
-	30, // 7: socktop.v2.Request.connections:type_name -> socktop.v2.ConnectionsRequest
-	33, // 8: socktop.v2.Request.signal:type_name -> socktop.v2.SignalRequest
+	18, // 3: socktop.v2.Request.disks:type_name -> socktop.v2.DisksRequest
+	21, // 4: socktop.v2.Request.processes:type_name -> socktop.v2.ProcessesRequest
+	25, // 5: socktop.v2.Request.process_detail:type_name -> socktop.v2.ProcessDetailRequest
+	29, // 6: socktop.v2.Request.journal:type_name -> socktop.v2.JournalRequest
+	32, // 7: socktop.v2.Request.connections:type_name -> socktop.v2.ConnectionsRequest
+	35, // 8: socktop.v2.Request.signal:type_name -> socktop.v2.SignalRequest
 	6,  // 9: socktop.v2.Request.subscribe:type_name -> socktop.v2.SubscribeRequest
-	35, // 10: socktop.v2.Request.history:type_name -> socktop.v2.HistoryRequest
-	11, // 11: socktop.v2.Response.hello:type_name -> socktop.v2.Hello
-	13, // 12: socktop.v2.Response.metrics:type_name -> socktop.v2.Metrics
-	18, // 13: socktop.v2.Response.disks:type_name -> socktop.v2.Disks
-	21, // 14: socktop.v2.Response.processes:type_name -> socktop.v2.Processes
-	24, // 15: socktop.v2.Response.process_detail:type_name -> socktop.v2.ProcessDetail
-	28, // 16: socktop.v2.Response.journal:type_name -> socktop.v2.Journal
-	31, // 17: socktop.v2.Response.connections:type_name -> socktop.v2.Connections
-	34, // 18: socktop.v2.Response.signal:type_name -> socktop.v2.SignalResult
-	7,  // 19: socktop.v2.Response.subscription:type_name -> socktop.v2.Subscription
-	36, // 20: socktop.v2.Response.history:type_name -> socktop.v2.History
-	9,  // 21: socktop.v2.Response.error:type_name -> socktop.v2.Error
-	0,  // 22: socktop.v2.Error.code:type_name -> socktop.v2.ErrorCode
-	14, // 23: socktop.v2.Metrics.temperatures:type_name -> socktop.v2.Temperature
-	15, // 24: socktop.v2.Metrics.networks:type_name -> socktop.v2.Network
-	16, // 25: socktop.v2.Metrics.gpus:type_name -> socktop.v2.Gpu
-	22, // 26: socktop.v2.Metrics.top_process:type_name -> socktop.v2.ProcessInfo
-	19, // 27: socktop.v2.Disks.disks:type_name -> socktop.v2.Disk
-	22, // 28: socktop.v2.Processes.processes:type_name -> socktop.v2.ProcessInfo
-	25, // 29: socktop.v2.ProcessDetail.process:type_name -> socktop.v2.DetailedProcess
-	25, // 30: socktop.v2.DetailedProcess.child_processes:type_name -> socktop.v2.DetailedProcess
-	26, // 31: socktop.v2.DetailedProcess.threads:type_name -> socktop.v2.ThreadInfo
-	29, // 32: socktop.v2.Journal.entries:type_name -> socktop.v2.JournalEntry
-	32, // 33: socktop.v2.Connections.connections:type_name -> socktop.v2.Connection
-	1,  // 34: socktop.v2.Connection.transport:type_name -> socktop.v2.Transport
-	2,  // 35: socktop.v2.Connection.family:type_name -> socktop.v2.AddressFamily
-	37, // 36: socktop.v2.History.samples:type_name -> socktop.v2.HistorySample
-	15, // 37: socktop.v2.HistorySample.networks:type_name -> socktop.v2.Network
-	19, // 38: socktop.v2.HistorySample.disks:type_name -> socktop.v2.Disk
-	3,  // 39: socktop.v2.HistorySample.top_processes:type_name -> socktop.v2.Process
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	37, // 10: socktop.v2.Request.history:type_name -> socktop.v2.HistoryRequest
+	40, // 11: socktop.v2.Request.containers:type_name -> socktop.v2.ContainersRequest
+	22, // 12: socktop.v2.SubscribeRequest.process_extras:type_name -> socktop.v2.ProcessExtras
+	22, // 13: socktop.v2.Subscription.process_extras:type_name -> socktop.v2.ProcessExtras
+	11, // 14: socktop.v2.Response.hello:type_name -> socktop.v2.Hello
+	13, // 15: socktop.v2.Response.metrics:type_name -> socktop.v2.Metrics
+	19, // 16: socktop.v2.Response.disks:type_name -> socktop.v2.Disks
+	23, // 17: socktop.v2.Response.processes:type_name -> socktop.v2.Processes
+	26, // 18: socktop.v2.Response.process_detail:type_name -> socktop.v2.ProcessDetail
+	30, // 19: socktop.v2.Response.journal:type_name -> socktop.v2.Journal
+	33, // 20: socktop.v2.Response.connections:type_name -> socktop.v2.Connections
+	36, // 21: socktop.v2.Response.signal:type_name -> socktop.v2.SignalResult
+	7,  // 22: socktop.v2.Response.subscription:type_name -> socktop.v2.Subscription
+	38, // 23: socktop.v2.Response.history:type_name -> socktop.v2.History
+	41, // 24: socktop.v2.Response.containers:type_name -> socktop.v2.Containers
+	9,  // 25: socktop.v2.Response.error:type_name -> socktop.v2.Error
+	0,  // 26: socktop.v2.Error.code:type_name -> socktop.v2.ErrorCode
+	15, // 27: socktop.v2.Metrics.temperatures:type_name -> socktop.v2.Temperature
+	16, // 28: socktop.v2.Metrics.networks:type_name -> socktop.v2.Network
+	17, // 29: socktop.v2.Metrics.gpus:type_name -> socktop.v2.Gpu
+	24, // 30: socktop.v2.Metrics.top_process:type_name -> socktop.v2.ProcessInfo
+	14, // 31: socktop.v2.Metrics.cpu_breakdown:type_name -> socktop.v2.CpuBreakdown
+	20, // 32: socktop.v2.Disks.disks:type_name -> socktop.v2.Disk
+	22, // 33: socktop.v2.ProcessesRequest.extras:type_name -> socktop.v2.ProcessExtras
+	24, // 34: socktop.v2.Processes.processes:type_name -> socktop.v2.ProcessInfo
+	27, // 35: socktop.v2.ProcessDetail.process:type_name -> socktop.v2.DetailedProcess
+	27, // 36: socktop.v2.DetailedProcess.child_processes:type_name -> socktop.v2.DetailedProcess
+	28, // 37: socktop.v2.DetailedProcess.threads:type_name -> socktop.v2.ThreadInfo
+	31, // 38: socktop.v2.Journal.entries:type_name -> socktop.v2.JournalEntry
+	34, // 39: socktop.v2.Connections.connections:type_name -> socktop.v2.Connection
+	1,  // 40: socktop.v2.Connection.transport:type_name -> socktop.v2.Transport
+	2,  // 41: socktop.v2.Connection.family:type_name -> socktop.v2.AddressFamily
+	39, // 42: socktop.v2.History.samples:type_name -> socktop.v2.HistorySample
+	16, // 43: socktop.v2.HistorySample.networks:type_name -> socktop.v2.Network
+	20, // 44: socktop.v2.HistorySample.disks:type_name -> socktop.v2.Disk
+	3,  // 45: socktop.v2.HistorySample.top_processes:type_name -> socktop.v2.Process
+	42, // 46: socktop.v2.Containers.containers:type_name -> socktop.v2.Container
+	47, // [47:47] is the sub-list for method output_type
+	47, // [47:47] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_socktop_proto_init() }
@@ -3947,6 +4680,7 @@ func file_socktop_proto_init() {
 		(*Request_Signal)(nil),
 		(*Request_Subscribe)(nil),
 		(*Request_History)(nil),
+		(*Request_Containers)(nil),
 	}
 	file_socktop_proto_msgTypes[5].OneofWrappers = []any{
 		(*Response_Hello)(nil),
@@ -3959,22 +4693,25 @@ func file_socktop_proto_init() {
 		(*Response_Signal)(nil),
 		(*Response_Subscription)(nil),
 		(*Response_History)(nil),
+		(*Response_Containers)(nil),
 		(*Response_Error)(nil),
 	}
 	file_socktop_proto_msgTypes[10].OneofWrappers = []any{}
-	file_socktop_proto_msgTypes[13].OneofWrappers = []any{}
-	file_socktop_proto_msgTypes[16].OneofWrappers = []any{}
-	file_socktop_proto_msgTypes[22].OneofWrappers = []any{}
-	file_socktop_proto_msgTypes[25].OneofWrappers = []any{}
-	file_socktop_proto_msgTypes[26].OneofWrappers = []any{}
-	file_socktop_proto_msgTypes[34].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[14].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[17].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[21].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[24].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[27].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[28].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[36].OneofWrappers = []any{}
+	file_socktop_proto_msgTypes[39].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_socktop_proto_rawDesc), len(file_socktop_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   35,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
