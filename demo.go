@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"os/signal"
 	"syscall"
 
@@ -37,18 +36,14 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	url, stopAgent, err := startLoopbackAgent(ctx, *signals)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "socktop demo:", err)
-		return 1
+		return failure("demo", err)
 	}
 	defer stopAgent()
 
@@ -57,10 +52,9 @@ Flags:
 		Version: version, Demo: true, ASCII: *ascii,
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintln(os.Stderr, "socktop demo:", err)
-		return 1
+		return failure("demo", err)
 	}
-	return 0
+	return exitOK
 }
 
 // startLoopbackAgent serves this machine on a free loopback port until stop

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+)
+
+// Exit codes of every subcommand.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// parseFlags parses a subcommand's arguments. When it reports done, the
+// subcommand returns code at once: 0 after -h printed the usage, 2 after a
+// usage error (which fs has already printed, or err names).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return exitOK, false
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, true
+	}
+	return exitUsage, true
+}
+
+// failure prints what went wrong in subcommand sub and returns the failure
+// exit code.
+func failure(sub string, err error) int {
+	fmt.Fprintf(os.Stderr, "socktop %s: %v\n", sub, err)
+	return exitFailure
+}
