@@ -61,20 +61,23 @@ type measures map[string][]float64
 func (m measures) add(k string, v float64) { m[k] = append(m[k], v) }
 
 type bench struct {
-	peers    []*peer
-	results  map[*peer]measures
-	floor    []float64 // ms per scan
-	procs    []float64
-	loads    []float64
-	jiffies  [][2]uint64 // machine-wide busy and total, from /proc/stat
-	errs     map[string]int
-	lastErr  map[string]string
-	hz       float64
-	http     *http.Client
-	samples  int
-	duration time.Duration
-	settle   time.Duration
-	mu       sync.Mutex
+	peers      []*peer
+	results    map[*peer]measures
+	floor      []float64 // ms per scan, back to back (like procfs's BenchmarkFloor), one value per repetition
+	floorProcs []float64 // stat files the back-to-back scans read
+	spaced     []float64 // ms per scan, one scan at a time between the peers' samples, as a tool samples
+	floorBuf   [3][]byte // dents, stat buffer, path
+	procs      []float64
+	loads      []float64
+	jiffies    [][2]uint64 // machine-wide busy and total, from /proc/stat
+	errs       map[string]int
+	lastErr    map[string]string
+	hz         float64
+	http       *http.Client
+	samples    int
+	duration   time.Duration
+	settle     time.Duration
+	mu         sync.Mutex
 	// Σ of every cpuBetween in ns precision and in clock ticks, as a check.
 	checkPrecise, checkTicks float64
 }
@@ -512,21 +515,39 @@ func (b *bench) recordContext() {
 func (b *bench) floorPhase() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	dents := make([]byte, 32<<10)
-	buf := make([]byte, 1024)
-	path := make([]byte, 0, 32)
-	if _, err := floorScan(dents, buf, path); err != nil { // warm the dentry cache
+	if _, err := b.floorScan(); err != nil { // warm the dentry cache
 		return err
 	}
 	const scans = 40
 	start := threadCPU()
+	n := 0
 	for range scans {
-		if _, err := floorScan(dents, buf, path); err != nil {
+		var err error
+		if n, err = b.floorScan(); err != nil {
 			return err
 		}
 	}
+	b.floorProcs = append(b.floorProcs, float64(n))
 	b.floor = append(b.floor, float64(threadCPU()-start)/1e6/scans)
 	return nil
+}
+
+// spacedFloor measures one Floor scan on its own, the way each tool's
+// sample comes: seconds after the last one, with caches no longer warm.
+func (b *bench) spacedFloor() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := threadCPU()
+	if _, err := b.floorScan(); err == nil {
+		b.spaced = append(b.spaced, float64(threadCPU()-start)/1e6)
+	}
+}
+
+func (b *bench) floorScan() (int, error) {
+	if b.floorBuf[0] == nil {
+		b.floorBuf = [3][]byte{make([]byte, 32<<10), make([]byte, 1024), make([]byte, 0, 32)}
+	}
+	return floorScan(b.floorBuf[0], b.floorBuf[1], b.floorBuf[2])
 }
 
 func threadCPU() int64 {
@@ -636,7 +657,11 @@ func (b *bench) samplePhase(rep int) error {
 		}
 		ok := 0
 		for range b.samples {
-			time.Sleep(s.gap)
+			// Halfway through each pause, one Floor scan on its own: the
+			// peer is idle then, waiting for its next request.
+			time.Sleep(s.gap / 2)
+			b.spacedFloor()
+			time.Sleep(s.gap / 2)
 			if err := s.take(ctx); err != nil {
 				b.fail(p.kind+" sample", err)
 				continue
@@ -884,7 +909,7 @@ var titles = map[string]string{
 
 func (b *bench) print(w io.Writer, versions string) {
 	st := b.results[b.peer("socktop")]
-	floor := median(b.floor)
+	floor := median(b.spaced)
 	var cols []*peer
 	for _, p := range b.peers {
 		if p.kind != "socktop-polled" {
@@ -993,7 +1018,8 @@ func (b *bench) print(w io.Writer, versions string) {
 		return out
 	})
 
-	fmt.Fprintf(w, "\nFloor (getdents of /proc + open/read/close of every /proc/<pid>/stat): %.1f ms CPU per scan (%s).\n", floor, span(b.floor, "%.1f"))
+	fmt.Fprintf(w, "\nFloor (getdents of /proc + open/read/close of every /proc/<pid>/stat, %s processes): %.1f ms CPU per scan taken on its own between the samples (median of %d; the × Floor above), %.1f ms back to back (%s per repetition, as procfs's BenchmarkFloor).\n",
+		span(b.floorProcs, "%.0f"), floor, len(b.spaced), median(b.floor), span(b.floor, "%.1f"))
 	fmt.Fprintln(w, "Ratios in parentheses are to socktop in the same row. CPU is that of each tool's whole process tree: every thread's run time (schedstat), plus reaped children's cutime+cstime.")
 	fmt.Fprintln(w, "¹ one fresh full sample, requests spaced past each tool's cache: socktop a v2 process list over WebSocket;",
 		"Glances GET /api/N/processlist (a full stats update); node_exporter a /metrics scrape (it lists no processes);",
@@ -1021,7 +1047,7 @@ func (b *bench) print(w io.Writer, versions string) {
 		}
 		fmt.Fprintf(w, "  %s: %s\n", p.kind, strings.Join(parts, " "))
 	}
-	fmt.Fprintf(w, "  floor_ms: %v\n", b.floor)
+	fmt.Fprintf(w, "  floor_ms: back to back %.3f; spaced %.3f\n", b.floor, b.spaced)
 	fmt.Fprintf(w, "  check: all measured CPU %.3f s from schedstat, %.3f s from /proc/<pid>/stat ticks\n", b.checkPrecise, b.checkTicks)
 	if len(b.errs) > 0 {
 		fmt.Fprintln(w, "\nErrors (these requests are not counted):")
