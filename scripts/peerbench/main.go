@@ -615,7 +615,7 @@ type sampler struct {
 func (b *bench) newSampler(ctx context.Context, p *peer) (*sampler, error) {
 	switch p.kind {
 	case "socktop":
-		c, err := wire.Dial(ctx, "ws"+strings.TrimPrefix(p.base, "http")+"/ws", &wire.Options{ClientName: "peerbench", Dialect: wire.DialectV2})
+		c, err := dialSocktop(ctx, p, wire.DialectV2)
 		if err != nil {
 			return nil, err
 		}
@@ -796,8 +796,13 @@ func (b *bench) dashboardWindow(int) error {
 	return b.window("dash", 3*time.Second, ds)
 }
 
+// dialSocktop connects to a socktop agent's WebSocket in a dialect.
+func dialSocktop(ctx context.Context, p *peer, d wire.Dialect) (*wire.Client, error) {
+	return wire.Dial(ctx, "ws"+strings.TrimPrefix(p.base, "http")+"/ws", &wire.Options{ClientName: "peerbench", Dialect: d})
+}
+
 func (b *bench) subscribed(ctx context.Context, p *peer, ops *atomic.Int64) {
-	c, err := wire.Dial(ctx, "ws"+strings.TrimPrefix(p.base, "http")+"/ws", &wire.Options{ClientName: "peerbench", Dialect: wire.DialectV2})
+	c, err := dialSocktop(ctx, p, wire.DialectV2)
 	if err != nil {
 		b.fail("socktop dashboard", err)
 		return
@@ -823,7 +828,7 @@ func (b *bench) subscribed(ctx context.Context, p *peer, ops *atomic.Int64) {
 }
 
 func (b *bench) polled(ctx context.Context, p *peer, ops *atomic.Int64) {
-	c, err := wire.Dial(ctx, "ws"+strings.TrimPrefix(p.base, "http")+"/ws", &wire.Options{ClientName: "peerbench", Dialect: wire.DialectCommand})
+	c, err := dialSocktop(ctx, p, wire.DialectCommand)
 	if err != nil {
 		b.fail("socktop polled dashboard", err)
 		return
