@@ -76,9 +76,10 @@ bad_knob() {
 }
 
 check_knobs() {
-	if ! [[ $REPS =~ ^[0-9]+$ ]] || ((REPS < 1 || REPS > 50)); then bad_knob "REPS=$REPS: want 1..50"; fi
-	if ! [[ $SAMPLES =~ ^[0-9]+$ ]] || ((SAMPLES < 1 || SAMPLES > 1000)); then bad_knob "SAMPLES=$SAMPLES: want 1..1000"; fi
-	if ! [[ $PROCS =~ ^[0-9]+$ ]] || ((PROCS > 20000)); then bad_knob "PROCS=$PROCS: want 0..20000"; fi
+	if ! [[ $REPS =~ ^[0-9]+$ ]] || ((10#$REPS < 1 || 10#$REPS > 50)); then bad_knob "REPS=$REPS: want 1..50"; fi
+	if ! [[ $SAMPLES =~ ^[0-9]+$ ]] || ((10#$SAMPLES < 1 || 10#$SAMPLES > 1000)); then bad_knob "SAMPLES=$SAMPLES: want 1..1000"; fi
+	if ! [[ $PROCS =~ ^[0-9]+$ ]] || ((10#$PROCS > 20000)); then bad_knob "PROCS=$PROCS: want 0..20000"; fi
+	REPS=$((10#$REPS)) SAMPLES=$((10#$SAMPLES)) PROCS=$((10#$PROCS)) # 08 is not octal
 	[[ $DURATION =~ ^[0-9]+(s|m)$ ]] || bad_knob "DURATION=$DURATION: want e.g. 30s or 2m"
 	[[ $WARMUP =~ ^[0-9]+(s|m)$ ]] || bad_knob "WARMUP=$WARMUP: want e.g. 10s"
 	local p
