@@ -191,17 +191,12 @@ func listenAddr(listen string, port int) string {
 	return net.JoinHostPort(strings.Trim(listen, "[]"), strconv.Itoa(port))
 }
 
-// loopbackOnly reports whether addr can only be reached from this machine.
-func loopbackOnly(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil || host == "" {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+// loopbackOnly reports whether a bound listener can only be reached from
+// this machine. It looks at the address the kernel bound, never at the
+// name it was given: "localhost" in /etc/hosts may name any address.
+func loopbackOnly(addr net.Addr) bool {
+	ta, ok := addr.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {

@@ -39,10 +39,6 @@ func RunAgent(args []string, version string) int {
 	log := newLogger(so.logFormat, os.Stderr)
 	cfg.Logger = log
 
-	if cfg.AllowSignals && cfg.Token == "" && !loopbackOnly(so.listen) {
-		fmt.Fprintln(os.Stderr, "socktop agent: --allow-signals without a token would let anyone on the network kill processes; set --token (or SOCKTOP_TOKEN), or --listen 127.0.0.1")
-		return 2
-	}
 	a, err := New(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "socktop agent:", err)
@@ -54,6 +50,11 @@ func RunAgent(args []string, version string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "socktop agent:", err)
 		return 1
+	}
+	defer ln.Close()
+	if cfg.AllowSignals && cfg.Token == "" && !loopbackOnly(ln.Addr()) {
+		fmt.Fprintf(os.Stderr, "socktop agent: --allow-signals without a token would let anyone who can reach %s kill processes; set --token (or SOCKTOP_TOKEN), or --listen 127.0.0.1\n", ln.Addr())
+		return 2
 	}
 	scheme := "ws"
 	if so.tls {
