@@ -10,6 +10,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,6 +47,12 @@ type Agent struct {
 	mu       sync.Mutex
 	conns    map[*websocket.Conn]struct{}
 	closing  bool
+
+	// What a peer may do, and what it is told (peer.go, limit.go, host.go)
+	hosts     hostAllowlist
+	authFails *peerBuckets // wrong tokens per peer
+	httpReqs  *peerBuckets // plain HTTP requests (/metrics, /healthz) per peer
+	limits    logLimits
 
 	// subscriptions (push.go)
 	pushMu        sync.Mutex
@@ -92,7 +99,9 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("agent: %w (check --proc-root)", err)
 	}
 	a := &Agent{cfg: cfg, log: log, fs: fs, start: time.Now(), conns: map[*websocket.Conn]struct{}{},
-		groups: map[pushKey]*pushGroup{}}
+		groups: map[pushKey]*pushGroup{},
+		hosts:  newHostAllowlist(cfg.AllowedHosts), limits: newLogLimits(log),
+		authFails: newPeerBuckets(authFailRate, authFailBurst), httpReqs: newPeerBuckets(httpRate, httpBurst)}
 	a.coll = newCollector(fs, cfg)
 	a.metricsC = newCache(cfg.MetricsTTL, a.coll.metrics)
 	a.procsC = newCache(cfg.ProcessesTTL, a.coll.processes)
@@ -144,24 +153,42 @@ func (a *Agent) has(capability string) bool {
 // Handler returns the agent's HTTP handler: /ws, /healthz and /metrics.
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /healthz", a.limitHTTP(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
-	})
+	})))
 	mux.Handle("GET /ws", a.authorized(http.HandlerFunc(a.serveWS)))
-	mux.Handle("GET /metrics", a.authorized(http.HandlerFunc(a.serveMetrics)))
-	return mux
+	mux.Handle("GET /metrics", a.authorized(a.limitHTTP(http.HandlerFunc(a.serveMetrics))))
+	return a.checkHost(mux)
 }
 
+// Per-peer rates: wrong tokens (a typo or two is free; a guesser gets one
+// try a second instead of 18,000), and plain HTTP requests, which the
+// WebSocket request limit does not see (Prometheus scrapes once per 15 s).
+const (
+	authFailRate  = 1
+	authFailBurst = 20
+	httpRate      = 10
+	httpBurst     = 40
+)
+
 // authorized refuses a request without the configured token with HTTP 401,
-// before any WebSocket upgrade. The token is compared in constant time and
-// never logged.
+// before any WebSocket upgrade, and a peer that has sent too many wrong
+// tokens with 429 whatever it sends, until its bucket refills. The token is
+// compared in constant time and never logged.
 func (a *Agent) authorized(next http.Handler) http.Handler {
 	if a.cfg.Token == "" {
 		return next
 	}
 	want := []byte(a.cfg.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer, now := peerOfRemote(r.RemoteAddr), time.Now()
+		if a.authFails.empty(peer, now) {
+			a.limits.auth.Log("remote", r.RemoteAddr, "path", clip(r.URL.Path, 64), "throttled", true)
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "too many wrong tokens from this address: wait, then retry with the right token", http.StatusTooManyRequests)
+			return
+		}
 		got := r.URL.Query().Get("token")
 		if h := r.Header.Get("Authorization"); h != "" {
 			if t, ok := strings.CutPrefix(h, "Bearer "); ok {
@@ -169,13 +196,49 @@ func (a *Agent) authorized(next http.Handler) http.Handler {
 			}
 		}
 		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
-			a.log.Warn("unauthorized request", "remote", r.RemoteAddr, "path", r.URL.Path, "token_given", got != "")
+			if got != "" {
+				a.authFails.take(peer, now)
+			}
+			a.limits.auth.Log("remote", r.RemoteAddr, "path", clip(r.URL.Path, 64), "token_given", got != "")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="socktop"`)
 			http.Error(w, "unauthorized: this agent needs a token (?token= or Authorization: Bearer)", http.StatusUnauthorized)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// limitHTTP answers a peer that makes more plain HTTP requests than
+// httpRate with 429.
+func (a *Agent) limitHTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.httpReqs.take(peerOfRemote(r.RemoteAddr), time.Now()) {
+			a.limits.http.Log("remote", r.RemoteAddr, "path", clip(r.URL.Path, 64), "per_second", httpRate)
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, fmt.Sprintf("too many requests from this address: at most %d a second", httpRate), http.StatusTooManyRequests)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// logLimits are the log lines a peer can cause at will, each written at
+// most twice per logEvery.
+type logLimits struct {
+	auth, host, http, upgrade, ping, server, scrape *logLimiter
+}
+
+func newLogLimits(log *slog.Logger) logLimits {
+	w, i := slog.LevelWarn, slog.LevelInfo
+	return logLimits{
+		auth:    newLogLimiter(log, w, "unauthorized request"),
+		host:    newLogLimiter(log, w, "refused a request for a host name this agent does not answer to"),
+		http:    newLogLimiter(log, i, "HTTP requests rate limited"),
+		upgrade: newLogLimiter(log, i, "websocket upgrade refused"),
+		ping:    newLogLimiter(log, i, "client did not answer a ping; disconnecting"),
+		server:  newLogLimiter(log, w, "http server"),
+		scrape:  newLogLimiter(log, w, "metrics scrape: collect failed"),
+	}
 }
 
 // Shutdown closes every WebSocket with status 1001 (going away).
@@ -209,7 +272,7 @@ func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(logWriter{a.limits.server}, "", 0),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

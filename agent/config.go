@@ -29,6 +29,10 @@ type Config struct {
 	// MaxClients caps concurrent WebSocket connections (default 64); more
 	// are answered with HTTP 503.
 	MaxClients int
+	// AllowedHosts are host names, besides IP addresses, loopback names and
+	// this machine's own hostname, that an agent without a token answers to
+	// ("*.lan" matches every name under lan). Other Host headers get 421.
+	AllowedHosts []string
 	// AllowSignals lets clients send TERM, KILL, INT, HUP, STOP and CONT.
 	AllowSignals bool
 	// RequestsPerSecond and Burst cap each connection's request rate
@@ -122,6 +126,8 @@ func parseAgentFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.ProcRoot, "proc-root", cfg.ProcRoot, "where procfs is mounted (a container may see the host's at /host/proc)")
 	fs.StringVar(&cfg.SysRoot, "sys-root", cfg.SysRoot, "where sysfs is mounted")
 	fs.IntVar(&cfg.MaxClients, "max-clients", cfg.MaxClients, "most WebSocket clients at once; more get HTTP 503")
+	allowed := multiFlag(splitList(getenv("SOCKTOP_AGENT_ALLOWED_HOSTS")))
+	fs.Var(&allowed, "allowed-host", "without --token, also answer requests for this host `name` (repeatable; *.lan matches names under lan; env SOCKTOP_AGENT_ALLOWED_HOSTS=a,b)")
 	fs.BoolVar(&cfg.AllowSignals, "allow-signals", false, "let clients send TERM, KILL, INT, HUP, STOP, CONT to processes this user may signal")
 	fs.StringVar(&so.logFormat, "log-format", "text", "log format: text or json")
 	fs.Usage = func() {
@@ -134,6 +140,12 @@ Examples:
   socktop agent                          # ws://0.0.0.0:3000/ws
   socktop agent --tls --token s3cret     # wss://0.0.0.0:8443/ws; clients pin the cert of 'socktop cert'
   socktop agent --listen 127.0.0.1 -p 4000
+  socktop agent --allowed-host kitchen.lan   # also answer clients that dial ws://kitchen.lan:3000
+
+Without --token the agent answers only requests whose Host header is an IP
+address, localhost, this machine's hostname (and NAME.local) or an
+--allowed-host name; others get HTTP 421, so a web page cannot reach it by
+DNS rebinding. With --token any host name is answered.
 
 Flags:
 `)
@@ -146,6 +158,7 @@ Environment:
                                       cache lifetimes; 0 disables caching
   SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0            skip GPU / temperature collection
   SOCKTOP_AGENT_EXTRA_SANS=pi.lan,10.0.0.5             extra names in a generated certificate
+  SOCKTOP_AGENT_ALLOWED_HOSTS=pi.lan,kitchen.lan       as --allowed-host
 `)
 	}
 
@@ -170,6 +183,12 @@ Environment:
 	if cfg.MaxClients < 1 {
 		return cfg, so, fmt.Errorf("--max-clients %d: want at least 1", cfg.MaxClients)
 	}
+	for _, h := range allowed {
+		if n := normalizeHost(h); n == "" || n == "*" || strings.ContainsAny(h, " /?#@") {
+			return cfg, so, fmt.Errorf("--allowed-host %q: want a host name such as kitchen.lan or *.lan (to answer any name, set --token)", h)
+		}
+	}
+	cfg.AllowedHosts = allowed
 	if !port.set {
 		port.n = DefaultPort
 		if so.tls {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -25,8 +26,10 @@ import (
 
 // agentProcess is the real socktop binary running `socktop agent`.
 type agentProcess struct {
-	cmd *exec.Cmd
-	url string
+	cmd      *exec.Cmd
+	url      string
+	logBytes atomic.Int64 // what it has written to stderr
+	logLines atomic.Int64
 }
 
 var (
@@ -35,9 +38,13 @@ var (
 	binErr    error
 )
 
-// buildSocktop builds the real binary once per test run.
+// buildSocktop builds the real binary once per test run; SOCKTOP_TEST_BIN
+// names another one instead (an older build, to measure what a fix changed).
 func buildSocktop(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("SOCKTOP_TEST_BIN"); bin != "" {
+		return bin
+	}
 	buildOnce.Do(func() {
 		if binDir, binErr = os.MkdirTemp("", "socktop-agent-test"); binErr != nil {
 			return
@@ -79,9 +86,12 @@ func startAgentProcess(t *testing.T, bin string, env []string, args ...string) *
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	urlc := make(chan string, 1)
+	ap := &agentProcess{cmd: cmd}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			ap.logBytes.Add(int64(len(sc.Bytes()) + 1))
+			ap.logLines.Add(1)
 			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
 				urlc <- m[1]
 			}
@@ -89,7 +99,8 @@ func startAgentProcess(t *testing.T, bin string, env []string, args ...string) *
 	}()
 	select {
 	case u := <-urlc:
-		return &agentProcess{cmd: cmd, url: u}
+		ap.url = u
+		return ap
 	case <-time.After(20 * time.Second):
 		t.Fatal("agent did not report its address")
 	}

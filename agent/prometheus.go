@@ -85,7 +85,7 @@ func (a *Agent) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if s, err := a.metricsC.Get(ctx); err == nil {
 		writeMachineMetrics(p, s.msg)
 	} else {
-		a.log.Warn("metrics scrape: collect failed", "err", err)
+		a.limits.scrape.Log("err", err)
 	}
 	if s, err := a.disks(ctx); err == nil {
 		writeDiskMetrics(p, s.msg)

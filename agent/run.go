@@ -39,11 +39,6 @@ func RunAgent(args []string, version string) int {
 	log := newLogger(so.logFormat, os.Stderr)
 	cfg.Logger = log
 
-	a, err := New(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "socktop agent:", err)
-		return 1
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	ln, err := listen(ctx, so.listen)
@@ -70,10 +65,22 @@ func RunAgent(args []string, version string) int {
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12})
 		scheme = "wss"
+		// The certificate's names are names clients reach this agent by.
+		cfg.AllowedHosts = append(cfg.AllowedHosts, info.SANs...)
 		log.Info("TLS on", "cert", info.CertPath, "pin", info.Pin, "expires", info.NotAfter.Format(time.DateOnly))
 	}
-	log.Info("socktop agent listening", "url", fmt.Sprintf("%s://%s/ws", scheme, ln.Addr()),
-		"version", version, "token", cfg.Token != "", "signals", cfg.AllowSignals, "capabilities", strings.Join(a.Capabilities(), ","))
+	a, err := New(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "socktop agent:", err)
+		return 1
+	}
+	attrs := []any{"url", fmt.Sprintf("%s://%s/ws", scheme, ln.Addr()),
+		"version", version, "token", cfg.Token != "", "signals", cfg.AllowSignals, "capabilities", strings.Join(a.Capabilities(), ",")}
+	if cfg.Token == "" {
+		// What a client may name this agent by (DNS rebinding guard).
+		attrs = append(attrs, "hosts", a.hosts.String())
+	}
+	log.Info("socktop agent listening", attrs...)
 	if err := a.Serve(ctx, ln); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("serve", "err", err)
 		return 1

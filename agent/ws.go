@@ -68,7 +68,7 @@ func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
 	// gets 403; programs that send no Origin are served.
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wire.Subprotocol}})
 	if err != nil {
-		a.log.Info("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
+		a.limits.upgrade.Log("remote", r.RemoteAddr, "err", err)
 		return
 	}
 	c.SetReadLimit(MaxFrame)
@@ -150,7 +150,7 @@ func (cn *conn) pingPeer() {
 	defer cancel()
 	if err := cn.c.Ping(ctx); err != nil {
 		if cn.ctx.Err() == nil {
-			cn.a.log.Info("client did not answer a ping; disconnecting")
+			cn.a.limits.ping.Log()
 			cn.c.Close(websocket.StatusPolicyViolation, "no pong")
 		}
 		return
@@ -290,12 +290,17 @@ func newTokenBucket(rate float64, burst int) tokenBucket {
 	return tokenBucket{rate: rate, tokens: float64(burst), max: float64(burst)}
 }
 
-func (b *tokenBucket) take(now time.Time) bool {
+// refill adds the tokens earned since the last call and returns the count.
+func (b *tokenBucket) refill(now time.Time) float64 {
 	if !b.last.IsZero() {
 		b.tokens = min(b.max, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 	}
 	b.last = now
-	if b.tokens < 1 {
+	return b.tokens
+}
+
+func (b *tokenBucket) take(now time.Time) bool {
+	if b.refill(now) < 1 {
 		return false
 	}
 	b.tokens--
