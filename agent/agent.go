@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -46,6 +47,7 @@ type Agent struct {
 	requests atomic.Uint64
 	mu       sync.Mutex
 	conns    map[*websocket.Conn]struct{}
+	peers    map[netip.Addr]int // WebSocket clients per peer (under mu)
 	closing  bool
 
 	// What a peer may do, and what it is told (peer.go, limit.go, host.go)
@@ -73,6 +75,10 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = d.MaxClients
 	}
+	if cfg.MaxClientsPerPeer <= 0 {
+		cfg.MaxClientsPerPeer = max(1, cfg.MaxClients/2)
+	}
+	cfg.MaxClientsPerPeer = min(cfg.MaxClientsPerPeer, cfg.MaxClients)
 	if cfg.RequestsPerSecond <= 0 {
 		cfg.RequestsPerSecond = d.RequestsPerSecond
 	}
@@ -99,8 +105,8 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("agent: %w (check --proc-root)", err)
 	}
 	a := &Agent{cfg: cfg, log: log, fs: fs, start: time.Now(), conns: map[*websocket.Conn]struct{}{},
-		groups: map[pushKey]*pushGroup{},
-		hosts:  newHostAllowlist(cfg.AllowedHosts), limits: newLogLimits(log),
+		peers: map[netip.Addr]int{}, groups: map[pushKey]*pushGroup{},
+		hosts: newHostAllowlist(cfg.AllowedHosts), limits: newLogLimits(log),
 		authFails: newPeerBuckets(authFailRate, authFailBurst), httpReqs: newPeerBuckets(httpRate, httpBurst)}
 	a.coll = newCollector(fs, cfg)
 	a.metricsC = newCache(cfg.MetricsTTL, a.coll.metrics)
@@ -225,7 +231,7 @@ func (a *Agent) limitHTTP(next http.Handler) http.Handler {
 // logLimits are the log lines a peer can cause at will, each written at
 // most twice per logEvery.
 type logLimits struct {
-	auth, host, http, upgrade, ping, server, scrape *logLimiter
+	auth, host, http, busy, upgrade, ping, server, scrape *logLimiter
 }
 
 func newLogLimits(log *slog.Logger) logLimits {
@@ -234,6 +240,7 @@ func newLogLimits(log *slog.Logger) logLimits {
 		auth:    newLogLimiter(log, w, "unauthorized request"),
 		host:    newLogLimiter(log, w, "refused a request for a host name this agent does not answer to"),
 		http:    newLogLimiter(log, i, "HTTP requests rate limited"),
+		busy:    newLogLimiter(log, w, "WebSocket client refused: too many clients"),
 		upgrade: newLogLimiter(log, i, "websocket upgrade refused"),
 		ping:    newLogLimiter(log, i, "client did not answer a ping; disconnecting"),
 		server:  newLogLimiter(log, w, "http server"),

@@ -26,9 +26,12 @@ type Config struct {
 	// GPU and Temps switch those collectors off when false
 	// (SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0).
 	GPU, Temps bool
-	// MaxClients caps concurrent WebSocket connections (default 64); more
+	// MaxClients caps concurrent WebSocket connections (default 512); more
 	// are answered with HTTP 503.
 	MaxClients int
+	// MaxClientsPerPeer caps one peer address's share of MaxClients (an
+	// IPv6 peer is its /64); default MaxClients/2.
+	MaxClientsPerPeer int
 	// AllowedHosts are host names, besides IP addresses, loopback names and
 	// this machine's own hostname, that an agent without a token answers to
 	// ("*.lan" matches every name under lan). Other Host headers get 421.
@@ -52,7 +55,7 @@ const (
 	DefaultProcessesTTL   = 1500 * time.Millisecond
 	DefaultDisksTTL       = 1000 * time.Millisecond
 	DefaultConnectionsTTL = 1000 * time.Millisecond
-	DefaultMaxClients     = 64
+	DefaultMaxClients     = 512
 	DefaultPort           = 3000
 	DefaultTLSPort        = 8443
 	// MaxFrame is the largest request frame; a larger one closes the
@@ -126,6 +129,7 @@ func parseAgentFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.ProcRoot, "proc-root", cfg.ProcRoot, "where procfs is mounted (a container may see the host's at /host/proc)")
 	fs.StringVar(&cfg.SysRoot, "sys-root", cfg.SysRoot, "where sysfs is mounted")
 	fs.IntVar(&cfg.MaxClients, "max-clients", cfg.MaxClients, "most WebSocket clients at once; more get HTTP 503")
+	fs.IntVar(&cfg.MaxClientsPerPeer, "max-clients-per-peer", 0, "most WebSocket clients from one address (an IPv6 /64) (default half of --max-clients)")
 	allowed := multiFlag(splitList(getenv("SOCKTOP_AGENT_ALLOWED_HOSTS")))
 	fs.Var(&allowed, "allowed-host", "without --token, also answer requests for this host `name` (repeatable; *.lan matches names under lan; env SOCKTOP_AGENT_ALLOWED_HOSTS=a,b)")
 	fs.BoolVar(&cfg.AllowSignals, "allow-signals", false, "let clients send TERM, KILL, INT, HUP, STOP, CONT to processes this user may signal")
@@ -182,6 +186,9 @@ Environment:
 	}
 	if cfg.MaxClients < 1 {
 		return cfg, so, fmt.Errorf("--max-clients %d: want at least 1", cfg.MaxClients)
+	}
+	if cfg.MaxClientsPerPeer < 0 || cfg.MaxClientsPerPeer > cfg.MaxClients {
+		return cfg, so, fmt.Errorf("--max-clients-per-peer %d: want 1 to --max-clients (%d), or 0 for half of it", cfg.MaxClientsPerPeer, cfg.MaxClients)
 	}
 	for _, h := range allowed {
 		if n := normalizeHost(h); n == "" || n == "*" || strings.ContainsAny(h, " /?#@") {

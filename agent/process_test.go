@@ -170,7 +170,10 @@ func TestIdleCostsNothing(t *testing.T) {
 
 // heldProcFiles counts pid's open files under /proc (the process sampler's
 // held <pid>/stat files).
-func heldProcFiles(t *testing.T, pid int) int {
+func heldProcFiles(t *testing.T, pid int) int { return openFiles(t, pid, "/proc/") }
+
+// openFiles counts pid's open files whose link starts with prefix.
+func openFiles(t *testing.T, pid int, prefix string) int {
 	t.Helper()
 	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
 	ents, err := os.ReadDir(dir)
@@ -179,11 +182,27 @@ func heldProcFiles(t *testing.T, pid int) int {
 	}
 	n := 0
 	for _, e := range ents {
-		if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && strings.HasPrefix(l, "/proc/") {
+		if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && strings.HasPrefix(l, prefix) {
 			n++
 		}
 	}
 	return n
+}
+
+// certPin runs `socktop cert` with env and returns the pin it prints.
+func certPin(t *testing.T, bin string, env []string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "cert")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`pin:\s+(sha256:[0-9a-f]{64})`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("socktop cert printed no pin:\n%s", out)
+	}
+	return string(m[1])
 }
 
 // The agent holds /proc files open between scans only while someone is
@@ -237,17 +256,7 @@ func TestTLSPinning(t *testing.T) {
 		}
 	}
 	// `socktop cert` prints the pin of the certificate the agent serves.
-	cmd := exec.Command(bin, "cert")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`pin:\s+(sha256:[0-9a-f]{64})`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("socktop cert printed no pin:\n%s", out)
-	}
-	pin := string(m[1])
+	pin := certPin(t, bin, env)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	cl, err := wire.Dial(ctx, ap.url, &wire.Options{Pins: []string{pin}})

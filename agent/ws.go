@@ -3,7 +3,9 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -52,18 +54,13 @@ type conn struct {
 }
 
 func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
-	if n := a.clients.Add(1); n > int64(a.cfg.MaxClients) {
-		a.clients.Add(-1)
-		http.Error(w, "too many clients: this agent serves at most its --max-clients at once", http.StatusServiceUnavailable)
+	peer := peerOfRemote(r.RemoteAddr)
+	if msg := a.admitClient(peer); msg != "" {
+		a.limits.busy.Log("remote", r.RemoteAddr, "why", msg)
+		http.Error(w, msg, http.StatusServiceUnavailable)
 		return
 	}
-	defer func() {
-		if a.clients.Add(-1) == 0 {
-			// Nobody watches: let go of the /proc files the process sampler
-			// keeps open between scans (kernel memory, ~4 KiB each).
-			a.coll.procs.Close()
-		}
-	}()
+	defer a.leaveClient(peer)
 	// Accept checks the Origin header: a browser page from another origin
 	// gets 403; programs that send no Origin are served.
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wire.Subprotocol}})
@@ -87,6 +84,38 @@ func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
 	a.log.Debug("client connected", "remote", r.RemoteAddr, "v2", cn.v2)
 	cn.run()
 	a.log.Debug("client gone", "remote", r.RemoteAddr)
+}
+
+// admitClient counts a new WebSocket client of peer, or says why not:
+// the agent serves at most MaxClients, and one peer at most its share, so
+// that one address cannot lock the others out.
+func (a *Agent) admitClient(peer netip.Addr) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.clients.Load() >= int64(a.cfg.MaxClients):
+		return fmt.Sprintf("too many clients: this agent serves at most %d at once (--max-clients)", a.cfg.MaxClients)
+	case a.peers[peer] >= a.cfg.MaxClientsPerPeer:
+		return fmt.Sprintf("too many clients from this address: at most %d of the agent's %d (--max-clients-per-peer)",
+			a.cfg.MaxClientsPerPeer, a.cfg.MaxClients)
+	}
+	a.peers[peer]++
+	a.clients.Add(1)
+	return ""
+}
+
+func (a *Agent) leaveClient(peer netip.Addr) {
+	a.mu.Lock()
+	if a.peers[peer]--; a.peers[peer] <= 0 {
+		delete(a.peers, peer)
+	}
+	last := a.clients.Add(-1) == 0
+	a.mu.Unlock()
+	if last {
+		// Nobody watches: let go of the /proc files the process sampler
+		// keeps open between scans (kernel memory, ~4 KiB each).
+		a.coll.procs.Close()
+	}
 }
 
 func (a *Agent) track(c *websocket.Conn) bool {
