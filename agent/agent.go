@@ -52,6 +52,7 @@ type Agent struct {
 
 	// What a peer may do, and what it is told (peer.go, limit.go, host.go)
 	hosts     hostAllowlist
+	connLimit *connLimiter
 	authFails *peerBuckets // wrong tokens per peer
 	httpReqs  *peerBuckets // plain HTTP requests (/metrics, /healthz) per peer
 	limits    logLimits
@@ -108,6 +109,7 @@ func New(cfg Config) (*Agent, error) {
 		peers: map[netip.Addr]int{}, groups: map[pushKey]*pushGroup{},
 		hosts: newHostAllowlist(cfg.AllowedHosts), limits: newLogLimits(log),
 		authFails: newPeerBuckets(authFailRate, authFailBurst), httpReqs: newPeerBuckets(httpRate, httpBurst)}
+	a.connLimit = newConnLimiter(cfg.MaxClients+httpHeadroom, cfg.MaxClientsPerPeer+httpHeadroom/2, a.limits.conns)
 	a.coll = newCollector(fs, cfg)
 	a.metricsC = newCache(cfg.MetricsTTL, a.coll.metrics)
 	a.procsC = newCache(cfg.ProcessesTTL, a.coll.processes)
@@ -231,7 +233,7 @@ func (a *Agent) limitHTTP(next http.Handler) http.Handler {
 // logLimits are the log lines a peer can cause at will, each written at
 // most twice per logEvery.
 type logLimits struct {
-	auth, host, http, busy, upgrade, ping, server, scrape *logLimiter
+	auth, host, http, busy, conns, upgrade, frames, flood, ping, server, scrape *logLimiter
 }
 
 func newLogLimits(log *slog.Logger) logLimits {
@@ -241,7 +243,10 @@ func newLogLimits(log *slog.Logger) logLimits {
 		host:    newLogLimiter(log, w, "refused a request for a host name this agent does not answer to"),
 		http:    newLogLimiter(log, i, "HTTP requests rate limited"),
 		busy:    newLogLimiter(log, w, "WebSocket client refused: too many clients"),
+		conns:   newLogLimiter(log, w, "connection refused: the peer holds its share of connections"),
 		upgrade: newLogLimiter(log, i, "websocket upgrade refused"),
+		frames:  newLogLimiter(log, w, "client disconnected: WebSocket frame policy"),
+		flood:   newLogLimiter(log, i, "client throttled: more WebSocket frames than the frame rate"),
 		ping:    newLogLimiter(log, i, "client did not answer a ping; disconnecting"),
 		server:  newLogLimiter(log, w, "http server"),
 		scrape:  newLogLimiter(log, w, "metrics scrape: collect failed"),
@@ -276,13 +281,16 @@ func (a *Agent) Requests() uint64 { return a.requests.Load() }
 func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       60 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeoutHTTP,
+		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          log.New(logWriter{a.limits.server}, "", 0),
+		ConnState:         a.connLimit.connState,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(a.connLimit.listener(ln)) }()
 	select {
 	case err := <-errc:
 		return err
@@ -298,6 +306,17 @@ func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
 	<-errc
 	return err
 }
+
+// HTTP timeouts. A WebSocket is hijacked before they matter (the server
+// clears its deadlines then); they bound what a plain HTTP connection can
+// hold: a slow header, a slow body, a reader that does not read, and an
+// idle keep-alive connection, which costs ~20 KiB while it waits.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeoutHTTP  = 30 * time.Second
+	idleTimeout       = 5 * time.Second
+)
 
 // listen opens a TCP listener whose accepted connections use TCP keepalive,
 // so the kernel notices vanished peers without waking the agent.

@@ -27,7 +27,8 @@ type Config struct {
 	// (SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0).
 	GPU, Temps bool
 	// MaxClients caps concurrent WebSocket connections (default 512); more
-	// are answered with HTTP 503.
+	// are answered with HTTP 503. The agent holds at most MaxClients+64 TCP
+	// connections of any kind.
 	MaxClients int
 	// MaxClientsPerPeer caps one peer address's share of MaxClients (an
 	// IPv6 peer is its /64); default MaxClients/2.

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +17,13 @@ import (
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/wire"
 )
+
+// dialFrom opens a TCP connection to addr from the loopback address local
+// (127.0.0.2 is a second peer on the same machine).
+func dialFrom(local, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	return d.Dial("tcp", addr)
+}
 
 // dashboard is a v2 client that subscribes as `socktop connect` does
 // (metrics 500 ms, processes 2 s, disks 5 s) and counts its pushes.
@@ -68,6 +78,172 @@ func dialDashboard(ctx context.Context, url, local string) (*dashboard, int, err
 }
 
 func (d *dashboard) close() { d.c.CloseNow(); <-d.done }
+
+// latencies measures a well-behaved v2 client's metrics requests for d.
+func latencies(t *testing.T, c *wire.Client, d time.Duration) (p50, worst time.Duration, n, errs int) {
+	t.Helper()
+	var lat []time.Duration
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		start := time.Now()
+		_, err := c.Metrics(ctx)
+		cancel()
+		if err != nil {
+			errs++
+			continue
+		}
+		lat = append(lat, time.Since(start))
+	}
+	if len(lat) == 0 {
+		return 0, 0, 0, errs
+	}
+	slices.Sort(lat)
+	return lat[len(lat)/2], lat[len(lat)-1], len(lat), errs
+}
+
+// TestIdleHTTPConnectionsBounded is issue 13's 3,000 idle keep-alive HTTP
+// connections (after /healthz, a 401, or nothing at all) against the
+// built binary, from ten addresses (127.0.0.10–19). Before the connection
+// limiter they took the agent from 10.6 to 71 MiB; now the agent holds at
+// most --max-clients+64 connections (one peer at most its share), lets
+// the others wait in the kernel's backlog, closes idle ones after 5 s, and
+// must stay under 64 MiB while a connected client is served.
+func TestIdleHTTPConnectionsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the built binary with 3,000 connections")
+	}
+	ap := startAgentProcess(t, buildSocktop(t), []string{"SOCKTOP_TOKEN=s3cret"})
+	pid := ap.cmd.Process.Pid
+	addr := strings.TrimSuffix(strings.TrimPrefix(ap.url, "ws://"), "/ws")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	calm, err := wire.Dial(ctx, ap.url, &wire.Options{Token: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer calm.Close()
+	p50, worst, _, _ := latencies(t, calm, time.Second)
+	rss0 := processRSS(t, pid)
+	t.Logf("before: RSS %.1f MiB, %d sockets; calm client p50 %v, worst %v", mib(rss0), socketFDs(t, pid), p50, worst)
+
+	const n = 3000
+	requests := []string{
+		"GET /healthz HTTP/1.1\r\nHost: " + addr + "\r\n\r\n",
+		"GET /metrics HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: Bearer wrong\r\n\r\n",
+		"GET /metrics HTTP/1.1\r\nHost: " + addr + "\r\n\r\n",
+		"", // connects and says nothing
+	}
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range n {
+		c, err := dialFrom(fmt.Sprintf("127.0.0.%d", 10+i%10), addr)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		conns = append(conns, c)
+		if r := requests[i/10%len(requests)]; r != "" {
+			c.Write([]byte(r))
+		}
+	}
+	// While they hold on (the agent closes them within seconds, and
+	// accepts the waiting ones as slots free), sample the agent's RSS and
+	// sockets and the calm client's latency.
+	var peak uint64
+	var peakSockets int
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for {
+			peak = max(peak, processRSS(t, pid))
+			peakSockets = max(peakSockets, socketFDs(t, pid))
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+	p50, worst, asked, errs := latencies(t, calm, 10*time.Second)
+	close(stop)
+	wg.Wait()
+	t.Logf("%d idle connections: agent RSS %.1f → peak %.1f MiB; peak %d sockets; calm client (%d requests, %d errors) p50 %v, worst %v",
+		n, mib(rss0), mib(peak), peakSockets, asked, errs, p50, worst)
+	if peak > 64<<20 {
+		t.Errorf("agent RSS peaked at %.1f MiB under %d idle connections, want ≤ 64 MiB", mib(peak), n)
+	}
+	if errs > 0 {
+		t.Errorf("the calm client's requests failed %d times", errs)
+	}
+	// The listener, the calm client and at most the cap of connections.
+	if limit := DefaultMaxClients + httpHeadroom + 1; peakSockets > limit {
+		t.Errorf("the agent held %d sockets, want ≤ %d", peakSockets, limit)
+	}
+
+	// Every connection ends, closed by the agent: none is held forever.
+	var ended atomic.Int64
+	var rg sync.WaitGroup
+	for _, c := range conns {
+		rg.Go(func() {
+			c.SetReadDeadline(time.Now().Add(60 * time.Second))
+			if _, err := io.Copy(io.Discard, c); !isTimeout(err) {
+				ended.Add(1)
+			}
+		})
+	}
+	rg.Wait()
+	if ended.Load() != n {
+		t.Errorf("%d of %d idle connections were still open after 60 s", n-int(ended.Load()), n)
+	}
+}
+
+// TestConnectionSharePerPeer: one peer holding its share of TCP
+// connections gets further ones closed at once, and another peer is still
+// served.
+func TestConnectionSharePerPeer(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxClients = 4 // 68 connections in all, 2+32 per peer
+	a, addr := serveAgent(t, cfg)
+	share := cfg.MaxClients/2 + httpHeadroom/2
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for range share {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	if !waitFor(5*time.Second, func() bool { return a.connLimit.openConns() == share }) {
+		t.Fatalf("%d connections held, want %d", a.connLimit.openConns(), share)
+	}
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	extra.Write([]byte("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+	extra.SetReadDeadline(time.Now().Add(4 * time.Second)) // under the 5 s header timeout of the held ones
+	if n, err := extra.Read(make([]byte, 64)); err == nil || isTimeout(err) {
+		t.Errorf("connection %d from the same peer: read %d bytes, %v; want it closed at once", share+1, n, err)
+	}
+	resp, err := httpFrom("127.0.0.2").Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("another peer while the first holds its share: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("another peer: HTTP %d", resp.StatusCode)
+	}
+}
 
 // TestWebSocketSharePerPeer: one address may hold at most its share of
 // --max-clients; the refusal names the flag; another address is served.

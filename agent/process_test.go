@@ -172,6 +172,9 @@ func TestIdleCostsNothing(t *testing.T) {
 // held <pid>/stat files).
 func heldProcFiles(t *testing.T, pid int) int { return openFiles(t, pid, "/proc/") }
 
+// socketFDs counts pid's open sockets.
+func socketFDs(t *testing.T, pid int) int { return openFiles(t, pid, "socket:") }
+
 // openFiles counts pid's open files whose link starts with prefix.
 func openFiles(t *testing.T, pid int, prefix string) int {
 	t.Helper()

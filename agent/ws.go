@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -62,8 +63,10 @@ func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer a.leaveClient(peer)
 	// Accept checks the Origin header: a browser page from another origin
-	// gets 403; programs that send no Origin are served.
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wire.Subprotocol}})
+	// gets 403; programs that send no Origin are served. The connection it
+	// hijacks is handed to it inside a frameGuard.
+	gw := guardedWriter{ResponseWriter: w, guard: a.guardFrames(r.RemoteAddr)}
+	c, err := websocket.Accept(gw, r, &websocket.AcceptOptions{Subprotocols: []string{wire.Subprotocol}})
 	if err != nil {
 		a.limits.upgrade.Log("remote", r.RemoteAddr, "err", err)
 		return
@@ -115,6 +118,16 @@ func (a *Agent) leaveClient(peer netip.Addr) {
 		// Nobody watches: let go of the /proc files the process sampler
 		// keeps open between scans (kernel memory, ~4 KiB each).
 		a.coll.procs.Close()
+	}
+}
+
+// guardFrames makes the frameGuard of a hijacked connection: its slot in
+// the connection limiter is given back when it closes.
+func (a *Agent) guardFrames(remote string) func(net.Conn) *frameGuard {
+	return func(c net.Conn) *frameGuard {
+		return newFrameGuard(c, func() { a.connLimit.release(c) },
+			func(reason string) { a.limits.frames.Log("remote", remote, "why", reason) },
+			func() { a.limits.flood.Log("remote", remote, "frames_per_second", frameRate) })
 	}
 }
 
