@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -134,10 +135,11 @@ Flags:
 	}
 	extra := append(splitList(os.Getenv("SOCKTOP_AGENT_EXTRA_SANS")), sans...)
 	var info CertInfo
+	warn := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if *regen {
-		info, err = RegenerateCert(dir, extra)
+		info, err = RegenerateCert(dir, extra, warn)
 	} else {
-		_, info, err = LoadOrCreateCert(dir, extra, newLogger("text", io.Discard))
+		_, info, err = LoadOrCreateCert(dir, extra, warn)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "socktop cert:", err)
