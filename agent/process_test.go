@@ -30,6 +30,15 @@ type agentProcess struct {
 	url      string
 	logBytes atomic.Int64 // what it has written to stderr
 	logLines atomic.Int64
+	logMu    sync.Mutex
+	logTail  []string // its last lines, for a failing test to show
+}
+
+// tail is the agent's last log lines.
+func (ap *agentProcess) tail() string {
+	ap.logMu.Lock()
+	defer ap.logMu.Unlock()
+	return strings.Join(ap.logTail, "\n")
 }
 
 var (
@@ -92,6 +101,12 @@ func startAgentProcess(t *testing.T, bin string, env []string, args ...string) *
 		for sc.Scan() {
 			ap.logBytes.Add(int64(len(sc.Bytes()) + 1))
 			ap.logLines.Add(1)
+			ap.logMu.Lock()
+			ap.logTail = append(ap.logTail, sc.Text())
+			if len(ap.logTail) > 20 {
+				ap.logTail = ap.logTail[1:]
+			}
+			ap.logMu.Unlock()
 			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
 				urlc <- m[1]
 			}
