@@ -10,9 +10,11 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -45,7 +47,15 @@ type Agent struct {
 	requests atomic.Uint64
 	mu       sync.Mutex
 	conns    map[*websocket.Conn]struct{}
+	peers    map[netip.Addr]int // WebSocket clients per peer (under mu)
 	closing  bool
+
+	// What a peer may do, and what it is told (peer.go, limit.go, host.go)
+	hosts     hostAllowlist
+	connLimit *connLimiter
+	authFails *peerBuckets // wrong tokens per peer
+	httpReqs  *peerBuckets // plain HTTP requests (/metrics, /healthz) per peer
+	limits    logLimits
 
 	// subscriptions (push.go)
 	pushMu        sync.Mutex
@@ -66,6 +76,10 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = d.MaxClients
 	}
+	if cfg.MaxClientsPerPeer <= 0 {
+		cfg.MaxClientsPerPeer = max(1, cfg.MaxClients/2)
+	}
+	cfg.MaxClientsPerPeer = min(cfg.MaxClientsPerPeer, cfg.MaxClients)
 	if cfg.RequestsPerSecond <= 0 {
 		cfg.RequestsPerSecond = d.RequestsPerSecond
 	}
@@ -92,7 +106,10 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("agent: %w (check --proc-root)", err)
 	}
 	a := &Agent{cfg: cfg, log: log, fs: fs, start: time.Now(), conns: map[*websocket.Conn]struct{}{},
-		groups: map[pushKey]*pushGroup{}}
+		peers: map[netip.Addr]int{}, groups: map[pushKey]*pushGroup{},
+		hosts: newHostAllowlist(cfg.AllowedHosts), limits: newLogLimits(log),
+		authFails: newPeerBuckets(authFailRate, authFailBurst), httpReqs: newPeerBuckets(httpRate, httpBurst)}
+	a.connLimit = newConnLimiter(cfg.MaxClients+httpHeadroom, cfg.MaxClientsPerPeer+httpHeadroom/2, a.limits.conns)
 	a.coll = newCollector(fs, cfg)
 	a.metricsC = newCache(cfg.MetricsTTL, a.coll.metrics)
 	a.procsC = newCache(cfg.ProcessesTTL, a.coll.processes)
@@ -144,24 +161,42 @@ func (a *Agent) has(capability string) bool {
 // Handler returns the agent's HTTP handler: /ws, /healthz and /metrics.
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /healthz", a.limitHTTP(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
-	})
+	})))
 	mux.Handle("GET /ws", a.authorized(http.HandlerFunc(a.serveWS)))
-	mux.Handle("GET /metrics", a.authorized(http.HandlerFunc(a.serveMetrics)))
-	return mux
+	mux.Handle("GET /metrics", a.authorized(a.limitHTTP(http.HandlerFunc(a.serveMetrics))))
+	return a.checkHost(mux)
 }
 
+// Per-peer rates: wrong tokens (a typo or two is free; a guesser gets one
+// try a second instead of 18,000), and plain HTTP requests, which the
+// WebSocket request limit does not see (Prometheus scrapes once per 15 s).
+const (
+	authFailRate  = 1
+	authFailBurst = 20
+	httpRate      = 10
+	httpBurst     = 40
+)
+
 // authorized refuses a request without the configured token with HTTP 401,
-// before any WebSocket upgrade. The token is compared in constant time and
-// never logged.
+// before any WebSocket upgrade, and a peer that has sent too many wrong
+// tokens with 429 whatever it sends, until its bucket refills. The token is
+// compared in constant time and never logged.
 func (a *Agent) authorized(next http.Handler) http.Handler {
 	if a.cfg.Token == "" {
 		return next
 	}
 	want := []byte(a.cfg.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer, now := peerOfRemote(r.RemoteAddr), time.Now()
+		if a.authFails.empty(peer, now) {
+			a.limits.auth.Log("remote", r.RemoteAddr, "path", clip(r.URL.Path, 64), "throttled", true)
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "too many wrong tokens from this address: wait, then retry with the right token", http.StatusTooManyRequests)
+			return
+		}
 		got := r.URL.Query().Get("token")
 		if h := r.Header.Get("Authorization"); h != "" {
 			if t, ok := strings.CutPrefix(h, "Bearer "); ok {
@@ -169,13 +204,53 @@ func (a *Agent) authorized(next http.Handler) http.Handler {
 			}
 		}
 		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
-			a.log.Warn("unauthorized request", "remote", r.RemoteAddr, "path", r.URL.Path, "token_given", got != "")
+			if got != "" {
+				a.authFails.take(peer, now)
+			}
+			a.limits.auth.Log("remote", r.RemoteAddr, "path", clip(r.URL.Path, 64), "token_given", got != "")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="socktop"`)
 			http.Error(w, "unauthorized: this agent needs a token (?token= or Authorization: Bearer)", http.StatusUnauthorized)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// limitHTTP answers a peer that makes more plain HTTP requests than
+// httpRate with 429.
+func (a *Agent) limitHTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.httpReqs.take(peerOfRemote(r.RemoteAddr), time.Now()) {
+			a.limits.http.Log("remote", r.RemoteAddr, "path", clip(r.URL.Path, 64), "per_second", httpRate)
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, fmt.Sprintf("too many requests from this address: at most %d a second", httpRate), http.StatusTooManyRequests)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// logLimits are the log lines a peer can cause at will, each written at
+// most twice per logEvery.
+type logLimits struct {
+	auth, host, http, busy, conns, upgrade, frames, flood, ping, server, scrape *logLimiter
+}
+
+func newLogLimits(log *slog.Logger) logLimits {
+	w, i := slog.LevelWarn, slog.LevelInfo
+	return logLimits{
+		auth:    newLogLimiter(log, w, "unauthorized request"),
+		host:    newLogLimiter(log, w, "refused a request for a host name this agent does not answer to"),
+		http:    newLogLimiter(log, i, "HTTP requests rate limited"),
+		busy:    newLogLimiter(log, w, "WebSocket client refused: too many clients"),
+		conns:   newLogLimiter(log, w, "connection refused: the peer holds its share of connections"),
+		upgrade: newLogLimiter(log, i, "websocket upgrade refused"),
+		frames:  newLogLimiter(log, w, "client disconnected: WebSocket frame policy"),
+		flood:   newLogLimiter(log, i, "client throttled: more WebSocket frames than the frame rate"),
+		ping:    newLogLimiter(log, i, "client did not answer a ping; disconnecting"),
+		server:  newLogLimiter(log, w, "http server"),
+		scrape:  newLogLimiter(log, w, "metrics scrape: collect failed"),
+	}
 }
 
 // Shutdown closes every WebSocket with status 1001 (going away).
@@ -206,13 +281,16 @@ func (a *Agent) Requests() uint64 { return a.requests.Load() }
 func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       60 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeoutHTTP,
+		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(logWriter{a.limits.server}, "", 0),
+		ConnState:         a.connLimit.connState,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(a.connLimit.listener(ln)) }()
 	select {
 	case err := <-errc:
 		return err
@@ -228,6 +306,17 @@ func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
 	<-errc
 	return err
 }
+
+// HTTP timeouts. A WebSocket is hijacked before they matter (the server
+// clears its deadlines then); they bound what a plain HTTP connection can
+// hold: a slow header, a slow body, a reader that does not read, and an
+// idle keep-alive connection, which costs ~20 KiB while it waits.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeoutHTTP  = 30 * time.Second
+	idleTimeout       = 5 * time.Second
+)
 
 // listen opens a TCP listener whose accepted connections use TCP keepalive,
 // so the kernel notices vanished peers without waking the agent.

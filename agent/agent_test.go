@@ -335,6 +335,7 @@ func TestOversizedFrameCloses1009(t *testing.T) {
 func TestMaxClients(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxClients = 64
+	cfg.MaxClientsPerPeer = 64 // every client here comes from 127.0.0.1
 	a, srv := startAgent(t, cfg)
 	for range 64 {
 		dial(t, wsURL(srv), nil)

@@ -26,9 +26,17 @@ type Config struct {
 	// GPU and Temps switch those collectors off when false
 	// (SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0).
 	GPU, Temps bool
-	// MaxClients caps concurrent WebSocket connections (default 64); more
-	// are answered with HTTP 503.
+	// MaxClients caps concurrent WebSocket connections (default 512); more
+	// are answered with HTTP 503. The agent holds at most MaxClients+64 TCP
+	// connections of any kind.
 	MaxClients int
+	// MaxClientsPerPeer caps one peer address's share of MaxClients (an
+	// IPv6 peer is its /64); default MaxClients/2.
+	MaxClientsPerPeer int
+	// AllowedHosts are host names, besides IP addresses, loopback names and
+	// this machine's own hostname, that an agent without a token answers to
+	// ("*.lan" matches every name under lan). Other Host headers get 421.
+	AllowedHosts []string
 	// AllowSignals lets clients send TERM, KILL, INT, HUP, STOP and CONT.
 	AllowSignals bool
 	// RequestsPerSecond and Burst cap each connection's request rate
@@ -48,7 +56,7 @@ const (
 	DefaultProcessesTTL   = 1500 * time.Millisecond
 	DefaultDisksTTL       = 1000 * time.Millisecond
 	DefaultConnectionsTTL = 1000 * time.Millisecond
-	DefaultMaxClients     = 64
+	DefaultMaxClients     = 512
 	DefaultPort           = 3000
 	DefaultTLSPort        = 8443
 	// MaxFrame is the largest request frame; a larger one closes the
@@ -122,6 +130,9 @@ func parseAgentFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.ProcRoot, "proc-root", cfg.ProcRoot, "where procfs is mounted (a container may see the host's at /host/proc)")
 	fs.StringVar(&cfg.SysRoot, "sys-root", cfg.SysRoot, "where sysfs is mounted")
 	fs.IntVar(&cfg.MaxClients, "max-clients", cfg.MaxClients, "most WebSocket clients at once; more get HTTP 503")
+	fs.IntVar(&cfg.MaxClientsPerPeer, "max-clients-per-peer", 0, "most WebSocket clients from one address (an IPv6 /64) (default half of --max-clients)")
+	allowed := multiFlag(splitList(getenv("SOCKTOP_AGENT_ALLOWED_HOSTS")))
+	fs.Var(&allowed, "allowed-host", "without --token, also answer requests for this host `name` (repeatable; *.lan matches names under lan; env SOCKTOP_AGENT_ALLOWED_HOSTS=a,b)")
 	fs.BoolVar(&cfg.AllowSignals, "allow-signals", false, "let clients send TERM, KILL, INT, HUP, STOP, CONT to processes this user may signal")
 	fs.StringVar(&so.logFormat, "log-format", "text", "log format: text or json")
 	fs.Usage = func() {
@@ -134,6 +145,12 @@ Examples:
   socktop agent                          # ws://0.0.0.0:3000/ws
   socktop agent --tls --token s3cret     # wss://0.0.0.0:8443/ws; clients pin the cert of 'socktop cert'
   socktop agent --listen 127.0.0.1 -p 4000
+  socktop agent --allowed-host kitchen.lan   # also answer clients that dial ws://kitchen.lan:3000
+
+Without --token the agent answers only requests whose Host header is an IP
+address, localhost, this machine's hostname (and NAME.local) or an
+--allowed-host name; others get HTTP 421, so a web page cannot reach it by
+DNS rebinding. With --token any host name is answered.
 
 Flags:
 `)
@@ -146,6 +163,7 @@ Environment:
                                       cache lifetimes; 0 disables caching
   SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0            skip GPU / temperature collection
   SOCKTOP_AGENT_EXTRA_SANS=pi.lan,10.0.0.5             extra names in a generated certificate
+  SOCKTOP_AGENT_ALLOWED_HOSTS=pi.lan,kitchen.lan       as --allowed-host
 `)
 	}
 
@@ -170,6 +188,15 @@ Environment:
 	if cfg.MaxClients < 1 {
 		return cfg, so, fmt.Errorf("--max-clients %d: want at least 1", cfg.MaxClients)
 	}
+	if cfg.MaxClientsPerPeer < 0 || cfg.MaxClientsPerPeer > cfg.MaxClients {
+		return cfg, so, fmt.Errorf("--max-clients-per-peer %d: want 1 to --max-clients (%d), or 0 for half of it", cfg.MaxClientsPerPeer, cfg.MaxClients)
+	}
+	for _, h := range allowed {
+		if n := normalizeHost(h); n == "" || n == "*" || strings.ContainsAny(h, " /?#@") {
+			return cfg, so, fmt.Errorf("--allowed-host %q: want a host name such as kitchen.lan or *.lan (to answer any name, set --token)", h)
+		}
+	}
+	cfg.AllowedHosts = allowed
 	if !port.set {
 		port.n = DefaultPort
 		if so.tls {
@@ -191,17 +218,12 @@ func listenAddr(listen string, port int) string {
 	return net.JoinHostPort(strings.Trim(listen, "[]"), strconv.Itoa(port))
 }
 
-// loopbackOnly reports whether addr can only be reached from this machine.
-func loopbackOnly(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil || host == "" {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+// loopbackOnly reports whether a bound listener can only be reached from
+// this machine. It looks at the address the kernel bound, never at the
+// name it was given: "localhost" in /etc/hosts may name any address.
+func loopbackOnly(addr net.Addr) bool {
+	ta, ok := addr.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {

@@ -10,9 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -160,17 +158,7 @@ func TestHostileInputAgentProcess(t *testing.T) {
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "SOCKTOP_TOKEN=" + h.token}
 	plain := startAgentProcess(t, bin, env)
 	tlsAgent := startAgentProcess(t, bin, env, "--tls")
-	cmd := exec.Command(bin, "cert")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`pin:\s+(sha256:[0-9a-f]{64})`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("socktop cert printed no pin:\n%s", out)
-	}
-	h.pin = string(m[1])
+	h.pin = certPin(t, bin, env)
 	h.url, h.tlsURL = plain.url, tlsAgent.url
 	h.addr = strings.TrimSuffix(strings.TrimPrefix(plain.url, "ws://"), "/ws")
 	h.tlsAddr = strings.TrimSuffix(strings.TrimPrefix(tlsAgent.url, "wss://"), "/ws")
@@ -896,16 +884,8 @@ func TestStalledReaderIsDropped(t *testing.T) {
 	}
 	cfg := testConfig()
 	cfg.RequestsPerSecond, cfg.Burst = 1e6, 1e6
-	a, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := listen(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	serveListener(t, a, ln)
-	h := &hostileEnv{clients: a.Clients, addr: ln.Addr().String(), url: "ws://" + ln.Addr().String() + "/ws"}
+	a, addr := serveAgent(t, cfg)
+	h := &hostileEnv{clients: a.Clients, addr: addr, url: "ws://" + addr + "/ws"}
 	h.connectWitness(t)
 
 	// A 4 KiB receive buffer keeps the TCP window nearly shut.

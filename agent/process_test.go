@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -25,8 +26,19 @@ import (
 
 // agentProcess is the real socktop binary running `socktop agent`.
 type agentProcess struct {
-	cmd *exec.Cmd
-	url string
+	cmd      *exec.Cmd
+	url      string
+	logBytes atomic.Int64 // what it has written to stderr
+	logLines atomic.Int64
+	logMu    sync.Mutex
+	logTail  []string // its last lines, for a failing test to show
+}
+
+// tail is the agent's last log lines.
+func (ap *agentProcess) tail() string {
+	ap.logMu.Lock()
+	defer ap.logMu.Unlock()
+	return strings.Join(ap.logTail, "\n")
 }
 
 var (
@@ -35,9 +47,13 @@ var (
 	binErr    error
 )
 
-// buildSocktop builds the real binary once per test run.
+// buildSocktop builds the real binary once per test run; SOCKTOP_TEST_BIN
+// names another one instead (an older build, to measure what a fix changed).
 func buildSocktop(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("SOCKTOP_TEST_BIN"); bin != "" {
+		return bin
+	}
 	buildOnce.Do(func() {
 		if binDir, binErr = os.MkdirTemp("", "socktop-agent-test"); binErr != nil {
 			return
@@ -79,9 +95,18 @@ func startAgentProcess(t *testing.T, bin string, env []string, args ...string) *
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	urlc := make(chan string, 1)
+	ap := &agentProcess{cmd: cmd}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			ap.logBytes.Add(int64(len(sc.Bytes()) + 1))
+			ap.logLines.Add(1)
+			ap.logMu.Lock()
+			ap.logTail = append(ap.logTail, sc.Text())
+			if len(ap.logTail) > 20 {
+				ap.logTail = ap.logTail[1:]
+			}
+			ap.logMu.Unlock()
 			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
 				urlc <- m[1]
 			}
@@ -89,7 +114,8 @@ func startAgentProcess(t *testing.T, bin string, env []string, args ...string) *
 	}()
 	select {
 	case u := <-urlc:
-		return &agentProcess{cmd: cmd, url: u}
+		ap.url = u
+		return ap
 	case <-time.After(20 * time.Second):
 		t.Fatal("agent did not report its address")
 	}
@@ -159,7 +185,13 @@ func TestIdleCostsNothing(t *testing.T) {
 
 // heldProcFiles counts pid's open files under /proc (the process sampler's
 // held <pid>/stat files).
-func heldProcFiles(t *testing.T, pid int) int {
+func heldProcFiles(t *testing.T, pid int) int { return openFiles(t, pid, "/proc/") }
+
+// socketFDs counts pid's open sockets.
+func socketFDs(t *testing.T, pid int) int { return openFiles(t, pid, "socket:") }
+
+// openFiles counts pid's open files whose link starts with prefix.
+func openFiles(t *testing.T, pid int, prefix string) int {
 	t.Helper()
 	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
 	ents, err := os.ReadDir(dir)
@@ -168,11 +200,27 @@ func heldProcFiles(t *testing.T, pid int) int {
 	}
 	n := 0
 	for _, e := range ents {
-		if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && strings.HasPrefix(l, "/proc/") {
+		if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && strings.HasPrefix(l, prefix) {
 			n++
 		}
 	}
 	return n
+}
+
+// certPin runs `socktop cert` with env and returns the pin it prints.
+func certPin(t *testing.T, bin string, env []string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "cert")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`pin:\s+(sha256:[0-9a-f]{64})`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("socktop cert printed no pin:\n%s", out)
+	}
+	return string(m[1])
 }
 
 // The agent holds /proc files open between scans only while someone is
@@ -226,17 +274,7 @@ func TestTLSPinning(t *testing.T) {
 		}
 	}
 	// `socktop cert` prints the pin of the certificate the agent serves.
-	cmd := exec.Command(bin, "cert")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`pin:\s+(sha256:[0-9a-f]{64})`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("socktop cert printed no pin:\n%s", out)
-	}
-	pin := string(m[1])
+	pin := certPin(t, bin, env)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	cl, err := wire.Dial(ctx, ap.url, &wire.Options{Pins: []string{pin}})

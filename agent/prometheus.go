@@ -85,7 +85,7 @@ func (a *Agent) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if s, err := a.metricsC.Get(ctx); err == nil {
 		writeMachineMetrics(p, s.msg)
 	} else {
-		a.log.Warn("metrics scrape: collect failed", "err", err)
+		a.limits.scrape.Log("err", err)
 	}
 	if s, err := a.disks(ctx); err == nil {
 		writeDiskMetrics(p, s.msg)
@@ -226,6 +226,7 @@ func (a *Agent) writeAgentMetrics(p *promWriter) {
 		p.gauge("socktop_agent_resident_memory_bytes", "The agent's resident set size.", float64(rss))
 	}
 	p.gauge("socktop_agent_clients", "Connected WebSocket clients.", float64(a.Clients()))
+	p.gauge("socktop_agent_connections", "TCP connections the agent holds (HTTP and WebSocket).", float64(a.connLimit.openConns()))
 	p.family("socktop_agent_requests_total", "counter", "WebSocket requests received.")
 	p.sample("socktop_agent_requests_total", float64(a.requests.Load()))
 	p.gauge("socktop_agent_subscribers", "Connections with a live subscription (pushed samples).", float64(a.Subscribers()))

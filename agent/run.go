@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -39,21 +40,17 @@ func RunAgent(args []string, version string) int {
 	log := newLogger(so.logFormat, os.Stderr)
 	cfg.Logger = log
 
-	if cfg.AllowSignals && cfg.Token == "" && !loopbackOnly(so.listen) {
-		fmt.Fprintln(os.Stderr, "socktop agent: --allow-signals without a token would let anyone on the network kill processes; set --token (or SOCKTOP_TOKEN), or --listen 127.0.0.1")
-		return 2
-	}
-	a, err := New(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "socktop agent:", err)
-		return 1
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	ln, err := listen(ctx, so.listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "socktop agent:", err)
 		return 1
+	}
+	defer ln.Close()
+	if cfg.AllowSignals && cfg.Token == "" && !loopbackOnly(ln.Addr()) {
+		fmt.Fprintf(os.Stderr, "socktop agent: --allow-signals without a token would let anyone who can reach %s kill processes; set --token (or SOCKTOP_TOKEN), or --listen 127.0.0.1\n", ln.Addr())
+		return 2
 	}
 	scheme := "ws"
 	if so.tls {
@@ -69,10 +66,22 @@ func RunAgent(args []string, version string) int {
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12})
 		scheme = "wss"
+		// The certificate's names are names clients reach this agent by.
+		cfg.AllowedHosts = append(cfg.AllowedHosts, info.SANs...)
 		log.Info("TLS on", "cert", info.CertPath, "pin", info.Pin, "expires", info.NotAfter.Format(time.DateOnly))
 	}
-	log.Info("socktop agent listening", "url", fmt.Sprintf("%s://%s/ws", scheme, ln.Addr()),
-		"version", version, "token", cfg.Token != "", "signals", cfg.AllowSignals, "capabilities", strings.Join(a.Capabilities(), ","))
+	a, err := New(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "socktop agent:", err)
+		return 1
+	}
+	attrs := []any{"url", fmt.Sprintf("%s://%s/ws", scheme, ln.Addr()),
+		"version", version, "token", cfg.Token != "", "signals", cfg.AllowSignals, "capabilities", strings.Join(a.Capabilities(), ",")}
+	if cfg.Token == "" {
+		// What a client may name this agent by (DNS rebinding guard).
+		attrs = append(attrs, "hosts", a.hosts.String())
+	}
+	log.Info("socktop agent listening", attrs...)
 	if err := a.Serve(ctx, ln); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("serve", "err", err)
 		return 1
@@ -126,10 +135,11 @@ Flags:
 	}
 	extra := append(splitList(os.Getenv("SOCKTOP_AGENT_EXTRA_SANS")), sans...)
 	var info CertInfo
+	warn := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if *regen {
-		info, err = RegenerateCert(dir, extra)
+		info, err = RegenerateCert(dir, extra, warn)
 	} else {
-		_, info, err = LoadOrCreateCert(dir, extra, newLogger("text", io.Discard))
+		_, info, err = LoadOrCreateCert(dir, extra, warn)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "socktop cert:", err)

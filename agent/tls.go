@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/socktop/socktop/wire"
@@ -55,7 +56,18 @@ type CertInfo struct {
 func LoadOrCreateCert(dir string, extraSANs []string, log *slog.Logger) (tls.Certificate, CertInfo, error) {
 	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	info := CertInfo{CertPath: certPath, KeyPath: keyPath}
+	if err := secureTLSDir(dir, log); err != nil {
+		return tls.Certificate{}, info, err
+	}
 	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A new pair only where there is none: half a pair, or a
+		// symlink to nothing, is a mistake to show, not a reason to
+		// change the pin clients have.
+		if perr := checkAbsentPair(certPath, keyPath); perr != nil {
+			return tls.Certificate{}, info, perr
+		}
+	}
 	switch {
 	case err == nil:
 		if fi, serr := os.Stat(keyPath); serr == nil && fi.Mode().Perm()&0o077 != 0 {
@@ -89,8 +101,78 @@ func LoadOrCreateCert(dir string, extraSANs []string, log *slog.Logger) (tls.Cer
 	return pair, info, nil
 }
 
+// checkAbsentPair reports an error unless neither file of the pair is
+// there at all (not even as a dangling symlink).
+func checkAbsentPair(certPath, keyPath string) error {
+	for _, p := range []string{keyPath, certPath} {
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("TLS: %w", err)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+				target, _ := os.Readlink(p)
+				return fmt.Errorf("TLS: %s is a symlink to %s, which does not exist; restore it (clients pin this key), "+
+					"or remove the link and run `socktop cert --regen` for a new pin", p, target)
+			}
+		}
+		return fmt.Errorf("TLS: %s is there but its partner is missing (want both %s and %s); restore it, "+
+			"or run `socktop cert --regen` for a new pair (clients must pin the new fingerprint)", p, certPath, keyPath)
+	}
+	return nil
+}
+
+// secureTLSDir checks the folder of the pair, and the socktop_agent folder
+// above it: a folder other users may write lets them swap the pair (and
+// with it the pin). Ours is tightened to 0700; another user's is refused.
+func secureTLSDir(dir string, log *slog.Logger) error {
+	dirs := []string{dir}
+	if parent := filepath.Dir(dir); filepath.Base(parent) == "socktop_agent" {
+		dirs = append(dirs, parent)
+	}
+	for _, d := range dirs {
+		fi, err := os.Stat(d)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // created 0700 when the pair is written
+		}
+		if err != nil {
+			return fmt.Errorf("TLS folder: %w", err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("TLS folder %s is not a folder; move it away", d)
+		}
+		if fi.Mode().Perm()&0o022 == 0 {
+			continue
+		}
+		if owner, ok := fileOwner(fi); ok && owner != os.Geteuid() {
+			return fmt.Errorf("TLS folder %s (mode %04o) is writable by others and owned by uid %d, not by this agent's uid %d: "+
+				"another user could swap the certificate and key; fix it with `chmod go-w %s` (or chown it to uid %d)",
+				d, fi.Mode().Perm(), owner, os.Geteuid(), d, os.Geteuid())
+		}
+		if err := os.Chmod(d, 0o700); err != nil {
+			return fmt.Errorf("TLS folder %s (mode %04o) is writable by others; tighten it to 0700: %w", d, fi.Mode().Perm(), err)
+		}
+		log.Warn("tightened the TLS folder's permissions to 0700 (other users could write it)", "path", d, "was", fmt.Sprintf("%04o", fi.Mode().Perm()))
+	}
+	return nil
+}
+
+// fileOwner is the uid owning a file, where the platform says.
+func fileOwner(fi fs.FileInfo) (int, bool) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Uid), true
+	}
+	return 0, false
+}
+
 // RegenerateCert replaces the certificate in dir.
-func RegenerateCert(dir string, extraSANs []string) (CertInfo, error) {
+func RegenerateCert(dir string, extraSANs []string, log *slog.Logger) (CertInfo, error) {
+	if err := secureTLSDir(dir, log); err != nil {
+		return CertInfo{}, err
+	}
 	pair, err := writeNewCert(dir, defaultSANs(extraSANs), time.Now())
 	if err != nil {
 		return CertInfo{}, err

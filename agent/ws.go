@@ -3,7 +3,10 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -52,23 +55,20 @@ type conn struct {
 }
 
 func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
-	if n := a.clients.Add(1); n > int64(a.cfg.MaxClients) {
-		a.clients.Add(-1)
-		http.Error(w, "too many clients: this agent serves at most its --max-clients at once", http.StatusServiceUnavailable)
+	peer := peerOfRemote(r.RemoteAddr)
+	if msg := a.admitClient(peer); msg != "" {
+		a.limits.busy.Log("remote", r.RemoteAddr, "why", msg)
+		http.Error(w, msg, http.StatusServiceUnavailable)
 		return
 	}
-	defer func() {
-		if a.clients.Add(-1) == 0 {
-			// Nobody watches: let go of the /proc files the process sampler
-			// keeps open between scans (kernel memory, ~4 KiB each).
-			a.coll.procs.Close()
-		}
-	}()
+	defer a.leaveClient(peer)
 	// Accept checks the Origin header: a browser page from another origin
-	// gets 403; programs that send no Origin are served.
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wire.Subprotocol}})
+	// gets 403; programs that send no Origin are served. The connection it
+	// hijacks is handed to it inside a frameGuard.
+	gw := guardedWriter{ResponseWriter: w, guard: a.guardFrames(r.RemoteAddr)}
+	c, err := websocket.Accept(gw, r, &websocket.AcceptOptions{Subprotocols: []string{wire.Subprotocol}})
 	if err != nil {
-		a.log.Info("websocket upgrade refused", "remote", r.RemoteAddr, "err", err)
+		a.limits.upgrade.Log("remote", r.RemoteAddr, "err", err)
 		return
 	}
 	c.SetReadLimit(MaxFrame)
@@ -87,6 +87,48 @@ func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
 	a.log.Debug("client connected", "remote", r.RemoteAddr, "v2", cn.v2)
 	cn.run()
 	a.log.Debug("client gone", "remote", r.RemoteAddr)
+}
+
+// admitClient counts a new WebSocket client of peer, or says why not:
+// the agent serves at most MaxClients, and one peer at most its share, so
+// that one address cannot lock the others out.
+func (a *Agent) admitClient(peer netip.Addr) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.clients.Load() >= int64(a.cfg.MaxClients):
+		return fmt.Sprintf("too many clients: this agent serves at most %d at once (--max-clients)", a.cfg.MaxClients)
+	case a.peers[peer] >= a.cfg.MaxClientsPerPeer:
+		return fmt.Sprintf("too many clients from this address: at most %d of the agent's %d (--max-clients-per-peer)",
+			a.cfg.MaxClientsPerPeer, a.cfg.MaxClients)
+	}
+	a.peers[peer]++
+	a.clients.Add(1)
+	return ""
+}
+
+func (a *Agent) leaveClient(peer netip.Addr) {
+	a.mu.Lock()
+	if a.peers[peer]--; a.peers[peer] <= 0 {
+		delete(a.peers, peer)
+	}
+	last := a.clients.Add(-1) == 0
+	a.mu.Unlock()
+	if last {
+		// Nobody watches: let go of the /proc files the process sampler
+		// keeps open between scans (kernel memory, ~4 KiB each).
+		a.coll.procs.Close()
+	}
+}
+
+// guardFrames makes the frameGuard of a hijacked connection: its slot in
+// the connection limiter is given back when it closes.
+func (a *Agent) guardFrames(remote string) func(net.Conn) *frameGuard {
+	return func(c net.Conn) *frameGuard {
+		return newFrameGuard(c, func() { a.connLimit.release(c) },
+			func(reason string) { a.limits.frames.Log("remote", remote, "why", reason) },
+			func() { a.limits.flood.Log("remote", remote, "frames_per_second", frameRate) })
+	}
 }
 
 func (a *Agent) track(c *websocket.Conn) bool {
@@ -150,7 +192,7 @@ func (cn *conn) pingPeer() {
 	defer cancel()
 	if err := cn.c.Ping(ctx); err != nil {
 		if cn.ctx.Err() == nil {
-			cn.a.log.Info("client did not answer a ping; disconnecting")
+			cn.a.limits.ping.Log()
 			cn.c.Close(websocket.StatusPolicyViolation, "no pong")
 		}
 		return
@@ -290,12 +332,17 @@ func newTokenBucket(rate float64, burst int) tokenBucket {
 	return tokenBucket{rate: rate, tokens: float64(burst), max: float64(burst)}
 }
 
-func (b *tokenBucket) take(now time.Time) bool {
+// refill adds the tokens earned since the last call and returns the count.
+func (b *tokenBucket) refill(now time.Time) float64 {
 	if !b.last.IsZero() {
 		b.tokens = min(b.max, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 	}
 	b.last = now
-	if b.tokens < 1 {
+	return b.tokens
+}
+
+func (b *tokenBucket) take(now time.Time) bool {
+	if b.refill(now) < 1 {
 		return false
 	}
 	b.tokens--
