@@ -11,6 +11,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/profiles"
+	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/wiretest"
 )
 
@@ -26,9 +27,9 @@ func runConnectTest(t *testing.T, args []string, stdin string, interactive bool)
 	t.Helper()
 	var out, errb bytes.Buffer
 	var got *Options
-	env := connectEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, interactive: interactive,
-		run: func(_ context.Context, o Options) error { got = &o; return nil }}
-	code := runConnect(context.Background(), args, "test", env)
+	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Interactive: interactive,
+		Run: func(_ context.Context, o Options) error { got = &o; return nil }}
+	code := runConnect(context.Background(), args, env)
 	return connectRun{code: code, stderr: errb.String(), opts: got}
 }
 
@@ -143,7 +144,7 @@ func TestTrustOnFirstUse(t *testing.T) {
 	path := configDir(t)
 	ag := wiretest.NewV2(wiretest.Config{TLS: true})
 	defer ag.Close()
-	fp := fingerprint(ag.Certificate())
+	fp := wire.Fingerprint(ag.Certificate())
 
 	r := runConnectTest(t, []string{ag.URL}, "n\n", true)
 	if r.code != 1 || !strings.Contains(r.stderr, fp) || r.opts != nil {
@@ -184,10 +185,10 @@ func TestPicker(t *testing.T) {
 	scr := tcell.NewSimulationScreen("UTF-8")
 	var errb bytes.Buffer
 	var got *Options
-	env := connectEnv{stdin: strings.NewReader(""), stdout: &errb, stderr: &errb, screen: scr,
-		run:   func(_ context.Context, o Options) error { got = &o; return nil },
+	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb, Screen: scr,
+		Run:   func(_ context.Context, o Options) error { got = &o; return nil },
 		ready: func() { scr.InjectKey(tcell.KeyDown, 0, 0); scr.InjectKey(tcell.KeyEnter, 0, 0) }}
-	if code := runConnect(context.Background(), nil, "test", env); code != 0 || got == nil {
+	if code := runConnect(context.Background(), nil, env); code != 0 || got == nil {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if got.Target.URL != "ws://b:3000/ws" || got.Target.Label != "beta" {
@@ -196,8 +197,8 @@ func TestPicker(t *testing.T) {
 	// q quits the picker without connecting
 	got = nil
 	scr2 := tcell.NewSimulationScreen("UTF-8")
-	env.screen, env.ready = scr2, func() { scr2.InjectKey(tcell.KeyRune, 'q', 0) }
-	if code := runConnect(context.Background(), nil, "test", env); code != 0 || got != nil {
+	env.Screen, env.ready = scr2, func() { scr2.InjectKey(tcell.KeyRune, 'q', 0) }
+	if code := runConnect(context.Background(), nil, env); code != 0 || got != nil {
 		t.Errorf("q: exit %d, connected %v", code, got != nil)
 	}
 }

@@ -1,4 +1,4 @@
-package tui
+package model
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 func connsSample5000(at uint64, grow uint64) *wire.Connections {
 	cs := &wire.Connections{SampledAtMs: at}
 	for i := range 5000 {
-		c := tcpConn(fmt.Sprintf("10.0.%d.%d:%d", i/250, i%250, 1024+i), fmt.Sprintf("192.168.1.%d:443", i%200), tcpEstablished,
+		c := tcpConn(fmt.Sprintf("10.0.%d.%d:%d", i/250, i%250, 1024+i), fmt.Sprintf("192.168.1.%d:443", i%200), TCPEstablished,
 			uint32(100+i%250), uint64(i)*1000+grow, uint64(i)*500+grow)
 		cs.Connections = append(cs.Connections, c)
 	}
@@ -44,21 +44,21 @@ func BenchmarkConnsRefresh5000(b *testing.B) {
 	baseNs := float64(time.Since(start).Nanoseconds()) / baseRuns
 	// steady state: the same 5,000 sockets sample after sample
 	now := time.Unix(100, 0)
-	var m connModel
-	m.add(s1, now, time.Minute)
-	var view []*connRow
+	var m ConnModel
+	m.Add(s1, now, time.Minute)
+	var view []*ConnRow
 	b.ReportAllocs()
 	for b.Loop() {
 		s2.SampledAtMs += 2000
 		now = now.Add(2 * time.Second)
-		m.add(s2, now, time.Minute)
+		m.Add(s2, now, time.Minute)
 		view = view[:0]
-		for i := range m.rows {
-			if !m.rows[i].listening() {
-				view = append(view, &m.rows[i])
+		for i := range m.Rows {
+			if !m.Rows[i].Listening() {
+				view = append(view, &m.Rows[i])
 			}
 		}
-		sortConnRows(view, ccRateIn, true)
+		SortConns(view, CCRateIn, true)
 	}
 	per := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	b.ReportMetric(per/baseNs, "x-decode")

@@ -1,4 +1,4 @@
-package tui
+package model
 
 import (
 	"net/netip"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socktop/socktop/tui/widget"
 	"github.com/socktop/socktop/wire"
 )
 
@@ -23,11 +24,11 @@ func tcpConn(local, remote string, state, pid uint32, in, out uint64) *wire.Conn
 }
 
 func udpConn(local, remote string, pid uint32) *wire.Connection {
-	c := tcpConn(local, remote, tcpClose, pid, 0, 0)
+	c := tcpConn(local, remote, TCPClose, pid, 0, 0)
 	c.Transport, c.CountersAvailable = wire.Transport_TRANSPORT_UDP, false
 	c.BytesReceived, c.BytesAcked, c.SegsIn, c.SegsOut, c.RttUs = 0, 0, 0, 0, 0
 	if c.RemotePort != 0 {
-		c.State = tcpEstablished
+		c.State = TCPEstablished
 	}
 	if pid == 0 {
 		c.ProcessName = "" // the agent could not see the owner
@@ -35,10 +36,10 @@ func udpConn(local, remote string, pid uint32) *wire.Connection {
 	return c
 }
 
-func findRow(m *connModel, local string) *connRow {
-	for i := range m.rows {
-		if m.rows[i].localText == local {
-			return &m.rows[i]
+func findRow(m *ConnModel, local string) *ConnRow {
+	for i := range m.Rows {
+		if m.Rows[i].LocalText == local {
+			return &m.Rows[i]
 		}
 	}
 	return nil
@@ -47,80 +48,80 @@ func findRow(m *connModel, local string) *connRow {
 // Rates come from two samples of the same socket; a new one has none; a
 // vanished one is CLOSED for exactly one sample; a long gap starts afresh.
 func TestConnModelRatesClosedAndGap(t *testing.T) {
-	var m connModel
+	var m ConnModel
 	t0 := time.Unix(1000, 0)
 	gap := 10 * time.Second
-	a := tcpConn("10.0.0.1:5000", "10.0.0.2:443", tcpEstablished, 7, 1000, 2000)
-	m.add(&wire.Connections{SampledAtMs: 1_000_000, Connections: []*wire.Connection{a}}, t0, gap)
-	if r := findRow(&m, "10.0.0.1:5000"); r == nil || r.hasRate || r.closed {
+	a := tcpConn("10.0.0.1:5000", "10.0.0.2:443", TCPEstablished, 7, 1000, 2000)
+	m.Add(&wire.Connections{SampledAtMs: 1_000_000, Connections: []*wire.Connection{a}}, t0, gap)
+	if r := findRow(&m, "10.0.0.1:5000"); r == nil || r.HasRate || r.Closed {
 		t.Fatalf("first sample: %+v", r)
 	}
-	a2 := tcpConn("10.0.0.1:5000", "10.0.0.2:443", tcpEstablished, 7, 5000, 2000+8000)
-	b := tcpConn("10.0.0.1:5001", "10.0.0.2:443", tcpEstablished, 7, 1, 1)
-	m.add(&wire.Connections{SampledAtMs: 1_002_000, Connections: []*wire.Connection{a2, b}}, t0.Add(2*time.Second), gap)
+	a2 := tcpConn("10.0.0.1:5000", "10.0.0.2:443", TCPEstablished, 7, 5000, 2000+8000)
+	b := tcpConn("10.0.0.1:5001", "10.0.0.2:443", TCPEstablished, 7, 1, 1)
+	m.Add(&wire.Connections{SampledAtMs: 1_002_000, Connections: []*wire.Connection{a2, b}}, t0.Add(2*time.Second), gap)
 	r := findRow(&m, "10.0.0.1:5000")
-	if r == nil || !r.hasRate || r.rateIn != 2000 || r.rateOut != 4000 {
+	if r == nil || !r.HasRate || r.RateIn != 2000 || r.RateOut != 4000 {
 		t.Fatalf("second sample rates: %+v", r)
 	}
-	if rb := findRow(&m, "10.0.0.1:5001"); rb == nil || rb.hasRate {
+	if rb := findRow(&m, "10.0.0.1:5001"); rb == nil || rb.HasRate {
 		t.Fatalf("a socket first seen now has a rate: %+v", rb)
 	}
 	// a is gone: CLOSED once, with its last counters, then not at all
-	m.add(&wire.Connections{SampledAtMs: 1_004_000, Connections: []*wire.Connection{b}}, t0.Add(4*time.Second), gap)
+	m.Add(&wire.Connections{SampledAtMs: 1_004_000, Connections: []*wire.Connection{b}}, t0.Add(4*time.Second), gap)
 	r = findRow(&m, "10.0.0.1:5000")
-	if r == nil || !r.closed || r.stateText() != "CLOSED" || r.in != 5000 || r.hasRate {
+	if r == nil || !r.Closed || r.StateText() != "CLOSED" || r.In != 5000 || r.HasRate {
 		t.Fatalf("vanished socket: %+v", r)
 	}
-	if rb := findRow(&m, "10.0.0.1:5001"); rb == nil || !rb.hasRate || rb.rateIn != 0 {
+	if rb := findRow(&m, "10.0.0.1:5001"); rb == nil || !rb.HasRate || rb.RateIn != 0 {
 		t.Fatalf("second sample of b: %+v", rb)
 	}
-	m.add(&wire.Connections{SampledAtMs: 1_006_000, Connections: []*wire.Connection{b}}, t0.Add(6*time.Second), gap)
+	m.Add(&wire.Connections{SampledAtMs: 1_006_000, Connections: []*wire.Connection{b}}, t0.Add(6*time.Second), gap)
 	if r := findRow(&m, "10.0.0.1:5000"); r != nil {
 		t.Fatalf("CLOSED shown twice: %+v", r)
 	}
 	// after a gap (screen closed a while) nothing is CLOSED and no rate
 	// spans the gap
-	m.add(&wire.Connections{SampledAtMs: 1_100_000, Connections: []*wire.Connection{a}}, t0.Add(100*time.Second), gap)
-	if len(m.rows) != 1 || m.rows[0].hasRate || m.rows[0].closed {
-		t.Fatalf("after a gap: %+v", m.rows)
+	m.Add(&wire.Connections{SampledAtMs: 1_100_000, Connections: []*wire.Connection{a}}, t0.Add(100*time.Second), gap)
+	if len(m.Rows) != 1 || m.Rows[0].HasRate || m.Rows[0].Closed {
+		t.Fatalf("after a gap: %+v", m.Rows)
 	}
 	// counters that go backwards (a reused tuple) give no rate
-	back := tcpConn("10.0.0.1:5000", "10.0.0.2:443", tcpEstablished, 7, 10, 10)
-	m.add(&wire.Connections{SampledAtMs: 1_102_000, Connections: []*wire.Connection{back}}, t0.Add(102*time.Second), gap)
-	if m.rows[0].hasRate {
-		t.Fatalf("rate from counters that went back: %+v", m.rows[0])
+	back := tcpConn("10.0.0.1:5000", "10.0.0.2:443", TCPEstablished, 7, 10, 10)
+	m.Add(&wire.Connections{SampledAtMs: 1_102_000, Connections: []*wire.Connection{back}}, t0.Add(102*time.Second), gap)
+	if m.Rows[0].HasRate {
+		t.Fatalf("rate from counters that went back: %+v", m.Rows[0])
 	}
 }
 
 func TestConnModelUncounted(t *testing.T) {
-	var m connModel
+	var m ConnModel
 	u := udpConn("10.0.0.1:53", "10.0.0.9:5353", 3)
-	fb := tcpConn("10.0.0.1:22", "10.0.0.9:6000", tcpEstablished, 4, 0, 0)
+	fb := tcpConn("10.0.0.1:22", "10.0.0.9:6000", TCPEstablished, 4, 0, 0)
 	fb.CountersAvailable = false
-	m.add(&wire.Connections{SampledAtMs: 1, Connections: []*wire.Connection{u}}, time.Unix(1, 0), time.Minute)
-	if m.udp != 1 || m.fallback() {
-		t.Fatalf("udp: %d, fallback %v", m.udp, m.fallback())
+	m.Add(&wire.Connections{SampledAtMs: 1, Connections: []*wire.Connection{u}}, time.Unix(1, 0), time.Minute)
+	if m.UDP != 1 || m.Fallback() {
+		t.Fatalf("udp: %d, fallback %v", m.UDP, m.Fallback())
 	}
 	r := findRow(&m, "10.0.0.1:53")
-	if r.counted || r.num(ccIn) >= 0 || r.stateText() != "ESTAB" || r.proto != "udp" {
+	if r.Counted || r.Num(CCIn) >= 0 || r.StateText() != "ESTAB" || r.Proto != "udp" {
 		t.Fatalf("udp row: %+v", r)
 	}
-	m.add(&wire.Connections{SampledAtMs: 2, Connections: []*wire.Connection{u, fb}}, time.Unix(2, 0), time.Minute)
-	if m.udp != 1 || m.tcpUncounted != 1 || !m.fallback() {
-		t.Fatalf("fallback: %d udp, %d tcp without counters, fallback %v", m.udp, m.tcpUncounted, m.fallback())
+	m.Add(&wire.Connections{SampledAtMs: 2, Connections: []*wire.Connection{u, fb}}, time.Unix(2, 0), time.Minute)
+	if m.UDP != 1 || m.TCPUncounted != 1 || !m.Fallback() {
+		t.Fatalf("fallback: %d udp, %d tcp without counters, fallback %v", m.UDP, m.TCPUncounted, m.Fallback())
 	}
-	ok := tcpConn("10.0.0.1:23", "10.0.0.9:6001", tcpEstablished, 4, 0, 0)
-	m.add(&wire.Connections{SampledAtMs: 3, Connections: []*wire.Connection{u, fb, ok}}, time.Unix(3, 0), time.Minute)
-	if m.fallback() || m.tcpCounted != 1 {
+	ok := tcpConn("10.0.0.1:23", "10.0.0.9:6001", TCPEstablished, 4, 0, 0)
+	m.Add(&wire.Connections{SampledAtMs: 3, Connections: []*wire.Connection{u, fb, ok}}, time.Unix(3, 0), time.Minute)
+	if m.Fallback() || m.TCPCounted != 1 {
 		t.Fatalf("a TCP socket with counters means no fallback: %+v", m)
 	}
 }
 
 func TestConnFilter(t *testing.T) {
-	est := rowOf(keyOfConn(tcpConn("127.0.0.1:8080", "127.0.0.1:40000", tcpEstablished, 42, 0, 0)), tcpConn("127.0.0.1:8080", "127.0.0.1:40000", tcpEstablished, 42, 0, 0), nil)
-	est.proc = "nginx"
-	lst := rowOf(keyOfConn(tcpConn("[::]:22", "[::]:0", tcpListen, 1, 0, 0)), tcpConn("[::]:22", "[::]:0", tcpListen, 1, 0, 0), nil)
-	lst.proc = "sshd"
+	est := RowOf(KeyOf(tcpConn("127.0.0.1:8080", "127.0.0.1:40000", TCPEstablished, 42, 0, 0)), tcpConn("127.0.0.1:8080", "127.0.0.1:40000", TCPEstablished, 42, 0, 0), nil)
+	est.Proc = "nginx"
+	lst := RowOf(KeyOf(tcpConn("[::]:22", "[::]:0", TCPListen, 1, 0, 0)), tcpConn("[::]:22", "[::]:0", TCPListen, 1, 0, 0), nil)
+	lst.Proc = "sshd"
 	for _, c := range []struct {
 		f        string
 		est, lst bool
@@ -142,57 +143,57 @@ func TestConnFilter(t *testing.T) {
 		{"nginx 22", false, false},
 		{"LISTEN", false, true},
 	} {
-		f := parseConnFilter(c.f)
-		if got := f.match(&est, "", ""); got != c.est {
+		f := ParseConnFilter(c.f)
+		if got := f.Match(&est, "", ""); got != c.est {
 			t.Errorf("%q on the established row: %v", c.f, got)
 		}
-		if got := f.match(&lst, "", ""); got != c.lst {
+		if got := f.Match(&lst, "", ""); got != c.lst {
 			t.Errorf("%q on the listener: %v", c.f, got)
 		}
 	}
 	// a reverse DNS name matches too
-	if !parseConnFilter("addr:example").match(&est, "", "www.example.org") {
+	if !ParseConnFilter("addr:example").Match(&est, "", "www.example.org") {
 		t.Error("addr: does not match the DNS name")
 	}
-	if est.listening() || !lst.listening() {
+	if est.Listening() || !lst.Listening() {
 		t.Error("listening")
 	}
 }
 
 func TestConnGroupAndSort(t *testing.T) {
-	var m connModel
+	var m ConnModel
 	cs := []*wire.Connection{
-		tcpConn("10.0.0.1:5000", "10.0.0.2:443", tcpEstablished, 7, 100, 200),
-		tcpConn("10.0.0.1:5001", "10.0.0.3:443", tcpEstablished, 7, 1000, 50),
-		tcpConn("10.0.0.1:80", "0.0.0.0:0", tcpListen, 7, 0, 0),
-		tcpConn("10.0.0.1:5002", "10.0.0.2:443", tcpEstablished, 9, 10, 20),
+		tcpConn("10.0.0.1:5000", "10.0.0.2:443", TCPEstablished, 7, 100, 200),
+		tcpConn("10.0.0.1:5001", "10.0.0.3:443", TCPEstablished, 7, 1000, 50),
+		tcpConn("10.0.0.1:80", "0.0.0.0:0", TCPListen, 7, 0, 0),
+		tcpConn("10.0.0.1:5002", "10.0.0.2:443", TCPEstablished, 9, 10, 20),
 		udpConn("10.0.0.1:53", "0.0.0.0:0", 0),
 	}
-	m.add(&wire.Connections{SampledAtMs: 1, Connections: cs}, time.Unix(1, 0), time.Minute)
-	var ptrs []*connRow
-	for i := range m.rows {
-		ptrs = append(ptrs, &m.rows[i])
+	m.Add(&wire.Connections{SampledAtMs: 1, Connections: cs}, time.Unix(1, 0), time.Minute)
+	var ptrs []*ConnRow
+	for i := range m.Rows {
+		ptrs = append(ptrs, &m.Rows[i])
 	}
-	sortConnRows(ptrs, ccIn, true)
-	if ptrs[0].localText != "10.0.0.1:5001" || ptrs[len(ptrs)-1].proto != "udp" {
-		t.Fatalf("sort by IN: first %s last %s", ptrs[0].localText, ptrs[len(ptrs)-1].proto)
+	SortConns(ptrs, CCIn, true)
+	if ptrs[0].LocalText != "10.0.0.1:5001" || ptrs[len(ptrs)-1].Proto != "udp" {
+		t.Fatalf("sort by IN: first %s last %s", ptrs[0].LocalText, ptrs[len(ptrs)-1].Proto)
 	}
-	sortConnRows(ptrs, ccLocal, false)
-	if ptrs[0].localText != "10.0.0.1:53" {
-		t.Fatalf("sort by LOCAL: first %s", ptrs[0].localText)
+	SortConns(ptrs, CCLocal, false)
+	if ptrs[0].LocalText != "10.0.0.1:53" {
+		t.Fatalf("sort by LOCAL: first %s", ptrs[0].LocalText)
 	}
-	g := groupRows(nil, ptrs)
+	g := GroupConns(nil, ptrs)
 	if len(g) != 3 {
 		t.Fatalf("groups: %+v", g)
 	}
 	for _, r := range g {
-		switch r.pid {
+		switch r.PID {
 		case 7:
-			if r.socks != 3 || r.peers != 2 || r.listeners != 1 || r.in != 1100 || r.out != 250 || !r.counted {
+			if r.Socks != 3 || r.Peers != 2 || r.Listeners != 1 || r.In != 1100 || r.Out != 250 || !r.Counted {
 				t.Errorf("pid 7 totals: %+v", r)
 			}
 		case 0:
-			if r.counted || r.proc != "(owner not visible)" || r.listeners != 1 {
+			if r.Counted || r.Proc != "(owner not visible)" || r.Listeners != 1 {
 				t.Errorf("unowned UDP group: %+v", r)
 			}
 		}
@@ -201,28 +202,28 @@ func TestConnGroupAndSort(t *testing.T) {
 
 func TestConnFormats(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
-		{fmtCount(999), "999"}, {fmtCount(12345), "12.3k"}, {fmtCount(4_500_000), "4.5M"},
-		{fmtRTT(45), "45µs"}, {fmtRTT(1500), "1.5ms"}, {fmtRTT(230000), "230ms"}, {fmtRTT(1_500_000), "1.5s"},
-		{addrText(netip.MustParseAddrPort("[::1]:80")), "[::1]:80"},
-		{addrText(netip.MustParseAddrPort("0.0.0.0:0")), "*:*"},
-		{addrText(netip.MustParseAddrPort("[::ffff:1.2.3.4]:5")), "[::ffff:1.2.3.4]:5"},
-		{fitAddr("averyveryverylonghostname.example.org:443", 16), "averyveryve…:443"},
-		{fitAddr("1.2.3.4:80", 16), "1.2.3.4:80"},
+		{widget.Count(999), "999"}, {widget.Count(12345), "12.3k"}, {widget.Count(4_500_000), "4.5M"},
+		{widget.Micros(45), "45µs"}, {widget.Micros(1500), "1.5ms"}, {widget.Micros(230000), "230ms"}, {widget.Micros(1_500_000), "1.5s"},
+		{AddrText(netip.MustParseAddrPort("[::1]:80")), "[::1]:80"},
+		{AddrText(netip.MustParseAddrPort("0.0.0.0:0")), "*:*"},
+		{AddrText(netip.MustParseAddrPort("[::ffff:1.2.3.4]:5")), "[::ffff:1.2.3.4]:5"},
+		{widget.FitHostPort("averyveryverylonghostname.example.org:443", 16), "averyveryve…:443"},
+		{widget.FitHostPort("1.2.3.4:80", 16), "1.2.3.4:80"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
 	}
 	// a mapped IPv4 address from the agent is shown as IPv4
-	k := keyOfConn(tcpConn("[::ffff:10.0.0.1]:80", "[::ffff:10.0.0.2]:9", tcpEstablished, 1, 0, 0))
-	if addrText(k.local) != "10.0.0.1:80" {
-		t.Errorf("mapped address: %s", addrText(k.local))
+	k := KeyOf(tcpConn("[::ffff:10.0.0.1]:80", "[::ffff:10.0.0.2]:9", TCPEstablished, 1, 0, 0))
+	if AddrText(k.Local) != "10.0.0.1:80" {
+		t.Errorf("mapped address: %s", AddrText(k.Local))
 	}
 	// odd input: short address bytes and unknown states never panic
 	odd := &wire.Connection{LocalAddr: []byte{1, 2}, State: 99}
-	r := rowOf(keyOfConn(odd), odd, nil)
-	if !strings.HasPrefix(r.localText, "*:") || r.stateText() != "99" {
-		t.Errorf("odd row: %q %q", r.localText, r.stateText())
+	r := RowOf(KeyOf(odd), odd, nil)
+	if !strings.HasPrefix(r.LocalText, "*:") || r.StateText() != "99" {
+		t.Errorf("odd row: %q %q", r.LocalText, r.StateText())
 	}
 }
 
@@ -232,9 +233,9 @@ func TestConnFormats(t *testing.T) {
 // row is either counted or says why not.
 func FuzzConnsSample(f *testing.F) {
 	seed := &wire.Connections{SampledAtMs: 1000, Connections: []*wire.Connection{
-		tcpConn("10.0.0.1:5000", "10.0.0.2:443", tcpEstablished, 7, 100, 200),
-		tcpConn("[2001:db8::1]:22", "[2001:db8::2]:50000", tcpEstablished, 8, 1, 2),
-		tcpConn("0.0.0.0:80", "0.0.0.0:0", tcpListen, 1, 0, 0),
+		tcpConn("10.0.0.1:5000", "10.0.0.2:443", TCPEstablished, 7, 100, 200),
+		tcpConn("[2001:db8::1]:22", "[2001:db8::2]:50000", TCPEstablished, 8, 1, 2),
+		tcpConn("0.0.0.0:80", "0.0.0.0:0", TCPListen, 1, 0, 0),
 		udpConn("127.0.0.1:53", "0.0.0.0:0", 0),
 		{LocalAddr: []byte{1, 2, 3}, RemoteAddr: make([]byte, 17), State: 250, LocalPort: 1 << 20},
 	}}
@@ -246,34 +247,34 @@ func FuzzConnsSample(f *testing.F) {
 	f.Add([]byte{}, b, "state:")
 	f.Add(b, []byte{0xff}, "pid:x addr:: ::")
 	f.Fuzz(func(t *testing.T, first, second []byte, filter string) {
-		var m connModel
+		var m ConnModel
 		now := time.Unix(100, 0)
 		for i, data := range [][]byte{first, second} {
 			cs := &wire.Connections{}
 			if cs.UnmarshalVT(data) != nil {
 				continue
 			}
-			m.add(cs, now.Add(time.Duration(i)*time.Second), time.Minute)
+			m.Add(cs, now.Add(time.Duration(i)*time.Second), time.Minute)
 		}
-		flt := parseConnFilter(filter)
-		var view []*connRow
-		for i := range m.rows {
-			r := &m.rows[i]
-			if r.hasRate && !r.counted {
+		flt := ParseConnFilter(filter)
+		var view []*ConnRow
+		for i := range m.Rows {
+			r := &m.Rows[i]
+			if r.HasRate && !r.Counted {
 				t.Fatalf("rate on an uncounted row: %+v", r)
 			}
-			_ = r.stateText() + fitAddr(r.localText, 15) + fitAddr(r.remoteText, 9) + fmtRTT(r.rttUs) + fmtCount(r.segsIn)
-			if flt.match(r, "", "") {
+			_ = r.StateText() + widget.FitHostPort(r.LocalText, 15) + widget.FitHostPort(r.RemoteText, 9) + widget.Micros(r.RTTUs) + widget.Count(r.SegsIn)
+			if flt.Match(r, "", "") {
 				view = append(view, r)
 			}
 		}
-		for c := range numConnCols {
-			sortConnRows(view, c, c%2 == 0)
+		for c := range NumConnCols {
+			SortConns(view, c, c%2 == 0)
 		}
-		g := groupRows(nil, view)
+		g := GroupConns(nil, view)
 		n := 0
 		for _, r := range g {
-			n += r.socks
+			n += r.Socks
 		}
 		if n != len(view) {
 			t.Fatalf("groups hold %d sockets, view has %d", n, len(view))

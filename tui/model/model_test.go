@@ -1,11 +1,10 @@
-package tui
+package model
 
 import (
 	"testing"
 	"time"
 
 	"github.com/socktop/socktop/wire"
-	"github.com/socktop/socktop/wire/wiretest"
 )
 
 func TestClampInterval(t *testing.T) {
@@ -15,30 +14,33 @@ func TestClampInterval(t *testing.T) {
 		{150 * time.Millisecond, 2 * time.Second, 200 * time.Millisecond, 200 * time.Millisecond},
 		{3 * time.Second, 2 * time.Second, 200 * time.Millisecond, 3 * time.Second},
 	} {
-		if got := clampInterval(c.in, c.def, c.floor); got != c.want {
+		if got := ClampInterval(c.in, c.def, c.floor); got != c.want {
 			t.Errorf("clamp(%v) = %v, want %v", c.in, got, c.want)
 		}
 	}
-	a, err := newApp(Options{Target: Target{URL: "ws://x/ws"}, MetricsInterval: 10 * time.Millisecond, ProcessesInterval: 1, Dial: dialWire})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.every.metrics != MinMetricsInterval || a.every.procs != MinProcessesInterval || a.every.disks != DefaultDisksInterval {
-		t.Errorf("cadence %+v", a.every)
+	if c := NewCadence(10*time.Millisecond, 1, 0); c.Metrics != MinMetricsInterval || c.Processes != MinProcessesInterval || c.Disks != DefaultDisksInterval {
+		t.Errorf("cadence %+v", c)
 	}
 }
 
 func TestBackoff(t *testing.T) {
+	// wire's policy with the dashboard's start: the middle of each wait,
+	// and every random draw within ±20 % of it
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
 	for i, w := range want {
-		if got := backoff(i + 1); got != w {
+		if got := reconnect.Backoff(i+1, 0); got != w {
 			t.Errorf("backoff(%d) = %v, want %v", i+1, got, w)
+		}
+		for range 20 {
+			if got := retryDelay(i + 1); got < w*8/10 || got > w*12/10 {
+				t.Errorf("retryDelay(%d) = %v, want %v ± 20%%", i+1, got, w)
+			}
 		}
 	}
 }
 
 func TestParseFilter(t *testing.T) {
-	rows := []procRow{{pid: 42, name: "Nginx", user: "www-data"}, {pid: 7, name: "bash", user: "root"}}
+	rows := []ProcRow{{PID: 42, Name: "Nginx", User: "www-data"}, {PID: 7, Name: "bash", User: "root"}}
 	for _, c := range []struct {
 		f    string
 		want []uint32
@@ -46,11 +48,11 @@ func TestParseFilter(t *testing.T) {
 		{"", []uint32{42, 7}}, {"ngi", []uint32{42}}, {"NGINX", []uint32{42}}, {"pid:7", []uint32{7}},
 		{"PID: 42", []uint32{42}}, {"user:root", []uint32{7}}, {"user:www", []uint32{42}}, {"pid:x", nil}, {"4", []uint32{42}},
 	} {
-		f := parseFilter(c.f)
+		f := ParseFilter(c.f)
 		var got []uint32
 		for i := range rows {
-			if f.match(&rows[i]) {
-				got = append(got, rows[i].pid)
+			if f.Match(&rows[i]) {
+				got = append(got, rows[i].PID)
 			}
 		}
 		if len(got) != len(c.want) || (len(got) > 0 && got[0] != c.want[0]) {
@@ -61,11 +63,11 @@ func TestParseFilter(t *testing.T) {
 
 // A ppid cycle (a hostile or confused agent) must not hang the tree.
 func TestTreeSurvivesCycles(t *testing.T) {
-	rows := []procRow{{pid: 1, ppid: 2, name: "a"}, {pid: 2, ppid: 1, name: "b"}, {pid: 3, ppid: 3, name: "self"}, {pid: 4, ppid: 99, name: "orphan"}}
-	v := buildView(nil, rows, procFilter{}, colPID, false, true)
+	rows := []ProcRow{{PID: 1, PPID: 2, Name: "a"}, {PID: 2, PPID: 1, Name: "b"}, {PID: 3, PPID: 3, Name: "self"}, {PID: 4, PPID: 99, Name: "orphan"}}
+	v := BuildView(nil, rows, ProcFilter{}, ColPID, false, true)
 	seen := map[uint32]bool{}
 	for _, r := range v {
-		seen[r.pid] = true
+		seen[r.PID] = true
 	}
 	if !seen[3] || !seen[4] {
 		t.Errorf("tree lost rows: %v", seen)
@@ -73,69 +75,32 @@ func TestTreeSurvivesCycles(t *testing.T) {
 }
 
 func TestRatesFromCounters(t *testing.T) {
-	h := newHost("x", "ws://x/ws")
+	h := NewHost("x", "ws://x/ws")
 	m := &wire.Metrics{SampledAtMs: 1000, Networks: []*wire.Network{{Name: "eth0", RxBytes: 1000, TxBytes: 0}}}
-	h.addMetrics(m, time.Now())
+	h.AddMetrics(m, time.Now())
 	m2 := &wire.Metrics{SampledAtMs: 3000, Networks: []*wire.Network{{Name: "eth0", RxBytes: 5000, TxBytes: 2000}}}
-	h.addMetrics(m2, time.Now())
-	if got := h.ifaces["eth0"].rx.Last(); got != 2000 {
+	h.AddMetrics(m2, time.Now())
+	if got := h.Ifaces["eth0"].Rx.Last(); got != 2000 {
 		t.Errorf("rx rate %v, want 2000 B/s", got)
 	}
 	// a counter reset (agent restarted the interface) yields no bogus spike
 	m3 := &wire.Metrics{SampledAtMs: 4000, Networks: []*wire.Network{{Name: "eth0", RxBytes: 10, TxBytes: 10}}}
-	h.addMetrics(m3, time.Now())
-	if h.ifaces["eth0"].rx.Len() != 1 || h.netPeakRx != 2000 {
-		t.Errorf("reset produced a sample: len %d peak %v", h.ifaces["eth0"].rx.Len(), h.netPeakRx)
+	h.AddMetrics(m3, time.Now())
+	if h.Ifaces["eth0"].Rx.Len() != 1 || h.NetPeakRx != 2000 {
+		t.Errorf("reset produced a sample: len %d peak %v", h.Ifaces["eth0"].Rx.Len(), h.NetPeakRx)
 	}
 	d1 := &wire.Disks{SampledAtMs: 1000, Disks: []*wire.Disk{{Name: "sda", ReadBytes: 0, WriteBytes: 0}}}
 	d2 := &wire.Disks{SampledAtMs: 2000, Disks: []*wire.Disk{{Name: "sda", ReadBytes: 4096, WriteBytes: 8192}}}
-	h.addDisks(d1, time.Now())
-	h.addDisks(d2, time.Now())
-	if r := h.diskRates["sda"]; r.read != 4096 || r.write != 8192 {
+	h.AddDisks(d1, time.Now())
+	h.AddDisks(d2, time.Now())
+	if r := h.DiskRates["sda"]; r.Read != 4096 || r.Write != 8192 {
 		t.Errorf("disk rates %+v", r)
 	}
 }
 
 func TestRedactURL(t *testing.T) {
-	if got := redactURL("ws://h/ws?token=secret&x=1"); got != "ws://h/ws?token=…&x=1" {
+	if got := RedactURL("ws://h/ws?token=secret&x=1"); got != "ws://h/ws?token=…&x=1" {
 		t.Errorf("redact = %q", got)
-	}
-}
-
-func TestWrap(t *testing.T) {
-	got := wrap("the quick brown fox jumps over the lazy dog", 12)
-	for _, l := range got {
-		if len([]rune(l)) > 12 {
-			t.Errorf("line %q longer than 12", l)
-		}
-	}
-	if len(got) < 4 {
-		t.Errorf("wrap = %q", got)
-	}
-}
-
-// Every terminal size draws without panicking, down to nothing at all, in
-// every screen state.
-func TestAnySizeDraws(t *testing.T) {
-	a, scr := benchApp(t, 10, 10, 50)
-	a.h.openDetail(3)
-	a.h.addDetail(3, wiretest.SampleDetail(), nil, time.Now())
-	a.h.addJournal(3, wiretest.SampleJournal(), nil)
-	for _, state := range []func(){
-		func() {},
-		func() { a.detailOpen = true; a.detail.pid = 3; a.pages.ShowPage("detail") },
-		func() { a.helpOpen = true; a.pages.ShowPage("help") },
-		func() {
-			a.h.status = connStatus{phase: phasePin, err: &PinMismatchError{Want: "sha256:aa", Got: "sha256:bb"}}
-		},
-	} {
-		state()
-		for w := 0; w <= 130; w += 13 {
-			for h := 0; h <= 50; h += 7 {
-				scr.SetSize(w, h)
-				redraw(a, scr, w, h)
-			}
-		}
 	}
 }
 
@@ -144,8 +109,8 @@ func TestCompareFold(t *testing.T) {
 		a, b string
 		want int
 	}{{"abc", "ABD", -1}, {"Zeta", "alpha", 1}, {"same", "SAME", 0}, {"ab", "abc", -1}, {"Ä", "ä", 0}, {"t", "Z", -1}} {
-		if got := compareFold(c.a, c.b); got != c.want {
-			t.Errorf("compareFold(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		if got := CompareFold(c.a, c.b); got != c.want {
+			t.Errorf("CompareFold(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
 		}
 	}
 }

@@ -1,8 +1,4 @@
-// Package widget holds the dashboard's drawing pieces: history rings, braille
-// graphs with an ASCII fallback, gauges and text helpers. Everything draws
-// straight onto a tcell.Screen inside a rectangle it is given, so the panes
-// decide the layout and the widgets only paint.
-package widget
+package model
 
 // Ring is a fixed-capacity history of samples, oldest first. The zero value
 // is unusable; make one with NewRing.

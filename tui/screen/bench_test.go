@@ -1,4 +1,4 @@
-package tui
+package screen
 
 import (
 	"context"
@@ -9,23 +9,20 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/wiretest"
 )
 
 // benchApp builds the dashboard at w×h with n processes and a minute of
 // history, without an event loop: each iteration is one full redraw.
-func benchApp(b testing.TB, w, h, n int) (*App, tcell.SimulationScreen) {
+func benchApp(b testing.TB, w, h, n int) (*dash, tcell.SimulationScreen) {
 	b.Helper()
 	scr := tcell.NewSimulationScreen("UTF-8")
-	a, err := newApp(Options{Target: Target{URL: "ws://bench/ws"}, Screen: scr,
-		Dial: func(context.Context, Target) (Client, error) { return nil, errors.New("not dialled") }})
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := newSingle(context.Background(), Options{Target: model.Target{URL: "ws://bench/ws"}, Screen: scr, Dial: noDial})
 	scr.SetSize(w, h)
-	a.h.setHello(wiretest.SampleHello())
-	a.h.status = connStatus{phase: phaseConnected, dialect: "v2", rtt: time.Millisecond}
+	a.h.SetHello(wiretest.SampleHello())
+	a.h.Status = model.Status{Phase: model.PhaseConnected, Dialect: "v2", RTT: time.Millisecond}
 	now := time.Now()
 	for i := range 240 { // two minutes of metrics at 500 ms
 		m := wiretest.SampleMetrics()
@@ -38,21 +35,27 @@ func benchApp(b testing.TB, w, h, n int) (*App, tcell.SimulationScreen) {
 			nw.RxBytes += uint64(i * i * 1000)
 			nw.TxBytes += uint64(i * 500)
 		}
-		a.h.addMetrics(m, now)
+		a.h.AddMetrics(m, now)
 	}
 	for i := range 2 {
 		d := wiretest.SampleDisks()
 		d.SampledAtMs += uint64(i * 5000)
-		a.h.addDisks(d, now)
+		a.h.AddDisks(d, now)
 	}
-	a.h.addProcs(wiretest.SampleProcesses(n), now)
+	a.h.AddProcs(wiretest.SampleProcesses(n), now)
 	return a, scr
 }
 
-func redraw(a *App, scr tcell.SimulationScreen, w, h int) {
+// noDial is a dialer for models that are filled by hand.
+func noDial(context.Context, model.Target) (model.Client, error) {
+	return nil, errors.New("not dialled")
+}
+
+func redraw(a *dash, scr tcell.SimulationScreen, w, h int) {
 	scr.Clear()
-	a.root.SetRect(0, 0, w, h)
-	a.root.Draw(scr)
+	root := a.sh.Root()
+	root.SetRect(0, 0, w, h)
+	root.Draw(scr)
 	scr.Show()
 }
 
@@ -78,7 +81,7 @@ func BenchmarkRedraw(b *testing.B) {
 		b.ReportAllocs()
 		c := startCPU()
 		for b.Loop() {
-			a.h.addProcs(p, time.Now())
+			a.h.AddProcs(p, time.Now())
 			redraw(a, scr, 200, 60)
 		}
 		c.report(b)
@@ -90,7 +93,7 @@ func BenchmarkRedraw(b *testing.B) {
 		b.ReportAllocs()
 		c := startCPU()
 		for b.Loop() {
-			a.h.addProcs(p, time.Now())
+			a.h.AddProcs(p, time.Now())
 			redraw(a, scr, 200, 60)
 		}
 		c.report(b)
@@ -114,7 +117,7 @@ func BenchmarkAddProcs(b *testing.B) {
 	p := wiretest.SampleProcesses(1000)
 	b.ReportAllocs()
 	for b.Loop() {
-		a.h.addProcs(p, time.Now())
+		a.h.AddProcs(p, time.Now())
 	}
 	_ = wire.CapMetrics
 }
@@ -136,4 +139,30 @@ func startCPU() cpuClock { return cpuClock{start: processCPU()} }
 
 func (c cpuClock) report(b *testing.B) {
 	b.ReportMetric(float64(processCPU()-c.start)/float64(b.N), "cpu-ns/op")
+}
+
+// Every terminal size draws without panicking, down to nothing at all, in
+// every screen state.
+func TestAnySizeDraws(t *testing.T) {
+	a, scr := benchApp(t, 10, 10, 50)
+	for _, state := range []func(){
+		func() {},
+		func() {
+			a.detail.open(3, "nginx")
+			a.h.AddDetail(3, wiretest.SampleDetail(), nil, time.Now())
+			a.h.AddJournal(3, wiretest.SampleJournal(), nil)
+		},
+		func() { a.sh.ToggleHelp() },
+		func() {
+			a.h.Status = model.Status{Phase: model.PhasePin, Err: &wire.PinMismatchError{Want: []string{"sha256:aa"}, Got: "sha256:bb"}}
+		},
+	} {
+		state()
+		for w := 0; w <= 130; w += 13 {
+			for h := 0; h <= 50; h += 7 {
+				scr.SetSize(w, h)
+				redraw(a, scr, w, h)
+			}
+		}
+	}
 }

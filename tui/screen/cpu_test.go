@@ -1,7 +1,8 @@
-package tui
+package screen
 
 import (
 	"fmt"
+	"github.com/socktop/socktop/tui/model"
 	"net"
 	"os"
 	"os/exec"
@@ -46,14 +47,14 @@ func TestDashboardCPU(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	hs := startApp(t, Options{Target: Target{URL: "ws://" + addr + "/ws"}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: "ws://" + addr + "/ws"}}, 120, 40)
 	hs.waitFor("● connected", "─ processes ")
 	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
 	c0, w0 := processCPU(), time.Now()
-	reqs0 := hs.a.w.requests.Load()
+	reqs0 := hs.d.w.Requests()
 	time.Sleep(time.Duration(n) * time.Second)
 	cpu, wall := processCPU()-c0, time.Since(w0)
-	reqs := hs.a.w.requests.Load() - reqs0
+	reqs := hs.d.w.Requests() - reqs0
 	pct := 100 * cpu.Seconds() / wall.Seconds()
 	msg := fmt.Sprintf("dashboard CPU at the default cadence (120×40, real agent in another process): %v over %v = %.2f%% of one core, %d requests", cpu, wall.Round(time.Millisecond), pct, reqs)
 	t.Log(msg)

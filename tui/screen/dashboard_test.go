@@ -1,6 +1,7 @@
-package tui
+package screen
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -9,6 +10,9 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
+	"github.com/socktop/socktop/tui/model"
+	"github.com/socktop/socktop/tui/shell"
+	"github.com/socktop/socktop/tui/widget"
 	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/wiretest"
 )
@@ -41,7 +45,7 @@ func TestLayoutSizes(t *testing.T) {
 		{200, 60, []string{"socktop", "pi-kitchen", "Debian GNU/Linux 12", "─ cpu ", " c0 ", "─ memory ", "─ gpu · sensors ", "─ network ", "peak", "─ disks ", "/boot/firmware", "─ processes ", "MEM%", "Enter  detail"}, nil},
 	} {
 		t.Run(fmt.Sprintf("%dx%d", c.w, c.h), func(t *testing.T) {
-			hs := startApp(t, Options{Target: Target{URL: ag.URL}}, c.w, c.h)
+			hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, c.w, c.h)
 			s := hs.waitFor(c.panes...)
 			for _, n := range c.not {
 				if strings.Contains(s, n) {
@@ -59,7 +63,7 @@ func TestLayoutSizes(t *testing.T) {
 // Resizing live switches layouts without a restart.
 func TestResizeLive(t *testing.T) {
 	ag := v2Agent(t, 30)
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("sensors ", "systemd")
 	hs.resize(80, 24)
 	hs.waitUntil("compact layout", func(s string) bool {
@@ -153,21 +157,21 @@ func sign(v float64) float64 {
 
 func TestSortEveryColumn(t *testing.T) {
 	ag := v2Agent(t, 60)
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("systemd")
-	for i := range numColumns {
-		col := columnNames[i]
+	for i := range model.NumProcCols {
+		col := procCols[i].Name
 		for _, how := range []string{"key", "click"} {
 			switch how {
 			case "key":
 				// walk the sort column with l until it is this one
-				hs.onUI(func() { hs.a.procs.col, hs.a.procs.desc = (i+numColumns-1)%numColumns, false })
+				hs.onUI(func() { hs.d.procs.t.SetSort(int((i+model.NumProcCols-1)%model.NumProcCols), false) })
 				hs.rune('l')
 			case "click":
-				hs.onUI(func() { hs.a.procs.col = (i + 1) % numColumns })
+				hs.onUI(func() { _, desc := hs.d.procs.t.Sort(); hs.d.procs.t.SetSort(int((i+1)%model.NumProcCols), desc) })
 				s := hs.text()
 				var y int
-				hs.onUI(func() { y = hs.a.procs.hdrY })
+				hs.onUI(func() { y = hs.d.procs.t.HeaderY() })
 				x := strings.Index(lineWithRunes(s, y)+" ", " "+col+" ") + 1
 				if x <= 0 {
 					t.Fatalf("no %s header on screen: %q", col, lineWithRunes(s, y))
@@ -175,7 +179,7 @@ func TestSortEveryColumn(t *testing.T) {
 				hs.click(x, y)
 			}
 			mark := col + "▼"
-			if !i.defaultDescending() {
+			if !procCols[i].Desc {
 				mark = col + "▲"
 			}
 			s := hs.waitFor(mark)
@@ -184,19 +188,19 @@ func TestSortEveryColumn(t *testing.T) {
 			if idx < 0 || len(rows) < 10 {
 				t.Fatalf("%s by %s: header %q, %d rows", col, how, hdr, len(rows))
 			}
-			if !sortedBy(rows, idx, i.defaultDescending(), rightAligned(i)) {
+			if !sortedBy(rows, idx, procCols[i].Desc, (procCols[i].Align == widget.AlignRight)) {
 				t.Errorf("rows not sorted by %s (%s):\n%s", col, how, s)
 			}
 		}
 		// reverse
 		hs.rune('I')
 		rev := col + "▲"
-		if !i.defaultDescending() {
+		if !procCols[i].Desc {
 			rev = col + "▼"
 		}
 		s := hs.waitFor(rev)
 		hdr, rows := tableRows(s)
-		if idx := slices.Index(hdr, rev); idx < 0 || !sortedBy(rows, idx, !i.defaultDescending(), rightAligned(i)) {
+		if idx := slices.Index(hdr, rev); idx < 0 || !sortedBy(rows, idx, !procCols[i].Desc, (procCols[i].Align == widget.AlignRight)) {
 			t.Errorf("rows not reverse-sorted by %s:\n%s", col, s)
 		}
 	}
@@ -219,7 +223,7 @@ func lineWithRunes(s string, y int) string {
 
 func TestFilter(t *testing.T) {
 	ag := v2Agent(t, 60)
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("systemd")
 	hs.rune('/')
 	hs.waitFor("filter:")
@@ -245,7 +249,7 @@ func TestFilter(t *testing.T) {
 	} {
 		hs.rune('/')
 		hs.waitFor("filter:")
-		hs.onUI(func() { hs.a.input.SetText("") })
+		hs.key(tcell.KeyCtrlU) // tview: delete the line
 		hs.typeText(c.filter)
 		hs.key(tcell.KeyEnter)
 		s := hs.waitFor(`filter "` + c.filter + `"`)
@@ -271,7 +275,7 @@ func TestFilter(t *testing.T) {
 
 func TestTree(t *testing.T) {
 	ag := v2Agent(t, 60)
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("systemd")
 	hs.rune('t')
 	hs.key(tcell.KeyHome)
@@ -296,7 +300,7 @@ func TestTree(t *testing.T) {
 
 func TestDetailOpensAndCloses(t *testing.T) {
 	ag := v2Agent(t, 60)
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("systemd")
 	hs.rune('/')
 	hs.typeText("pid:17")
@@ -308,7 +312,7 @@ func TestDetailOpensAndCloses(t *testing.T) {
 	if strings.Contains(s, "─ processes ") {
 		t.Errorf("detail view does not cover the table:\n%s", s)
 	}
-	if !hs.a.want.journal.Load() || hs.a.want.procs.Load() {
+	if n := hs.d.w.Needs(); !n.Journal || n.Processes {
 		t.Error("detail view should want the journal and not the process list")
 	}
 	hs.key(tcell.KeyEscape)
@@ -325,7 +329,7 @@ func TestDetailOpensAndCloses(t *testing.T) {
 
 func TestDetailByDoubleClick(t *testing.T) {
 	ag := v2Agent(t, 60)
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("systemd")
 	hs.rune('/')
 	hs.typeText("pid:17")
@@ -341,13 +345,13 @@ func TestDetailByDoubleClick(t *testing.T) {
 
 func TestHelpListsEveryBinding(t *testing.T) {
 	ag := v2Agent(t, 10)
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 200, 60)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 200, 60)
 	hs.waitFor("systemd")
 	hs.rune('?')
 	s := hs.waitFor("─ keys ")
-	for _, b := range keyMap() {
-		if lineWith(s, b.desc) == "" || !strings.Contains(lineWith(s, b.desc), b.label) {
-			t.Errorf("help lacks %q %q", b.label, b.desc)
+	for _, b := range hs.d.keyMap() {
+		if lineWith(s, b.Desc) == "" || !strings.Contains(lineWith(s, b.Desc), b.Label) {
+			t.Errorf("help lacks %q %q", b.Label, b.Desc)
 		}
 	}
 	hs.key(tcell.KeyEscape)
@@ -357,18 +361,23 @@ func TestHelpListsEveryBinding(t *testing.T) {
 // Every key the help names does what it says on the dashboard; this checks
 // the key map has no two bindings on one key of one screen.
 func TestKeyMapHasNoClashes(t *testing.T) {
-	seen := map[string]string{}
-	for _, b := range keyMap() {
-		for _, st := range screenTitles {
-			if b.screens&st.s == 0 {
-				continue
-			}
-			for _, k := range b.keys {
-				id := fmt.Sprintf("%s/%d/%c", st.name, k.k, k.r)
-				if prev, ok := seen[id]; ok {
-					t.Errorf("%s: %q and %q share a key", st.name, prev, b.desc)
+	d := newSingle(context.Background(), Options{Target: model.Target{URL: "ws://x/ws"}, Dial: noDial,
+		Screen: tcell.NewSimulationScreen("UTF-8")})
+	f, err := newFleet(context.Background(), []Options{{Target: model.Target{URL: "ws://x/ws"}}},
+		Options{Dial: noDial, Screen: tcell.NewSimulationScreen("UTF-8")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	screens := []*shell.Screen{d.main, d.detail.screen, d.filter.screen, d.confirm.screen, d.conns.screen, d.conns.filter.screen,
+		f.screen, f.members[0].d.main}
+	for _, sc := range screens {
+		seen := map[shell.Key]string{}
+		for _, b := range sc.Keys {
+			for _, k := range b.Keys {
+				if prev, ok := seen[k]; ok {
+					t.Errorf("%s: %q and %q share a key", sc.Name, prev, b.Desc)
 				}
-				seen[id] = b.desc
+				seen[k] = b.Desc
 			}
 		}
 	}
@@ -376,7 +385,7 @@ func TestKeyMapHasNoClashes(t *testing.T) {
 
 func TestSignalAsksFirst(t *testing.T) {
 	ag := v2Agent(t, 60)
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("systemd", "k  kill")
 	hs.rune('/')
 	hs.typeText("pid:17")
@@ -404,7 +413,7 @@ func TestNoSignalsWithoutCapability(t *testing.T) {
 	h.Capabilities = slices.DeleteFunc(h.Capabilities, func(c string) bool { return c == wire.CapSignals })
 	ag := wiretest.NewV2(wiretest.Config{Hello: h, Processes: wiretest.SampleProcesses(20)})
 	defer ag.Close()
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	s := hs.waitFor("systemd", "q  quit")
 	if strings.Contains(s, "k  kill") {
 		t.Error("footer offers kill without the signals capability")
@@ -422,7 +431,7 @@ func TestRefusedSubscriptionFallsBackToPolling(t *testing.T) {
 	h.Capabilities = append(h.Capabilities, wire.CapSubscribe)
 	ag := wiretest.NewV2(wiretest.Config{Hello: h, Processes: wiretest.SampleProcesses(20)})
 	defer ag.Close()
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("● connected", "systemd")
 	n := func() (n int) {
 		for _, k := range ag.Requests() {
@@ -442,7 +451,7 @@ func TestRefusedSubscriptionFallsBackToPolling(t *testing.T) {
 // Clicking a footer hint does what its key does.
 func TestFooterClick(t *testing.T) {
 	ag := v2Agent(t, 20)
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	s := hs.waitFor("systemd", "?  help")
 	y := rowIndex(s, "?  help")
 	x := strings.Index(lineWithRunes(s, y), "?  help")
@@ -455,7 +464,7 @@ func TestNoColorAndASCII(t *testing.T) {
 	borders, styles := tview.Borders, tview.Styles // the app sets tview's globals
 	t.Cleanup(func() { tview.Borders, tview.Styles = borders, styles })
 	ag := v2Agent(t, 20)
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}, ASCII: true}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}, ASCII: true}, 120, 40)
 	s := hs.waitFor("+- cpu ", "+- processes ", "systemd", "mem ")
 	for _, r := range s {
 		if (r >= 0x2800 && r <= 0x28ff) || (r >= 0x2500 && r <= 0x259f) {

@@ -1,13 +1,13 @@
-package tui
+package screen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/wire/wiretest"
 )
 
@@ -18,21 +18,20 @@ func benchFleet(b *testing.B, n, w, h int) (*fleet, tcell.SimulationScreen) {
 	scr := tcell.NewSimulationScreen("UTF-8")
 	each := make([]Options, n)
 	for i := range each {
-		each[i].Target = Target{Label: fmt.Sprintf("node-%02d", i+1), URL: "ws://bench/ws"}
+		each[i].Target = model.Target{Label: fmt.Sprintf("node-%02d", i+1), URL: "ws://bench/ws"}
 	}
-	f, err := newFleet(context.Background(), each, Options{Screen: scr,
-		Dial: func(context.Context, Target) (Client, error) { return nil, errors.New("not dialled") }})
+	now := time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	f, err := newFleet(ctx, each, Options{Screen: scr, Dial: noDial, Now: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(f.cancel)
 	scr.SetSize(w, h)
-	now := time.Now()
-	f.now = func() time.Time { return now }
 	for k, mb := range f.members {
-		hs := mb.a.h
-		hs.setHello(wiretest.SampleHello())
-		hs.status = connStatus{phase: phaseConnected, dialect: "v2"}
+		hs := mb.d.h
+		hs.SetHello(wiretest.SampleHello())
+		hs.Status = model.Status{Phase: model.PhaseConnected, Dialect: "v2"}
 		for i := range 240 {
 			m := wiretest.SampleMetrics()
 			m.SampledAtMs += uint64(i * 500)
@@ -40,7 +39,7 @@ func benchFleet(b *testing.B, n, w, h int) (*fleet, tcell.SimulationScreen) {
 			for _, nw := range m.Networks {
 				nw.RxBytes += uint64(i * i * 1000)
 			}
-			hs.addMetrics(m, now)
+			hs.AddMetrics(m, now)
 		}
 	}
 	return f, scr
@@ -62,8 +61,9 @@ func BenchmarkFleetRedraw(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				scr.Clear()
-				f.root.SetRect(0, 0, w, h)
-				f.root.Draw(scr)
+				root := f.sh.Root()
+				root.SetRect(0, 0, w, h)
+				root.Draw(scr)
 				scr.Show()
 			}
 		})

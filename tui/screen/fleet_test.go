@@ -1,160 +1,19 @@
-package tui
+package screen
 
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
-	"github.com/socktop/socktop/agent"
+	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/wiretest"
 )
-
-// startFleet runs the real fleet view on a SimulationScreen. The returned
-// harness drives it like the dashboard's (its App is the first member's,
-// whose tview application is the fleet's).
-func startFleet(t testing.TB, targets []Target, opts Options, w, h int) (*harness, *fleet) {
-	t.Helper()
-	scr := tcell.NewSimulationScreen("UTF-8")
-	opts.Screen = scr
-	each := make([]Options, len(targets))
-	for i, tg := range targets {
-		each[i] = opts
-		each[i].Target = tg
-	}
-	f, err := newFleet(context.Background(), each, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scr.SetSize(w, h)
-	hs := &harness{t: t, a: f.members[0].a, scr: scr, done: make(chan error, 1)}
-	go func() { hs.done <- f.run() }()
-	t.Cleanup(hs.stop)
-	return hs, f
-}
-
-// tiles returns each visible tile's text by host name, cut from the
-// screen with the geometry of the last draw.
-func tiles(hs *harness, f *fleet) map[string]string {
-	var rects []tileRect
-	hs.onUI(func() { rects = append(rects, f.view.tiles...) })
-	lines := strings.Split(hs.text(), "\n")
-	out := map[string]string{}
-	for _, tr := range rects {
-		var b strings.Builder
-		for y := tr.y; y < tr.y+tr.h && y < len(lines); y++ {
-			rs := []rune(lines[y])
-			b.WriteString(string(rs[min(tr.x, len(rs)):min(tr.x+tr.w, len(rs))]))
-			b.WriteByte('\n')
-		}
-		out[hostName(tr.m.a.target)] = b.String()
-	}
-	return out
-}
-
-// sampleTimes is when each host's newest metrics sample arrived.
-func sampleTimes(hs *harness, f *fleet) []time.Time {
-	out := make([]time.Time, len(f.members))
-	hs.onUI(func() {
-		for i, m := range f.members {
-			out[i] = m.a.h.metricsAt
-		}
-	})
-	return out
-}
-
-// waitTiles waits until cond holds for the tiles.
-func waitTiles(hs *harness, f *fleet, what string, cond func(map[string]string) bool) map[string]string {
-	hs.t.Helper()
-	deadline := time.Now().Add(3 * waitLimit)
-	for {
-		ts := tiles(hs, f)
-		if cond(ts) {
-			return ts
-		}
-		if time.Now().After(deadline) {
-			hs.t.Fatalf("the tiles never showed %s; last screen:\n%s", what, hs.text())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// fleetAgent is a real in-process agent that can be killed and started
-// again on the same port.
-type fleetAgent struct {
-	t    testing.TB
-	addr string
-	a    *agent.Agent
-	srv  *httptest.Server
-}
-
-func newFleetAgent(t testing.TB) *fleetAgent {
-	fa := &fleetAgent{t: t, addr: "127.0.0.1:0"}
-	fa.start()
-	t.Cleanup(fa.kill)
-	return fa
-}
-
-func (fa *fleetAgent) url() string { return "ws://" + fa.addr + "/ws" }
-
-// start serves a fresh agent on fa.addr (retrying while the kernel still
-// holds a just-closed port).
-func (fa *fleetAgent) start() {
-	fa.t.Helper()
-	cfg := agent.DefaultConfig()
-	cfg.Version = "test"
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := agent.New(cfg)
-	if err != nil {
-		fa.t.Fatal(err)
-	}
-	var ln net.Listener
-	deadline := time.Now().Add(waitLimit)
-	for {
-		ln, err = net.Listen("tcp", fa.addr)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			fa.t.Fatalf("listen %s again: %v", fa.addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	srv := httptest.NewUnstartedServer(a.Handler())
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	fa.a, fa.srv, fa.addr = a, srv, ln.Addr().String()
-}
-
-// kill drops every connection and closes the port, as a crash looks from
-// the client.
-func (fa *fleetAgent) kill() {
-	if fa.srv == nil {
-		return
-	}
-	fa.srv.CloseClientConnections()
-	fa.a.Shutdown()
-	fa.srv.Close()
-	fa.srv = nil
-}
-
-func hasAll(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
-}
 
 // Fifty agents (real ones, and upstream command-dialect emulations) on one
 // screen: a tile each with live figures; five killed go stale and
@@ -165,16 +24,16 @@ func TestFleetFiftyAgents(t *testing.T) {
 	if testing.Short() {
 		real, upstream, killed = 6, 2, 2
 	}
-	var targets []Target
+	var targets []model.Target
 	agents := make([]*fleetAgent, real)
 	for i := range agents {
 		agents[i] = newFleetAgent(t)
-		targets = append(targets, Target{Label: fmt.Sprintf("node-%02d", i+1), URL: agents[i].url()})
+		targets = append(targets, model.Target{Label: fmt.Sprintf("node-%02d", i+1), URL: agents[i].url()})
 	}
 	for i := range upstream {
 		ag := wiretest.NewUpstream(wiretest.Config{})
 		t.Cleanup(ag.Close)
-		targets = append(targets, Target{Label: fmt.Sprintf("rust-%02d", i+1), URL: ag.URL})
+		targets = append(targets, model.Target{Label: fmt.Sprintf("rust-%02d", i+1), URL: ag.URL})
 	}
 	// 240×72: six columns of tiles, ten rows, every host on one screen
 	hs, f := startFleet(t, targets, Options{MetricsInterval: 200 * time.Millisecond}, 240, 72)
@@ -274,7 +133,7 @@ func TestFleetSlowAgentDelaysNobody(t *testing.T) {
 	defer fast1.Close()
 	fast2 := wiretest.NewUpstream(wiretest.Config{})
 	defer fast2.Close()
-	targets := []Target{{Label: "slow", URL: slow.URL}, {Label: "fast-v2", URL: fast1.URL}, {Label: "fast-rust", URL: fast2.URL}}
+	targets := []model.Target{{Label: "slow", URL: slow.URL}, {Label: "fast-v2", URL: fast1.URL}, {Label: "fast-rust", URL: fast2.URL}}
 	hs, f := startFleet(t, targets, Options{MetricsInterval: 100 * time.Millisecond}, 120, 30)
 	hs.waitFor("fast-v2", "fast-rust")
 	var t0 []time.Time
@@ -309,7 +168,7 @@ func TestFleetRefusalsShown(t *testing.T) {
 	}
 	gone := ln.Addr().String()
 	ln.Close()
-	targets := []Target{
+	targets := []model.Target{
 		{Label: "locked", URL: tok.URL},
 		{Label: "pinned", URL: tlsAg.URL, Pin: "sha256:" + strings.Repeat("ab", 32)},
 		{Label: "fine", URL: ok.URL},
@@ -372,7 +231,7 @@ func TestFleetTableSorts(t *testing.T) {
 		t.Cleanup(ag.Close)
 		return ag.URL
 	}
-	targets := []Target{{Label: "pi-10", URL: mk(90, 1)}, {Label: "pi-2", URL: mk(10, 7)}, {Label: "pi-1", URL: mk(50, 4)}}
+	targets := []model.Target{{Label: "pi-10", URL: mk(90, 1)}, {Label: "pi-2", URL: mk(10, 7)}, {Label: "pi-1", URL: mk(50, 4)}}
 	names := []string{"pi-1", "pi-2", "pi-10"}
 	hs, f := startFleet(t, targets, Options{MetricsInterval: 100 * time.Millisecond}, 160, 20)
 	waitTiles(hs, f, "three live tiles", func(ts map[string]string) bool {
@@ -401,13 +260,15 @@ func TestFleetTableSorts(t *testing.T) {
 	}
 	// every column can be the sort column (l steps through them), and a
 	// click on a header sorts by it
-	for range numFleetColumns {
-		hs.rune('l')
-		hs.onUI(func() {})
+	for _, c := range fleetCols {
+		if !c.NoSort {
+			hs.rune('l')
+			hs.onUI(func() {})
+		}
 	}
 	hs.waitFor("NAME▲")
 	var cpuX, hdrY int
-	hs.onUI(func() { cpuX, hdrY = f.view.colX[fcCPU]+1, f.view.hdrY })
+	hs.onUI(func() { cpuX, hdrY = f.view.t.ColumnX(int(fcCPU))+1, f.view.t.HeaderY() })
 	hs.click(cpuX, hdrY)
 	s = hs.waitFor("CPU%▼")
 	if got := tableNames(s, names...); strings.Join(got, ",") != "pi-10,pi-1,pi-2" {
@@ -419,7 +280,7 @@ func TestFleetTableSorts(t *testing.T) {
 		var order []string
 		hs.onUI(func() {
 			for _, tr := range f.view.tiles {
-				order = append(order, tr.m.a.target.Label)
+				order = append(order, tr.m.d.target.Label)
 			}
 		})
 		return strings.Join(order, ",") == "pi-10,pi-1,pi-2"
@@ -444,7 +305,7 @@ func TestFleetOpenHostAndBack(t *testing.T) {
 	defer a1.Close()
 	a2 := wiretest.NewUpstream(wiretest.Config{Processes: wiretest.SampleProcesses(30)})
 	defer a2.Close()
-	targets := []Target{{Label: "alpha", URL: a1.URL}, {Label: "beta", URL: a2.URL}}
+	targets := []model.Target{{Label: "alpha", URL: a1.URL}, {Label: "beta", URL: a2.URL}}
 	hs, f := startFleet(t, targets, Options{MetricsInterval: 100 * time.Millisecond, ProcessesInterval: 200 * time.Millisecond}, 120, 40)
 	waitTiles(hs, f, "two live tiles", func(ts map[string]string) bool {
 		return strings.Contains(ts["alpha"], "● live") && strings.Contains(ts["beta"], "● live")
@@ -509,11 +370,11 @@ func TestFleetOpenHostAndBack(t *testing.T) {
 // Tiles reflow with the terminal: more columns when it widens, a help
 // overlay generated from the key map.
 func TestFleetReflowAndHelp(t *testing.T) {
-	var targets []Target
+	var targets []model.Target
 	for i := range 6 {
 		ag := wiretest.NewV2(wiretest.Config{})
 		t.Cleanup(ag.Close)
-		targets = append(targets, Target{Label: fmt.Sprintf("h%d", i+1), URL: ag.URL})
+		targets = append(targets, model.Target{Label: fmt.Sprintf("h%d", i+1), URL: ag.URL})
 	}
 	hs, f := startFleet(t, targets, Options{}, 80, 24)
 	cols := func() int {
@@ -533,9 +394,9 @@ func TestFleetReflowAndHelp(t *testing.T) {
 	}
 	hs.rune('?')
 	s = hs.waitFor("Esc closes")
-	for _, b := range fleetKeyMap() {
-		if !strings.Contains(s, b.desc) {
-			t.Errorf("help lacks %q", b.desc)
+	for _, b := range f.screen.Keys {
+		if !strings.Contains(s, b.Desc) {
+			t.Errorf("help lacks %q", b.Desc)
 		}
 	}
 	hs.key(tcell.KeyEscape)
@@ -558,13 +419,13 @@ func TestNaturalCompare(t *testing.T) {
 
 func TestHostName(t *testing.T) {
 	for _, c := range []struct {
-		t    Target
+		t    model.Target
 		want string
 	}{
-		{Target{Label: "pi-kitchen", URL: "ws://10.0.0.5:3000/ws"}, "pi-kitchen"},
-		{Target{URL: "ws://10.0.0.5:3000/ws"}, "10.0.0.5"},
-		{Target{URL: "wss://nas:8443/ws"}, "nas:8443"},
-		{Target{URL: "::bad"}, "::bad"},
+		{model.Target{Label: "pi-kitchen", URL: "ws://10.0.0.5:3000/ws"}, "pi-kitchen"},
+		{model.Target{URL: "ws://10.0.0.5:3000/ws"}, "10.0.0.5"},
+		{model.Target{URL: "wss://nas:8443/ws"}, "nas:8443"},
+		{model.Target{URL: "::bad"}, "::bad"},
 	} {
 		if got := hostName(c.t); got != c.want {
 			t.Errorf("hostName(%+v) = %q, want %q", c.t, got, c.want)
@@ -599,7 +460,7 @@ func FuzzNaturalCompare(f *testing.F) {
 // shows it while the overview still asks for metrics only.
 func TestFleetTopProcessFromMetrics(t *testing.T) {
 	la := startLiveAgent(t, "", "")
-	hs, f := startFleet(t, []Target{{Label: "real", URL: la.url}}, Options{MetricsInterval: 100 * time.Millisecond}, 120, 40)
+	hs, f := startFleet(t, []model.Target{{Label: "real", URL: la.url}}, Options{MetricsInterval: 100 * time.Millisecond}, 120, 40)
 	waitTiles(hs, f, "a top process on the real agent's tile", func(ts map[string]string) bool {
 		return strings.Contains(ts["real"], "● live") && strings.Contains(ts["real"], "top ") && !strings.Contains(ts["real"], "top -")
 	})

@@ -1,4 +1,4 @@
-package tui
+package screen
 
 import (
 	"context"
@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/socktop/socktop/tui/shell"
 )
 
 // harness runs the real app on a SimulationScreen.
 type harness struct {
 	t    testing.TB
-	a    *App
+	d    *dash // the dashboard (a fleet's first member's)
+	sh   *shell.Shell
 	scr  tcell.SimulationScreen
 	done chan error
 }
@@ -25,13 +27,10 @@ func startApp(t testing.TB, opts Options, w, h int) *harness {
 	t.Helper()
 	scr := tcell.NewSimulationScreen("UTF-8")
 	opts.Screen = scr
-	a, err := newApp(opts) // SetScreen initialises the screen (80×25)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newSingle(context.Background(), opts) // SetScreen initialises the screen (80×25)
 	scr.SetSize(w, h)
-	hs := &harness{t: t, a: a, scr: scr, done: make(chan error, 1)}
-	go func() { hs.done <- a.run(context.Background()) }()
+	hs := &harness{t: t, d: d, sh: d.sh, scr: scr, done: make(chan error, 1)}
+	go func() { hs.done <- d.sh.Run() }()
 	t.Cleanup(hs.stop)
 	return hs
 }
@@ -42,7 +41,7 @@ func (hs *harness) text() string {
 	var out string
 	got := make(chan struct{})
 	go func() {
-		hs.a.app.QueueUpdate(func() {
+		hs.sh.App().QueueUpdate(func() {
 			cells, w, h := hs.scr.GetContents()
 			var b strings.Builder
 			for y := range h {
@@ -76,7 +75,7 @@ func (hs *harness) resize(w, h int) {
 
 // redraw forces a draw on the UI goroutine.
 func (hs *harness) redraw() {
-	hs.a.app.QueueUpdateDraw(func() {})
+	hs.sh.App().QueueUpdateDraw(func() {})
 }
 
 // waitFor waits until every substring is on screen.
@@ -136,7 +135,7 @@ func (hs *harness) click(x, y int) {
 // onUI runs f on the UI goroutine, redraws and waits.
 func (hs *harness) onUI(f func()) {
 	done := make(chan struct{})
-	go func() { hs.a.app.QueueUpdateDraw(f); close(done) }()
+	go func() { hs.sh.App().QueueUpdateDraw(f); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(waitLimit):
@@ -152,7 +151,7 @@ func (hs *harness) stop() {
 		return
 	default:
 	}
-	hs.a.quit()
+	hs.sh.Quit()
 	select {
 	case err := <-hs.done:
 		if err != nil {

@@ -1,4 +1,4 @@
-package tui
+package screen
 
 import (
 	"fmt"
@@ -17,6 +17,9 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/agent"
+	"github.com/socktop/socktop/tui/model"
+	"github.com/socktop/socktop/tui/widget"
+	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/wiretest"
 )
 
@@ -97,7 +100,7 @@ func TestLiveAgentLayouts(t *testing.T) {
 		{200, 60, []string{"connected", "up ", "─ cpu ", " c0 ", "─ memory ", "─ network ", "peak", "─ processes ", "MEM%"}},
 	} {
 		t.Run(fmt.Sprintf("%dx%d", c.w, c.h), func(t *testing.T) {
-			hs := startApp(t, Options{Target: Target{URL: la.url}}, c.w, c.h)
+			hs := startApp(t, Options{Target: model.Target{URL: la.url}}, c.w, c.h)
 			hs.waitFor(c.panes...)
 			hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
 			if _, err := os.Stat("/proc/diskstats"); err == nil {
@@ -117,7 +120,7 @@ func TestLiveAgentLayouts(t *testing.T) {
 func TestKilledAgentRecovers(t *testing.T) {
 	la := startLiveAgent(t, "", "")
 	addr := la.srv.Listener.Addr().String()
-	hs := startApp(t, Options{Target: Target{URL: la.url}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: la.url}}, 120, 40)
 	hs.waitFor("● connected", "─ processes ", "mem ")
 	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
 	la.stop()
@@ -134,7 +137,7 @@ func TestKilledAgentRecovers(t *testing.T) {
 
 func TestUnauthorizedShown(t *testing.T) {
 	la := startLiveAgent(t, "s3cret", "")
-	hs := startApp(t, Options{Target: Target{URL: la.url}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: la.url}}, 120, 40)
 	hs.waitFor("authentication failed", "token rejected by agent (HTTP 401)", "press r")
 	// not retried blindly: no countdown, and only r dials again
 	if s := hs.text(); strings.Contains(s, "reconnecting in") {
@@ -145,7 +148,7 @@ func TestUnauthorizedShown(t *testing.T) {
 	hs.waitUntil("a dial after r", func(string) bool { return la.dials.Load() > n })
 	hs.waitFor("authentication failed")
 	// with the token it connects
-	hs2 := startApp(t, Options{Target: Target{URL: la.url, Token: "s3cret"}}, 120, 40)
+	hs2 := startApp(t, Options{Target: model.Target{URL: la.url, Token: "s3cret"}}, 120, 40)
 	hs2.waitFor("● connected", "token set")
 }
 
@@ -153,7 +156,7 @@ func TestPinMismatchShown(t *testing.T) {
 	ag := wiretest.NewV2(wiretest.Config{TLS: true})
 	defer ag.Close()
 	wrong := "sha256:" + strings.Repeat("ab", 32)
-	hs := startApp(t, Options{Target: Target{URL: ag.URL, Pin: wrong}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL, Pin: wrong}}, 120, 40)
 	s := hs.waitFor("certificate pin mismatch", "pinned:  "+wrong, "offered: sha256:")
 	if strings.Contains(s, "reconnecting in") {
 		t.Errorf("a pin mismatch is retried on a timer:\n%s", s)
@@ -164,7 +167,7 @@ func TestPinMismatchShown(t *testing.T) {
 func TestPinnedTLS(t *testing.T) {
 	ag := wiretest.NewV2(wiretest.Config{TLS: true})
 	defer ag.Close()
-	hs := startApp(t, Options{Target: Target{URL: ag.URL, Pin: fingerprint(ag.Certificate())}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL, Pin: wire.Fingerprint(ag.Certificate())}}, 120, 40)
 	hs.waitFor("● connected", "TLS pinned")
 }
 
@@ -173,7 +176,7 @@ func TestPinnedTLS(t *testing.T) {
 func TestCommandDialectAgent(t *testing.T) {
 	ag := wiretest.NewUpstream(wiretest.Config{Processes: wiretest.SampleProcesses(40)})
 	defer ag.Close()
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	s := hs.waitFor("(command)", "● connected", "now 12.5%", "3.0G / 8.0G", "mmcblk0p2", "eth0", "bash-33", "─ processes ")
 	hdr, rows := tableRows(s)
 	if len(rows) < 10 || strings.Join(hdr, " ") != "PID NAME CPU%▼ MEM MEM%" {
@@ -189,7 +192,7 @@ func TestCommandDialectAgent(t *testing.T) {
 func TestHiddenPaneNotRequested(t *testing.T) {
 	ag := wiretest.NewUpstream(wiretest.Config{Processes: wiretest.SampleProcesses(10)})
 	defer ag.Close()
-	hs := startApp(t, Options{Target: Target{URL: ag.URL}, MetricsInterval: 100 * time.Millisecond, DisksInterval: 200 * time.Millisecond}, 100, 16)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}, MetricsInterval: 100 * time.Millisecond, DisksInterval: 200 * time.Millisecond}, 100, 16)
 	hs.waitFor("─ processes ", "PID")
 	// several disk intervals pass while metrics keep coming
 	n := 0
@@ -216,15 +219,15 @@ func TestHiddenPaneNotRequested(t *testing.T) {
 // column, filter, tree, detail open and close, help.
 func TestLiveAgentInteractions(t *testing.T) {
 	la := startLiveAgent(t, "", "")
-	hs := startApp(t, Options{Target: Target{URL: la.url}}, 200, 60)
+	hs := startApp(t, Options{Target: model.Target{URL: la.url}}, 200, 60)
 	hs.waitFor("● connected", "─ processes ")
 	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 5 })
-	for i := range numColumns {
-		col := columnNames[i]
-		hs.onUI(func() { hs.a.procs.col, hs.a.procs.desc = (i+numColumns-1)%numColumns, false })
+	for i := range model.NumProcCols {
+		col := procCols[i].Name
+		hs.onUI(func() { hs.d.procs.t.SetSort(int((i+model.NumProcCols-1)%model.NumProcCols), false) })
 		hs.rune('l')
 		mark := col + "▼"
-		if !i.defaultDescending() {
+		if !procCols[i].Desc {
 			mark = col + "▲"
 		}
 		s := hs.waitFor(mark)
@@ -233,7 +236,7 @@ func TestLiveAgentInteractions(t *testing.T) {
 		if idx < 0 || len(rows) < 5 {
 			t.Fatalf("sort %s: header %q, %d rows", col, hdr, len(rows))
 		}
-		if !sortedBy(rows, idx, i.defaultDescending(), rightAligned(i)) {
+		if !sortedBy(rows, idx, procCols[i].Desc, (procCols[i].Align == widget.AlignRight)) {
 			t.Errorf("live rows not sorted by %s:\n%s", col, s)
 		}
 	}
@@ -257,9 +260,9 @@ func TestLiveAgentInteractions(t *testing.T) {
 	hs.waitFor("· tree", "─")
 	hs.rune('?')
 	s = hs.waitFor("─ keys ")
-	for _, b := range hs.a.keys {
-		if !strings.Contains(lineWith(s, b.desc), b.label) {
-			t.Errorf("help lacks %q %q", b.label, b.desc)
+	for _, b := range hs.d.keyMap() {
+		if !strings.Contains(lineWith(s, b.Desc), b.Label) {
+			t.Errorf("help lacks %q %q", b.Label, b.Desc)
 		}
 	}
 }
@@ -268,7 +271,7 @@ func TestLiveAgentInteractions(t *testing.T) {
 // pushes: samples keep coming while the agent receives no requests.
 func TestDashboardSubscribes(t *testing.T) {
 	la := startLiveAgent(t, "", "")
-	hs := startApp(t, Options{Target: Target{URL: la.url}, MetricsInterval: 200 * time.Millisecond,
+	hs := startApp(t, Options{Target: model.Target{URL: la.url}, MetricsInterval: 200 * time.Millisecond,
 		ProcessesInterval: 400 * time.Millisecond}, 120, 40)
 	hs.waitFor("● connected", "─ processes ")
 	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
@@ -276,28 +279,28 @@ func TestDashboardSubscribes(t *testing.T) {
 		t.Fatalf("agent has %d subscribers, want the dashboard", n)
 	}
 	var got0 int64
-	hs.onUI(func() { got0 = hs.a.w.requests.Load() })
+	hs.onUI(func() { got0 = hs.d.w.Requests() })
 	req0 := la.a.Requests()
 	time.Sleep(2 * time.Second)
 	var got int64
-	hs.onUI(func() { got = hs.a.w.requests.Load() - got0 })
+	hs.onUI(func() { got = hs.d.w.Requests() - got0 })
 	if req := la.a.Requests() - req0; got < 5 || req > 0 {
 		t.Errorf("in 2 s the dashboard got %d samples and the agent received %d requests; want ≥ 5 pushed, 0 asked", got, req)
 	}
 	// Process detail hides the list: the subscription follows the screen.
-	hs.onUI(func() { hs.a.openDetail() })
-	time.Sleep(wantsEvery + 500*time.Millisecond)
+	hs.onUI(func() { hs.d.openDetail() })
+	time.Sleep(model.WantsEvery + 500*time.Millisecond)
 	var at0, at time.Time
-	hs.onUI(func() { at0 = hs.a.h.procsAt })
+	hs.onUI(func() { at0 = hs.d.h.ProcsAt })
 	time.Sleep(time.Second)
-	hs.onUI(func() { at = hs.a.h.procsAt })
+	hs.onUI(func() { at = hs.d.h.ProcsAt })
 	if !at.Equal(at0) {
 		t.Errorf("process lists kept arriving after the detail view hid the list (last at %v, before %v)", at, at0)
 	}
-	hs.onUI(func() { hs.a.closeDetail() })
+	hs.onUI(func() { hs.sh.Pop() })
 	hs.waitUntil("process lists again", func(string) bool {
 		var now time.Time
-		hs.onUI(func() { now = hs.a.h.procsAt })
+		hs.onUI(func() { now = hs.d.h.ProcsAt })
 		return now.After(at)
 	})
 }

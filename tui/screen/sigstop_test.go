@@ -1,7 +1,8 @@
-package tui
+package screen
 
 import (
 	"bufio"
+	"github.com/socktop/socktop/tui/model"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,7 +54,7 @@ func TestStoppedAgentNotResponding(t *testing.T) {
 		t.Fatal("agent did not start")
 	}
 	goroutines := runtime.NumGoroutine()
-	hs := startApp(t, Options{Target: Target{URL: url}, MetricsInterval: 200 * time.Millisecond}, 120, 40)
+	hs := startApp(t, Options{Target: model.Target{URL: url}, MetricsInterval: 200 * time.Millisecond}, 120, 40)
 	hs.waitFor("● connected", "─ processes ")
 	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
 

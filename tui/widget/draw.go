@@ -1,3 +1,8 @@
+// Package widget holds the dashboard's drawing pieces: braille graphs with
+// an ASCII fallback, gauges, the one table every list uses, the theme, and
+// the text and value formatting every screen draws through. Everything draws
+// straight onto a tcell.Screen inside a rectangle it is given, so the screens
+// decide the layout and the widgets only paint. It knows nothing of agents.
 package widget
 
 import (

@@ -8,22 +8,6 @@ import (
 	"github.com/gdamore/tcell/v2"
 )
 
-func TestRing(t *testing.T) {
-	r := NewRing(3)
-	if r.Last() != 0 || r.Avg(0) != 0 {
-		t.Fatal("empty ring should read 0")
-	}
-	for _, v := range []float64{1, 2, 3, 4} {
-		r.Push(v)
-	}
-	if r.Len() != 3 || r.At(0) != 2 || r.Last() != 4 {
-		t.Fatalf("ring = len %d first %v last %v, want 3 2 4", r.Len(), r.At(0), r.Last())
-	}
-	if r.Max(0) != 4 || r.Avg(0) != 3 || r.Max(1) != 4 || r.Avg(2) != 3.5 {
-		t.Fatalf("max %v avg %v", r.Max(0), r.Avg(0))
-	}
-}
-
 func TestUnits(t *testing.T) {
 	for _, c := range []struct {
 		got, want string
@@ -66,10 +50,7 @@ func row(s tcell.SimulationScreen, y int) string {
 
 func TestGraphBraille(t *testing.T) {
 	s := screen(t, 4, 2)
-	r := NewRing(16)
-	for _, v := range []float64{0, 100, 50, 25} {
-		r.Push(v)
-	}
+	r := series{0, 100, 50, 25}
 	Graph(s, 0, 0, 2, 2, r, 100, false, func(float64) tcell.Style { return tcell.StyleDefault })
 	s.Show()
 	// four samples over 2 cells × 2 rows = 8 dots high: 0, 8, 4, 2 dots.
@@ -87,9 +68,7 @@ func TestGraphBraille(t *testing.T) {
 
 func TestGraphASCIIAndBar(t *testing.T) {
 	s := screen(t, 10, 3)
-	r := NewRing(4)
-	r.Push(100)
-	r.Push(50)
+	r := series{100, 50}
 	Graph(s, 0, 0, 2, 2, r, 100, true, func(float64) tcell.Style { return tcell.StyleDefault })
 	Bar(s, 0, 2, 10, 0.5, true, tcell.StyleDefault, tcell.StyleDefault)
 	s.Show()
@@ -117,3 +96,9 @@ func TestPrintClipsAndSanitises(t *testing.T) {
 		t.Errorf("print = %d %q", n, row(s, 0))
 	}
 }
+
+// series is a plain history for the graph tests.
+type series []float64
+
+func (s series) Len() int         { return len(s) }
+func (s series) At(i int) float64 { return s[i] }
