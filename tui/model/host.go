@@ -237,10 +237,10 @@ func (h *Host) addNet(m *wire.Metrics) {
 		is := h.Ifaces[name]
 		if is == nil {
 			if len(h.Ifaces) >= MaxIfaces {
-				h.forgetIfaces(at)
+				h.makeRoom(at)
 			}
 			if len(h.Ifaces) >= MaxIfaces {
-				continue // full of interfaces seen lately: this one is not followed
+				continue // full of this sample's interfaces: this one is not followed
 			}
 			is = &Iface{Name: name, Rx: NewRing(HistoryLen), Tx: NewRing(HistoryLen)}
 			h.Ifaces[name] = is
@@ -274,6 +274,20 @@ func (h *Host) addNet(m *wire.Metrics) {
 func (h *Host) forgetIfaces(at uint64) {
 	for name, is := range h.Ifaces {
 		if at > is.seenAt && at-is.seenAt > uint64(IfaceForget/time.Millisecond) {
+			delete(h.Ifaces, name)
+		}
+	}
+}
+
+// makeRoom, when MaxIfaces are followed, forgets the stale ones and, if
+// that is not enough, every one this sample (taken at at) does not list:
+// what the agent lists now wins over what it listed before.
+func (h *Host) makeRoom(at uint64) {
+	if h.forgetIfaces(at); len(h.Ifaces) < MaxIfaces {
+		return
+	}
+	for name, is := range h.Ifaces {
+		if is.seenAt != at {
 			delete(h.Ifaces, name)
 		}
 	}

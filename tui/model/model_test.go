@@ -114,3 +114,19 @@ func TestCompareFold(t *testing.T) {
 		}
 	}
 }
+
+// However many cores an agent claims, no more than MaxCores histories are
+// kept; a disk that is gone loses its rate.
+func TestHostBounds(t *testing.T) {
+	h := NewHost("x", "ws://x/ws")
+	h.AddMetrics(&wire.Metrics{SampledAtMs: 1000, CpuPerCore: make([]float32, 100000)}, time.Now())
+	if len(h.Cores) != MaxCores {
+		t.Errorf("%d per-core histories", len(h.Cores))
+	}
+	h.AddDisks(&wire.Disks{SampledAtMs: 1000, Disks: []*wire.Disk{{Name: "sda"}, {Name: "sdb"}}}, time.Now())
+	h.AddDisks(&wire.Disks{SampledAtMs: 2000, Disks: []*wire.Disk{{Name: "sda", ReadBytes: 10}, {Name: "sdb"}}}, time.Now())
+	h.AddDisks(&wire.Disks{SampledAtMs: 3000, Disks: []*wire.Disk{{Name: "sda", ReadBytes: 20}}}, time.Now())
+	if _, ok := h.DiskRates["sdb"]; ok || len(h.DiskRates) != 1 || h.DiskRates["sda"].Read != 10 {
+		t.Errorf("disk rates %+v", h.DiskRates)
+	}
+}
