@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,5 +201,36 @@ func TestPicker(t *testing.T) {
 	env.Screen, env.ready = scr2, func() { scr2.InjectKey(tcell.KeyRune, 'q', 0) }
 	if code := runConnect(context.Background(), nil, env); code != 0 || got != nil {
 		t.Errorf("q: exit %d, connected %v", code, got != nil)
+	}
+}
+
+// The picker shows profiles' URLs and groups as they are written: tview
+// would read "[yellow]" in them as a colour and swallow it.
+func TestPickerShowsURLsVerbatim(t *testing.T) {
+	path := configDir(t)
+	writeProfiles(t, path, "[profiles.six]\nurl = \"ws://[::1]:3000/ws\"\ngroup = \"[yellow]lab\"\n")
+	scr := tcell.NewSimulationScreen("UTF-8")
+	var shown string
+	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Screen: scr,
+		Run: func(context.Context, Options) error { return nil },
+		ready: func() {
+			cells, w, _ := scr.GetContents()
+			var b strings.Builder
+			for i, c := range cells {
+				if i%w == 0 {
+					b.WriteByte('\n')
+				}
+				if len(c.Runes) > 0 {
+					b.WriteRune(c.Runes[0])
+				}
+			}
+			shown = b.String()
+			scr.InjectKey(tcell.KeyRune, 'q', 0)
+		}}
+	if code := runConnect(context.Background(), nil, env); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(shown, "ws://[::1]:3000/ws  (group [yellow]lab)") {
+		t.Errorf("the picker does not show the URL as written:\n%s", shown)
 	}
 }

@@ -25,8 +25,8 @@ func pick(ctx context.Context, env ConnectOptions, f *connectFlags, store *profi
 	list.SetBorder(true).SetTitle(" socktop connect: pick an agent (Enter connects, q quits) ")
 	choice := ""
 	for i, n := range names {
-		// names and URLs are the user's text: tview would read "[…]" in
-		// them (an IPv6 address) as a style
+		// names, URLs and groups are the user's text: tview would read
+		// "[yellow]" in them as a colour
 		p, _ := store.Get(n)
 		second := tview.Escape(p.URL)
 		if p.Group != "" {

@@ -112,17 +112,6 @@ func (t *Theme) ApplyTview() {
 	}
 }
 
-// StyleModal gives a modal dialog the theme's look.
-func (t *Theme) StyleModal(m *tview.Modal) {
-	if !t.NoColor {
-		return
-	}
-	m.SetBackgroundColor(tcell.ColorDefault)
-	m.SetTextColor(tcell.ColorDefault)
-	m.SetButtonStyle(tcell.StyleDefault)
-	m.SetButtonActivatedStyle(tcell.StyleDefault.Reverse(true))
-}
-
 // Arrow is the sort direction mark: ▼ for biggest first.
 func (t *Theme) Arrow(desc bool) string {
 	if desc {
