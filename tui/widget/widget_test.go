@@ -1,6 +1,7 @@
 package widget
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -102,3 +103,25 @@ type series []float64
 
 func (s series) Len() int         { return len(s) }
 func (s series) At(i int) float64 { return s[i] }
+
+// Values that cannot be are drawn as "-"; negative amounts as 0.
+func TestValuesThatCannotBe(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, c := range []struct{ got, want string }{
+		{Percent(nan), "-"}, {Percent(inf), "-"}, {Percent(-inf), "-"}, {Percent(1e300), "-"},
+		{Rate(nan), "-"}, {Rate(inf), "-"}, {Bytes(math.MaxUint64), "-"}, {Bytes(1 << 62), "4.0E"},
+		{Count(math.MaxUint64), "-"}, {Number(nan, 1), "-"}, {Number(-3, 1), "0.0"}, {Number(2.345, 2), "2.35"},
+		{Celsius(nan), "-"}, {Celsius(inf), "-"}, {Celsius(1e30), "-"}, {Celsius(-300), "-"}, {Celsius(48.6), "49°C"},
+		{Duration(Seconds(inf)), "0s"}, {Duration(Seconds(nan)), "0s"}, {Duration(Seconds(90)), "1m30s"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+	if s := Share(1, 0); !math.IsNaN(s) {
+		t.Errorf("a share of nothing is %v", s)
+	}
+	if s := Share(math.MaxUint64, 8<<30); !math.IsNaN(s) {
+		t.Errorf("more than the whole is a share of %v", s)
+	}
+}
