@@ -34,8 +34,8 @@ func (sh *Shell) clickFooter(x, _ int) {
 	}
 }
 
-// Hints is the footer's bindings for s: those with a hint that apply now.
-func Hints(s *Screen) []Binding {
+// hints is the footer's bindings for s: those with a hint that apply now.
+func hints(s *Screen) []Binding {
 	var out []Binding
 	for _, b := range s.Keys {
 		if b.Hint == "" || (b.When != nil && !b.When()) {
@@ -63,7 +63,7 @@ func (sh *Shell) paintFooter(s tcell.Screen, x, y, w, _ int) {
 		return
 	}
 	cx := x
-	for _, b := range Hints(top) {
+	for _, b := range hints(top) {
 		label := b.Label
 		if b.HintLabel != "" {
 			label = b.HintLabel

@@ -279,9 +279,6 @@ func (sh *Shell) Top() *Screen {
 	return sh.stack[len(sh.stack)-1]
 }
 
-// Depth is how many screens are on the stack.
-func (sh *Shell) Depth() int { return len(sh.stack) }
-
 // Stack is the screens, bottom first (a copy).
 func (sh *Shell) Stack() []*Screen { return append([]*Screen(nil), sh.stack...) }
 
@@ -298,17 +295,6 @@ func (sh *Shell) Pop() {
 		return
 	}
 	sh.stack = sh.stack[:len(sh.stack)-1]
-	sh.changed()
-}
-
-// PopTo closes the screens above s.
-func (sh *Shell) PopTo(s *Screen) {
-	for i := len(sh.stack) - 1; i > 0; i-- {
-		if sh.stack[i] == s {
-			break
-		}
-		sh.stack = sh.stack[:i]
-	}
 	sh.changed()
 }
 
@@ -385,9 +371,6 @@ func contains(list []*Screen, s *Screen) bool {
 	}
 	return false
 }
-
-// IsVisible reports whether s is drawn now.
-func (sh *Shell) IsVisible(s *Screen) bool { return contains(sh.visible, s) }
 
 func (sh *Shell) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	if ev.Key() == tcell.KeyCtrlC {
