@@ -302,10 +302,7 @@ func TestDetailOpensAndCloses(t *testing.T) {
 	ag := v2Agent(t, 60)
 	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("systemd")
-	hs.rune('/')
-	hs.typeText("pid:17")
-	hs.key(tcell.KeyEnter)
-	hs.waitFor(`filter "pid:17"`)
+	hs.filterFor("pid:17")
 	hs.key(tcell.KeyEnter)
 	s := hs.waitFor("process 17 nginx-16", "command", "/usr/sbin/nginx", "children (1)", "threads (1)",
 		"journal (2 lines)", "Started nginx.service", "ERR", "Esc  back")
@@ -331,10 +328,7 @@ func TestDetailByDoubleClick(t *testing.T) {
 	ag := v2Agent(t, 60)
 	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("systemd")
-	hs.rune('/')
-	hs.typeText("pid:17")
-	hs.key(tcell.KeyEnter)
-	s := hs.waitFor(`filter "pid:17"`)
+	s := hs.filterFor("pid:17")
 	y := rowIndex(s, "nginx-16")
 	hs.scr.InjectMouse(20, y, tcell.Button1, tcell.ModNone)
 	hs.scr.InjectMouse(20, y, tcell.ButtonNone, tcell.ModNone)
@@ -387,10 +381,7 @@ func TestSignalAsksFirst(t *testing.T) {
 	ag := v2Agent(t, 60)
 	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("systemd", "k  kill")
-	hs.rune('/')
-	hs.typeText("pid:17")
-	hs.key(tcell.KeyEnter)
-	hs.waitFor(`filter "pid:17"`)
+	hs.filterFor("pid:17")
 	hs.rune('k')
 	hs.waitFor("Send SIGTERM to process 17 (nginx-16)", "Cancel")
 	hs.rune('n')
@@ -433,16 +424,8 @@ func TestRefusedSubscriptionFallsBackToPolling(t *testing.T) {
 	defer ag.Close()
 	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("● connected", "systemd")
-	n := func() (n int) {
-		for _, k := range ag.Requests() {
-			if k == "processes" {
-				n++
-			}
-		}
-		return n
-	}
-	first := n()
-	hs.waitUntil("a second process list, asked for", func(string) bool { return n() > first })
+	first := kinds(ag, "processes")
+	hs.waitUntil("a second process list, asked for", func(string) bool { return kinds(ag, "processes") > first })
 	if !slices.Contains(ag.Requests(), "subscribe") {
 		t.Errorf("the dashboard never tried to subscribe: %v", ag.Requests())
 	}

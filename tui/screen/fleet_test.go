@@ -359,12 +359,7 @@ func TestFleetOpenHostAndBack(t *testing.T) {
 	hs.waitFor("socktop fleet", "alpha", "beta")
 	// q quits from the fleet
 	hs.rune('q')
-	select {
-	case err := <-hs.done:
-		hs.done <- err
-	case <-time.After(waitLimit):
-		t.Fatal("q did not quit")
-	}
+	hs.waitQuit("q on the fleet")
 }
 
 // Tiles reflow with the terminal: more columns when it widens, a help

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/tui/shell"
+	"github.com/socktop/socktop/wire/wiretest"
 )
 
 // harness runs the real app on a SimulationScreen.
@@ -181,4 +182,38 @@ func rowIndex(screen, sub string) int {
 		}
 	}
 	return -1
+}
+
+// filterFor types a process filter and waits until the table applies it.
+func (hs *harness) filterFor(text string) string {
+	hs.t.Helper()
+	hs.rune('/')
+	hs.typeText(text)
+	hs.key(tcell.KeyEnter)
+	return hs.waitFor(`filter "` + text + `"`)
+}
+
+// waitQuit waits for Run to return after what should have quit it.
+func (hs *harness) waitQuit(what string) {
+	hs.t.Helper()
+	select {
+	case err := <-hs.done:
+		hs.done <- err
+		if err != nil {
+			hs.t.Errorf("Run: %v", err)
+		}
+	case <-time.After(waitLimit):
+		hs.t.Fatalf("%s did not quit", what)
+	}
+}
+
+// kinds is how many v2 requests of kind the agent received.
+func kinds(ag *wiretest.Agent, kind string) int {
+	n := 0
+	for _, k := range ag.Requests() {
+		if k == kind {
+			n++
+		}
+	}
+	return n
 }

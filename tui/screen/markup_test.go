@@ -3,7 +3,6 @@ package screen
 import (
 	"testing"
 
-	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/wire/wiretest"
 )
@@ -19,10 +18,7 @@ func TestKillDialogShowsNamesVerbatim(t *testing.T) {
 	t.Cleanup(ag.Close)
 	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
 	hs.waitFor("k  kill", "[red]RED[-]")
-	hs.rune('/')
-	hs.typeText("pid:17")
-	hs.key(tcell.KeyEnter)
-	hs.waitFor(`filter "pid:17"`)
+	hs.filterFor("pid:17")
 	hs.rune('k')
 	hs.waitFor("Send SIGTERM to process 17", "([red]RED[-])", "[blue]box[::b]?")
 }

@@ -95,12 +95,7 @@ func TestEscPopsScreensInOrder(t *testing.T) {
 		t.Fatal("the dashboard quit before Esc on its first screen")
 	}
 	hs.key(tcell.KeyEscape)
-	select {
-	case err := <-hs.done:
-		hs.done <- err
-	case <-time.After(waitLimit):
-		t.Fatal("Esc on the first screen did not quit")
-	}
+	hs.waitQuit("Esc on the first screen")
 }
 
 // On a fleet, Esc pops a member's screens back to the fleet, which stays.
@@ -174,15 +169,7 @@ func TestQuitFromFleetMemberStopsEverything(t *testing.T) {
 	}
 	hs.waitStack("Fleet > Dashboard > Connections")
 	hs.rune('q')
-	select {
-	case err := <-hs.done:
-		hs.done <- err
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	case <-time.After(waitLimit):
-		t.Fatal("q on a member's screen did not stop the fleet")
-	}
+	hs.waitQuit("q on a member's screen")
 	noLeak(t, before)
 }
 
@@ -270,16 +257,8 @@ func TestFleetMemberConnectionsFromItsWatcher(t *testing.T) {
 		t.Error("the connections need outlived the screen")
 	}
 	stopped := n1.Load()
-	metrics := func() (n int) {
-		for _, k := range a1.Requests() {
-			if k == "metrics" {
-				n++
-			}
-		}
-		return n
-	}
-	m0 := metrics()
-	hs.waitUntil("ten more metrics requests", func(string) bool { return metrics() >= m0+10 })
+	m0 := kinds(a1, "metrics")
+	hs.waitUntil("ten more metrics requests", func(string) bool { return kinds(a1, "metrics") >= m0+10 })
 	if got := n1.Load(); got > stopped+1 { // one may have been in flight
 		t.Errorf("connections still asked for after the screen closed: %d, then %d", stopped, got)
 	}
