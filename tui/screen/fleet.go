@@ -121,12 +121,7 @@ func (f *fleet) retryAll() {
 // paintHeader: "socktop fleet  12 hosts: 10 live, 1 stale, 1 reconnecting · sort CPU% ▼".
 func (f *fleet) paintHeader(s tcell.Screen, x, y, w, _ int) {
 	t := f.th
-	cx := x
-	put := func(text string, st tcell.Style) {
-		if cx < x+w {
-			cx += widget.Print(s, cx, y, x+w-cx, text, st)
-		}
-	}
+	put := widget.NewLine(s, x, y, w).Put
 	put("socktop ", t.Title)
 	put("fleet", t.HeaderHost)
 	counts := [numFleetStates]int{}

@@ -32,12 +32,8 @@ func (d *dash) frame(s tcell.Screen, x, y, w, h int, title, info string) (int, i
 func (d *dash) paintHeader(s tcell.Screen, x, y, w, h int) {
 	t, hs, now := d.th, d.h, d.sh.Now()
 	m := hs.Metrics
-	cx := x
-	put := func(text string, st tcell.Style) {
-		if cx < x+w {
-			cx += widget.Print(s, cx, y, x+w-cx, text, st)
-		}
-	}
+	line := widget.NewLine(s, x, y, w)
+	put := line.Put
 	put("socktop ", t.Title)
 	put(hs.Hostname(), t.HeaderHost)
 	if d.demo {
@@ -69,15 +65,14 @@ func (d *dash) paintHeader(s tcell.Screen, x, y, w, h int) {
 		if c := hl.GetCores(); c > 0 {
 			put("×"+strconv.Itoa(int(c)), t.Dim)
 		}
-		if os := hl.GetOs(); os != "" && x+w-cx > widget.Width(os)+2 {
+		if os := hl.GetOs(); os != "" && line.Room() > widget.Width(os)+2 {
 			put("  "+os, t.Dim)
 		}
 	}
 	if h < 2 {
 		return
 	}
-	y++
-	cx = x
+	put = widget.NewLine(s, x, y+1, w).Put
 	st := hs.Status
 	switch st.Phase {
 	case model.PhaseConnecting:
