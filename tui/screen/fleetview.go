@@ -200,7 +200,6 @@ func (v *fleetView) Style(i int) tcell.Style {
 
 func (v *fleetView) Cell(s tcell.Screen, i, col int, c widget.Cell) {
 	r, t := v.order[i], v.f.th
-	c0 := c
 	switch fleetColumn(col) {
 	case fcName:
 		c.Text(s, r.name)
@@ -229,7 +228,7 @@ func (v *fleetView) Cell(s tcell.Screen, i, col int, c widget.Cell) {
 		if !ok {
 			text = "-"
 		}
-		c0.Text(s, text)
+		c.Text(s, text)
 	}
 	switch fleetColumn(col) {
 	case fcCPU:
