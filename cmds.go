@@ -11,13 +11,16 @@ import (
 // "not available in this build" instead of pretending.
 var (
 	runAgent    = func(args []string) int { return agent.RunAgent(args, version) }
-	runConnect  = func(args []string) int { return tui.RunConnect(args, version) }
+	runConnect  = func(args []string) int { return tui.RunConnect(args, connectOptions()) }
 	runDemo     = demo
 	runCert     = agent.RunCert
 	runSnapshot = func(args []string) int { return agent.RunSnapshot(args, version) }
 )
 
-func init() {
-	// The connect picker offers "demo": the same loopback agent as socktop demo.
-	tui.DemoAgent = func(ctx context.Context) (string, func(), error) { return startLoopbackAgent(ctx, false) }
+// connectOptions is what connect needs from main: the version, and for
+// the picker's "demo" the same loopback agent as socktop demo.
+func connectOptions() tui.ConnectOptions {
+	return tui.ConnectOptions{Version: version, DemoAgent: func(ctx context.Context) (string, func(), error) {
+		return startLoopbackAgent(ctx, false)
+	}}
 }

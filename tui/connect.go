@@ -16,35 +16,69 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/profiles"
+	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/wire"
 	"golang.org/x/term"
 )
 
-// DemoAgent starts an agent in this process on a loopback port and returns
-// its WebSocket URL and a stop function. main sets it (tui may not import
-// the agent); the connect picker's "demo" entry uses it.
-var DemoAgent func(ctx context.Context) (url string, stop func(), err error)
+// ConnectOptions is what `socktop connect` takes from outside the
+// dashboard. Zero fields take the defaults: the process's terminal, Run,
+// RunFleetOptions and a real probe dial.
+type ConnectOptions struct {
+	// Version is this client's version, sent in Hello.
+	Version string
+	// DemoAgent starts an agent in this process on a loopback port and
+	// returns its WebSocket URL and a stop function. main sets it (tui may
+	// not import the agent); the picker's "demo" entry uses it.
+	DemoAgent func(ctx context.Context) (url string, stop func(), err error)
 
-// connectEnv is what RunConnect touches outside itself, so tests can
-// replace the terminal.
-type connectEnv struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	interactive    bool         // stdin and stderr are a terminal: prompts allowed
-	screen         tcell.Screen // nil: the terminal
-	run            func(ctx context.Context, opts Options) error
-	ready          func() // tests: called once the picker is on screen
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Interactive says prompts are allowed (with Stdin unset: stdin and
+	// stderr are a terminal).
+	Interactive bool
+	// Screen is where the picker and the dashboard draw; nil is the
+	// terminal.
+	Screen tcell.Screen
+	// Run runs one dashboard, RunFleet a fleet.
+	Run      func(ctx context.Context, opts Options) error
+	RunFleet func(ctx context.Context, each []Options, shared Options) error
+	// Probe dials an agent for trust on first use.
+	Probe func(ctx context.Context, t Target) error
+
+	ready func() // tests: called once the picker is on screen
+}
+
+func (o *ConnectOptions) defaults() {
+	if o.Stdin == nil {
+		o.Stdin = os.Stdin
+		o.Interactive = term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd()))
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	if o.Run == nil {
+		o.Run = Run
+	}
+	if o.RunFleet == nil {
+		o.RunFleet = RunFleetOptions
+	}
+	if o.Probe == nil {
+		o.Probe = probe
+	}
 }
 
 // RunConnect is `socktop connect`: it parses the flags, resolves profiles,
-// hosts and URLs, asks to trust a new certificate, and runs the dashboard.
-// It returns the exit code: 0 ok, 1 failure, 2 usage error.
-func RunConnect(args []string, version string) int {
-	env := connectEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
-		interactive: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd())), run: Run}
+// hosts and URLs, asks to trust a new certificate, and runs the dashboard
+// (or the fleet, for several agents). It returns the exit code: 0 ok, 1
+// failure, 2 usage error.
+func RunConnect(args []string, o ConnectOptions) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runConnect(ctx, args, version, env)
+	return runConnect(ctx, args, o)
 }
 
 const connectUsage = `usage: socktop connect [flags] [NAME | HOST[:PORT] | URL | @GROUP]
@@ -135,39 +169,40 @@ func parseConnectFlags(args []string, stderr io.Writer) (*connectFlags, []string
 	return f, rest, nil
 }
 
-func runConnect(ctx context.Context, args []string, version string, env connectEnv) int {
-	f, rest, err := parseConnectFlags(args, env.stderr)
+func runConnect(ctx context.Context, args []string, env ConnectOptions) int {
+	env.defaults()
+	f, rest, err := parseConnectFlags(args, env.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "socktop connect: %v\n", err)
+		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 		return 2
 	}
 	path, err := profiles.DefaultPath()
 	if err != nil {
-		fmt.Fprintf(env.stderr, "socktop connect: %v\n", err)
+		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 		return 1
 	}
 	store, err := profiles.Load(path)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "socktop connect: %v\n", err)
+		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 		return 1
 	}
 	if store.Imported != "" {
-		fmt.Fprintf(env.stderr, "socktop: imported %d profiles from %s into %s (the old file is untouched)\n", len(store.Names()), store.Imported, store.Path())
+		fmt.Fprintf(env.Stderr, "socktop: imported %d profiles from %s into %s (the old file is untouched)\n", len(store.Names()), store.Imported, store.Path())
 	}
 	if wantsFleet(store, rest) {
-		return connectFleet(ctx, f, store, rest, version, env) // fleetconnect.go
+		return connectFleet(ctx, f, store, rest, env) // fleetconnect.go
 	}
 	arg := ""
 	if len(rest) == 1 {
 		arg = rest[0]
 	}
 	if arg == "" && f.profile == "" {
-		choice, err := pick(env, store)
+		choice, err := pick(ctx, env, f, store)
 		if err != nil {
-			fmt.Fprintf(env.stderr, "socktop connect: %v\n", err)
+			fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 			return 2
 		}
 		if choice == "" {
@@ -176,23 +211,23 @@ func runConnect(ctx context.Context, args []string, version string, env connectE
 		arg = choice
 	}
 	if arg == "demo" && !store.Has("demo") {
-		return runDemoFromConnect(ctx, f, version, env)
+		return runDemoFromConnect(ctx, f, env)
 	}
 	opts, prof, err := resolveTarget(store, f, arg, env)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "socktop connect: %v\n", err)
+		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 		if errors.Is(err, errUsage) {
 			return 2
 		}
 		return 1
 	}
 	if err := trustOnFirstUse(ctx, &opts, prof, store, env); err != nil {
-		fmt.Fprintf(env.stderr, "socktop connect: %v\n", err)
+		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 		return 1
 	}
-	opts.Version, opts.ASCII, opts.NoColor, opts.Screen = version, f.ascii, f.noColor, env.screen
-	if err := env.run(ctx, opts); err != nil {
-		fmt.Fprintf(env.stderr, "socktop connect: %v\n", err)
+	opts.Version, opts.ASCII, opts.NoColor, opts.Screen = env.Version, f.ascii, f.noColor, env.Screen
+	if err := env.Run(ctx, opts); err != nil {
+		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 		return 1
 	}
 	return 0
@@ -200,20 +235,20 @@ func runConnect(ctx context.Context, args []string, version string, env connectE
 
 var errUsage = errors.New("usage")
 
-func runDemoFromConnect(ctx context.Context, f *connectFlags, version string, env connectEnv) int {
-	if DemoAgent == nil {
-		fmt.Fprintln(env.stderr, "socktop connect: the demo is not available in this build (run socktop demo)")
+func runDemoFromConnect(ctx context.Context, f *connectFlags, env ConnectOptions) int {
+	if env.DemoAgent == nil {
+		fmt.Fprintln(env.Stderr, "socktop connect: the demo is not available in this build (run socktop demo)")
 		return 1
 	}
-	u, stop, err := DemoAgent(ctx)
+	u, stop, err := env.DemoAgent(ctx)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "socktop connect: start demo agent: %v\n", err)
+		fmt.Fprintf(env.Stderr, "socktop connect: start demo agent: %v\n", err)
 		return 1
 	}
 	defer stop()
-	opts := Options{Target: Target{Label: "demo", URL: u}, Demo: true, Version: version, ASCII: f.ascii, NoColor: f.noColor, Screen: env.screen}
-	if err := env.run(ctx, opts); err != nil {
-		fmt.Fprintf(env.stderr, "socktop connect: %v\n", err)
+	opts := Options{Target: Target{Label: "demo", URL: u}, Demo: true, Version: env.Version, ASCII: f.ascii, NoColor: f.noColor, Screen: env.Screen}
+	if err := env.Run(ctx, opts); err != nil {
+		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 		return 1
 	}
 	return 0
@@ -221,7 +256,7 @@ func runDemoFromConnect(ctx context.Context, f *connectFlags, version string, en
 
 // resolveTarget turns the argument and flags into dashboard options. It
 // returns the profile the target came from or was saved to ("" if none).
-func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env connectEnv) (Options, string, error) {
+func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env ConnectOptions) (Options, string, error) {
 	var p profiles.Profile
 	profName := ""
 	switch {
@@ -230,10 +265,8 @@ func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env conne
 		switch len(members) {
 		case 0:
 			return Options{}, "", fmt.Errorf("%w: no profile is in group %q (set group = %q in a profile)", errUsage, arg[1:], arg[1:])
-		case 1:
+		default: // one: a group of several is a fleet (wantsFleet)
 			p, profName = members[0], members[0].Name
-		default:
-			return Options{}, "", fmt.Errorf("group %s has %d agents; watching several at once (the fleet view) is not in this build yet", arg, len(members))
 		}
 	case f.profile != "" && arg == "":
 		var err error
@@ -325,7 +358,7 @@ func firstNonEmpty(s ...string) string {
 }
 
 // saveProfile creates or overwrites p, asking first unless force.
-func saveProfile(store *profiles.Store, p profiles.Profile, force bool, env connectEnv) error {
+func saveProfile(store *profiles.Store, p profiles.Profile, force bool, env ConnectOptions) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -342,7 +375,7 @@ func saveProfile(store *profiles.Store, p profiles.Profile, force bool, env conn
 			return fmt.Errorf("%w (pass --save to save without asking)", err)
 		}
 		if !ok {
-			fmt.Fprintln(env.stderr, "profile not saved; connecting anyway")
+			fmt.Fprintln(env.Stderr, "profile not saved; connecting anyway")
 			return nil
 		}
 	}
@@ -352,17 +385,17 @@ func saveProfile(store *profiles.Store, p profiles.Profile, force bool, env conn
 	if err := store.Save(); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stderr, "saved profile %q in %s\n", p.Name, store.Path())
+	fmt.Fprintf(env.Stderr, "saved profile %q in %s\n", p.Name, store.Path())
 	return nil
 }
 
 // ask asks a yes/no question on the terminal.
-func ask(env connectEnv, q string) (bool, error) {
-	if !env.interactive {
+func ask(env ConnectOptions, q string) (bool, error) {
+	if !env.Interactive {
 		return false, errors.New("cannot ask: not a terminal")
 	}
-	fmt.Fprint(env.stderr, q)
-	line, err := bufio.NewReader(env.stdin).ReadString('\n')
+	fmt.Fprint(env.Stderr, q)
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
 	if err != nil && line == "" {
 		return false, fmt.Errorf("read answer: %w", err)
 	}
@@ -370,9 +403,9 @@ func ask(env connectEnv, q string) (bool, error) {
 	return a == "y" || a == "yes", nil
 }
 
-// probeDial is how trust on first use reaches the agent.
-var probeDial = func(ctx context.Context, t Target) error {
-	c, err := wire.Dial(ctx, t.URL, wireOptions(t, "probe"))
+// probe is how trust on first use reaches the agent.
+func probe(ctx context.Context, t Target) error {
+	c, err := wire.Dial(ctx, t.URL, model.WireOptions(t, "probe"))
 	if err == nil {
 		c.Close()
 	}
@@ -383,20 +416,20 @@ var probeDial = func(ctx context.Context, t Target) error {
 // certificate the system does not trust is shown with its fingerprint, and
 // accepting it stores the pin in the profile (a new profile named after the
 // host when there was none). Declining ends here.
-func trustOnFirstUse(ctx context.Context, opts *Options, prof string, store *profiles.Store, env connectEnv) error {
+func trustOnFirstUse(ctx context.Context, opts *Options, prof string, store *profiles.Store, env ConnectOptions) error {
 	t := &opts.Target
-	if !isTLS(t.URL) || t.Pin != "" || t.TLSCA != "" {
+	if !t.TLS() || t.Pin != "" || t.TLSCA != "" {
 		return nil
 	}
-	pctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	pctx, cancel := context.WithTimeout(ctx, model.RequestTimeout)
 	defer cancel()
-	err := probeDial(pctx, *t)
+	err := env.Probe(pctx, *t)
 	var ut *wire.UntrustedCertError
 	if !errors.As(err, &ut) {
 		return nil // trusted by the system, or another problem the dashboard shows
 	}
-	fmt.Fprintf(env.stderr, "The agent at %s presents a certificate this machine does not trust:\n\n  %s\n\n"+
-		"Compare it with what `socktop cert` prints on the agent.\n", redactURL(t.URL), ut.Fingerprint)
+	fmt.Fprintf(env.Stderr, "The agent at %s presents a certificate this machine does not trust:\n\n  %s\n\n"+
+		"Compare it with what `socktop cert` prints on the agent.\n", model.RedactURL(t.URL), ut.Fingerprint)
 	ok, aerr := ask(env, "Trust it and remember the pin? [y/N] ")
 	if aerr != nil {
 		return fmt.Errorf("%v; to trust it, pass --pin %s", aerr, ut.Fingerprint)
@@ -414,7 +447,7 @@ func trustOnFirstUse(ctx context.Context, opts *Options, prof string, store *pro
 			name = prof
 		}
 		if store.Has(name) || profiles.ValidName(name) != nil {
-			fmt.Fprintf(env.stderr, "pin not saved (no free profile name); pass --pin %s next time\n", ut.Fingerprint)
+			fmt.Fprintf(env.Stderr, "pin not saved (no free profile name); pass --pin %s next time\n", ut.Fingerprint)
 			return nil
 		}
 		p = profiles.Profile{Name: name, URL: t.URL, Token: t.Token, VerifyHostname: t.VerifyHostname}
@@ -426,7 +459,7 @@ func trustOnFirstUse(ctx context.Context, opts *Options, prof string, store *pro
 	if err := store.Save(); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stderr, "pin saved in profile %q (%s)\n", p.Name, store.Path())
+	fmt.Fprintf(env.Stderr, "pin saved in profile %q (%s)\n", p.Name, store.Path())
 	if t.Label == "" || t.Label == t.URL {
 		t.Label = p.Name
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/profiles"
+	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/wiretest"
 )
 
@@ -26,9 +28,9 @@ func runConnectTest(t *testing.T, args []string, stdin string, interactive bool)
 	t.Helper()
 	var out, errb bytes.Buffer
 	var got *Options
-	env := connectEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, interactive: interactive,
-		run: func(_ context.Context, o Options) error { got = &o; return nil }}
-	code := runConnect(context.Background(), args, "test", env)
+	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Interactive: interactive,
+		Run: func(_ context.Context, o Options) error { got = &o; return nil }}
+	code := runConnect(context.Background(), args, env)
 	return connectRun{code: code, stderr: errb.String(), opts: got}
 }
 
@@ -143,7 +145,7 @@ func TestTrustOnFirstUse(t *testing.T) {
 	path := configDir(t)
 	ag := wiretest.NewV2(wiretest.Config{TLS: true})
 	defer ag.Close()
-	fp := fingerprint(ag.Certificate())
+	fp := wire.Fingerprint(ag.Certificate())
 
 	r := runConnectTest(t, []string{ag.URL}, "n\n", true)
 	if r.code != 1 || !strings.Contains(r.stderr, fp) || r.opts != nil {
@@ -184,10 +186,10 @@ func TestPicker(t *testing.T) {
 	scr := tcell.NewSimulationScreen("UTF-8")
 	var errb bytes.Buffer
 	var got *Options
-	env := connectEnv{stdin: strings.NewReader(""), stdout: &errb, stderr: &errb, screen: scr,
-		run:   func(_ context.Context, o Options) error { got = &o; return nil },
+	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb, Screen: scr,
+		Run:   func(_ context.Context, o Options) error { got = &o; return nil },
 		ready: func() { scr.InjectKey(tcell.KeyDown, 0, 0); scr.InjectKey(tcell.KeyEnter, 0, 0) }}
-	if code := runConnect(context.Background(), nil, "test", env); code != 0 || got == nil {
+	if code := runConnect(context.Background(), nil, env); code != 0 || got == nil {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if got.Target.URL != "ws://b:3000/ws" || got.Target.Label != "beta" {
@@ -196,8 +198,39 @@ func TestPicker(t *testing.T) {
 	// q quits the picker without connecting
 	got = nil
 	scr2 := tcell.NewSimulationScreen("UTF-8")
-	env.screen, env.ready = scr2, func() { scr2.InjectKey(tcell.KeyRune, 'q', 0) }
-	if code := runConnect(context.Background(), nil, "test", env); code != 0 || got != nil {
+	env.Screen, env.ready = scr2, func() { scr2.InjectKey(tcell.KeyRune, 'q', 0) }
+	if code := runConnect(context.Background(), nil, env); code != 0 || got != nil {
 		t.Errorf("q: exit %d, connected %v", code, got != nil)
+	}
+}
+
+// The picker shows profiles' URLs and groups as they are written: tview
+// would read "[yellow]" in them as a colour and swallow it.
+func TestPickerShowsURLsVerbatim(t *testing.T) {
+	path := configDir(t)
+	writeProfiles(t, path, "[profiles.six]\nurl = \"ws://[::1]:3000/ws\"\ngroup = \"[yellow]lab\"\n")
+	scr := tcell.NewSimulationScreen("UTF-8")
+	var shown string
+	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Screen: scr,
+		Run: func(context.Context, Options) error { return nil },
+		ready: func() {
+			cells, w, _ := scr.GetContents()
+			var b strings.Builder
+			for i, c := range cells {
+				if i%w == 0 {
+					b.WriteByte('\n')
+				}
+				if len(c.Runes) > 0 {
+					b.WriteRune(c.Runes[0])
+				}
+			}
+			shown = b.String()
+			scr.InjectKey(tcell.KeyRune, 'q', 0)
+		}}
+	if code := runConnect(context.Background(), nil, env); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(shown, "ws://[::1]:3000/ws  (group [yellow]lab)") {
+		t.Errorf("the picker does not show the URL as written:\n%s", shown)
 	}
 }

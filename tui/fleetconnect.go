@@ -24,9 +24,9 @@ func wantsFleet(store *profiles.Store, args []string) bool {
 // connect would resolve it — profile, host or URL, with the command line's
 // token, pin and intervals — new certificates are offered for trust one
 // after the other, then the fleet view runs.
-func connectFleet(ctx context.Context, f *connectFlags, store *profiles.Store, args []string, version string, env connectEnv) int {
+func connectFleet(ctx context.Context, f *connectFlags, store *profiles.Store, args []string, env ConnectOptions) int {
 	if f.profile != "" || f.save {
-		fmt.Fprintln(env.stderr, "socktop connect: --profile and --save take one agent, not several")
+		fmt.Fprintln(env.Stderr, "socktop connect: --profile and --save take one agent, not several")
 		return 2
 	}
 	var names []string
@@ -34,7 +34,7 @@ func connectFleet(ctx context.Context, f *connectFlags, store *profiles.Store, a
 		if g, ok := strings.CutPrefix(arg, "@"); ok {
 			members := store.Group(g)
 			if len(members) == 0 {
-				fmt.Fprintf(env.stderr, "socktop connect: no profile is in group %q (set group = %q in a profile)\n", g, g)
+				fmt.Fprintf(env.Stderr, "socktop connect: no profile is in group %q (set group = %q in a profile)\n", g, g)
 				return 2
 			}
 			for _, p := range members {
@@ -53,25 +53,22 @@ func connectFleet(ctx context.Context, f *connectFlags, store *profiles.Store, a
 		seen[n] = true
 		o, prof, err := resolveTarget(store, f, n, env)
 		if err != nil {
-			fmt.Fprintf(env.stderr, "socktop connect: %s: %v\n", n, err)
+			fmt.Fprintf(env.Stderr, "socktop connect: %s: %v\n", n, err)
 			if errors.Is(err, errUsage) {
 				return 2
 			}
 			return 1
 		}
 		if err := trustOnFirstUse(ctx, &o, prof, store, env); err != nil {
-			fmt.Fprintf(env.stderr, "socktop connect: %s: %v\n", n, err)
+			fmt.Fprintf(env.Stderr, "socktop connect: %s: %v\n", n, err)
 			return 1
 		}
 		each = append(each, o)
 	}
-	shared := Options{Version: version, ASCII: f.ascii, NoColor: f.noColor, Screen: env.screen}
-	if err := fleetRunner(ctx, slices.Clip(each), shared); err != nil {
-		fmt.Fprintf(env.stderr, "socktop connect: %v\n", err)
+	shared := Options{Version: env.Version, ASCII: f.ascii, NoColor: f.noColor, Screen: env.Screen}
+	if err := env.RunFleet(ctx, slices.Clip(each), shared); err != nil {
+		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 		return 1
 	}
 	return 0
 }
-
-// fleetRunner runs the fleet; tests replace it to see what connect built.
-var fleetRunner = RunFleetOptions

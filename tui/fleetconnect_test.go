@@ -12,13 +12,11 @@ import (
 // stub that records what connect built for it.
 func runFleetConnect(t *testing.T, args ...string) (code int, stderr string, each []Options, shared Options) {
 	t.Helper()
-	saved := fleetRunner
-	t.Cleanup(func() { fleetRunner = saved })
-	fleetRunner = func(_ context.Context, e []Options, s Options) error { each, shared = e, s; return nil }
 	var errb bytes.Buffer
-	env := connectEnv{stdin: strings.NewReader(""), stdout: &errb, stderr: &errb,
-		run: func(context.Context, Options) error { t.Error("the single dashboard ran for a fleet"); return nil }}
-	code = runConnect(context.Background(), args, "test", env)
+	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb,
+		Run:      func(context.Context, Options) error { t.Error("the single dashboard ran for a fleet"); return nil },
+		RunFleet: func(_ context.Context, e []Options, s Options) error { each, shared = e, s; return nil }}
+	code = runConnect(context.Background(), args, env)
 	return code, errb.String(), each, shared
 }
 

@@ -68,15 +68,51 @@ type ReconnectOptions struct {
 	OnState func(Event)
 }
 
-// backoff returns the delay before attempt n (1-based) with jitter r in
-// [-1, 1).
-func (o *ReconnectOptions) backoff(n int, r float64) time.Duration {
+// Backoff is the wait before reconnect attempt n (1-based): MinDelay,
+// doubled per failed attempt up to MaxDelay, spread by ±Jitter of itself
+// with r in [-1, 1) (Reconnect draws r at random; 0 is the policy's middle).
+// Zero fields take the defaults.
+func (o ReconnectOptions) Backoff(n int, r float64) time.Duration {
+	o.defaults()
 	d := o.MinDelay
 	for i := 1; i < n && d < o.MaxDelay; i++ {
 		d *= 2
 	}
 	d = min(d, o.MaxDelay)
-	return time.Duration(float64(d) * (1 + o.Jitter*r))
+	return time.Duration(float64(d) * (1 + o.Jitter*max(min(r, 1), -1)))
+}
+
+func (o *ReconnectOptions) defaults() {
+	if o.MinDelay <= 0 {
+		o.MinDelay = 500 * time.Millisecond
+	}
+	if o.MaxDelay <= 0 {
+		o.MaxDelay = 30 * time.Second
+	}
+	if o.MaxDelay < o.MinDelay {
+		o.MaxDelay = o.MinDelay
+	}
+	if o.Jitter <= 0 {
+		o.Jitter = 0.2
+	}
+	o.Jitter = min(o.Jitter, 1)
+}
+
+// Classify says how Reconnect treats a failed dial or connection:
+// StateAuthFailed for a refused token, StateCertRejected for a certificate
+// that is not the pinned one, is not trusted or does not name the host
+// (neither is retried: waiting cannot fix them), StateRetrying for the rest.
+func Classify(err error) State {
+	var pin *PinMismatchError
+	var untrusted *UntrustedCertError
+	var host *HostnameError
+	switch {
+	case errors.Is(err, ErrUnauthorized):
+		return StateAuthFailed
+	case errors.As(err, &pin), errors.As(err, &untrusted), errors.As(err, &host):
+		return StateCertRejected
+	}
+	return StateRetrying
 }
 
 // Reconnect keeps a connection to one agent: it dials, hands each
@@ -90,19 +126,7 @@ func (o *ReconnectOptions) backoff(n int, r float64) time.Duration {
 // the certificate is rejected, since retrying cannot fix either.
 func Reconnect(ctx context.Context, url string, dial *Options, opts ReconnectOptions,
 	run func(ctx context.Context, c *Client) error) error {
-	if opts.MinDelay <= 0 {
-		opts.MinDelay = 500 * time.Millisecond
-	}
-	if opts.MaxDelay <= 0 {
-		opts.MaxDelay = 30 * time.Second
-	}
-	if opts.MaxDelay < opts.MinDelay {
-		opts.MaxDelay = opts.MinDelay
-	}
-	if opts.Jitter <= 0 {
-		opts.Jitter = 0.2
-	}
-	opts.Jitter = min(opts.Jitter, 1)
+	opts.defaults()
 	report := func(e Event) {
 		if opts.OnState != nil {
 			opts.OnState(e)
@@ -131,18 +155,11 @@ func Reconnect(ctx context.Context, url string, dial *Options, opts ReconnectOpt
 			report(Event{State: StateStopped, Err: ctx.Err()})
 			return ctx.Err()
 		}
-		var pin *PinMismatchError
-		var untrusted *UntrustedCertError
-		var host *HostnameError
-		switch {
-		case errors.Is(err, ErrUnauthorized):
-			report(Event{State: StateAuthFailed, Attempt: attempt, Err: err})
-			return err
-		case errors.As(err, &pin), errors.As(err, &untrusted), errors.As(err, &host):
-			report(Event{State: StateCertRejected, Attempt: attempt, Err: err})
+		if st := Classify(err); st != StateRetrying {
+			report(Event{State: st, Attempt: attempt, Err: err})
 			return err
 		}
-		delay := opts.backoff(max(attempt, 1), rand.Float64()*2-1)
+		delay := opts.Backoff(max(attempt, 1), rand.Float64()*2-1)
 		report(Event{State: StateRetrying, Attempt: attempt, Delay: delay, Err: err})
 		t := time.NewTimer(delay)
 		select {

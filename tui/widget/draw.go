@@ -1,3 +1,8 @@
+// Package widget holds the dashboard's drawing pieces: braille graphs with
+// an ASCII fallback, gauges, the one table every list uses, the theme, and
+// the text and value formatting every screen draws through. Everything draws
+// straight onto a tcell.Screen inside a rectangle it is given, so the screens
+// decide the layout and the widgets only paint. It knows nothing of agents.
 package widget
 
 import (
@@ -102,3 +107,23 @@ func Frame(s tcell.Screen, x, y, w, h int, fc FrameChars, border, title tcell.St
 	}
 	return x + 1, y + 1, w - 2, h - 2
 }
+
+// Line writes pieces of text one after another along a row, clipped at
+// its end: a header made of labelled values.
+type Line struct {
+	s         tcell.Screen
+	x, y, end int
+}
+
+// NewLine starts a line at (x, y), w cells wide.
+func NewLine(s tcell.Screen, x, y, w int) *Line { return &Line{s: s, x: x, y: y, end: x + w} }
+
+// Put writes text in style st after what is already on the line.
+func (l *Line) Put(text string, st tcell.Style) {
+	if l.x < l.end {
+		l.x += Print(l.s, l.x, l.y, l.end-l.x, text, st)
+	}
+}
+
+// Room is how many cells are left.
+func (l *Line) Room() int { return l.end - l.x }

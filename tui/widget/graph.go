@@ -6,6 +6,12 @@ import (
 	"github.com/gdamore/tcell/v2"
 )
 
+// Series is a history of samples, oldest first (model.Ring is one).
+type Series interface {
+	Len() int
+	At(i int) float64
+}
+
 // Shade picks a style for a value that fills frac (0..1) of its scale, so a
 // graph can run green → yellow → red as btop's do.
 type Shade func(frac float64) tcell.Style
@@ -20,7 +26,7 @@ var asciiLevels = [5]rune{' ', '_', '.', ':', '#'}
 // the right edge. top is the top of the scale (values above are clipped);
 // with ascii false each cell shows two samples and four dot rows (braille),
 // with ascii true one sample in quarter steps.
-func Graph(s tcell.Screen, x, y, w, h int, r *Ring, top float64, ascii bool, shade Shade) {
+func Graph(s tcell.Screen, x, y, w, h int, r Series, top float64, ascii bool, shade Shade) {
 	if w <= 0 || h <= 0 || r == nil {
 		return
 	}
@@ -84,6 +90,6 @@ func Graph(s tcell.Screen, x, y, w, h int, r *Ring, top float64, ascii bool, sha
 
 // Sparkline draws history in one row (a braille row of four levels, or
 // ASCII quarters), newest sample on the right.
-func Sparkline(s tcell.Screen, x, y, w int, r *Ring, top float64, ascii bool, shade Shade) {
+func Sparkline(s tcell.Screen, x, y, w int, r Series, top float64, ascii bool, shade Shade) {
 	Graph(s, x, y, w, 1, r, top, ascii, shade)
 }

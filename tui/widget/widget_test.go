@@ -1,28 +1,13 @@
 package widget
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
 )
-
-func TestRing(t *testing.T) {
-	r := NewRing(3)
-	if r.Last() != 0 || r.Avg(0) != 0 {
-		t.Fatal("empty ring should read 0")
-	}
-	for _, v := range []float64{1, 2, 3, 4} {
-		r.Push(v)
-	}
-	if r.Len() != 3 || r.At(0) != 2 || r.Last() != 4 {
-		t.Fatalf("ring = len %d first %v last %v, want 3 2 4", r.Len(), r.At(0), r.Last())
-	}
-	if r.Max(0) != 4 || r.Avg(0) != 3 || r.Max(1) != 4 || r.Avg(2) != 3.5 {
-		t.Fatalf("max %v avg %v", r.Max(0), r.Avg(0))
-	}
-}
 
 func TestUnits(t *testing.T) {
 	for _, c := range []struct {
@@ -66,10 +51,7 @@ func row(s tcell.SimulationScreen, y int) string {
 
 func TestGraphBraille(t *testing.T) {
 	s := screen(t, 4, 2)
-	r := NewRing(16)
-	for _, v := range []float64{0, 100, 50, 25} {
-		r.Push(v)
-	}
+	r := series{0, 100, 50, 25}
 	Graph(s, 0, 0, 2, 2, r, 100, false, func(float64) tcell.Style { return tcell.StyleDefault })
 	s.Show()
 	// four samples over 2 cells × 2 rows = 8 dots high: 0, 8, 4, 2 dots.
@@ -87,9 +69,7 @@ func TestGraphBraille(t *testing.T) {
 
 func TestGraphASCIIAndBar(t *testing.T) {
 	s := screen(t, 10, 3)
-	r := NewRing(4)
-	r.Push(100)
-	r.Push(50)
+	r := series{100, 50}
 	Graph(s, 0, 0, 2, 2, r, 100, true, func(float64) tcell.Style { return tcell.StyleDefault })
 	Bar(s, 0, 2, 10, 0.5, true, tcell.StyleDefault, tcell.StyleDefault)
 	s.Show()
@@ -115,5 +95,33 @@ func TestPrintClipsAndSanitises(t *testing.T) {
 	s.Show()
 	if n != 5 || !strings.HasPrefix(row(s, 0), "a?[2J") {
 		t.Errorf("print = %d %q", n, row(s, 0))
+	}
+}
+
+// series is a plain history for the graph tests.
+type series []float64
+
+func (s series) Len() int         { return len(s) }
+func (s series) At(i int) float64 { return s[i] }
+
+// Values that cannot be are drawn as "-"; negative amounts as 0.
+func TestValuesThatCannotBe(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, c := range []struct{ got, want string }{
+		{Percent(nan), "-"}, {Percent(inf), "-"}, {Percent(-inf), "-"}, {Percent(1e300), "-"},
+		{Rate(nan), "-"}, {Rate(inf), "-"}, {Bytes(math.MaxUint64), "-"}, {Bytes(1 << 62), "4.0E"},
+		{Count(math.MaxUint64), "-"}, {Number(nan, 1), "-"}, {Number(-3, 1), "0.0"}, {Number(2.345, 2), "2.35"},
+		{Celsius(nan), "-"}, {Celsius(inf), "-"}, {Celsius(1e30), "-"}, {Celsius(-300), "-"}, {Celsius(48.6), "49°C"},
+		{Duration(Seconds(inf)), "0s"}, {Duration(Seconds(nan)), "0s"}, {Duration(Seconds(90)), "1m30s"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+	if s := Share(1, 0); !math.IsNaN(s) {
+		t.Errorf("a share of nothing is %v", s)
+	}
+	if s := Share(math.MaxUint64, 8<<30); !math.IsNaN(s) {
+		t.Errorf("more than the whole is a share of %v", s)
 	}
 }

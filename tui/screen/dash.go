@@ -1,0 +1,195 @@
+package screen
+
+import (
+	"github.com/gdamore/tcell/v2"
+	"github.com/socktop/socktop/tui/model"
+	"github.com/socktop/socktop/tui/shell"
+	"github.com/socktop/socktop/tui/widget"
+	"github.com/socktop/socktop/wire"
+)
+
+// dash is one host's dashboard and the screens it opens (process detail,
+// connections, the filter and signal dialogs), over the host's model and
+// watcher. A single run has one; a fleet has one per member, pushed on the
+// fleet's shell when the user opens that host.
+type dash struct {
+	sh     *shell.Shell
+	th     *widget.Theme
+	h      *model.Host
+	w      *model.Watcher
+	target model.Target
+	every  model.Cadence
+	demo   bool
+	member bool // on a fleet: Esc on the dashboard goes back to it
+
+	main    *shell.Screen
+	view    *dashView
+	procs   *procTable
+	filter  *filterBar
+	confirm *confirmDialog
+	detail  *detailView
+	conns   *connsView
+}
+
+func (d *dash) build() {
+	d.procs = newProcTable(d)
+	d.view = newDashView(d)
+	d.filter = newFilterBar(d.sh, "filter: ", func(s string) { d.procs.setFilter(s) })
+	d.confirm = newConfirm(d)
+	d.detail = newDetailView(d)
+	d.conns = newConnsView(d)
+	d.main = &shell.Screen{Name: "Dashboard", View: d.view, Keys: d.mainKeys(),
+		Header: d.paintHeader, HeaderRows: 2,
+		Help: []shell.Section{{Name: "Process detail", Keys: d.detail.screen.Keys}, {Name: "Filter", Keys: d.filter.screen.Keys},
+			{Name: "Signal dialog", Keys: d.confirm.screen.Keys}, {Name: "Connections", Keys: d.conns.screen.Keys}},
+		Shown:  func() { d.view.claim() },
+		Hidden: func() { d.w.Release(d.main) },
+	}
+}
+
+// keyMap is every binding of the dashboard and the screens it opens, in
+// help order.
+func (d *dash) keyMap() []shell.Binding {
+	out := d.main.Keys
+	for _, s := range d.main.Help {
+		out = append(out, s.Keys...)
+	}
+	return out
+}
+
+func (d *dash) quitKey() shell.Binding {
+	return shell.Binding{Keys: shell.Runes('q'), Label: "q", Hint: "quit", Desc: "quit socktop", Do: d.sh.Quit}
+}
+
+func (d *dash) helpKey() shell.Binding {
+	return shell.Binding{Keys: shell.Runes('?'), Label: "?", Hint: "help", Desc: "show this help (generated from the key map)", Do: d.sh.ToggleHelp}
+}
+
+func (d *dash) retryKey() shell.Binding {
+	return shell.Binding{Keys: shell.Runes('r'), Label: "r", Hint: "reconnect", Desc: "reconnect now (skips the wait; retries a refused token or pin)",
+		Do: d.w.RetryNow}
+}
+
+// signalKeys are k and K, where a process is selected and the agent takes
+// signals.
+func (d *dash) signalKeys() []shell.Binding {
+	signals := func() bool { return d.h.Has(wire.CapSignals) && d.selectedPID() != 0 }
+	return []shell.Binding{
+		{Keys: shell.Runes('k'), Label: "k", Hint: "kill", Desc: "send SIGTERM to the selected process (asks first)",
+			When: signals, WhenText: "agent advertises signals", Do: func() { d.confirmSignal("SIGTERM") }},
+		{Keys: shell.Runes('K'), Label: "K", Desc: "send SIGKILL to the selected process (asks first)",
+			When: signals, WhenText: "agent advertises signals", Do: func() { d.confirmSignal("SIGKILL") }},
+	}
+}
+
+func (d *dash) mainKeys() []shell.Binding {
+	p := d.procs
+	esc := "on the dashboard clear the filter, then quit"
+	if d.member {
+		esc = "on the dashboard clear the filter, then back to the fleet"
+	}
+	keys := []shell.Binding{
+		d.quitKey(), d.helpKey(),
+		{Keys: shell.Special(tcell.KeyEnter), Label: "Enter", Hint: "detail", Desc: "open the selected process (mouse: double-click a row)",
+			When: func() bool { return d.selectedPID() != 0 }, Do: d.openDetail},
+		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter processes: text matches name or pid; pid:N, user:NAME",
+			Do: func() { d.filter.open(p.filter) }},
+		{Keys: shell.Runes('c'), Label: "c", Hint: "conns", Desc: "connections: every socket with its process, traffic, rates and RTT",
+			When: func() bool { return d.h.Has(wire.CapConnections) }, WhenText: "agent advertises connections", Do: d.conns.open},
+	}
+	keys = append(keys, d.signalKeys()...)
+	keys = append(keys,
+		shell.Binding{Keys: shell.Runes('t'), Label: "t", Hint: "tree", Desc: "tree view by parent pid (on/off)",
+			When: d.h.HasTreeData, WhenText: "agent sends parent pids", Do: p.toggleTree})
+	keys = append(keys, sortKeys(p.t.MoveSort, p.t.Reverse, "mouse: click a column header; again reverses")...)
+	keys = append(keys,
+		shell.Binding{Keys: shell.Runes('P'), Label: "P", Desc: "sort by CPU%", Do: func() { p.t.SortBy(int(model.ColCPU)) }},
+		shell.Binding{Keys: shell.Runes('M'), Label: "M", Desc: "sort by memory", Do: func() { p.t.SortBy(int(model.ColMem)) }},
+		shell.Binding{Keys: shell.Runes('N'), Label: "N", Desc: "sort by PID", Do: func() { p.t.SortBy(int(model.ColPID)) }},
+		d.retryKey(),
+		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", Hint: "back", Desc: "close the dialog or view on top; " + esc, Do: d.escape},
+	)
+	return append(keys, moveKeys(p.t, "move the selection (mouse: click a row, wheel scrolls)")...)
+}
+
+// table is what sortKeys and moveKeys drive: every table's keys go
+// through its screen's key map.
+type table interface {
+	Move(d int)
+	PageUp()
+	PageDown()
+	Home()
+	End()
+}
+
+// sortKeys are h/l (and ←/→, </>) through the sort columns and I to
+// reverse.
+func sortKeys(moveSort func(int), reverse func(), how string) []shell.Binding {
+	return []shell.Binding{
+		{Keys: shell.Keys(shell.Runes('h', '<'), shell.Special(tcell.KeyLeft)), Label: "h/←", Hint: "sort", HintLabel: "h/l",
+			Desc: "sort by the previous column (" + how + ")", Do: func() { moveSort(-1) }},
+		{Keys: shell.Keys(shell.Runes('l', '>'), shell.Special(tcell.KeyRight)), Label: "l/→", Desc: "sort by the next column",
+			Do: func() { moveSort(+1) }},
+		{Keys: shell.Runes('I'), Label: "I", Hint: "rev", Desc: "reverse the sort order", Do: reverse},
+	}
+}
+
+// moveKeys move a table's selection.
+func moveKeys(t table, what string) []shell.Binding {
+	pick := func(a, b func()) func(*tcell.EventKey) {
+		return func(ev *tcell.EventKey) {
+			switch ev.Key() {
+			case tcell.KeyUp, tcell.KeyPgUp, tcell.KeyHome:
+				a()
+			default:
+				b()
+			}
+		}
+	}
+	return []shell.Binding{
+		{Keys: shell.Special(tcell.KeyUp, tcell.KeyDown), Label: "↑/↓", Desc: what,
+			DoKey: pick(func() { t.Move(-1) }, func() { t.Move(1) })},
+		{Keys: shell.Special(tcell.KeyPgUp, tcell.KeyPgDn), Label: "PgUp/PgDn", Desc: "page through the list", DoKey: pick(t.PageUp, t.PageDown)},
+		{Keys: shell.Special(tcell.KeyHome, tcell.KeyEnd), Label: "Home/End", Desc: "first / last row", DoKey: pick(t.Home, t.End)},
+	}
+}
+
+// escape clears the filter, then goes back (or quits on the first screen).
+func (d *dash) escape() {
+	if d.procs.filter != "" {
+		d.procs.setFilter("")
+		return
+	}
+	d.sh.Pop()
+}
+
+func (d *dash) selectedPID() uint32 {
+	if d.sh.Top() == d.detail.screen {
+		return d.detail.pid
+	}
+	if r := d.procs.selected(); r != nil {
+		return r.PID
+	}
+	return 0
+}
+
+func (d *dash) openDetail() {
+	if r := d.procs.selected(); r != nil {
+		d.detail.open(r.PID, r.Name)
+	}
+}
+
+// confirmSignal asks before sending sig to the selected process.
+func (d *dash) confirmSignal(sig string) {
+	pid := d.selectedPID()
+	if pid == 0 {
+		return
+	}
+	name := d.detail.name
+	if d.sh.Top() != d.detail.screen {
+		if r := d.procs.selected(); r != nil {
+			name = r.Name
+		}
+	}
+	d.confirm.open(pid, name, sig)
+}

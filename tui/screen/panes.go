@@ -1,0 +1,243 @@
+package screen
+
+import (
+	"strconv"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/socktop/socktop/tui/model"
+	"github.com/socktop/socktop/tui/widget"
+)
+
+// coreColWidth is the width of one per-core column: "c12 ▕████▏ 100% ⣀⣀⣀⣀⣀⣀".
+const coreColWidth = 26
+
+// optCelsius formats an optional temperature with a leading space, or "".
+func optCelsius(c *float32) string {
+	if c == nil {
+		return ""
+	}
+	return " " + widget.Celsius(float64(*c))
+}
+
+func (d *dash) paintCPU(s tcell.Screen, x, y, w, h int) {
+	t, hs := d.th, d.h
+	info := ""
+	if hs.CPU.Len() > 0 {
+		info = "now " + widget.Percent(hs.CPU.Last()) + " avg " + widget.Percent(hs.CPU.Avg(120)) + optCelsius(hs.Metrics.CpuTempC)
+	}
+	ix, iy, iw, ih := d.frame(s, x, y, w, h, "cpu", info)
+	if iw <= 0 || ih <= 0 {
+		return
+	}
+	n := len(hs.Cores)
+	gw := iw
+	cols := 0
+	if n > 0 {
+		cols = (n + ih - 1) / ih
+		if iw-cols*coreColWidth < 20 {
+			cols = 0
+		}
+	}
+	if cols > 0 {
+		gw = iw - cols*coreColWidth
+		rows := (n + cols - 1) / cols
+		for i, r := range hs.Cores {
+			cx := ix + gw + (i/rows)*coreColWidth + 1
+			cy := iy + i%rows
+			v := r.Last()
+			widget.Print(s, cx, cy, 4, "c"+strconv.Itoa(i), t.Label)
+			widget.Bar(s, cx+4, cy, 6, v/100, t.ASCII, t.CPU(v/100), t.BarEmpty)
+			widget.PrintRight(s, cx+11, cy, 5, widget.Percent(v), t.Value)
+			widget.Sparkline(s, cx+17, cy, coreColWidth-18, r, 100, t.ASCII, t.CPU)
+		}
+	}
+	widget.Graph(s, ix, iy, gw, ih, hs.CPU, 100, t.ASCII, t.CPU)
+	if hs.CPU.Len() > 0 && gw > 12 {
+		widget.Print(s, ix, iy, 6, "100%", t.Dim)
+	}
+}
+
+func (d *dash) paintMem(s tcell.Screen, x, y, w, h int) {
+	t, m := d.th, d.h.Metrics
+	ix, iy, iw, ih := d.frame(s, x, y, w, h, "memory", "")
+	if iw <= 0 || ih <= 0 || m == nil {
+		return
+	}
+	gauge := func(row int, label string, used, total uint64) {
+		if row >= ih {
+			return
+		}
+		frac := widget.Share(used, total)
+		text := widget.Bytes(used) + " / " + widget.Bytes(total) + " " + widget.Percent(100*frac)
+		const tw = 19 // "1023M / 1023M 100%" and a space: bars line up
+		bw := iw - 5 - tw - 1
+		widget.Print(s, ix, iy+row, 5, label, t.Label)
+		if bw >= 4 {
+			widget.Bar(s, ix+5, iy+row, bw, frac, t.ASCII, t.Level(100*frac), t.BarEmpty)
+			widget.PrintRight(s, ix+5+bw+1, iy+row, tw, text, t.Value)
+		} else {
+			widget.Print(s, ix+5, iy+row, iw-5, text, t.Value)
+		}
+	}
+	gauge(0, "mem", m.GetMemUsed(), m.GetMemTotal())
+	if m.GetSwapTotal() > 0 {
+		gauge(1, "swap", m.GetSwapUsed(), m.GetSwapTotal())
+	} else if ih > 1 {
+		widget.Print(s, ix, iy+1, iw, "swap none", t.Dim)
+	}
+	if ih > 2 && (m.GetMemAvailable() > 0 || m.GetMemCached() > 0) {
+		line := "avail " + widget.Bytes(m.GetMemAvailable()) + "  cache " + widget.Bytes(m.GetMemCached()) +
+			"  buf " + widget.Bytes(m.GetMemBuffers())
+		widget.Print(s, ix, iy+2, iw, line, t.Dim)
+	}
+	if ih > 4 {
+		widget.Graph(s, ix, iy+3, iw, ih-3, d.h.Mem, 100, t.ASCII, t.Mem)
+	}
+}
+
+func (d *dash) paintNet(s tcell.Screen, x, y, w, h int) {
+	t, hs := d.th, d.h
+	down, up := "▼", "▲"
+	if t.ASCII {
+		down, up = "rx", "tx"
+	}
+	info := down + " " + widget.Rate(hs.NetRx.Last()) + " " + up + " " + widget.Rate(hs.NetTx.Last())
+	ix, iy, iw, ih := d.frame(s, x, y, w, h, "network", info)
+	if iw <= 0 || ih <= 0 {
+		return
+	}
+	// interface list on the right when there is room
+	listW := 0
+	if iw >= 64 {
+		listW = min(44, iw/2)
+	}
+	gw := iw - listW
+	top := ih / 2
+	bottom := ih - top
+	scale := func(r *model.Ring) float64 { return max(r.Max(gw*2), 1024) }
+	widget.Graph(s, ix, iy, gw, top, hs.NetRx, scale(hs.NetRx), t.ASCII, t.Rx)
+	widget.Graph(s, ix, iy+top, gw, bottom, hs.NetTx, scale(hs.NetTx), t.ASCII, t.Tx)
+	widget.Print(s, ix, iy, gw, down+" "+widget.Rate(hs.NetRx.Last())+" peak "+widget.Rate(hs.NetPeakRx), t.Label)
+	if bottom > 0 {
+		widget.Print(s, ix, iy+top, gw, up+" "+widget.Rate(hs.NetTx.Last())+" peak "+widget.Rate(hs.NetPeakTx), t.Label)
+	}
+	if listW == 0 {
+		return
+	}
+	lx := ix + gw + 1
+	row := 0
+	for _, name := range hs.IfaceOrder {
+		is := hs.Ifaces[name]
+		if row >= ih || is == nil {
+			break
+		}
+		widget.Print(s, lx, iy+row, 10, name, t.Label)
+		widget.Print(s, lx+11, iy+row, listW-12, down+widget.Rate(is.Rx.Last())+" "+up+widget.Rate(is.Tx.Last()), t.Value)
+		row++
+		if row < ih && ih >= 2*len(hs.IfaceOrder) {
+			widget.Print(s, lx+11, iy+row, listW-12, "peak "+down+widget.Rate(is.PeakRx)+" "+up+widget.Rate(is.PeakTx), t.Dim)
+			row++
+		}
+	}
+}
+
+func (d *dash) paintDisks(s tcell.Screen, x, y, w, h int) {
+	t, hs := d.th, d.h
+	ix, iy, iw, ih := d.frame(s, x, y, w, h, "disks", "")
+	if iw <= 0 || ih <= 0 || hs.Disks == nil {
+		return
+	}
+	for row, dk := range hs.Disks.GetDisks() {
+		if row >= ih {
+			break
+		}
+		name := dk.GetName()
+		if dk.GetIsPartition() {
+			name = " └" + name
+			if t.ASCII {
+				name = " `" + dk.GetName()
+			}
+		}
+		if mp := dk.GetMountPoint(); mp != "" && iw >= 60 {
+			name += " " + mp
+		}
+		total, avail := dk.GetTotal(), dk.GetAvailable()
+		used := total - min(avail, total)
+		frac := widget.Share(used, total)
+		nameW := min(max(iw/3, 8), 32)
+		widget.Print(s, ix, iy+row, nameW, name, t.Label)
+		right := widget.Percent(100*frac) + " " + widget.Bytes(used) + "/" + widget.Bytes(total)
+		if r, ok := hs.DiskRates[dk.GetName()]; ok && iw >= 56 {
+			right += " r " + widget.Rate(r.Read) + " w " + widget.Rate(r.Write)
+		}
+		if iw >= 70 {
+			right += optCelsius(dk.TemperatureC)
+		}
+		rw := widget.Width(right)
+		bw := iw - nameW - rw - 2
+		if bw >= 4 {
+			widget.Bar(s, ix+nameW+1, iy+row, bw, frac, t.ASCII, t.Level(100*frac), t.BarEmpty)
+			widget.Print(s, ix+nameW+bw+2, iy+row, rw, right, t.Value)
+		} else {
+			widget.Print(s, ix+nameW+1, iy+row, iw-nameW-1, right, t.Value)
+		}
+	}
+}
+
+func (d *dash) paintTemps(s tcell.Screen, x, y, w, h int) {
+	t, m := d.th, d.h.Metrics
+	title := "sensors"
+	if len(m.GetGpus()) > 0 {
+		title = "gpu · sensors"
+		if len(m.GetTemperatures()) == 0 {
+			title = "gpu"
+		}
+	}
+	ix, iy, iw, ih := d.frame(s, x, y, w, h, title, "")
+	if iw <= 0 || ih <= 0 {
+		return
+	}
+	row := 0
+	for _, g := range m.GetGpus() {
+		if row >= ih {
+			return
+		}
+		widget.Print(s, ix, iy+row, iw, "gpu "+g.GetName(), t.Label)
+		if row++; row >= ih {
+			return
+		}
+		u := float64(g.GetUsage())
+		text := widget.Percent(u)
+		if g.GetMemTotal() > 0 {
+			text += " " + widget.Bytes(g.GetMemUsed()) + "/" + widget.Bytes(g.GetMemTotal())
+		}
+		text += optCelsius(g.TempC)
+		bw := iw - widget.Width(text) - 1
+		if bw >= 4 {
+			widget.Bar(s, ix, iy+row, bw, u/100, t.ASCII, t.Level(u), t.BarEmpty)
+			widget.Print(s, ix+bw+1, iy+row, iw-bw-1, text, t.Value)
+		} else {
+			widget.Print(s, ix, iy+row, iw, text, t.Value)
+		}
+		row++
+	}
+	temps := m.GetTemperatures()
+	colW, cols := iw, 1
+	if len(temps) > ih-row && iw >= 48 {
+		cols, colW = 2, iw/2
+	}
+	per := max(ih-row, 1)
+	for i, tp := range temps {
+		if i/per >= cols || iy+row+i%per >= iy+ih {
+			break
+		}
+		label := tp.GetLabel()
+		if label == "" {
+			label = tp.GetSensor()
+		}
+		v := float64(tp.GetValueC())
+		cx, cy := ix+(i/per)*colW, iy+row+i%per
+		widget.Print(s, cx, cy, colW-7, label, t.Label)
+		widget.PrintRight(s, cx+colW-7, cy, 6, widget.Celsius(v), t.Level(v))
+	}
+}

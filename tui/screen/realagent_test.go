@@ -1,0 +1,306 @@
+package screen
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/socktop/socktop/agent"
+	"github.com/socktop/socktop/tui/model"
+	"github.com/socktop/socktop/tui/widget"
+	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/wiretest"
+)
+
+// liveAgent is a real in-process agent reading this machine, served on
+// 127.0.0.1 by an httptest server.
+type liveAgent struct {
+	a   *agent.Agent
+	srv *httptest.Server
+	url string
+	// dials counts WebSocket upgrade attempts (accepted or refused)
+	dials atomic.Int64
+}
+
+func startLiveAgent(t testing.TB, token, addr string) *liveAgent {
+	t.Helper()
+	cfg := agent.DefaultConfig()
+	cfg.Version = "test"
+	cfg.Token = token
+	cfg.AllowSignals = false
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	a, err := agent.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	la := &liveAgent{a: a}
+	h := a.Handler()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ws" {
+			la.dials.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	}))
+	if addr != "" {
+		// the same port as a previous agent: wait until the kernel lets go
+		srv.Listener.Close()
+		deadline := time.Now().Add(waitLimit)
+		for {
+			ln, err := net.Listen("tcp", addr)
+			if err == nil {
+				srv.Listener = ln
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("listen %s again: %v", addr, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	srv.Start()
+	la.srv, la.url = srv, "ws://"+srv.Listener.Addr().String()+"/ws"
+	t.Cleanup(la.stop)
+	return la
+}
+
+// stop kills the agent as a crash would look from the client: every
+// connection dropped, the port closed.
+func (la *liveAgent) stop() {
+	la.srv.CloseClientConnections()
+	la.a.Shutdown()
+	la.srv.Close()
+}
+
+func TestLiveAgentLayouts(t *testing.T) {
+	la := startLiveAgent(t, "", "")
+	// The kernel's name for this process (under qemu-user it is the
+	// emulator's, not the test binary's).
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := strings.TrimSpace(string(comm))
+	for _, c := range []struct {
+		w, h  int
+		panes []string
+	}{
+		{80, 24, []string{"connected", "(v2)", "─ cpu ", "─ memory ", "─ network ", "─ processes ", "PID"}},
+		{120, 40, []string{"connected", "load", "─ cpu ", " c0 ", "─ memory ", "mem ", "─ network ", "─ processes ", "THR"}},
+		{200, 60, []string{"connected", "up ", "─ cpu ", " c0 ", "─ memory ", "─ network ", "peak", "─ processes ", "MEM%"}},
+	} {
+		t.Run(fmt.Sprintf("%dx%d", c.w, c.h), func(t *testing.T) {
+			hs := startApp(t, Options{Target: model.Target{URL: la.url}}, c.w, c.h)
+			hs.waitFor(c.panes...)
+			hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
+			if _, err := os.Stat("/proc/diskstats"); err == nil {
+				hs.waitFor("─ disks ")
+			}
+			// our own process is on the list when filtered for
+			hs.rune('/')
+			hs.typeText("pid:" + fmt.Sprint(os.Getpid()))
+			hs.waitFor(self)
+		})
+	}
+}
+
+// A killed agent leaves the data on screen, marked stale, with a
+// countdown; when an agent is back on the same port the dashboard recovers
+// by itself.
+func TestKilledAgentRecovers(t *testing.T) {
+	la := startLiveAgent(t, "", "")
+	addr := la.srv.Listener.Addr().String()
+	hs := startApp(t, Options{Target: model.Target{URL: la.url}}, 120, 40)
+	hs.waitFor("● connected", "─ processes ", "mem ")
+	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
+	la.stop()
+	s := hs.waitFor("STALE", "reconnecting in", "(attempt")
+	if !strings.Contains(s, "─ cpu ") || !strings.Contains(s, "mem ") {
+		t.Errorf("the last data left the screen:\n%s", s)
+	}
+	startLiveAgent(t, "", addr)
+	// no key pressed: the backoff timer reconnects by itself
+	hs.waitUntil("recovered", func(s string) bool {
+		return strings.Contains(s, "● connected") && !strings.Contains(s, "STALE")
+	})
+}
+
+func TestUnauthorizedShown(t *testing.T) {
+	la := startLiveAgent(t, "s3cret", "")
+	hs := startApp(t, Options{Target: model.Target{URL: la.url}}, 120, 40)
+	hs.waitFor("authentication failed", "token rejected by agent (HTTP 401)", "press r")
+	// not retried blindly: no countdown, and only r dials again
+	if s := hs.text(); strings.Contains(s, "reconnecting in") {
+		t.Errorf("a refused token is retried on a timer:\n%s", s)
+	}
+	n := la.dials.Load()
+	hs.rune('r')
+	hs.waitUntil("a dial after r", func(string) bool { return la.dials.Load() > n })
+	hs.waitFor("authentication failed")
+	// with the token it connects
+	hs2 := startApp(t, Options{Target: model.Target{URL: la.url, Token: "s3cret"}}, 120, 40)
+	hs2.waitFor("● connected", "token set")
+}
+
+func TestPinMismatchShown(t *testing.T) {
+	ag := wiretest.NewV2(wiretest.Config{TLS: true})
+	defer ag.Close()
+	wrong := "sha256:" + strings.Repeat("ab", 32)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL, Pin: wrong}}, 120, 40)
+	s := hs.waitFor("certificate pin mismatch", "pinned:  "+wrong, "offered: sha256:")
+	if strings.Contains(s, "reconnecting in") {
+		t.Errorf("a pin mismatch is retried on a timer:\n%s", s)
+	}
+}
+
+// The right pin connects, and the header says the TLS link is pinned.
+func TestPinnedTLS(t *testing.T) {
+	ag := wiretest.NewV2(wiretest.Config{TLS: true})
+	defer ag.Close()
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL, Pin: wire.Fingerprint(ag.Certificate())}}, 120, 40)
+	hs.waitFor("● connected", "TLS pinned")
+}
+
+// Upstream's Rust agent speaks only the command dialect: every pane whose
+// data it sends still fills.
+func TestCommandDialectAgent(t *testing.T) {
+	ag := wiretest.NewUpstream(wiretest.Config{Processes: wiretest.SampleProcesses(40)})
+	defer ag.Close()
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 120, 40)
+	s := hs.waitFor("(command)", "● connected", "now 12.5%", "3.0G / 8.0G", "mmcblk0p2", "eth0", "bash-33", "─ processes ")
+	hdr, rows := tableRows(s)
+	if len(rows) < 10 || strings.Join(hdr, " ") != "PID NAME CPU%▼ MEM MEM%" {
+		t.Errorf("process table from the command dialect: header %q, rows %q", hdr, rows)
+	}
+	if strings.Contains(s, "t  tree") || strings.Contains(s, "k  kill") {
+		t.Errorf("tree or kill offered without the data or capability:\n%s", s)
+	}
+}
+
+// Requests for hidden panes are not sent: at 100×16 the disks pane is
+// dropped, and the agent never hears get_disks.
+func TestHiddenPaneNotRequested(t *testing.T) {
+	ag := wiretest.NewUpstream(wiretest.Config{Processes: wiretest.SampleProcesses(10)})
+	defer ag.Close()
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}, MetricsInterval: 100 * time.Millisecond, DisksInterval: 200 * time.Millisecond}, 100, 16)
+	hs.waitFor("─ processes ", "PID")
+	// several disk intervals pass while metrics keep coming
+	n := 0
+	hs.waitUntil("ten metrics requests", func(string) bool {
+		n = 0
+		for _, f := range ag.Frames() {
+			if f == "get_metrics" {
+				n++
+			}
+		}
+		return n >= 10
+	})
+	for _, f := range ag.Frames() {
+		if f == "get_disks" {
+			t.Fatalf("get_disks sent while the disks pane is hidden (frames %v)", ag.Frames())
+		}
+	}
+	// make it visible: disks are asked for
+	hs.resize(120, 40)
+	hs.waitFor("─ disks ", "mmcblk0")
+}
+
+// The table's interactions on a real agent's live data: sort by every
+// column, filter, tree, detail open and close, help.
+func TestLiveAgentInteractions(t *testing.T) {
+	la := startLiveAgent(t, "", "")
+	hs := startApp(t, Options{Target: model.Target{URL: la.url}}, 200, 60)
+	hs.waitFor("● connected", "─ processes ")
+	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 5 })
+	for i := range model.NumProcCols {
+		col := procCols[i].Name
+		hs.onUI(func() { hs.d.procs.t.SetSort(int((i+model.NumProcCols-1)%model.NumProcCols), false) })
+		hs.rune('l')
+		mark := col + "▼"
+		if !procCols[i].Desc {
+			mark = col + "▲"
+		}
+		s := hs.waitFor(mark)
+		hdr, rows := tableRows(s)
+		idx := slices.Index(hdr, mark)
+		if idx < 0 || len(rows) < 5 {
+			t.Fatalf("sort %s: header %q, %d rows", col, hdr, len(rows))
+		}
+		if !sortedBy(rows, idx, procCols[i].Desc, (procCols[i].Align == widget.AlignRight)) {
+			t.Errorf("live rows not sorted by %s:\n%s", col, s)
+		}
+	}
+	self := strconv.Itoa(os.Getpid())
+	hs.rune('/')
+	hs.typeText("pid:" + self)
+	hs.key(tcell.KeyEnter)
+	s := hs.waitFor(`filter "pid:` + self + `"`)
+	if _, rows := tableRows(s); len(rows) != 1 || rows[0][0] != self {
+		t.Fatalf("filter pid:%s shows %q", self, rows)
+	}
+	hs.key(tcell.KeyEnter)
+	exe, _ := os.Executable()
+	hs.waitFor("process "+self, "command", filepath.Base(exe), "threads (")
+	hs.key(tcell.KeyEscape)
+	hs.waitUntil("detail closed", func(s string) bool { return !strings.Contains(s, "process "+self+" ") })
+	hs.key(tcell.KeyEscape) // clears the filter
+	hs.waitUntil("filter cleared", func(s string) bool { return !strings.Contains(s, `filter "`) })
+	hs.rune('t')
+	hs.key(tcell.KeyHome)
+	hs.waitFor("· tree", "─")
+	hs.rune('?')
+	s = hs.waitFor("─ keys ")
+	for _, b := range hs.d.keyMap() {
+		if !strings.Contains(lineWith(s, b.Desc), b.Label) {
+			t.Errorf("help lacks %q %q", b.Label, b.Desc)
+		}
+	}
+}
+
+// Against a socktop.v2 agent the dashboard subscribes once and the agent
+// pushes: samples keep coming while the agent receives no requests.
+func TestDashboardSubscribes(t *testing.T) {
+	la := startLiveAgent(t, "", "")
+	hs := startApp(t, Options{Target: model.Target{URL: la.url}, MetricsInterval: 200 * time.Millisecond,
+		ProcessesInterval: 400 * time.Millisecond}, 120, 40)
+	hs.waitFor("● connected", "─ processes ")
+	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
+	if n := la.a.Subscribers(); n != 1 {
+		t.Fatalf("agent has %d subscribers, want the dashboard", n)
+	}
+	var got0 int64
+	hs.onUI(func() { got0 = hs.d.w.Requests() })
+	req0 := la.a.Requests()
+	time.Sleep(2 * time.Second)
+	var got int64
+	hs.onUI(func() { got = hs.d.w.Requests() - got0 })
+	if req := la.a.Requests() - req0; got < 5 || req > 0 {
+		t.Errorf("in 2 s the dashboard got %d samples and the agent received %d requests; want ≥ 5 pushed, 0 asked", got, req)
+	}
+	// Process detail hides the list: the subscription follows the screen.
+	hs.onUI(func() { hs.d.openDetail() })
+	time.Sleep(model.WantsEvery + 500*time.Millisecond)
+	var at0, at time.Time
+	hs.onUI(func() { at0 = hs.d.h.ProcsAt })
+	time.Sleep(time.Second)
+	hs.onUI(func() { at = hs.d.h.ProcsAt })
+	if !at.Equal(at0) {
+		t.Errorf("process lists kept arriving after the detail view hid the list (last at %v, before %v)", at, at0)
+	}
+	hs.onUI(func() { hs.sh.Pop() })
+	hs.waitUntil("process lists again", func(string) bool {
+		var now time.Time
+		hs.onUI(func() { now = hs.d.h.ProcsAt })
+		return now.After(at)
+	})
+}

@@ -1,0 +1,48 @@
+package tui
+
+import (
+	"context"
+
+	"github.com/socktop/socktop/tui/model"
+	"github.com/socktop/socktop/tui/screen"
+)
+
+// Options configures one dashboard run (see screen.Options).
+type Options = screen.Options
+
+// Target is one agent to connect to, resolved from a profile, a host or a
+// URL.
+type Target = model.Target
+
+// Client and DialFunc let a caller (or a test) supply the connections.
+type (
+	Client   = model.Client
+	DialFunc = model.DialFunc
+)
+
+// ErrNoTargets is returned by RunFleet when it is given no agent.
+var ErrNoTargets = screen.ErrNoTargets
+
+// Run shows the dashboard until the user quits or ctx ends. It never
+// returns because the agent went away: that is shown and retried.
+func Run(ctx context.Context, opts Options) error { return screen.Run(ctx, opts) }
+
+// RunFleet shows the fleet view for targets until the user quits or ctx
+// ends. opts applies to every agent (opts.Target is ignored): cadence,
+// dialer, screen, ASCII and colour. Each agent gets its own connection; an
+// agent that is slow, gone or refusing never delays the others.
+func RunFleet(ctx context.Context, targets []Target, opts Options) error {
+	each := make([]Options, len(targets))
+	for i, t := range targets {
+		each[i] = opts
+		each[i].Target = t
+	}
+	return RunFleetOptions(ctx, each, opts)
+}
+
+// RunFleetOptions is RunFleet with each agent's own options (its Target and
+// intervals, e.g. from its profile). From shared it takes the screen,
+// dialer, clock, version, ASCII and colour.
+func RunFleetOptions(ctx context.Context, each []Options, shared Options) error {
+	return screen.RunFleet(ctx, each, shared)
+}
