@@ -139,6 +139,15 @@ func (c *collector) processes(ctx context.Context) (*sample[*wire.Processes], er
 		return nil, err
 	}
 	c.procBuf = ps
+	out := c.processRows(ps)
+	c.mu.Lock()
+	c.lastN = uint32(len(ps))
+	c.mu.Unlock()
+	return newSample(out), nil
+}
+
+// processRows converts a process sample to the wire list.
+func (c *collector) processRows(ps []procfs.Process) *wire.Processes {
 	boot := uint64(c.procs.BootTime())
 	hz := c.fs.ClockTicks()
 	// Two allocations for the whole list: the rows and the pointers to them.
@@ -156,10 +165,7 @@ func (c *collector) processes(ctx context.Context) (*sample[*wire.Processes], er
 		}
 		out.Processes[i] = r
 	}
-	c.mu.Lock()
-	c.lastN = uint32(len(ps))
-	c.mu.Unlock()
-	return newSample(out), nil
+	return out
 }
 
 // stateStrings avoids allocating a one-letter string per process.
