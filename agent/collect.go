@@ -118,7 +118,7 @@ func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error)
 	if nd, err := c.fs.NetDev(); err == nil {
 		m.Networks = make([]*wire.Network, len(nd))
 		for i, n := range nd {
-			m.Networks[i] = &wire.Network{Name: n.Name, RxBytes: n.RxBytes, TxBytes: n.TxBytes,
+			m.Networks[i] = &wire.Network{Name: validText(n.Name), RxBytes: n.RxBytes, TxBytes: n.TxBytes,
 				RxPackets: n.RxPackets, TxPackets: n.TxPackets, RxErrors: n.RxErrors, TxErrors: n.TxErrors,
 				RxDrops: n.RxDrop, TxDrops: n.TxDrop}
 		}
@@ -156,8 +156,8 @@ func (c *collector) processRows(ps []procfs.Process) *wire.Processes {
 	for i := range ps {
 		p := &ps[i]
 		r := &rows[i]
-		r.Pid, r.Ppid, r.Name, r.State = uint32(p.PID), uint32(p.PPID), p.Name, stateString(p.State)
-		r.Uid, r.User = p.UID, c.fs.UserName(p.UID)
+		r.Pid, r.Ppid, r.Name, r.State = uint32(p.PID), uint32(p.PPID), validText(p.Name), stateString(p.State)
+		r.Uid, r.User = p.UID, validText(c.fs.UserName(p.UID))
 		r.CpuPercent, r.RssBytes, r.VirtualBytes = float32(p.CPU), p.RSS, p.VSize
 		r.Threads, r.CpuTicks = uint32(p.Threads), p.UTime+p.STime
 		if hz > 0 {
@@ -187,6 +187,10 @@ func (c *collector) hostInfo() procfs.Host {
 	defer c.mu.Unlock()
 	if c.host.Hostname == "" || time.Since(c.hostAt) > hostTTL {
 		if fresh, err := c.fs.Host(); err == nil {
+			// sethostname(2) takes any bytes; so could a kernel's release.
+			for _, s := range []*string{&fresh.Hostname, &fresh.KernelRelease, &fresh.KernelVersion, &fresh.Arch, &fresh.CPUModel, &fresh.BoardModel} {
+				*s = validText(*s)
+			}
 			c.host, c.hostAt = fresh, time.Now()
 		}
 	}

@@ -57,12 +57,12 @@ func (a *Agent) detailed(d *procfs.ProcessDetail, cpu map[uint32]float32) *wire.
 		cmd = "[" + d.Name + "]" // kernel threads and zombies have no command line
 	}
 	w := &wire.DetailedProcess{
-		Pid: uint32(d.PID), Name: d.Name, Command: cmd, CpuUsage: cpu[uint32(d.PID)],
+		Pid: uint32(d.PID), Name: validText(d.Name), Command: validText(cmd), CpuUsage: cpu[uint32(d.PID)],
 		MemBytes: d.RSS, VirtualMemBytes: d.VSize, SharedMemBytes: d.Shared,
 		ThreadCount: uint32(d.NumThreads), Status: statusWord(d.StateName),
-		UserId: d.UID, GroupId: d.GID, User: a.fs.UserName(d.UID),
+		UserId: d.UID, GroupId: d.GID, User: validText(a.fs.UserName(d.UID)),
 		StartTime: uint64(max(d.StartUnix, 0)), CpuTimeUser: d.UTimeMicros, CpuTimeSystem: d.STimeMicros,
-		ReadBytes: d.ReadBytes, WriteBytes: d.WriteBytes, WorkingDirectory: d.Cwd, ExecutablePath: d.Exe,
+		ReadBytes: d.ReadBytes, WriteBytes: d.WriteBytes, WorkingDirectory: validTextPtr(d.Cwd), ExecutablePath: validTextPtr(d.Exe),
 	}
 	if d.FDCount != nil {
 		n := uint32(*d.FDCount)
@@ -73,7 +73,7 @@ func (a *Agent) detailed(d *procfs.ProcessDetail, cpu map[uint32]float32) *wire.
 		w.ParentPid = &pp
 	}
 	for _, t := range d.Threads {
-		w.Threads = append(w.Threads, &wire.ThreadInfo{Tid: uint32(t.TID), Name: t.Name,
+		w.Threads = append(w.Threads, &wire.ThreadInfo{Tid: uint32(t.TID), Name: validText(t.Name),
 			CpuTimeUser: t.UTimeMicros, CpuTimeSystem: t.STimeMicros, Status: statusWord(procfs.StateName(t.State))})
 	}
 	return w

@@ -61,7 +61,7 @@ func (a *Agent) journal(ctx context.Context, pid uint32, lines int) (*wire.Journ
 	j.SampledAtMs = nowMS()
 	j.Truncated = truncated || len(j.Entries) >= lines
 	if len(j.Entries) == 0 {
-		notice := firstLines(stderr.String(), 3)
+		notice := validText(firstLines(stderr.String(), 3))
 		if notice == "" && werr != nil {
 			notice = "journalctl: " + werr.Error()
 		}

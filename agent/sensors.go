@@ -40,7 +40,7 @@ func (s *sensors) add(ctx context.Context, m *wire.Metrics) {
 		if ts, err := s.fs.Temperatures(); err == nil {
 			m.Temperatures = make([]*wire.Temperature, len(ts))
 			for i, t := range ts {
-				m.Temperatures[i] = &wire.Temperature{Label: t.Label, Sensor: t.Chip, ValueC: float32(t.Celsius)}
+				m.Temperatures[i] = &wire.Temperature{Label: validText(t.Label), Sensor: validText(t.Chip), ValueC: float32(t.Celsius)}
 			}
 			if c, ok := procfs.CPUTemperature(ts); ok {
 				v := float32(c)
@@ -52,7 +52,7 @@ func (s *sensors) add(ctx context.Context, m *wire.Metrics) {
 		if gs, err := s.fs.GPUs(ctx); err == nil {
 			m.Gpus = make([]*wire.Gpu, len(gs))
 			for i, g := range gs {
-				w := &wire.Gpu{Name: g.Name, Vendor: g.Vendor}
+				w := &wire.Gpu{Name: validText(g.Name), Vendor: validText(g.Vendor)}
 				if g.Usage != nil {
 					w.Usage = float32(*g.Usage)
 				}

@@ -120,7 +120,7 @@ func (a *Agent) hello() *wire.Hello {
 		memTotal = mi.Total
 	}
 	return &wire.Hello{
-		AgentVersion: a.cfg.Version, ProtocolMajor: wire.ProtocolMajor, ProtocolMinor: wire.ProtocolMinor,
+		AgentVersion: validText(a.cfg.Version), ProtocolMajor: wire.ProtocolMajor, ProtocolMinor: wire.ProtocolMinor,
 		Hostname: h.Hostname, Kernel: h.KernelRelease, Arch: h.Arch, Cores: uint32(h.CPUs),
 		BootTime: boot, Capabilities: a.Capabilities(), MemTotal: memTotal,
 	}

@@ -223,8 +223,14 @@ func clip(s string) string {
 }
 
 // NewError builds a typed protocol error with a formatted message.
+// The message is made valid UTF-8 (it may quote what a peer or the
+// machine said), as every string field of the protocol must be.
 func NewError(code ErrorCode, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	if !utf8.ValidString(msg) {
+		msg = strings.ToValidUTF8(msg, "\uFFFD")
+	}
+	return &Error{Code: code, Message: msg}
 }
 
 // UnknownPIDError is the error for a pid that does not exist, worded as
