@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"syscall"
 )
 
 // ProcessDetail is everything socktop shows about one process. Pointer fields
@@ -146,6 +147,55 @@ func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
 	return d, nil
 }
 
+// Identity tells one process from another that later gets the same pid.
+type Identity struct {
+	PID int32
+	// TGID is the process the task belongs to: PID for a process (a
+	// thread-group leader), another pid for one of its threads.
+	TGID int32
+	// StartTime is in jiffies after boot; StartUnix in epoch seconds
+	// (boot time + StartTime), as ProcessDetail and the process list give it.
+	StartTime uint64
+	StartUnix int64
+}
+
+// Identity reads the thread group and start time of task pid (a process or
+// a thread). It returns an error wrapping ErrNotFound when it does not exist.
+func (fs *FS) Identity(pid int) (Identity, error) {
+	if pid <= 0 {
+		return Identity{}, fmt.Errorf("process %d: %w", pid, ErrNotFound)
+	}
+	dir := fs.procPath(strconv.Itoa(pid))
+	read := func(name string) ([]byte, error) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if errors.Is(err, iofs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+			return nil, fmt.Errorf("process %d: %w", pid, ErrNotFound)
+		}
+		return b, err
+	}
+	b, err := read("status")
+	if err != nil {
+		return Identity{}, err
+	}
+	st, err := ParseStatus(b)
+	if err != nil {
+		return Identity{}, fmt.Errorf("read %s/status: %w", dir, err)
+	}
+	if b, err = read("stat"); err != nil {
+		return Identity{}, err
+	}
+	ps, err := ParseProcStat(b)
+	if err != nil {
+		return Identity{}, fmt.Errorf("read %s/stat: %w", dir, err)
+	}
+	var sys Stat
+	if err := fs.ReadStat(&sys); err != nil {
+		return Identity{}, err
+	}
+	return Identity{PID: ps.PID, TGID: st.Tgid, StartTime: ps.StartTime,
+		StartUnix: sys.BootTime + int64(ps.StartTime/fs.clockTicks)}, nil
+}
+
 // children lists the child pids, from task/*/children (CONFIG_PROC_CHILDREN)
 // or, without it, by scanning every process's parent.
 func (fs *FS) children(dir string, pid int32) []int32 {
@@ -241,6 +291,7 @@ func ParseCmdline(b []byte) []string {
 // Status holds the /proc/<pid>/status fields socktop uses.
 type Status struct {
 	Name                     string
+	Tgid                     int32 // the thread group (process) of this task; 0 when absent
 	UID, EUID, GID, EGID     uint32
 	VoluntaryCtxtSwitches    uint64
 	NonvoluntaryCtxtSwitches uint64
@@ -263,6 +314,13 @@ func ParseStatus(b []byte) (Status, error) {
 		switch key {
 		case "Name":
 			s.Name = string(trimSpace(val))
+		case "Tgid":
+			f, _ := nextField(val)
+			v, ok := parseUint(f)
+			if !ok || v >= 1<<31 {
+				return Status{}, malformed("status", "bad Tgid")
+			}
+			s.Tgid = int32(v)
 		case "Uid", "Gid":
 			f1, rest := nextField(val)
 			f2, _ := nextField(rest)

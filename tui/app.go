@@ -73,6 +73,7 @@ type App struct {
 
 	helpOpen, detailOpen, filterOpen, confirmOpen bool
 	confirmPID                                    uint32
+	confirmStart                                  uint64 // the chosen process's start time
 	confirmSig                                    string
 
 	footerHits []footerHit // where each footer hint was drawn, for clicks
@@ -407,12 +408,16 @@ func (a *App) confirmSignal(sig string) {
 		return
 	}
 	name := a.detail.name
+	var start uint64
+	if d := a.h.detail; a.detailOpen && d.GetPid() == pid {
+		start = d.GetStartTime()
+	}
 	if !a.detailOpen {
 		if r := a.procs.selected(); r != nil {
-			name = r.name
+			name, start = r.name, r.start
 		}
 	}
-	a.confirmOpen, a.confirmPID, a.confirmSig = true, pid, sig
+	a.confirmOpen, a.confirmPID, a.confirmStart, a.confirmSig = true, pid, start, sig
 	a.modal.ClearButtons()
 	a.modal.SetText("Send " + sig + " to process " + itoa(pid) + " (" + name + ") on " + a.h.hostname() + "?")
 	a.modal.AddButtons([]string{"Send " + sig, "Cancel"})
@@ -429,12 +434,12 @@ func (a *App) confirmSignal(sig string) {
 }
 
 func (a *App) sendSignal() {
-	pid, sig := a.confirmPID, a.confirmSig
+	pid, start, sig := a.confirmPID, a.confirmStart, a.confirmSig
 	a.closeConfirm()
 	if a.w == nil {
 		return
 	}
-	a.w.signal(a.ctx, pid, sig, func(res *wire.SignalResult, err error) {
+	a.w.signal(a.ctx, pid, start, sig, func(res *wire.SignalResult, err error) {
 		if err != nil {
 			a.flash("signal " + sig + " to " + itoa(pid) + " failed: " + errText(err))
 			return

@@ -64,6 +64,7 @@ type procRow struct {
 	rss       uint64
 	memPct    float64
 	threads   uint32
+	start     uint64 // start time (Unix s): a signal names the process by pid and this
 	depth     int    // tree depth when the tree view is on
 	prefix    string // tree branch drawing
 }
@@ -282,7 +283,7 @@ func (h *host) addProcs(p *wire.Processes, now time.Time) {
 		*r = procRow{
 			pid: pi.GetPid(), ppid: pi.GetPpid(), name: pi.GetName(), user: pi.GetUser(),
 			state: pi.GetState(), cpu: float64(pi.GetCpuPercent()), rss: pi.GetRssBytes(),
-			threads: pi.GetThreads(),
+			threads: pi.GetThreads(), start: pi.GetStartTime(),
 		}
 		if r.user == "" && pi.GetUid() != 0 {
 			r.user = strconv.FormatUint(uint64(pi.GetUid()), 10)

@@ -436,7 +436,7 @@ func (w *watcher) h0has(c string) bool {
 
 // signal sends sig to pid on the live connection and reports the outcome
 // through done on the UI goroutine.
-func (w *watcher) signal(ctx context.Context, pid uint32, sig string, done func(*wire.SignalResult, error)) {
+func (w *watcher) signal(ctx context.Context, pid uint32, start uint64, sig string, done func(*wire.SignalResult, error)) {
 	c := w.current()
 	if c == nil {
 		done(nil, errors.New("not connected"))
@@ -447,7 +447,7 @@ func (w *watcher) signal(ctx context.Context, pid uint32, sig string, done func(
 		defer w.bg.Done()
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
-		res, err := c.Signal(rctx, pid, sig)
+		res, err := c.Signal(rctx, pid, start, sig)
 		if ctx.Err() != nil {
 			return
 		}

@@ -92,8 +92,8 @@ func (w *wireClient) ProcessDetail(ctx context.Context, pid uint32) (*wire.Proce
 func (w *wireClient) Journal(ctx context.Context, pid uint32, _ uint32) (*wire.Journal, error) {
 	return w.c.Journal(ctx, pid)
 }
-func (w *wireClient) Signal(ctx context.Context, pid uint32, sig string) (*wire.SignalResult, error) {
-	return w.c.Signal(ctx, pid, sig)
+func (w *wireClient) Signal(ctx context.Context, pid uint32, start uint64, sig string) (*wire.SignalResult, error) {
+	return w.c.Signal(ctx, pid, start, sig)
 }
 func (w *wireClient) Close() error { return w.c.Close() }
 

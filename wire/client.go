@@ -785,14 +785,17 @@ func (c *Client) Connections(ctx context.Context) (*Connections, error) {
 	return expect(r, r.GetConnections(), "connections")
 }
 
-// Signal sends a signal ("TERM", "SIGKILL", …) to a process. Only
-// socktop.v2 agents serve it; on the command dialect it returns
-// ErrNotSupported.
-func (c *Client) Signal(ctx context.Context, pid uint32, signal string) (*SignalResult, error) {
+// Signal sends a signal ("TERM", "SIGKILL", …) to the process pid that
+// started at startTime (Unix seconds: ProcessInfo.StartTime or
+// DetailedProcess.StartTime of the process the user chose). The agent
+// refuses it when the process at pid started at another time (the pid was
+// reused: ErrUnknownPID) or startTime is 0 (ErrBadRequest). Only socktop.v2
+// agents serve it; on the command dialect it returns ErrNotSupported.
+func (c *Client) Signal(ctx context.Context, pid uint32, startTime uint64, signal string) (*SignalResult, error) {
 	if c.dialect != DialectV2 {
 		return nil, fmt.Errorf("signal: %w (upstream agents cannot send signals)", ErrNotSupported)
 	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Signal{Signal: &SignalRequest{Pid: pid, Signal: signal}}})
+	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Signal{Signal: &SignalRequest{Pid: pid, Signal: signal, StartTime: startTime}}})
 	if err != nil {
 		return nil, err
 	}

@@ -3449,7 +3449,14 @@ type SignalRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Pid   uint32                 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
 	// Signal name, with or without "SIG": "TERM", "SIGKILL", "HUP"...
-	Signal        string `protobuf:"bytes,2,opt,name=signal,proto3" json:"signal,omitempty"`
+	Signal string `protobuf:"bytes,2,opt,name=signal,proto3" json:"signal,omitempty"`
+	// The start time of the process meant (Unix seconds, as
+	// ProcessInfo.start_time and DetailedProcess.start_time give it). It is
+	// required: a pid alone may name another process by the time the request
+	// arrives (pids are reused). The agent refuses a request without it, or
+	// whose start time is not the process's, with ERROR_CODE_BAD_REQUEST or
+	// ERROR_CODE_UNKNOWN_PID.
+	StartTime     uint64 `protobuf:"varint,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3496,6 +3503,13 @@ func (x *SignalRequest) GetSignal() string {
 		return x.Signal
 	}
 	return ""
+}
+
+func (x *SignalRequest) GetStartTime() uint64 {
+	if x != nil {
+		return x.StartTime
+	}
+	return 0
 }
 
 type SignalResult struct {
@@ -4455,10 +4469,12 @@ const file_socktop_proto_rawDesc = "" +
 	"\x04cwnd\x18\x13 \x01(\rR\x04cwnd\x12\x19\n" +
 	"\brx_queue\x18\x14 \x01(\rR\arxQueue\x12\x19\n" +
 	"\btx_queue\x18\x15 \x01(\rR\atxQueue\x12-\n" +
-	"\x12counters_available\x18\x16 \x01(\bR\x11countersAvailable\"9\n" +
+	"\x12counters_available\x18\x16 \x01(\bR\x11countersAvailable\"X\n" +
 	"\rSignalRequest\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x16\n" +
-	"\x06signal\x18\x02 \x01(\tR\x06signal\"8\n" +
+	"\x06signal\x18\x02 \x01(\tR\x06signal\x12\x1d\n" +
+	"\n" +
+	"start_time\x18\x03 \x01(\x04R\tstartTime\"8\n" +
 	"\fSignalResult\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x16\n" +
 	"\x06signal\x18\x02 \x01(\tR\x06signal\"e\n" +
