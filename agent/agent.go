@@ -37,6 +37,7 @@ type Agent struct {
 	procsC   *cache[*sample[*wire.Processes]]
 	connC    *cache[*sample[*wire.Connections]]
 	disksC   *cache[*sample[*wire.Disks]]
+	detailC  *keyedCache[uint32, *sample[*wire.ProcessDetail]] // detail.go
 
 	capsOnce sync.Once
 	caps     []string
@@ -99,6 +100,7 @@ func New(cfg Config) (*Agent, error) {
 	a.coll.topProcess = a.topProcess
 	a.connC = newCache(cfg.ConnectionsTTL, newConnCollector(cfg.ProcRoot).collect)
 	a.disksC = newCache(cfg.DisksTTL, a.coll.disks)
+	a.detailC = newKeyedCache(cfg.ProcessesTTL, maxCachedDetails, a.collectDetail)
 	return a, nil
 }
 

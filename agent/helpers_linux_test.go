@@ -10,7 +10,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,6 +33,11 @@ func init() {
 		runVictim()
 	case "listen":
 		runListener()
+	case "threads":
+		n, _ := strconv.Atoi(os.Getenv("SOCKTOP_TEST_THREADS"))
+		holdThreads(n)
+		fmt.Println("ready")
+		select {}
 	default:
 		fmt.Fprintln(os.Stderr, "unknown SOCKTOP_TEST_HELPER", mode)
 		os.Exit(2)
@@ -76,6 +83,20 @@ func runListener() {
 	}
 	fmt.Println("ready")
 	select {}
+}
+
+// holdThreads starts n more OS threads, each parked for good.
+func holdThreads(n int) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			runtime.LockOSThread()
+			wg.Done()
+			select {}
+		}()
+	}
+	wg.Wait()
 }
 
 // helper is a running helper process.

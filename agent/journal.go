@@ -23,6 +23,8 @@ const (
 	journalTimeout      = 5 * time.Second
 	// journalOutputCap bounds what one journalctl run may send us.
 	journalOutputCap = 4 << 20
+	// journalCost is a journal request's rate-limit cost (it runs a program).
+	journalCost = 5
 )
 
 // journal runs journalctl for one pid, without a shell, newest entries first.

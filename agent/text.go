@@ -18,12 +18,3 @@ func validText(s string) string {
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
-
-// validTextPtr is validText for optional fields.
-func validTextPtr(p *string) *string {
-	if p == nil || utf8.ValidString(*p) {
-		return p
-	}
-	v := validText(*p)
-	return &v
-}

@@ -172,7 +172,7 @@ func (cn *conn) textFrame(data []byte) {
 	if req.Ignore() {
 		return
 	}
-	if !cn.bucket.take(time.Now()) {
+	if !cn.bucket.take(time.Now(), textCost(req.Kind)) {
 		cn.writeFrame(wire.ReplyError(req, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
 			"rate limited: at most %.0f requests per second per connection", cn.a.cfg.RequestsPerSecond)))
 		return
@@ -207,7 +207,7 @@ func (cn *conn) v2Frame(typ websocket.MessageType, data []byte) bool {
 			return false
 		}
 	}
-	if !cn.bucket.take(time.Now()) {
+	if !cn.bucket.take(time.Now(), v2Cost(req)) {
 		cn.writeV2(envelopeError(req.Id, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
 			"rate limited: at most %.0f requests per second per connection", cn.a.cfg.RequestsPerSecond)))
 		return true
@@ -290,14 +290,17 @@ func newTokenBucket(rate float64, burst int) tokenBucket {
 	return tokenBucket{rate: rate, tokens: float64(burst), max: float64(burst)}
 }
 
-func (b *tokenBucket) take(now time.Time) bool {
+// take spends cost tokens (a request's cost: textCost, v2Cost), or the
+// whole burst when it is smaller.
+func (b *tokenBucket) take(now time.Time, cost float64) bool {
+	cost = min(cost, b.max)
 	if !b.last.IsZero() {
 		b.tokens = min(b.max, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 	}
 	b.last = now
-	if b.tokens < 1 {
+	if b.tokens < cost {
 		return false
 	}
-	b.tokens--
+	b.tokens -= cost
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
@@ -50,7 +51,33 @@ type ProcessDetail struct {
 	WriteBytes               *uint64  `json:"write_bytes"` // storage writes
 	Threads                  []Thread `json:"threads"`
 	Children                 []int32  `json:"children"` // pids whose parent is this process
+
+	// What the DetailLimits left out: the end of the command line (Cmdline
+	// holds its first CmdlineBytes, the last argument cut), and threads
+	// beyond the first Threads (NumThreads says how many there are).
+	CmdlineTruncated bool `json:"cmdline_truncated,omitempty"`
+	ThreadsTruncated bool `json:"threads_truncated,omitempty"`
 }
+
+// DetailLimits bound what one ProcessDetail reads, so that a process with
+// megabytes of arguments or thousands of threads costs a bounded read.
+// Zero fields take the DefaultDetailLimits values.
+type DetailLimits struct {
+	// CmdlineBytes is how much of /proc/<pid>/cmdline is read.
+	CmdlineBytes int
+	// Threads is how many threads' stat files are read; negative reads none.
+	Threads int
+	// NoChildren skips finding the children (Children stays empty).
+	NoChildren bool
+}
+
+// DefaultDetailLimits are ProcessDetail's limits.
+var DefaultDetailLimits = DetailLimits{CmdlineBytes: 64 << 10, Threads: 1024}
+
+// maxChildTasks bounds how many task/*/children files are read to find a
+// process's children; a process with more threads is found by scanning
+// every process's parent instead.
+const maxChildTasks = 4096
 
 // Thread is one task of a process.
 type Thread struct {
@@ -61,10 +88,22 @@ type Thread struct {
 	STimeMicros uint64 `json:"stime_us"`
 }
 
-// ProcessDetail reads one process in detail. It returns an error wrapping
-// ErrNotFound when the process does not exist. Files the caller may not read
-// (another user's io, fd, exe, cwd) leave their fields nil.
+// ProcessDetail reads one process in detail within DefaultDetailLimits. It
+// returns an error wrapping ErrNotFound when the process does not exist.
+// Files the caller may not read (another user's io, fd, exe, cwd) leave
+// their fields nil.
 func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
+	return fs.ProcessDetailLimited(pid, DefaultDetailLimits)
+}
+
+// ProcessDetailLimited is ProcessDetail within lim.
+func (fs *FS) ProcessDetailLimited(pid int, lim DetailLimits) (ProcessDetail, error) {
+	if lim.CmdlineBytes <= 0 {
+		lim.CmdlineBytes = DefaultDetailLimits.CmdlineBytes
+	}
+	if lim.Threads == 0 {
+		lim.Threads = DefaultDetailLimits.Threads
+	}
 	var d ProcessDetail
 	if pid <= 0 {
 		return d, fmt.Errorf("process %d: %w", pid, ErrNotFound)
@@ -93,8 +132,8 @@ func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
 	if err := fs.ReadStat(&st); err == nil {
 		d.StartUnix = st.BootTime + int64(ps.StartTime/fs.clockTicks)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil {
-		d.Cmdline = ParseCmdline(b)
+	if b, more, err := readPrefix(filepath.Join(dir, "cmdline"), lim.CmdlineBytes); err == nil {
+		d.Cmdline, d.CmdlineTruncated = ParseCmdline(b), more
 	}
 	if s, err := os.Readlink(filepath.Join(dir, "exe")); err == nil {
 		d.Exe = &s
@@ -130,7 +169,8 @@ func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
 			d.ReadBytes, d.WriteBytes = &io.ReadBytes, &io.WriteBytes
 		}
 	}
-	if ents, err := os.ReadDir(filepath.Join(dir, "task")); err == nil {
+	if ents, more, err := readDirPrefix(filepath.Join(dir, "task"), lim.Threads); err == nil {
+		d.ThreadsTruncated = more
 		for _, e := range ents {
 			b, err := os.ReadFile(filepath.Join(dir, "task", e.Name(), "stat"))
 			if err != nil {
@@ -143,8 +183,47 @@ func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
 			d.Threads = append(d.Threads, Thread{TID: ts.PID, Name: ts.Name, State: ts.State, UTimeMicros: us(ts.UTime), STimeMicros: us(ts.STime)})
 		}
 	}
-	d.Children = fs.children(dir, ps.PID)
+	if !lim.NoChildren {
+		d.Children = fs.children(dir, ps.PID)
+	}
 	return d, nil
+}
+
+// readPrefix reads at most n bytes of a file and reports whether it holds
+// more.
+func readPrefix(path string, n int) ([]byte, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	b := make([]byte, n+1)
+	k, err := io.ReadFull(f, b)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, false, err
+	}
+	return b[:min(k, n)], k > n, nil
+}
+
+// readDirPrefix lists at most n entries of a directory (none when n < 0)
+// and reports whether it holds more.
+func readDirPrefix(path string, n int) ([]iofs.DirEntry, bool, error) {
+	if n < 0 {
+		return nil, false, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(n + 1)
+	if err != nil && err != io.EOF {
+		return nil, false, err
+	}
+	more := len(ents) > n
+	ents = ents[:min(len(ents), n)]
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() }) // as os.ReadDir
+	return ents, more, nil
 }
 
 // Identity tells one process from another that later gets the same pid.
@@ -200,9 +279,12 @@ func (fs *FS) Identity(pid int) (Identity, error) {
 // or, without it, by scanning every process's parent.
 func (fs *FS) children(dir string, pid int32) []int32 {
 	out := []int32{}
-	tasks, err := os.ReadDir(filepath.Join(dir, "task"))
-	ok := err == nil && len(tasks) > 0
+	tasks, more, err := readDirPrefix(filepath.Join(dir, "task"), maxChildTasks)
+	ok := err == nil && len(tasks) > 0 && !more
 	for _, t := range tasks {
+		if !ok {
+			break
+		}
 		b, err := os.ReadFile(filepath.Join(dir, "task", t.Name(), "children"))
 		if err != nil {
 			if errors.Is(err, iofs.ErrNotExist) {

@@ -337,6 +337,8 @@ type inDetail struct {
 	ExecutablePath   lstr       `json:"executable_path"`
 	ChildProcesses   []inDetail `json:"child_processes"`
 	Threads          []inThread `json:"threads"`
+	ChildrenTotal    lnum       `json:"children_total"`
+	Truncated        bool       `json:"truncated"`
 }
 
 func (p *inDetail) toV2(depth int) *DetailedProcess {
@@ -347,6 +349,7 @@ func (p *inDetail) toV2(depth int) *DetailedProcess {
 		GroupId: p.GroupID.u32(), StartTime: p.StartTime.u64(), CpuTimeUser: p.CPUTimeUser.u64(),
 		CpuTimeSystem: p.CPUTimeSystem.u64(), ReadBytes: p.ReadBytes.optU64(), WriteBytes: p.WriteBytes.optU64(),
 		WorkingDirectory: p.WorkingDirectory.opt(), ExecutablePath: p.ExecutablePath.opt(),
+		ChildrenTotal: p.ChildrenTotal.u32(), Truncated: p.Truncated,
 	}
 	if depth < maxDetailDepth {
 		for i := range p.ChildProcesses {

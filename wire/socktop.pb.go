@@ -2632,8 +2632,16 @@ type DetailedProcess struct {
 	ChildProcesses   []*DetailedProcess `protobuf:"bytes,21,rep,name=child_processes,json=childProcesses,proto3" json:"child_processes,omitempty"`
 	Threads          []*ThreadInfo      `protobuf:"bytes,22,rep,name=threads,proto3" json:"threads,omitempty"`
 	User             string             `protobuf:"bytes,23,opt,name=user,proto3" json:"user,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// How many children the process has; child_processes lists at most the
+	// agent's limit (64), each without threads or children of its own.
+	ChildrenTotal uint32 `protobuf:"varint,24,opt,name=children_total,json=childrenTotal,proto3" json:"children_total,omitempty"`
+	// Something was left out to keep the reply bounded: the command line
+	// (then it ends with "…"), a name or path (likewise), threads beyond the
+	// agent's limit (256; thread_count says how many there are), or children
+	// beyond child_processes (children_total says how many there are).
+	Truncated     bool `protobuf:"varint,25,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DetailedProcess) Reset() {
@@ -2825,6 +2833,20 @@ func (x *DetailedProcess) GetUser() string {
 		return x.User
 	}
 	return ""
+}
+
+func (x *DetailedProcess) GetChildrenTotal() uint32 {
+	if x != nil {
+		return x.ChildrenTotal
+	}
+	return 0
+}
+
+func (x *DetailedProcess) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
 }
 
 type ThreadInfo struct {
@@ -4367,7 +4389,7 @@ const file_socktop_proto_rawDesc = "" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\"j\n" +
 	"\rProcessDetail\x12\"\n" +
 	"\rsampled_at_ms\x18\x01 \x01(\x04R\vsampledAtMs\x125\n" +
-	"\aprocess\x18\x02 \x01(\v2\x1b.socktop.v2.DetailedProcessR\aprocess\"\xb4\a\n" +
+	"\aprocess\x18\x02 \x01(\v2\x1b.socktop.v2.DetailedProcessR\aprocess\"\xf9\a\n" +
 	"\x0fDetailedProcess\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -4396,7 +4418,9 @@ const file_socktop_proto_rawDesc = "" +
 	"\x0fexecutable_path\x18\x14 \x01(\tH\x06R\x0eexecutablePath\x88\x01\x01\x12D\n" +
 	"\x0fchild_processes\x18\x15 \x03(\v2\x1b.socktop.v2.DetailedProcessR\x0echildProcesses\x120\n" +
 	"\athreads\x18\x16 \x03(\v2\x16.socktop.v2.ThreadInfoR\athreads\x12\x12\n" +
-	"\x04user\x18\x17 \x01(\tR\x04userB\x13\n" +
+	"\x04user\x18\x17 \x01(\tR\x04user\x12%\n" +
+	"\x0echildren_total\x18\x18 \x01(\rR\rchildrenTotal\x12\x1c\n" +
+	"\ttruncated\x18\x19 \x01(\bR\ttruncatedB\x13\n" +
 	"\x11_shared_mem_bytesB\v\n" +
 	"\t_fd_countB\r\n" +
 	"\v_parent_pidB\r\n" +
