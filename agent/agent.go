@@ -38,6 +38,9 @@ type Agent struct {
 	connC    *cache[*sample[*wire.Connections]]
 	disksC   *cache[*sample[*wire.Disks]]
 	detailC  *keyedCache[uint32, *sample[*wire.ProcessDetail]] // detail.go
+	journalC *keyedCache[journalKey, *sample[*wire.Journal]]   // journal.go
+	// journalSlots holds a token per journalctl running (journalRuns).
+	journalSlots chan struct{}
 
 	capsOnce sync.Once
 	caps     []string
@@ -101,6 +104,8 @@ func New(cfg Config) (*Agent, error) {
 	a.connC = newCache(cfg.ConnectionsTTL, newConnCollector(cfg.ProcRoot).collect)
 	a.disksC = newCache(cfg.DisksTTL, a.coll.disks)
 	a.detailC = newKeyedCache(cfg.ProcessesTTL, maxCachedDetails, a.collectDetail)
+	a.journalC = newKeyedCache(journalTTL, journalCached, a.runJournal)
+	a.journalSlots = make(chan struct{}, journalRuns)
 	return a, nil
 }
 

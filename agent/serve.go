@@ -38,7 +38,7 @@ func (a *Agent) serveText(ctx context.Context, req wire.TextRequest) (wire.Frame
 		if err != nil {
 			return wire.Frame{}, err
 		}
-		return wire.ReplyJournal(req.Dialect, j), nil
+		return j.frame(req.Dialect, wire.ReplyJournal), nil
 	}
 	return wire.Frame{}, wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "unknown request")
 }
@@ -74,12 +74,11 @@ func (a *Agent) serveV2(ctx context.Context, req *wire.Request) ([]byte, error) 
 		}
 		return d.v2Response(req.Id, fieldProcessDetail, (*wire.ProcessDetail).MarshalVT)
 	case *wire.Request_Journal:
-		j, err := a.journal(ctx, b.Journal.GetPid(), int(b.Journal.GetLines()))
+		j, err := a.journal(ctx, b.Journal.GetPid(), int(min(b.Journal.GetLines(), journalMaxLines)))
 		if err != nil {
 			return nil, err
 		}
-		body, err := j.MarshalVT()
-		return envelope(req.Id, fieldJournal, body), err
+		return j.v2Response(req.Id, fieldJournal, (*wire.Journal).MarshalVT)
 	case *wire.Request_Connections:
 		s, err := a.connections(ctx)
 		if err != nil {
