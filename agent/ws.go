@@ -136,10 +136,7 @@ func (cn *conn) run() {
 			}
 			continue
 		}
-		if typ != websocket.MessageText {
-			continue // binary frames belong to no text dialect: ignored
-		}
-		cn.textFrame(data)
+		cn.textFrame(typ, data)
 	}
 }
 
@@ -167,10 +164,12 @@ func (cn *conn) write(typ websocket.MessageType, b []byte) error {
 func (cn *conn) writeFrame(f wire.Frame) error { return cn.write(f.Type, f.Data) }
 
 // textFrame serves one request of the JSON or command dialect, in order.
-func (cn *conn) textFrame(data []byte) {
+// A frame of no dialect gets an error object too: silence would leave the
+// client waiting forever.
+func (cn *conn) textFrame(typ websocket.MessageType, data []byte) {
 	req := wire.ParseTextRequest(data)
-	if req.Ignore() {
-		return
+	if typ != websocket.MessageText {
+		req = wire.NotARequest("a binary frame without the socktop.v2 subprotocol")
 	}
 	if !cn.bucket.take(time.Now(), textCost(req.Kind)) {
 		cn.writeFrame(wire.ReplyError(req, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,

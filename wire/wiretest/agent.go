@@ -207,7 +207,7 @@ func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		req := wire.ParseTextRequest(data)
-		if req.Ignore() || (!a.v2 && (req.Dialect != wire.DialectCommand || req.Err != nil)) {
+		if !a.v2 && (req.Dialect != wire.DialectCommand || req.Err != nil) {
 			continue // upstream answers only the commands it knows
 		}
 		f := a.reply(req)
