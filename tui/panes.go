@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 	"github.com/socktop/socktop/tui/widget"
+	"github.com/socktop/socktop/wire"
 )
 
 // pane is a tview primitive that paints itself from the app's state.
@@ -185,6 +187,9 @@ func errText(err error) string {
 		return ""
 	}
 	s := err.Error()
+	if i := strings.Index(s, wire.ErrImplausible.Error()); i > 0 && errors.Is(err, wire.ErrImplausible) {
+		s = s[i:] // "agent sent an implausible sample: 1000000 cores …", not the decoder's path to it
+	}
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}

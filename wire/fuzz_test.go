@@ -72,6 +72,9 @@ func FuzzDecodeMetricsJSON(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if len(m.CpuPerCore) > MaxCores || len(m.Networks) > MaxInterfaces || len(m.Gpus) > MaxGPUs {
+			t.Fatalf("decoded an implausible sample: %d cores, %d interfaces, %d GPUs", len(m.CpuPerCore), len(m.Networks), len(m.Gpus))
+		}
 		for _, enc := range [][]byte{EncodeJSONMetrics(m), EncodeCommandMetrics(m)} {
 			mustValidJSON(t, enc)
 			if _, err := DecodeMetricsJSON(enc); err != nil {
@@ -104,6 +107,10 @@ func FuzzDecodeProcessDetailJSON(f *testing.F) {
 		d, err := DecodeProcessDetailJSON(b)
 		if err != nil {
 			return
+		}
+		total := 0
+		if err := withinLimits(d.ProtoReflect(), 0, &total); err != nil {
+			t.Fatalf("decoded an implausible detail: %v", err)
 		}
 		enc := EncodeProcessDetailJSON(d)
 		mustValidJSON(t, enc)
@@ -179,6 +186,10 @@ func FuzzDecodeResponse(f *testing.F) {
 		r, err := DecodeResponse(b)
 		if err != nil {
 			return
+		}
+		total := 0
+		if err := withinLimits(r.ProtoReflect(), 0, &total); err != nil {
+			t.Fatalf("decoded an implausible reply: %v", err)
 		}
 		enc := AppendResponse(nil, r)
 		back, err := DecodeResponse(enc)
