@@ -95,8 +95,9 @@ func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error)
 		return nil, err
 	}
 	m := &wire.Metrics{SampledAtMs: nowMS(), CpuTotal: float32(usage.Total)}
-	m.CpuPerCore = make([]float32, len(usage.PerCore))
-	for i, v := range usage.PerCore {
+	cores := usage.PerCore[:min(len(usage.PerCore), wire.MaxCores)]
+	m.CpuPerCore = make([]float32, len(cores))
+	for i, v := range cores {
 		m.CpuPerCore[i] = float32(v)
 	}
 	if mi, err := c.fs.Meminfo(); err == nil {
@@ -116,6 +117,7 @@ func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error)
 	}
 	m.Hostname = c.hostInfo().Hostname
 	if nd, err := c.fs.NetDev(); err == nil {
+		nd = nd[:min(len(nd), wire.MaxInterfaces)] // what a client believes (wire/plausible.go)
 		m.Networks = make([]*wire.Network, len(nd))
 		for i, n := range nd {
 			m.Networks[i] = &wire.Network{Name: validText(n.Name), RxBytes: n.RxBytes, TxBytes: n.TxBytes,
@@ -150,6 +152,8 @@ func (c *collector) processes(ctx context.Context) (*sample[*wire.Processes], er
 func (c *collector) processRows(ps []procfs.Process) *wire.Processes {
 	boot := uint64(c.procs.BootTime())
 	hz := c.fs.ClockTicks()
+	// Lists are cut where a client would refuse them as implausible.
+	ps = ps[:min(len(ps), wire.MaxProcesses)]
 	// Two allocations for the whole list: the rows and the pointers to them.
 	rows := make([]wire.ProcessInfo, len(ps))
 	out := &wire.Processes{SampledAtMs: nowMS(), Processes: make([]*wire.ProcessInfo, len(ps)), TicksPerSecond: uint32(hz)}

@@ -31,6 +31,7 @@ func (cc *connCollector) collect(ctx context.Context) (*sample[*wire.Connections
 		return nil, err
 	}
 	cc.buf = socks
+	socks = socks[:min(len(socks), wire.MaxConnections)] // what a client believes (wire/plausible.go)
 	rows := make([]wire.Connection, len(socks))
 	out := &wire.Connections{SampledAtMs: nowMS(), Connections: make([]*wire.Connection, len(socks))}
 	for i := range socks {

@@ -57,7 +57,7 @@ func (c *collector) disks(context.Context) (*sample[*wire.Disks], error) {
 			}
 		}
 	}
-	out.Disks = ordered
+	out.Disks = ordered[:min(len(ordered), wire.MaxDisks)] // what a client believes (wire/plausible.go)
 	return newSample(out), nil
 }
 
