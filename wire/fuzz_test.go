@@ -109,7 +109,7 @@ func FuzzDecodeProcessDetailJSON(f *testing.F) {
 			return
 		}
 		total := 0
-		if err := withinLimits(d.ProtoReflect(), 0, &total); err != nil {
+		if err := withinLimits(d.ProtoReflect(), 0, &total, maxElements); err != nil {
 			t.Fatalf("decoded an implausible detail: %v", err)
 		}
 		enc := EncodeProcessDetailJSON(d)
@@ -188,7 +188,7 @@ func FuzzDecodeResponse(f *testing.F) {
 			return
 		}
 		total := 0
-		if err := withinLimits(r.ProtoReflect(), 0, &total); err != nil {
+		if err := withinLimits(r.ProtoReflect(), 0, &total, replyLimit(r)); err != nil {
 			t.Fatalf("decoded an implausible reply: %v", err)
 		}
 		enc := AppendResponse(nil, r)

@@ -31,13 +31,22 @@ const (
 	MaxChildren       = 4096   // per process in a detail
 	MaxThreads        = 65_536 // per process in a detail
 	MaxCapabilities   = 256
-	// maxRepeated bounds any other repeated field, maxElements the values
-	// of every repeated field of one reply together, maxNesting how deep
-	// messages nest (a detail's children of children…).
+	// maxRepeated bounds any other repeated field, maxElements the
+	// messages and strings of every repeated field of one reply together
+	// (packed numbers, 4 or 8 bytes each decoded, count only against their
+	// field's limit), maxNesting how deep messages nest (a detail's
+	// children of children…).
 	maxRepeated = 65_536
 	maxElements = 300_000
 	maxNesting  = 12
 )
+
+// totalLimits raise maxElements for replies that hold many samples: a
+// History of wire/history's MaxPoints (10,000) samples, each with up to
+// 64 interfaces, 64 disks and 32 processes, is 1.61 M values.
+var totalLimits = map[protoreflect.FullName]int{
+	"socktop.v2.History": 1_700_000,
+}
 
 // repeatedLimits names the repeated fields' limits and what they count.
 var repeatedLimits = map[protoreflect.FullName]struct {
@@ -66,6 +75,7 @@ func implausible(n int, what string, limit int) error {
 type shape struct {
 	fields []*fieldShape // by field number; nil for fields not counted
 	deep   bool          // it holds repeated or message fields: worth scanning inside
+	total  int           // the reply's value budget inside it (totalLimits); 0: unchanged
 }
 
 func (s *shape) field(n protowire.Number) *fieldShape {
@@ -104,7 +114,7 @@ func shapeOf(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]*
 	if s := seen[md.FullName()]; s != nil {
 		return s
 	}
-	s := &shape{}
+	s := &shape{total: totalLimits[md.FullName()]}
 	seen[md.FullName()] = s
 	fields := md.Fields()
 	for i := range fields.Len() {
@@ -140,7 +150,7 @@ func shapeOf(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]*
 }
 
 // scanner counts the values of every repeated field of one reply.
-type scanner struct{ total int }
+type scanner struct{ total, limit int }
 
 // scan checks one encoded message of shape s, adding to counts (one per
 // field number of s). A message field that is not repeated may come more
@@ -150,6 +160,9 @@ type scanner struct{ total int }
 func (sc *scanner) scan(b []byte, s *shape, depth int, counts []int) error {
 	if depth > maxNesting {
 		return fmt.Errorf("%w: messages nested %d deep", ErrImplausible, depth)
+	}
+	if s.total > sc.limit {
+		sc.limit = s.total
 	}
 	var merged [][]int // counts of the singular message fields, by number
 	for len(b) > 0 {
@@ -190,8 +203,11 @@ func (sc *scanner) scan(b []byte, s *shape, depth int, counts []int) error {
 			if counts[num] > f.max {
 				return implausible(counts[num], f.what, f.max)
 			}
-			if sc.total += k; sc.total > maxElements {
-				return fmt.Errorf("%w: more than %d values in one reply", ErrImplausible, maxElements)
+			if f.fixed > 0 || f.varint {
+				k = 0 // numbers: bounded by their field's limit and by the frame's bytes
+			}
+			if sc.total += k; sc.total > sc.limit {
+				return fmt.Errorf("%w: more than %d values in one reply", ErrImplausible, sc.limit)
 			}
 		}
 		if f.msg == nil || !f.msg.deep || typ != protowire.BytesType {
@@ -222,7 +238,7 @@ func (sc *scanner) scan(b []byte, s *shape, depth int, counts []int) error {
 
 // scanMessage checks one encoded message of shape s.
 func scanMessage(b []byte, s *shape) error {
-	return (&scanner{}).scan(b, s, 0, make([]int, len(s.fields)))
+	return (&scanner{limit: maxElements}).scan(b, s, 0, make([]int, len(s.fields)))
 }
 
 // CheckResponse reports whether an encoded v2 Response is plausible (an

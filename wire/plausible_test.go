@@ -27,6 +27,15 @@ func TestCheckResponseAcceptsReal(t *testing.T) {
 	if err := CheckResponse(field(5, rows(2, MaxProcesses, nil))); err != nil {
 		t.Errorf("%d processes: %v", MaxProcesses, err)
 	}
+	// A long history of a machine with many interfaces and disks holds
+	// more values than other replies may.
+	sample := append(append(rows(11, 64, nil), rows(12, 64, nil)...), rows(14, 32, nil)...)
+	if err := CheckResponse(field(11, rows(2, 2000, sample))); err != nil {
+		t.Errorf("a history of 2000 samples × 160 values: %v", err)
+	}
+	if err := CheckResponse(field(6, field(2, rows(21, 2000, rows(22, 160, nil))))); !errors.Is(err, ErrImplausible) {
+		t.Errorf("a detail of 2000 children × 160 threads: %v, want the reply budget to refuse it", err)
+	}
 }
 
 // A message field that is not repeated may come several times; the
@@ -86,37 +95,48 @@ func FuzzCheckResponse(f *testing.F) {
 			return
 		}
 		total := 0
-		if err := withinLimits(r.ProtoReflect(), 0, &total); err != nil {
+		if err := withinLimits(r.ProtoReflect(), 0, &total, replyLimit(r)); err != nil {
 			t.Fatalf("CheckResponse passed a reply that decodes to %v", err)
 		}
 	})
 }
 
+// replyLimit is the value budget of a decoded reply (History has its own).
+func replyLimit(r *Response) int {
+	if r.GetHistory() != nil {
+		return totalLimits["socktop.v2.History"]
+	}
+	return maxElements
+}
+
 // withinLimits walks a decoded message as the scanner counts its encoding.
-func withinLimits(m protoreflect.Message, depth int, total *int) error {
+func withinLimits(m protoreflect.Message, depth int, total *int, limit int) error {
 	var err error
 	deep := false
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		if fd.IsList() {
 			deep = true
-			n, limit := v.List().Len(), maxRepeated
+			n, most := v.List().Len(), maxRepeated
 			if l, ok := repeatedLimits[fd.FullName()]; ok {
-				limit = l.max
+				most = l.max
 			}
-			if *total += n; n > limit || *total > maxElements {
+			if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.StringKind || fd.Kind() == protoreflect.BytesKind {
+				*total += n
+			}
+			if n > most || *total > limit {
 				err = errors.New(string(fd.FullName()) + " too long")
 				return false
 			}
 			if fd.Kind() == protoreflect.MessageKind {
 				for i := range n {
-					if err = withinLimits(v.List().Get(i).Message(), depth+1, total); err != nil {
+					if err = withinLimits(v.List().Get(i).Message(), depth+1, total, limit); err != nil {
 						return false
 					}
 				}
 			}
 		} else if fd.Kind() == protoreflect.MessageKind {
 			deep = true
-			err = withinLimits(v.Message(), depth+1, total)
+			err = withinLimits(v.Message(), depth+1, total, limit)
 		}
 		return err == nil
 	})
