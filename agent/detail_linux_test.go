@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/wiretest"
 )
 
 // worstName is a file-name component of n bytes that JSON spells six bytes
@@ -73,18 +73,7 @@ func bigTree(t *testing.T, n, threads int) {
 		}
 		t.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range threads {
-		wg.Add(1)
-		go func() {
-			runtime.LockOSThread()
-			wg.Done()
-			<-stop
-		}()
-	}
-	wg.Wait()
-	t.Cleanup(func() { close(stop) })
+	t.Cleanup(holdThreads(threads))
 }
 
 // TestDetailReplyBoundedForAnyTree asks for the detail of a process with 70
@@ -107,7 +96,7 @@ func TestDetailReplyBoundedForAnyTree(t *testing.T) {
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	peak := heapPeak()
+	peak := wiretest.HeapPeak()
 
 	v := dial(t, wsURL(srv), &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
 	_, frame := roundTrip(t, v, websocket.MessageBinary, wire.AppendRequest(nil, &wire.Request{Id: 1, Body: &wire.Request_ProcessDetail{ProcessDetail: &wire.ProcessDetailRequest{Pid: self}}}))
@@ -172,42 +161,6 @@ func jsonLen(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return len(b) - strings.Count(string(b), `\u003c`)*5 - strings.Count(string(b), `\u003e`)*5 - strings.Count(string(b), `\u0026`)*5
-}
-
-// heapPeak samples HeapInuse until the returned function is called, and
-// returns the highest value seen (including one last sample).
-func heapPeak() func() uint64 {
-	var mu sync.Mutex
-	var peak uint64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	sample := func() {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		mu.Lock()
-		peak = max(peak, m.HeapInuse)
-		mu.Unlock()
-	}
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			sample()
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
-	return func() uint64 {
-		close(stop)
-		<-done
-		sample()
-		mu.Lock()
-		defer mu.Unlock()
-		return peak
-	}
 }
 
 // A detail is collected once per pid per TTL however many ask, the cache

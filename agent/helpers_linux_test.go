@@ -85,18 +85,21 @@ func runListener() {
 	select {}
 }
 
-// holdThreads starts n more OS threads, each parked for good.
-func holdThreads(n int) {
+// holdThreads starts n more OS threads, each parked until release is
+// called.
+func holdThreads(n int) (release func()) {
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
 		go func() {
 			runtime.LockOSThread()
 			wg.Done()
-			select {}
+			<-stop
 		}()
 	}
 	wg.Wait()
+	return func() { close(stop) }
 }
 
 // helper is a running helper process.

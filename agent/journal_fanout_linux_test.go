@@ -20,12 +20,8 @@ func slowJournalctl(t *testing.T, seconds string) (runs string) {
 	t.Helper()
 	dir := t.TempDir()
 	runs = filepath.Join(dir, "runs")
-	script := "#!/bin/sh\necho \"$@\" >> " + runs + "\nsleep " + seconds + "\n" +
-		`printf '%s\n' '{"__REALTIME_TIMESTAMP":"1700000000000000","PRIORITY":"6","MESSAGE":"hello"}'` + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "journalctl"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	onPath(t, dir, "journalctl", "echo \"$@\" >> "+runs+"\nsleep "+seconds+"\n"+
+		`printf '%s\n' '{"__REALTIME_TIMESTAMP":"1700000000000000","PRIORITY":"6","MESSAGE":"hello"}'`+"\n")
 	return runs
 }
 

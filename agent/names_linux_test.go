@@ -393,12 +393,11 @@ func setUpNamespaceNames(t *testing.T, dir string) {
 
 	bin := filepath.Join(dir, "bin")
 	os.Mkdir(bin, 0o755)
-	os.WriteFile(filepath.Join(bin, "nvidia-smi"), []byte("#!/bin/sh\nprintf '0, "+shellBytes(badGPU)+", 5, 100, 1000, 40\\n'\n"), 0o755)
+	onPath(t, bin, "nvidia-smi", "printf '0, "+shellBytes(badGPU)+", 5, 100, 1000, 40\\n'\n")
 	// journalctl: one entry for the badName helper (its MESSAGE as bytes, as
 	// journald exports a value that is not UTF-8), stderr junk otherwise.
 	entry := `{"__REALTIME_TIMESTAMP":"1700000000000000","PRIORITY":"6","MESSAGE":[104,105,255,116,104,101,114,101],"_COMM":` + byteArray(badName) + `}`
-	os.WriteFile(filepath.Join(bin, "journalctl"), []byte("#!/bin/sh\ncase \"$1\" in\n_PID=$SOCKTOP_TEST_BAD_PID) printf '%s\\n' '"+entry+"' ;;\n*) printf 'no entries \\377\\n' >&2 ;;\nesac\n"), 0o755)
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	onPath(t, bin, "journalctl", "case \"$1\" in\n_PID=$SOCKTOP_TEST_BAD_PID) printf '%s\\n' '"+entry+"' ;;\n*) printf 'no entries \\377\\n' >&2 ;;\nesac\n")
 }
 
 // byteArray is s as journalctl exports a value that is not UTF-8: a JSON

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 	"syscall"
-	"unicode/utf8"
 
 	"github.com/socktop/socktop/wire"
 )
@@ -29,7 +28,7 @@ func (a *Agent) signal(req *wire.SignalRequest) (*wire.SignalResult, error) {
 	name := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(req.GetSignal())), "SIG")
 	sig, ok := allowedSignals[name]
 	if !ok {
-		return nil, wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "signal %q is not allowed (TERM, KILL, INT, HUP, STOP or CONT)", clip(req.GetSignal(), 16))
+		return nil, wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "signal %q is not allowed (TERM, KILL, INT, HUP, STOP or CONT)", quoted(req.GetSignal()))
 	}
 	raw := req.GetPid()
 	switch {
@@ -60,15 +59,8 @@ func (a *Agent) signal(req *wire.SignalRequest) (*wire.SignalResult, error) {
 	return &wire.SignalResult{Pid: raw, Signal: "SIG" + name}, nil
 }
 
-// clip shortens client-supplied text before it is echoed, on a character
-// boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
+// quoted is client-supplied text cut short (clipText) to be echoed.
+func quoted(s string) string {
+	s, _ = clipText(s, 24)
+	return s
 }

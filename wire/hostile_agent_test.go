@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -221,7 +220,7 @@ func TestHostileAgentImplausibleSamples(t *testing.T) {
 			runtime.GC()
 			var before runtime.MemStats
 			runtime.ReadMemStats(&before)
-			peak := heapPeak()
+			peak := wiretest.HeapPeak()
 			err := c.call(ctx(t), cl)
 			grew := int64(peak()) - int64(before.HeapInuse)
 			t.Logf("%v; heap +%.1f MiB at most", err, float64(grew)/(1<<20))
@@ -269,38 +268,4 @@ func journal(ctx context.Context, c *wire.Client) error     { _, err := c.Journa
 func detail(ctx context.Context, c *wire.Client) error {
 	_, err := c.ProcessDetail(ctx, 4242)
 	return err
-}
-
-// heapPeak samples HeapInuse until the returned function is called and
-// returns the highest value seen.
-func heapPeak() func() uint64 {
-	var mu sync.Mutex
-	var peak uint64
-	stop, done := make(chan struct{}), make(chan struct{})
-	sample := func() {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		mu.Lock()
-		peak = max(peak, m.HeapInuse)
-		mu.Unlock()
-	}
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-				sample()
-			}
-		}
-	}()
-	return func() uint64 {
-		close(stop)
-		<-done
-		sample()
-		mu.Lock()
-		defer mu.Unlock()
-		return peak
-	}
 }
