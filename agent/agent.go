@@ -39,6 +39,10 @@ type Agent struct {
 	procsC   *cache[*sample[*wire.Processes]]
 	connC    *cache[*sample[*wire.Connections]]
 	disksC   *cache[*sample[*wire.Disks]]
+	detailC  *keyedCache[uint32, *sample[*wire.ProcessDetail]] // detail.go
+	journalC *keyedCache[journalKey, *sample[*wire.Journal]]   // journal.go
+	// journalSlots holds a token per journalctl running (journalRuns).
+	journalSlots chan struct{}
 
 	capsOnce sync.Once
 	caps     []string
@@ -116,6 +120,9 @@ func New(cfg Config) (*Agent, error) {
 	a.coll.topProcess = a.topProcess
 	a.connC = newCache(cfg.ConnectionsTTL, newConnCollector(cfg.ProcRoot).collect)
 	a.disksC = newCache(cfg.DisksTTL, a.coll.disks)
+	a.detailC = newKeyedCache(cfg.ProcessesTTL, maxCachedDetails, a.collectDetail)
+	a.journalC = newKeyedCache(journalTTL, journalCached, a.runJournal)
+	a.journalSlots = make(chan struct{}, journalRuns)
 	return a, nil
 }
 

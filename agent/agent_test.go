@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/wire"
@@ -153,12 +154,15 @@ func TestCommandDialect(t *testing.T) {
 		t.Errorf("get_processes: %v", err)
 	}
 
-	// Unknown commands are ignored without a reply, as upstream does: the
-	// next request's reply is the next frame.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c.Write(ctx, websocket.MessageText, []byte("get_nothing"))
-	c.Write(ctx, websocket.MessageText, []byte("hello there"))
+	// Upstream ignores an unknown command, leaving its client waiting
+	// forever; this agent answers it, and a frame of no dialect, with the
+	// error object ("request":"").
+	for _, junk := range []string{"get_nothing", "this is not json"} {
+		typ, b = roundTrip(t, c, websocket.MessageText, []byte(junk))
+		if typ != websocket.MessageText || !strings.Contains(string(b), `"error"`) || !strings.Contains(string(b), `"request":""`) {
+			t.Errorf("%s: got %v %s, want an error object", junk, typ, b)
+		}
+	}
 	typ, b = roundTrip(t, c, websocket.MessageText, []byte("get_process_metrics:abc"))
 	if !strings.Contains(string(b), `"error"`) {
 		t.Errorf("bad pid: got %v %s", typ, b)
@@ -252,10 +256,17 @@ func TestTextGarbageAndInvalidUTF8(t *testing.T) {
 			t.Errorf("%q: got %v %q, want an error object", junk, typ, b)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c.Write(ctx, websocket.MessageBinary, []byte{0, 1, 2, 3}) // ignored outside v2
-	c.Write(ctx, websocket.MessageText, []byte("\xff\xfe\xfd"))
+	// Frames of no dialect, binary outside v2 included, get an error object.
+	for _, junk := range []struct {
+		typ websocket.MessageType
+		b   string
+	}{{websocket.MessageBinary, "\x00\x01\x02\x03"}, {websocket.MessageText, "\xff\xfe\xfd"}} {
+		typ, b := roundTrip(t, c, junk.typ, []byte(junk.b))
+		var e struct{ Error string }
+		if typ != websocket.MessageText || !utf8.Valid(b) || json.Unmarshal(b, &e) != nil || e.Error == "" {
+			t.Errorf("%q: got %v %q, want an error object", junk.b, typ, b)
+		}
+	}
 	if typ, _ := roundTrip(t, c, websocket.MessageText, []byte(`{"type":"metrics"}`)); typ != websocket.MessageText {
 		t.Error("not serving after junk")
 	}

@@ -78,6 +78,13 @@ func (c *cache[T]) run(f *flight[T]) {
 	close(f.done)
 }
 
+// busy reports whether a collection is in flight.
+func (c *cache[T]) busy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inflight != nil
+}
+
 // Peek returns the latest sample without collecting, and whether there is one.
 func (c *cache[T]) Peek() (T, bool) {
 	c.mu.Lock()

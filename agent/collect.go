@@ -95,8 +95,9 @@ func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error)
 		return nil, err
 	}
 	m := &wire.Metrics{SampledAtMs: nowMS(), CpuTotal: float32(usage.Total)}
-	m.CpuPerCore = make([]float32, len(usage.PerCore))
-	for i, v := range usage.PerCore {
+	cores := usage.PerCore[:min(len(usage.PerCore), wire.MaxCores)]
+	m.CpuPerCore = make([]float32, len(cores))
+	for i, v := range cores {
 		m.CpuPerCore[i] = float32(v)
 	}
 	if mi, err := c.fs.Meminfo(); err == nil {
@@ -116,9 +117,10 @@ func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error)
 	}
 	m.Hostname = c.hostInfo().Hostname
 	if nd, err := c.fs.NetDev(); err == nil {
+		nd = nd[:min(len(nd), wire.MaxInterfaces)] // what a client believes (wire/plausible.go)
 		m.Networks = make([]*wire.Network, len(nd))
 		for i, n := range nd {
-			m.Networks[i] = &wire.Network{Name: n.Name, RxBytes: n.RxBytes, TxBytes: n.TxBytes,
+			m.Networks[i] = &wire.Network{Name: validText(n.Name), RxBytes: n.RxBytes, TxBytes: n.TxBytes,
 				RxPackets: n.RxPackets, TxPackets: n.TxPackets, RxErrors: n.RxErrors, TxErrors: n.TxErrors,
 				RxDrops: n.RxDrop, TxDrops: n.TxDrop}
 		}
@@ -139,16 +141,27 @@ func (c *collector) processes(ctx context.Context) (*sample[*wire.Processes], er
 		return nil, err
 	}
 	c.procBuf = ps
+	out := c.processRows(ps)
+	c.mu.Lock()
+	c.lastN = uint32(len(ps))
+	c.mu.Unlock()
+	return newSample(out), nil
+}
+
+// processRows converts a process sample to the wire list.
+func (c *collector) processRows(ps []procfs.Process) *wire.Processes {
 	boot := uint64(c.procs.BootTime())
 	hz := c.fs.ClockTicks()
+	// Lists are cut where a client would refuse them as implausible.
+	ps = ps[:min(len(ps), wire.MaxProcesses)]
 	// Two allocations for the whole list: the rows and the pointers to them.
 	rows := make([]wire.ProcessInfo, len(ps))
 	out := &wire.Processes{SampledAtMs: nowMS(), Processes: make([]*wire.ProcessInfo, len(ps)), TicksPerSecond: uint32(hz)}
 	for i := range ps {
 		p := &ps[i]
 		r := &rows[i]
-		r.Pid, r.Ppid, r.Name, r.State = uint32(p.PID), uint32(p.PPID), p.Name, stateString(p.State)
-		r.Uid, r.User = p.UID, c.fs.UserName(p.UID)
+		r.Pid, r.Ppid, r.Name, r.State = uint32(p.PID), uint32(p.PPID), validText(p.Name), stateString(p.State)
+		r.Uid, r.User = p.UID, validText(c.fs.UserName(p.UID))
 		r.CpuPercent, r.RssBytes, r.VirtualBytes = float32(p.CPU), p.RSS, p.VSize
 		r.Threads, r.CpuTicks = uint32(p.Threads), p.UTime+p.STime
 		if hz > 0 {
@@ -156,10 +169,7 @@ func (c *collector) processes(ctx context.Context) (*sample[*wire.Processes], er
 		}
 		out.Processes[i] = r
 	}
-	c.mu.Lock()
-	c.lastN = uint32(len(ps))
-	c.mu.Unlock()
-	return newSample(out), nil
+	return out
 }
 
 // stateStrings avoids allocating a one-letter string per process.
@@ -181,6 +191,10 @@ func (c *collector) hostInfo() procfs.Host {
 	defer c.mu.Unlock()
 	if c.host.Hostname == "" || time.Since(c.hostAt) > hostTTL {
 		if fresh, err := c.fs.Host(); err == nil {
+			// sethostname(2) takes any bytes; so could a kernel's release.
+			for _, s := range []*string{&fresh.Hostname, &fresh.KernelRelease, &fresh.KernelVersion, &fresh.Arch, &fresh.CPUModel, &fresh.BoardModel} {
+				*s = validText(*s)
+			}
 			c.host, c.hostAt = fresh, time.Now()
 		}
 	}

@@ -20,7 +20,8 @@ func (c *collector) disks(context.Context) (*sample[*wire.Disks], error) {
 		return nil, err
 	}
 	out := &wire.Disks{SampledAtMs: nowMS()}
-	parents := map[string]*wire.Disk{}
+	parents := map[string]*wire.Disk{} // by the kernel's name, before validText
+	rawName := map[*wire.Disk]string{}
 	for i := range ds {
 		d := &ds[i]
 		row := diskRow(d)
@@ -30,8 +31,8 @@ func (c *collector) disks(context.Context) (*sample[*wire.Disks], error) {
 		}
 		p := parents[d.Parent]
 		if p == nil {
-			p = &wire.Disk{Name: d.Parent, TemperatureC: row.TemperatureC}
-			parents[d.Parent] = p
+			p = &wire.Disk{Name: row.Parent, TemperatureC: row.TemperatureC}
+			parents[d.Parent], rawName[p] = p, d.Parent
 			out.Disks = append(out.Disks, p)
 		}
 		p.Total += row.Total
@@ -46,22 +47,23 @@ func (c *collector) disks(context.Context) (*sample[*wire.Disks], error) {
 	ordered := make([]*wire.Disk, 0, len(out.Disks)+len(ds))
 	for _, x := range out.Disks {
 		ordered = append(ordered, x)
-		if parents[x.Name] != x {
+		raw, ok := rawName[x]
+		if !ok {
 			continue
 		}
 		for i := range ds {
-			if ds[i].IsPartition && ds[i].Parent == x.Name {
+			if ds[i].IsPartition && ds[i].Parent == raw {
 				ordered = append(ordered, diskRow(&ds[i]))
 			}
 		}
 	}
-	out.Disks = ordered
+	out.Disks = ordered[:min(len(ordered), wire.MaxDisks)] // what a client believes (wire/plausible.go)
 	return newSample(out), nil
 }
 
 func diskRow(d *procfs.Disk) *wire.Disk {
-	w := &wire.Disk{Name: d.Name, MountPoint: d.MountPoint, FsType: d.FSType, Total: d.Total, Available: d.Available,
-		IsPartition: d.IsPartition && d.Parent != "", Parent: d.Parent,
+	w := &wire.Disk{Name: validText(d.Name), MountPoint: validText(d.MountPoint), FsType: validText(d.FSType), Total: d.Total, Available: d.Available,
+		IsPartition: d.IsPartition && d.Parent != "", Parent: validText(d.Parent),
 		ReadBytes: d.ReadBytes, WriteBytes: d.WrittenBytes, ReadOps: d.Reads, WriteOps: d.Writes, IoTimeMs: d.IOTimeMs}
 	if d.TempC != nil {
 		v := float32(*d.TempC)

@@ -147,7 +147,7 @@ func (g *frameGuard) frame(now time.Time) string {
 	default:
 		g.skip = uint64(n)
 	}
-	if !g.bucket.take(now) {
+	if !g.bucket.take(now, 1) {
 		g.debt++
 	}
 	switch {

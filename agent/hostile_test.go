@@ -275,20 +275,28 @@ func errorReply(t *testing.T, c *websocket.Conn, msg string, want string) {
 	}
 }
 
-// noReply sends frames the dialects ignore, then a metrics request: the
-// next frame must be the metrics reply, so nothing answered the junk.
-func noReply(t *testing.T, c *websocket.Conn, typ websocket.MessageType, frames ...[]byte) {
+// junkReply sends frames of no dialect (upstream ignores them, which
+// leaves a client waiting forever): each must get the JSON dialect's error
+// object with "request":"" (or the misused command's name), as a valid
+// UTF-8 text frame; then the connection must still serve.
+func junkReply(t *testing.T, c *websocket.Conn, typ websocket.MessageType, frames ...[]byte) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	for _, f := range frames {
-		if err := c.Write(ctx, typ, f); err != nil {
-			t.Fatalf("write %.40q: %v", f, err)
+		rt, b := roundTrip(t, c, typ, f)
+		var e struct {
+			Error   string
+			Request *string
+		}
+		if rt != websocket.MessageText || !utf8.Valid(b) || json.Unmarshal(b, &e) != nil || e.Error == "" || e.Request == nil {
+			t.Fatalf("%v %.40q: got %v %.200q, want a JSON error object", typ, f, rt, b)
+		}
+		if *e.Request != "" && !strings.HasPrefix(string(f), *e.Request) {
+			t.Errorf("%.40q: the error names request %q", f, *e.Request)
 		}
 	}
 	rt, b := roundTrip(t, c, websocket.MessageText, []byte(`{"type":"metrics"}`))
 	if rt != websocket.MessageText || !strings.Contains(string(b), `"mem_total"`) {
-		t.Fatalf("after ignored frames the next reply is %v %.120q, want the metrics reply", rt, b)
+		t.Fatalf("after junk frames the next reply is %v %.120q, want the metrics reply", rt, b)
 	}
 }
 
@@ -438,19 +446,19 @@ func (h *hostileEnv) runRows(t *testing.T, rows []hostileRow) {
 // run by mistake would create.
 func hostileRows(h *hostileEnv, canary string) []hostileRow {
 	return []hostileRow{
-		{"non-JSON text", "JSON-looking junk → error object; other text → ignored, no reply", func(t *testing.T) {
+		{"non-JSON text", "error object; other text (this is not json, get_nothing, empty) too, with \"request\":\"\"", func(t *testing.T) {
 			c := h.textConn(t)
 			errorReply(t, c, `{not json`, "not a JSON object")
 			errorReply(t, c, `{"type":"metrics"`, "not a JSON object")
 			errorReply(t, c, `{}`, `no "type"`)
 			errorReply(t, c, `{"type":42}`, "not a JSON object")
-			noReply(t, c, websocket.MessageText, []byte("hello there"), []byte("GET / HTTP/1.1"), []byte("get_"), []byte("get_nothing"), []byte(""), []byte("   "))
+			junkReply(t, c, websocket.MessageText, []byte("this is not json"), []byte("hello there"), []byte("GET / HTTP/1.1"), []byte("get_"), []byte("get_nothing"), []byte(""), []byte("   "))
 		}},
-		{"unknown type", "error object naming the type; command dialect: ignored as upstream does", func(t *testing.T) {
+		{"unknown type", "error object naming the type; command dialect: error object too (upstream is silent)", func(t *testing.T) {
 			c := h.textConn(t)
 			errorReply(t, c, `{"type":"bogus"}`, `unknown request type "bogus"`)
 			errorReply(t, c, `{"type":"`+strings.Repeat("A", 10000)+`"}`, "unknown request type")
-			noReply(t, c, websocket.MessageText, []byte("get_everything"), []byte("get_metrics:1"))
+			junkReply(t, c, websocket.MessageText, []byte("get_everything"), []byte("get_metrics:1"), []byte("get_process_metrics"))
 			v := h.v2Conn(t)
 			// Request field 14 is no body this agent knows: an empty oneof.
 			v2Error(t, v, websocket.MessageBinary, []byte{0x08, 0x07, 0x72, 0x00}, wire.ErrorCode_ERROR_CODE_BAD_REQUEST)
@@ -522,12 +530,12 @@ func hostileRows(h *hostileEnv, canary string) []hostileRow {
 			errorReply(t, c, strings.Repeat(`{"a":`, 10500)+`1`+strings.Repeat("}", 10500), "")
 			errorReply(t, c, `{"type":"process_metrics","pid":`+strings.Repeat("[", n)+strings.Repeat("]", n)+`}`, "")
 		}},
-		{"binary junk", "text dialects: ignored; socktop.v2: bad-request error per frame", func(t *testing.T) {
+		{"binary junk", "error object per frame in the text dialects; socktop.v2: bad-request error per frame", func(t *testing.T) {
 			junk := make([]byte, 4096)
 			rand.Read(junk)
 			c := h.textConn(t)
-			noReply(t, c, websocket.MessageBinary, junk, junk[:1], []byte{0x1f, 0x8b, 0x08, 0x00}, []byte{})
-			noReply(t, c, websocket.MessageText, junk) // random bytes as text: belongs to no dialect
+			junkReply(t, c, websocket.MessageBinary, junk, junk[:1], []byte{0x1f, 0x8b, 0x08, 0x00}, []byte{})
+			junkReply(t, c, websocket.MessageText, junk) // random bytes as text: belongs to no dialect
 			v := h.v2Conn(t)
 			v2Error(t, v, websocket.MessageBinary, junk, wire.ErrorCode_ERROR_CODE_BAD_REQUEST)
 			v2Error(t, v, websocket.MessageBinary, []byte{0x1f, 0x8b, 0x08, 0x00, 0xff}, wire.ErrorCode_ERROR_CODE_BAD_REQUEST)
@@ -536,13 +544,13 @@ func hostileRows(h *hostileEnv, canary string) []hostileRow {
 				t.Fatalf("v2 connection not serving after junk: %v", r)
 			}
 		}},
-		{"invalid UTF-8", "error objects that are themselves valid UTF-8 JSON; bare junk ignored", func(t *testing.T) {
+		{"invalid UTF-8", "error objects that are themselves valid UTF-8 JSON, bare junk too", func(t *testing.T) {
 			c := h.textConn(t)
 			errorReply(t, c, "{\"type\":\"\xff\xfe\"}", "")
 			errorReply(t, c, "{\"type\":\"metrics\xc0\"}", "")
 			errorReply(t, c, "get_process_metrics:\xc3\x28", "invalid pid")
 			errorReply(t, c, "{\"type\":\"process_metrics\",\"pid\":\"\xed\xa0\x80\"}", "invalid pid")
-			noReply(t, c, websocket.MessageText, []byte("\xff\xfe\xfd"), []byte("get_\xff"))
+			junkReply(t, c, websocket.MessageText, []byte("\xff\xfe\xfd"), []byte("get_\xff"))
 		}},
 		{"frame of exactly 64 KiB", "served", func(t *testing.T) {
 			c := h.textConn(t)

@@ -21,17 +21,43 @@ const (
 	journalDefaultLines = 100
 	journalMaxLines     = 1000
 	journalTimeout      = 5 * time.Second
-	// journalOutputCap bounds what one journalctl run may send us.
-	journalOutputCap = 4 << 20
+	// journalOutputCap bounds what one journalctl run may send us; the run
+	// is stopped when it is reached.
+	journalOutputCap = 2 << 20
+	// journalCost is a journal request's rate-limit cost (it runs a program).
+	journalCost = 5
+	// journalRuns is how many journalctl may run at once, agent-wide: 60
+	// connections asking for different pids made 142 at once.
+	journalRuns = 4
+	// journalQueueWait is how long a run waits for one of them before the
+	// request is answered "rate limited".
+	journalQueueWait = 2 * time.Second
+	// journalTTL is how long a journal is served again to whoever asks for
+	// the same pid and lines; journalCached bounds how many are kept.
+	journalTTL    = 2 * time.Second
+	journalCached = 8
+	// maxMessageBytes bounds one entry's message (JSON-escaped), as a
+	// detail's command line.
+	maxMessageBytes = 4096
 )
 
-// journal runs journalctl for one pid, without a shell, newest entries first.
-func (a *Agent) journal(ctx context.Context, pid uint32, lines int) (*wire.Journal, error) {
+type journalKey struct {
+	pid   uint32
+	lines int
+}
+
+// journal serves the newest entries of one pid: identical requests share a
+// run and its result for journalTTL, and at most journalRuns journalctl
+// run at once.
+func (a *Agent) journal(ctx context.Context, pid uint32, lines int) (*sample[*wire.Journal], error) {
 	if !a.has("journal") {
 		return nil, errNotSupported("the journal (journalctl is not installed)")
 	}
-	if pid == 0 {
+	switch {
+	case pid == 0:
 		return nil, wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "journal needs a pid")
+	case pid > 1<<31-1:
+		return nil, wire.UnknownPIDError(pid)
 	}
 	// Upstream answers "Process N not found" here too; checking first also
 	// keeps a client from starting journalctl for pids that do not exist.
@@ -41,11 +67,28 @@ func (a *Agent) journal(ctx context.Context, pid uint32, lines int) (*wire.Journ
 	if lines <= 0 {
 		lines = journalDefaultLines
 	}
-	lines = min(lines, journalMaxLines)
+	return a.journalC.Get(ctx, journalKey{pid, min(lines, journalMaxLines)})
+}
+
+// runJournal runs journalctl for one pid, without a shell, newest entries
+// first, once one of the journalRuns slots is free.
+func (a *Agent) runJournal(ctx context.Context, k journalKey) (*sample[*wire.Journal], error) {
+	wait := time.NewTimer(journalQueueWait)
+	defer wait.Stop()
+	select {
+	case a.journalSlots <- struct{}{}:
+		defer func() { <-a.journalSlots }()
+	case <-wait.C:
+		return nil, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
+			"the journal is busy: this agent runs at most %d journalctl at once; retry", journalRuns)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	ctx, cancel := context.WithTimeout(ctx, journalTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "journalctl", "_PID="+strconv.FormatUint(uint64(pid), 10),
-		"--output=json", "--lines="+strconv.Itoa(lines), "--reverse", "--no-pager", "--quiet")
+	cmd := exec.CommandContext(ctx, "journalctl", "_PID="+strconv.FormatUint(uint64(k.pid), 10),
+		"--output=json", "--lines="+strconv.Itoa(k.lines), "--reverse", "--no-pager", "--quiet")
+	cmd.WaitDelay = time.Second
 	var stderr bytes.Buffer
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}
 	out, err := cmd.StdoutPipe()
@@ -55,22 +98,28 @@ func (a *Agent) journal(ctx context.Context, pid uint32, lines int) (*wire.Journ
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("journalctl: %w", err)
 	}
-	j, truncated := parseJournal(io.LimitReader(out, journalOutputCap), lines)
-	io.Copy(io.Discard, out) // let journalctl finish writing whatever we did not read
+	j, truncated := parseJournal(io.LimitReader(out, journalOutputCap), k.lines)
+	timedOut := ctx.Err() != nil
+	cancel() // what was not read is not wanted: stop journalctl rather than drain it
 	werr := cmd.Wait()
+	if timedOut {
+		werr = fmt.Errorf("timed out after %v", journalTimeout)
+	} else if st := cmd.ProcessState; st != nil && !st.Exited() {
+		werr = nil // stopped by us, having read enough
+	}
 	j.SampledAtMs = nowMS()
-	j.Truncated = truncated || len(j.Entries) >= lines
+	j.Truncated = truncated || len(j.Entries) >= k.lines
 	if len(j.Entries) == 0 {
-		notice := firstLines(stderr.String(), 3)
+		notice := validText(firstLines(stderr.String(), 3))
 		if notice == "" && werr != nil {
 			notice = "journalctl: " + werr.Error()
 		}
 		if notice == "" {
-			notice = fmt.Sprintf("no journal entries for pid %d", pid)
+			notice = fmt.Sprintf("no journal entries for pid %d", k.pid)
 		}
 		j.Notice = &notice
 	}
-	return j, nil
+	return newSample(j), nil
 }
 
 // parseJournal reads journalctl's JSON lines; a line that does not parse is
@@ -94,9 +143,9 @@ func parseJournal(r io.Reader, max int) (*wire.Journal, bool) {
 			p = 6 // info, journald's default
 		}
 		e.Priority = uint32(p)
-		e.Message = jstr(raw["MESSAGE"])
-		e.Unit = optStr(jstr(raw["_SYSTEMD_UNIT"]))
-		e.Comm = optStr(jstr(raw["_COMM"]))
+		e.Message, _ = clipText(jstr(raw["MESSAGE"]), maxMessageBytes)
+		e.Unit = optStr(jstr(raw["_SYSTEMD_UNIT"]), maxUserBytes)
+		e.Comm = optStr(jstr(raw["_COMM"]), maxNameBytes)
 		e.Pid = optU32(jstr(raw["_PID"]))
 		e.Uid = optU32(jstr(raw["_UID"]))
 		e.Gid = optU32(jstr(raw["_GID"]))
@@ -128,10 +177,12 @@ func jstr(m json.RawMessage) string {
 	return ""
 }
 
-func optStr(s string) *string {
+// optStr is s, cut to n bytes (clipText), or nil when empty.
+func optStr(s string, n int) *string {
 	if s == "" {
 		return nil
 	}
+	s, _ = clipText(s, n)
 	return &s
 }
 

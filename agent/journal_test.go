@@ -20,12 +20,17 @@ func fakeJournalctl(t *testing.T, output string) (argsFile string) {
 	argsFile = filepath.Join(dir, "args")
 	data := filepath.Join(dir, "out.json")
 	os.WriteFile(data, []byte(output), 0o644)
-	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" > " + argsFile + "\ncat " + data + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "journalctl"), []byte(script), 0o755); err != nil {
+	onPath(t, dir, "journalctl", "printf '%s\\n' \"$@\" > "+argsFile+"\ncat "+data+"\n")
+	return argsFile
+}
+
+// onPath writes a shell script dir/name and puts dir first on PATH.
+func onPath(t *testing.T, dir, name, script string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return argsFile
 }
 
 func TestJournal(t *testing.T) {

@@ -82,7 +82,7 @@ func (p *peerBuckets) bucket(peer netip.Addr, now time.Time) *tokenBucket {
 func (p *peerBuckets) take(peer netip.Addr, now time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.bucket(peer, now).take(now)
+	return p.bucket(peer, now).take(now, 1)
 }
 
 // empty reports whether peer has no token left, without spending one.

@@ -66,6 +66,7 @@ func (p *promWriter) gauge(name, help string, v float64, labels ...string) {
 var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 func escapeLabel(s string) string {
+	s = validText(s) // the exposition format is UTF-8 too
 	if !strings.ContainsAny(s, "\\\"\n") {
 		return s
 	}

@@ -38,9 +38,10 @@ func (s *sensors) add(ctx context.Context, m *wire.Metrics) {
 	s.probe(ctx)
 	if s.haveTemps {
 		if ts, err := s.fs.Temperatures(); err == nil {
+			ts = ts[:min(len(ts), wire.MaxTemperatures)] // what a client believes (wire/plausible.go)
 			m.Temperatures = make([]*wire.Temperature, len(ts))
 			for i, t := range ts {
-				m.Temperatures[i] = &wire.Temperature{Label: t.Label, Sensor: t.Chip, ValueC: float32(t.Celsius)}
+				m.Temperatures[i] = &wire.Temperature{Label: validText(t.Label), Sensor: validText(t.Chip), ValueC: float32(t.Celsius)}
 			}
 			if c, ok := procfs.CPUTemperature(ts); ok {
 				v := float32(c)
@@ -50,9 +51,10 @@ func (s *sensors) add(ctx context.Context, m *wire.Metrics) {
 	}
 	if s.haveGPU {
 		if gs, err := s.fs.GPUs(ctx); err == nil {
+			gs = gs[:min(len(gs), wire.MaxGPUs)]
 			m.Gpus = make([]*wire.Gpu, len(gs))
 			for i, g := range gs {
-				w := &wire.Gpu{Name: g.Name, Vendor: g.Vendor}
+				w := &wire.Gpu{Name: validText(g.Name), Vendor: validText(g.Vendor)}
 				if g.Usage != nil {
 					w.Usage = float32(*g.Usage)
 				}

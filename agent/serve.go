@@ -32,13 +32,13 @@ func (a *Agent) serveText(ctx context.Context, req wire.TextRequest) (wire.Frame
 		if err != nil {
 			return wire.Frame{}, err
 		}
-		return wire.ReplyProcessDetail(req.Dialect, d), nil
+		return d.frame(req.Dialect, wire.ReplyProcessDetail), nil
 	case wire.KindJournal:
 		j, err := a.journal(ctx, req.PID, 0)
 		if err != nil {
 			return wire.Frame{}, err
 		}
-		return wire.ReplyJournal(req.Dialect, j), nil
+		return j.frame(req.Dialect, wire.ReplyJournal), nil
 	}
 	return wire.Frame{}, wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "unknown request")
 }
@@ -72,15 +72,13 @@ func (a *Agent) serveV2(ctx context.Context, req *wire.Request) ([]byte, error) 
 		if err != nil {
 			return nil, err
 		}
-		body, err := d.MarshalVT()
-		return envelope(req.Id, fieldProcessDetail, body), err
+		return d.v2Response(req.Id, fieldProcessDetail, (*wire.ProcessDetail).MarshalVT)
 	case *wire.Request_Journal:
-		j, err := a.journal(ctx, b.Journal.GetPid(), int(b.Journal.GetLines()))
+		j, err := a.journal(ctx, b.Journal.GetPid(), int(min(b.Journal.GetLines(), journalMaxLines)))
 		if err != nil {
 			return nil, err
 		}
-		body, err := j.MarshalVT()
-		return envelope(req.Id, fieldJournal, body), err
+		return j.v2Response(req.Id, fieldJournal, (*wire.Journal).MarshalVT)
 	case *wire.Request_Connections:
 		s, err := a.connections(ctx)
 		if err != nil {
@@ -120,7 +118,7 @@ func (a *Agent) hello() *wire.Hello {
 		memTotal = mi.Total
 	}
 	return &wire.Hello{
-		AgentVersion: a.cfg.Version, ProtocolMajor: wire.ProtocolMajor, ProtocolMinor: wire.ProtocolMinor,
+		AgentVersion: validText(a.cfg.Version), ProtocolMajor: wire.ProtocolMajor, ProtocolMinor: wire.ProtocolMinor,
 		Hostname: h.Hostname, Kernel: h.KernelRelease, Arch: h.Arch, Cores: uint32(h.CPUs),
 		BootTime: boot, Capabilities: a.Capabilities(), MemTotal: memTotal,
 	}
@@ -132,4 +130,27 @@ func (a *Agent) bootTime() (uint64, error) {
 		return 0, err
 	}
 	return uint64(st.BootTime), nil
+}
+
+// Rate-limit costs: a request for shared, cached data costs 1 token; a
+// process detail (up to ~1,000 files read) or a journal (a journalctl run)
+// costs more, so one client cannot hold the agent's cores with them.
+func textCost(k wire.Kind) float64 {
+	switch k {
+	case wire.KindProcessDetail:
+		return detailCost
+	case wire.KindJournal:
+		return journalCost
+	}
+	return 1
+}
+
+func v2Cost(req *wire.Request) float64 {
+	switch req.Body.(type) {
+	case *wire.Request_ProcessDetail:
+		return detailCost
+	case *wire.Request_Journal:
+		return journalCost
+	}
+	return 1
 }

@@ -178,10 +178,7 @@ func (cn *conn) run() {
 			}
 			continue
 		}
-		if typ != websocket.MessageText {
-			continue // binary frames belong to no text dialect: ignored
-		}
-		cn.textFrame(data)
+		cn.textFrame(typ, data)
 	}
 }
 
@@ -209,12 +206,14 @@ func (cn *conn) write(typ websocket.MessageType, b []byte) error {
 func (cn *conn) writeFrame(f wire.Frame) error { return cn.write(f.Type, f.Data) }
 
 // textFrame serves one request of the JSON or command dialect, in order.
-func (cn *conn) textFrame(data []byte) {
+// A frame of no dialect gets an error object too: silence would leave the
+// client waiting forever.
+func (cn *conn) textFrame(typ websocket.MessageType, data []byte) {
 	req := wire.ParseTextRequest(data)
-	if req.Ignore() {
-		return
+	if typ != websocket.MessageText {
+		req = wire.NotARequest("a binary frame without the socktop.v2 subprotocol")
 	}
-	if !cn.bucket.take(time.Now()) {
+	if !cn.bucket.take(time.Now(), textCost(req.Kind)) {
 		cn.writeFrame(wire.ReplyError(req, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
 			"rate limited: at most %.0f requests per second per connection", cn.a.cfg.RequestsPerSecond)))
 		return
@@ -249,7 +248,7 @@ func (cn *conn) v2Frame(typ websocket.MessageType, data []byte) bool {
 			return false
 		}
 	}
-	if !cn.bucket.take(time.Now()) {
+	if !cn.bucket.take(time.Now(), v2Cost(req)) {
 		cn.writeV2(envelopeError(req.Id, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
 			"rate limited: at most %.0f requests per second per connection", cn.a.cfg.RequestsPerSecond)))
 		return true
@@ -341,10 +340,13 @@ func (b *tokenBucket) refill(now time.Time) float64 {
 	return b.tokens
 }
 
-func (b *tokenBucket) take(now time.Time) bool {
-	if b.refill(now) < 1 {
+// take spends cost tokens (a request's cost: textCost, v2Cost), or the
+// whole burst when it is smaller.
+func (b *tokenBucket) take(now time.Time, cost float64) bool {
+	cost = min(cost, b.max)
+	if b.refill(now) < cost {
 		return false
 	}
-	b.tokens--
+	b.tokens -= cost
 	return true
 }

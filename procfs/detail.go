@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"syscall"
 )
 
 // ProcessDetail is everything socktop shows about one process. Pointer fields
@@ -49,7 +51,33 @@ type ProcessDetail struct {
 	WriteBytes               *uint64  `json:"write_bytes"` // storage writes
 	Threads                  []Thread `json:"threads"`
 	Children                 []int32  `json:"children"` // pids whose parent is this process
+
+	// What the DetailLimits left out: the end of the command line (Cmdline
+	// holds its first CmdlineBytes, the last argument cut), and threads
+	// beyond the first Threads (NumThreads says how many there are).
+	CmdlineTruncated bool `json:"cmdline_truncated,omitempty"`
+	ThreadsTruncated bool `json:"threads_truncated,omitempty"`
 }
+
+// DetailLimits bound what one ProcessDetail reads, so that a process with
+// megabytes of arguments or thousands of threads costs a bounded read.
+// Zero fields take the DefaultDetailLimits values.
+type DetailLimits struct {
+	// CmdlineBytes is how much of /proc/<pid>/cmdline is read.
+	CmdlineBytes int
+	// Threads is how many threads' stat files are read; negative reads none.
+	Threads int
+	// NoChildren skips finding the children (Children stays empty).
+	NoChildren bool
+}
+
+// DefaultDetailLimits are ProcessDetail's limits.
+var DefaultDetailLimits = DetailLimits{CmdlineBytes: 64 << 10, Threads: 1024}
+
+// maxChildTasks bounds how many task/*/children files are read to find a
+// process's children; a process with more threads is found by scanning
+// every process's parent instead.
+const maxChildTasks = 4096
 
 // Thread is one task of a process.
 type Thread struct {
@@ -60,10 +88,22 @@ type Thread struct {
 	STimeMicros uint64 `json:"stime_us"`
 }
 
-// ProcessDetail reads one process in detail. It returns an error wrapping
-// ErrNotFound when the process does not exist. Files the caller may not read
-// (another user's io, fd, exe, cwd) leave their fields nil.
+// ProcessDetail reads one process in detail within DefaultDetailLimits. It
+// returns an error wrapping ErrNotFound when the process does not exist.
+// Files the caller may not read (another user's io, fd, exe, cwd) leave
+// their fields nil.
 func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
+	return fs.ProcessDetailLimited(pid, DefaultDetailLimits)
+}
+
+// ProcessDetailLimited is ProcessDetail within lim.
+func (fs *FS) ProcessDetailLimited(pid int, lim DetailLimits) (ProcessDetail, error) {
+	if lim.CmdlineBytes <= 0 {
+		lim.CmdlineBytes = DefaultDetailLimits.CmdlineBytes
+	}
+	if lim.Threads == 0 {
+		lim.Threads = DefaultDetailLimits.Threads
+	}
 	var d ProcessDetail
 	if pid <= 0 {
 		return d, fmt.Errorf("process %d: %w", pid, ErrNotFound)
@@ -92,8 +132,8 @@ func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
 	if err := fs.ReadStat(&st); err == nil {
 		d.StartUnix = st.BootTime + int64(ps.StartTime/fs.clockTicks)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil {
-		d.Cmdline = ParseCmdline(b)
+	if b, more, err := readPrefix(filepath.Join(dir, "cmdline"), lim.CmdlineBytes); err == nil {
+		d.Cmdline, d.CmdlineTruncated = ParseCmdline(b), more
 	}
 	if s, err := os.Readlink(filepath.Join(dir, "exe")); err == nil {
 		d.Exe = &s
@@ -129,7 +169,8 @@ func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
 			d.ReadBytes, d.WriteBytes = &io.ReadBytes, &io.WriteBytes
 		}
 	}
-	if ents, err := os.ReadDir(filepath.Join(dir, "task")); err == nil {
+	if ents, more, err := readDirPrefix(filepath.Join(dir, "task"), lim.Threads); err == nil {
+		d.ThreadsTruncated = more
 		for _, e := range ents {
 			b, err := os.ReadFile(filepath.Join(dir, "task", e.Name(), "stat"))
 			if err != nil {
@@ -142,17 +183,108 @@ func (fs *FS) ProcessDetail(pid int) (ProcessDetail, error) {
 			d.Threads = append(d.Threads, Thread{TID: ts.PID, Name: ts.Name, State: ts.State, UTimeMicros: us(ts.UTime), STimeMicros: us(ts.STime)})
 		}
 	}
-	d.Children = fs.children(dir, ps.PID)
+	if !lim.NoChildren {
+		d.Children = fs.children(dir, ps.PID)
+	}
 	return d, nil
+}
+
+// readPrefix reads at most n bytes of a file and reports whether it holds
+// more.
+func readPrefix(path string, n int) ([]byte, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	b := make([]byte, n+1)
+	k, err := io.ReadFull(f, b)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, false, err
+	}
+	return b[:min(k, n)], k > n, nil
+}
+
+// readDirPrefix lists at most n entries of a directory (none when n < 0)
+// and reports whether it holds more.
+func readDirPrefix(path string, n int) ([]iofs.DirEntry, bool, error) {
+	if n < 0 {
+		return nil, false, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(n + 1)
+	if err != nil && err != io.EOF {
+		return nil, false, err
+	}
+	more := len(ents) > n
+	ents = ents[:min(len(ents), n)]
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() }) // as os.ReadDir
+	return ents, more, nil
+}
+
+// Identity tells one process from another that later gets the same pid.
+type Identity struct {
+	PID int32
+	// TGID is the process the task belongs to: PID for a process (a
+	// thread-group leader), another pid for one of its threads.
+	TGID int32
+	// StartTime is in jiffies after boot; StartUnix in epoch seconds
+	// (boot time + StartTime), as ProcessDetail and the process list give it.
+	StartTime uint64
+	StartUnix int64
+}
+
+// Identity reads the thread group and start time of task pid (a process or
+// a thread). It returns an error wrapping ErrNotFound when it does not exist.
+func (fs *FS) Identity(pid int) (Identity, error) {
+	if pid <= 0 {
+		return Identity{}, fmt.Errorf("process %d: %w", pid, ErrNotFound)
+	}
+	dir := fs.procPath(strconv.Itoa(pid))
+	read := func(name string) ([]byte, error) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if errors.Is(err, iofs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+			return nil, fmt.Errorf("process %d: %w", pid, ErrNotFound)
+		}
+		return b, err
+	}
+	b, err := read("status")
+	if err != nil {
+		return Identity{}, err
+	}
+	st, err := ParseStatus(b)
+	if err != nil {
+		return Identity{}, fmt.Errorf("read %s/status: %w", dir, err)
+	}
+	if b, err = read("stat"); err != nil {
+		return Identity{}, err
+	}
+	ps, err := ParseProcStat(b)
+	if err != nil {
+		return Identity{}, fmt.Errorf("read %s/stat: %w", dir, err)
+	}
+	var sys Stat
+	if err := fs.ReadStat(&sys); err != nil {
+		return Identity{}, err
+	}
+	return Identity{PID: ps.PID, TGID: st.Tgid, StartTime: ps.StartTime,
+		StartUnix: sys.BootTime + int64(ps.StartTime/fs.clockTicks)}, nil
 }
 
 // children lists the child pids, from task/*/children (CONFIG_PROC_CHILDREN)
 // or, without it, by scanning every process's parent.
 func (fs *FS) children(dir string, pid int32) []int32 {
 	out := []int32{}
-	tasks, err := os.ReadDir(filepath.Join(dir, "task"))
-	ok := err == nil && len(tasks) > 0
+	tasks, more, err := readDirPrefix(filepath.Join(dir, "task"), maxChildTasks)
+	ok := err == nil && len(tasks) > 0 && !more
 	for _, t := range tasks {
+		if !ok {
+			break
+		}
 		b, err := os.ReadFile(filepath.Join(dir, "task", t.Name(), "children"))
 		if err != nil {
 			if errors.Is(err, iofs.ErrNotExist) {
@@ -241,6 +373,7 @@ func ParseCmdline(b []byte) []string {
 // Status holds the /proc/<pid>/status fields socktop uses.
 type Status struct {
 	Name                     string
+	Tgid                     int32 // the thread group (process) of this task; 0 when absent
 	UID, EUID, GID, EGID     uint32
 	VoluntaryCtxtSwitches    uint64
 	NonvoluntaryCtxtSwitches uint64
@@ -263,6 +396,13 @@ func ParseStatus(b []byte) (Status, error) {
 		switch key {
 		case "Name":
 			s.Name = string(trimSpace(val))
+		case "Tgid":
+			f, _ := nextField(val)
+			v, ok := parseUint(f)
+			if !ok || v >= 1<<31 {
+				return Status{}, malformed("status", "bad Tgid")
+			}
+			s.Tgid = int32(v)
 		case "Uid", "Gid":
 			f1, rest := nextField(val)
 			f2, _ := nextField(rest)

@@ -50,3 +50,37 @@ func TestLiveProcessDetail(t *testing.T) {
 		t.Errorf("missing pid: err = %v, want ErrNotFound", err)
 	}
 }
+
+// Identity tells a process from its threads and gives the start time the
+// process list and detail give.
+func TestLiveIdentity(t *testing.T) {
+	fs := liveFS(t)
+	pid := os.Getpid()
+	me, err := fs.Identity(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := fs.ProcessDetail(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if me.PID != int32(pid) || me.TGID != int32(pid) || me.StartUnix != d.StartUnix || me.StartTime != d.StartTime {
+		t.Errorf("identity %+v, detail start %d/%d", me, d.StartUnix, d.StartTime)
+	}
+	var thread int32
+	for _, th := range d.Threads {
+		if th.TID != int32(pid) {
+			thread = th.TID
+		}
+	}
+	if thread == 0 {
+		t.Skip("a single-threaded test binary")
+	}
+	th, err := fs.Identity(int(thread))
+	if err != nil || th.PID != thread || th.TGID != int32(pid) {
+		t.Errorf("thread %d: %+v %v, want the thread group %d", thread, th, err, pid)
+	}
+	if _, err := fs.Identity(1 << 30); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing pid: %v", err)
+	}
+}

@@ -90,6 +90,12 @@ func TestParseStatusIO(t *testing.T) {
 	if _, err := ParseStatus([]byte("Name:\tx\n")); !errors.Is(err, ErrMalformed) {
 		t.Errorf("no Uid accepted")
 	}
+	if s, err := ParseStatus([]byte("Tgid:\t4242\nUid:\t0 0 0 0\nGid:\t0 0 0 0\n")); err != nil || s.Tgid != 4242 {
+		t.Errorf("Tgid: %v %+v", err, s)
+	}
+	if _, err := ParseStatus([]byte("Tgid:\t4294967295\nUid:\t0 0 0 0\nGid:\t0 0 0 0\n")); !errors.Is(err, ErrMalformed) {
+		t.Errorf("a Tgid beyond pid_t accepted")
+	}
 	io, err := ParseProcIO([]byte("rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: 7\n"))
 	if err != nil || io != (ProcIO{1, 2, 3, 4, 5, 6, 7}) {
 		t.Errorf("%v %+v", err, io)

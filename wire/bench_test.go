@@ -143,3 +143,28 @@ func TestWireSizes(t *testing.T) {
 		t.Error("framing: the process list must be gzip above 768 B, JSON-dialect metrics never")
 	}
 }
+
+// BenchmarkCheckResponse1000 reports what the plausibility scan adds to
+// decoding the 1000-process v2 frame: CheckResponse ÷ UnmarshalVT,
+// measured alternately.
+func BenchmarkCheckResponse1000(b *testing.B) {
+	frame := AppendResponse(nil, bigResponse())
+	var scan, decode time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if err := CheckResponse(frame); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		r := ResponseFromVTPool()
+		if err := r.UnmarshalVT(frame); err != nil {
+			b.Fatal(err)
+		}
+		r.ReturnToVTPool()
+		t2 := time.Now()
+		scan += t1.Sub(t0)
+		decode += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(scan)/float64(decode), "x-decode")
+	b.ReportMetric(float64(scan.Nanoseconds())/float64(b.N), "scan-ns/op")
+}

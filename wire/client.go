@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -96,7 +97,7 @@ type Client struct {
 	// v2
 	nextID  atomic.Uint32
 	mu      sync.Mutex
-	pending map[uint32]chan *Response
+	pending map[uint32]chan v2Reply
 	subID   atomic.Uint32 // the live subscription's request id, 0 without one
 	pushes  chan Push
 
@@ -112,7 +113,19 @@ type Client struct {
 
 type cmdWaiter struct {
 	kind Kind
-	ch   chan Frame
+	ch   chan cmdReply
+}
+
+// v2Reply and cmdReply are what the read loop hands a waiting caller: the
+// reply, or why it could not be read (an implausible or oversized one).
+type v2Reply struct {
+	resp *Response
+	err  error
+}
+
+type cmdReply struct {
+	f   Frame
+	err error
 }
 
 // normalizeURL accepts "host:port", "ws://host:port" or a full URL and
@@ -215,7 +228,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 	conn.SetReadLimit(readLimit)
 
 	c := &Client{conn: conn, transport: transport, url: shown, opts: o, dialect: DialectCommand,
-		readDone: make(chan struct{}), done: make(chan struct{}), pending: map[uint32]chan *Response{}, cmdSem: make(chan struct{}, 1),
+		readDone: make(chan struct{}), done: make(chan struct{}), pending: map[uint32]chan v2Reply{}, cmdSem: make(chan struct{}, 1),
 		pushes: make(chan Push, pushBuffer)}
 	if conn.Subprotocol() == Subprotocol {
 		c.dialect = DialectV2
@@ -403,6 +416,23 @@ func (c *Client) handleV2(typ websocket.MessageType, data []byte) {
 		return // v2 is binary only; ignore anything else
 	}
 	resp, err := DecodeResponse(data)
+	if errors.Is(err, ErrImplausible) {
+		// Tell the caller waiting for it; a push (or a reply nobody
+		// waits for) that cannot be believed ends the connection, since
+		// no caller would hear of it.
+		id := responseID(data)
+		c.mu.Lock()
+		ch := c.pending[id]
+		delete(c.pending, id)
+		c.mu.Unlock()
+		if ch != nil {
+			ch <- v2Reply{err: err}
+			return
+		}
+		c.fail(err)
+		c.conn.CloseNow()
+		return
+	}
 	if err != nil {
 		return // undecodable: the waiter, if any, times out
 	}
@@ -411,7 +441,7 @@ func (c *Client) handleV2(typ websocket.MessageType, data []byte) {
 	delete(c.pending, resp.Id)
 	c.mu.Unlock()
 	if ch != nil {
-		ch <- resp // buffered 1, never blocks
+		ch <- v2Reply{resp: resp} // buffered 1, never blocks
 	} else if resp.Id != 0 && resp.Id == c.subID.Load() {
 		c.deliverPush(resp)
 	} else if resp.Id == 0 && resp.GetError().GetCode() == ErrorCode_ERROR_CODE_PROTOCOL_VERSION {
@@ -468,7 +498,7 @@ func (c *Client) roundTripV2ID(ctx context.Context, id uint32, req *Request) (*R
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	req.Id = id
-	ch := make(chan *Response, 1)
+	ch := make(chan v2Reply, 1)
 	c.mu.Lock()
 	c.pending[id] = ch
 	c.mu.Unlock()
@@ -482,11 +512,14 @@ func (c *Client) roundTripV2ID(ctx context.Context, id uint32, req *Request) (*R
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	select {
-	case resp := <-ch:
-		if e := resp.GetError(); e != nil {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, fmt.Errorf("%s: %w", what, r.err)
+		}
+		if e := r.resp.GetError(); e != nil {
 			return nil, fmt.Errorf("%s: %w", what, e)
 		}
-		return resp, nil
+		return r.resp, nil
 	case <-ctx.Done():
 		return nil, timeoutErr(ctx, what)
 	case <-c.done:
@@ -541,28 +574,65 @@ func classify(payload []byte) Kind {
 	case b[0] != '{':
 		return KindProcesses // protobuf
 	}
-	var top map[string]json.RawMessage
+	// Only the top-level keys matter: present-only fields copy nothing,
+	// however large the values (a map of raw values copied them all).
+	var top struct {
+		Error    present   `json:"error"`
+		Request  shortName `json:"request"`
+		CPUTotal present   `json:"cpu_total"`
+		Process  present   `json:"process"`
+		Entries  present   `json:"entries"`
+	}
+	if checkJSON(b, math.MaxInt) != nil {
+		return KindNone // too deep to tell: the waiting caller's decoder says why
+	}
 	if json.Unmarshal(b, &top) != nil {
 		return KindProcesses // a protobuf list may start with '{' (0x7b)
 	}
 	switch {
-	case top["error"] != nil:
-		var req string
-		json.Unmarshal(top["request"], &req)
-		return commandNames[req]
-	case top["cpu_total"] != nil:
+	case bool(top.Error):
+		return commandNames[string(top.Request)]
+	case bool(top.CPUTotal):
 		return KindMetrics
-	case top["process"] != nil:
+	case bool(top.Process):
 		return KindProcessDetail
-	case top["entries"] != nil:
+	case bool(top.Entries):
 		return KindJournal
 	}
 	return KindNone
 }
 
+// present notes that a JSON key was there, keeping nothing of its value.
+type present bool
+
+func (p *present) UnmarshalJSON([]byte) error { *p = true; return nil }
+
+// shortName keeps a short JSON string (a request name) and nothing else.
+type shortName string
+
+func (n *shortName) UnmarshalJSON(b []byte) error {
+	var s string
+	if len(b) <= 2*maxEchoedType && json.Unmarshal(b, &s) == nil {
+		*n = shortName(s)
+	}
+	return nil
+}
+
 func (c *Client) handleCommand(f Frame) {
 	payload, err := Payload(f)
 	if err != nil {
+		// A gzip bomb (or broken gzip): no kind can be told, so the
+		// caller that waits longest hears of it.
+		if errors.Is(err, ErrTooLarge) {
+			err = fmt.Errorf("%w: %w", ErrImplausible, err)
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if len(c.waiters) > 0 {
+			w := c.waiters[0]
+			c.waiters = c.waiters[1:]
+			w.ch <- cmdReply{err: err}
+		}
 		return
 	}
 	f = Frame{Type: f.Type, Data: payload}
@@ -584,7 +654,7 @@ func (c *Client) handleCommand(f Frame) {
 	for i, w := range c.waiters {
 		if kind == KindNone || w.kind == kind {
 			c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
-			w.ch <- f // buffered 1
+			w.ch <- cmdReply{f: f} // buffered 1
 			return
 		}
 	}
@@ -602,7 +672,7 @@ func (c *Client) roundTripCommand(ctx context.Context, kind Kind, cmd string) (F
 		return Frame{}, fmt.Errorf("%s: %w", cmd, c.failErr)
 	}
 	defer func() { <-c.cmdSem }()
-	w := &cmdWaiter{kind: kind, ch: make(chan Frame, 1)}
+	w := &cmdWaiter{kind: kind, ch: make(chan cmdReply, 1)}
 	c.mu.Lock()
 	c.waiters = append(c.waiters, w)
 	c.mu.Unlock()
@@ -611,11 +681,18 @@ func (c *Client) roundTripCommand(ctx context.Context, kind Kind, cmd string) (F
 		return Frame{}, fmt.Errorf("%s: %w", cmd, err)
 	}
 	select {
-	case f := <-w.ch:
-		return f, nil
+	case r := <-w.ch:
+		if r.err != nil {
+			return Frame{}, fmt.Errorf("%s: %w", cmd, r.err)
+		}
+		return r.f, nil
 	case <-ctx.Done():
 		if !c.dropWaiter(w, true) {
-			return <-w.ch, nil // the reply raced the deadline and won
+			r := <-w.ch // the reply raced the deadline and won
+			if r.err != nil {
+				return Frame{}, fmt.Errorf("%s: %w", cmd, r.err)
+			}
+			return r.f, nil
 		}
 		return Frame{}, timeoutErr(ctx, cmd)
 	case <-c.done:
@@ -785,14 +862,17 @@ func (c *Client) Connections(ctx context.Context) (*Connections, error) {
 	return expect(r, r.GetConnections(), "connections")
 }
 
-// Signal sends a signal ("TERM", "SIGKILL", …) to a process. Only
-// socktop.v2 agents serve it; on the command dialect it returns
-// ErrNotSupported.
-func (c *Client) Signal(ctx context.Context, pid uint32, signal string) (*SignalResult, error) {
+// Signal sends a signal ("TERM", "SIGKILL", …) to the process pid that
+// started at startTime (Unix seconds: ProcessInfo.StartTime or
+// DetailedProcess.StartTime of the process the user chose). The agent
+// refuses it when the process at pid started at another time (the pid was
+// reused: ErrUnknownPID) or startTime is 0 (ErrBadRequest). Only socktop.v2
+// agents serve it; on the command dialect it returns ErrNotSupported.
+func (c *Client) Signal(ctx context.Context, pid uint32, startTime uint64, signal string) (*SignalResult, error) {
 	if c.dialect != DialectV2 {
 		return nil, fmt.Errorf("signal: %w (upstream agents cannot send signals)", ErrNotSupported)
 	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Signal{Signal: &SignalRequest{Pid: pid, Signal: signal}}})
+	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Signal{Signal: &SignalRequest{Pid: pid, Signal: signal, StartTime: startTime}}})
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,7 @@ func TestClientUpstreamFallback(t *testing.T) {
 	if _, err := c.Connections(ctx(t)); !errors.Is(err, wire.ErrNotSupported) {
 		t.Errorf("connections on the command dialect: %v", err)
 	}
-	if _, err := c.Signal(ctx(t), 4242, "TERM"); !errors.Is(err, wire.ErrNotSupported) {
+	if _, err := c.Signal(ctx(t), 4242, 1763700000, "TERM"); !errors.Is(err, wire.ErrNotSupported) {
 		t.Errorf("signal on the command dialect: %v", err)
 	}
 	if _, err := c.Subscribe(ctx(t), wire.Cadence{Metrics: time.Second}); c.CanSubscribe() || !errors.Is(err, wire.ErrNotSupported) {
@@ -163,7 +163,13 @@ func TestClientV2(t *testing.T) {
 	if err != nil || !proto.Equal(conns, wiretest.SampleConnections()) {
 		t.Errorf("connections %v %v", conns, err)
 	}
-	sr, err := c.Signal(ctx(t), 4242, "term")
+	if _, err := c.Signal(ctx(t), 4242, 0, "term"); !errors.Is(err, wire.ErrBadRequest) {
+		t.Errorf("signal without a start time: %v, want a bad request", err)
+	}
+	if _, err := c.Signal(ctx(t), 4242, 1763700000-1, "term"); !errors.Is(err, wire.ErrUnknownPID) {
+		t.Errorf("signal with another start time: %v, want an unknown pid", err)
+	}
+	sr, err := c.Signal(ctx(t), 4242, 1763700000, "term")
 	if err != nil || sr.Signal != "SIGTERM" || sr.Pid != 4242 {
 		t.Errorf("signal %v %v", sr, err)
 	}

@@ -3,9 +3,11 @@ package wire
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -60,15 +62,30 @@ func gunzip(b []byte, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gunzip: %w", err)
 	}
-	var out bytes.Buffer
-	n, err := out.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("gunzip: %w", err)
+	// The trailer's ISIZE (the size mod 2^32) sizes the buffer once: growing
+	// one by doubling would hold up to twice the limit. It is only a hint
+	// (a peer may lie); the limit is enforced as the bytes come.
+	lim, size := int(limit), 512
+	if len(b) >= 18 {
+		size = max(size, int(min(binary.LittleEndian.Uint32(b[len(b)-4:]), uint32(lim))))
 	}
-	if n > limit {
-		return nil, fmt.Errorf("gunzip: %w (%d bytes)", ErrTooLarge, limit)
+	out := make([]byte, 0, min(size, lim)+1)
+	for {
+		if len(out) == cap(out) {
+			out = slices.Grow(out, min(cap(out), lim+1-len(out)))
+		}
+		n, err := r.Read(out[len(out):cap(out)])
+		out = out[:len(out)+n]
+		if len(out) > lim {
+			return nil, fmt.Errorf("gunzip: %w (%d bytes)", ErrTooLarge, limit)
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
 	}
-	return out.Bytes(), nil
 }
 
 // Payload returns a frame's content with gzip undone: any frame whose bytes

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -222,20 +223,37 @@ func TestParseTextRequest(t *testing.T) {
 		{"get_journal_entries:99", DialectCommand, KindJournal, 99, false},
 		{"get_journal_entries:abc", DialectCommand, KindNone, 0, true},
 		{"get_process_metrics:0", DialectCommand, KindNone, 0, true},
-		{"get_process_metrics", DialectNone, KindNone, 0, false},
-		{"get_metrics:1", DialectNone, KindNone, 0, false},
-		{"get_everything", DialectNone, KindNone, 0, false},
-		{"hello", DialectNone, KindNone, 0, false},
-		{"", DialectNone, KindNone, 0, false},
-		{`["type","metrics"]`, DialectNone, KindNone, 0, false},
+		// Frames upstream ignores get an error object ("request":""
+		// unless a known command was misused), never silence.
+		{"get_process_metrics", DialectCommand, KindNone, 0, true},
+		{"get_metrics:1", DialectCommand, KindNone, 0, true},
+		{"get_everything", DialectCommand, KindNone, 0, true},
+		{"get_nothing", DialectCommand, KindNone, 0, true},
+		{"this is not json", DialectJSON, KindNone, 0, true},
+		{"hello", DialectJSON, KindNone, 0, true},
+		{"", DialectJSON, KindNone, 0, true},
+		{`["type","metrics"]`, DialectJSON, KindNone, 0, true},
 	}
 	for _, c := range cases {
 		r := ParseTextRequest([]byte(c.in))
 		if r.Dialect != c.dialect || r.Kind != c.kind || r.PID != c.pid || (r.Err != nil) != c.err {
 			t.Errorf("ParseTextRequest(%q) = %+v; want dialect %v kind %v pid %d err %v", c.in, r, c.dialect, c.kind, c.pid, c.err)
 		}
-		if r.Ignore() != (c.dialect == DialectNone) {
-			t.Errorf("ParseTextRequest(%q).Ignore() = %v", c.in, r.Ignore())
+		if r.Ignore() {
+			t.Errorf("ParseTextRequest(%q) is ignored: a client would wait forever", c.in)
+		}
+		if r.Err != nil {
+			var e struct {
+				Error   string
+				Request *string
+			}
+			reply := ReplyError(r, r.Err).Data
+			if json.Unmarshal(reply, &e) != nil || e.Error == "" || e.Request == nil {
+				t.Errorf("ParseTextRequest(%q): reply %s is not an error object", c.in, reply)
+			}
+			if (c.in == "this is not json" || c.in == "get_nothing") && *e.Request != "" {
+				t.Errorf("ParseTextRequest(%q): reply %s, want \"request\":\"\"", c.in, reply)
+			}
 		}
 	}
 }

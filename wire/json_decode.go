@@ -141,7 +141,11 @@ func (s lstr) opt() *string {
 	return &v
 }
 
-func unmarshalReply(what string, b []byte, v any) error {
+// unmarshalReply decodes a JSON reply of at most elements array values.
+func unmarshalReply(what string, b []byte, v any, elements int) error {
+	if err := checkJSON(b, elements); err != nil {
+		return fmt.Errorf("decode %s: %w", what, err)
+	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("decode %s: %w: %v", what, ErrMalformed, err)
 	}
@@ -231,8 +235,12 @@ type inMetrics struct {
 // the reply carries no sampled_at_ms (upstream before 1.60) it is left 0.
 func DecodeMetricsJSON(b []byte) (*Metrics, error) {
 	var in inMetrics
-	if err := unmarshalReply("metrics", b, &in); err != nil {
+	if err := unmarshalReply("metrics", b, &in, jsonMetricsElements); err != nil {
 		return nil, err
+	}
+	if err := errors.Join(tooMany(len(in.CPUPerCore), MaxCores, "cores"), tooMany(len(in.Networks), MaxInterfaces, "network interfaces"),
+		tooMany(len(in.GPUs), MaxGPUs, "GPUs")); err != nil {
+		return nil, fmt.Errorf("decode metrics: %w", err)
 	}
 	m := &Metrics{
 		SampledAtMs: in.SampledAtMs.u64(), CpuTotal: in.CPUTotal.f32(),
@@ -288,7 +296,7 @@ type inDisk struct {
 // parents before their partitions.
 func DecodeDisksJSON(b []byte) (*Disks, error) {
 	var in []inDisk
-	if err := unmarshalReply("disks", b, &in); err != nil {
+	if err := unmarshalReply("disks", b, &in, jsonDisksElements); err != nil {
 		return nil, err
 	}
 	d := &Disks{Disks: make([]*Disk, 0, len(in))}
@@ -337,6 +345,22 @@ type inDetail struct {
 	ExecutablePath   lstr       `json:"executable_path"`
 	ChildProcesses   []inDetail `json:"child_processes"`
 	Threads          []inThread `json:"threads"`
+	ChildrenTotal    lnum       `json:"children_total"`
+	Truncated        bool       `json:"truncated"`
+}
+
+// plausible checks the children and threads of p and its children.
+func (p *inDetail) plausible() error {
+	if err := errors.Join(tooMany(len(p.ChildProcesses), MaxChildren, "children of one process"),
+		tooMany(len(p.Threads), MaxThreads, "threads of one process")); err != nil {
+		return err
+	}
+	for i := range p.ChildProcesses {
+		if err := p.ChildProcesses[i].plausible(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (p *inDetail) toV2(depth int) *DetailedProcess {
@@ -347,6 +371,7 @@ func (p *inDetail) toV2(depth int) *DetailedProcess {
 		GroupId: p.GroupID.u32(), StartTime: p.StartTime.u64(), CpuTimeUser: p.CPUTimeUser.u64(),
 		CpuTimeSystem: p.CPUTimeSystem.u64(), ReadBytes: p.ReadBytes.optU64(), WriteBytes: p.WriteBytes.optU64(),
 		WorkingDirectory: p.WorkingDirectory.opt(), ExecutablePath: p.ExecutablePath.opt(),
+		ChildrenTotal: p.ChildrenTotal.u32(), Truncated: p.Truncated,
 	}
 	if depth < maxDetailDepth {
 		for i := range p.ChildProcesses {
@@ -369,11 +394,14 @@ func DecodeProcessDetailJSON(b []byte) (*ProcessDetail, error) {
 		Process  *inDetail `json:"process"`
 		CachedAt lnum      `json:"cached_at"`
 	}
-	if err := unmarshalReply("process detail", b, &in); err != nil {
+	if err := unmarshalReply("process detail", b, &in, jsonDetailElements); err != nil {
 		return nil, err
 	}
 	if in.Process == nil {
 		return nil, fmt.Errorf("decode process detail: %w: no \"process\" object", ErrMalformed)
+	}
+	if err := in.Process.plausible(); err != nil {
+		return nil, fmt.Errorf("decode process detail: %w", err)
 	}
 	return &ProcessDetail{SampledAtMs: in.CachedAt.u64() * 1000, Process: in.Process.toV2(0)}, nil
 }
@@ -429,7 +457,7 @@ func DecodeJournalJSON(b []byte) (*Journal, error) {
 		Notice     lstr             `json:"notice"`
 		CachedAt   lnum             `json:"cached_at"`
 	}
-	if err := unmarshalReply("journal", b, &in); err != nil {
+	if err := unmarshalReply("journal", b, &in, jsonJournalElements); err != nil {
 		return nil, err
 	}
 	j := &Journal{SampledAtMs: in.CachedAt.u64() * 1000, TotalCount: in.TotalCount.u32(), Truncated: in.Truncated, Notice: in.Notice.opt()}
@@ -457,6 +485,9 @@ func DecodeProcessList(b []byte) (*ProcessList, error) {
 		if b, err = Gunzip(b); err != nil {
 			return nil, fmt.Errorf("decode process list: %w", err)
 		}
+	}
+	if err := checkProcessList(b); err != nil {
+		return nil, fmt.Errorf("decode process list: %w", err)
 	}
 	pl := &ProcessList{}
 	if err := pl.UnmarshalVT(b); err != nil {

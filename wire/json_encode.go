@@ -119,6 +119,9 @@ type jsonDetail struct {
 	ExecutablePath   *string      `json:"executable_path"`
 	ChildProcesses   []jsonDetail `json:"child_processes"`
 	Threads          []jsonThread `json:"threads"`
+	// Additive: what the agent left out to bound the reply.
+	ChildrenTotal uint32 `json:"children_total"`
+	Truncated     bool   `json:"truncated"`
 }
 
 type jsonDetailReply struct {
@@ -309,6 +312,7 @@ func toJSONDetail(p *DetailedProcess, depth int) jsonDetail {
 		CPUTimeUser: p.GetCpuTimeUser(), CPUTimeSystem: p.GetCpuTimeSystem(), ReadBytes: p.ReadBytes,
 		WriteBytes: p.WriteBytes, WorkingDirectory: p.WorkingDirectory, ExecutablePath: p.ExecutablePath,
 		ChildProcesses: []jsonDetail{}, Threads: make([]jsonThread, 0, len(p.GetThreads())),
+		ChildrenTotal: p.GetChildrenTotal(), Truncated: p.GetTruncated(),
 	}
 	if depth < maxDetailDepth {
 		for _, c := range p.GetChildProcesses() {

@@ -66,10 +66,12 @@ func (k Kind) String() string {
 
 // TextRequest is a parsed text frame of the JSON or command dialect.
 //
-// Exactly one of three cases holds:
-//   - Ignore(): the frame belongs to no dialect, or is a command upstream
-//     does not know; send nothing (upstream ignores such frames).
-//   - Err != nil: answer with ReplyError(req, req.Err) and go on.
+// One of two cases holds:
+//   - Err != nil: answer with ReplyError(req, req.Err) and go on. This is
+//     also the answer to a frame of no dialect (`this is not json`) or an
+//     unknown command (`get_nothing`): upstream ignores those, which leaves
+//     a client waiting forever; the error object (with "request":"") tells
+//     it at once. Upstream's own clients send only the commands they know.
 //   - otherwise serve Kind (with PID for KindProcessDetail and KindJournal)
 //     and answer with the Reply function of that kind.
 type TextRequest struct {
@@ -87,7 +89,9 @@ type TextRequest struct {
 	Err *Error
 }
 
-// Ignore reports whether the frame must be ignored without a reply.
+// Ignore reports whether the frame must be ignored without a reply. No
+// result of ParseTextRequest is ignored any more (see TextRequest); only
+// the zero TextRequest is.
 func (r TextRequest) Ignore() bool { return r.Dialect == DialectNone }
 
 var jsonKinds = map[string]Kind{
@@ -112,8 +116,8 @@ const maxEchoedType = 64
 // ParseTextRequest classifies and parses one text frame of a connection
 // that did not negotiate socktop.v2. A frame starting with '{' is the JSON
 // dialect, one starting with "get_" the command dialect; anything else is
-// ignored, as are binary frames outside v2 (the caller does not pass them
-// here). It never panics and never allocates much for hostile input.
+// a JSON-dialect error (NotARequest). It never panics and never allocates
+// much for hostile input.
 func ParseTextRequest(frame []byte) TextRequest {
 	s := bytes.TrimSpace(frame)
 	switch {
@@ -122,23 +126,33 @@ func ParseTextRequest(frame []byte) TextRequest {
 	case bytes.HasPrefix(s, []byte("get_")):
 		return parseCommand(string(s))
 	}
-	return TextRequest{}
+	return NotARequest("text frame")
+}
+
+// NotARequest is the answer to a frame of no dialect (what names it: "text
+// frame", "binary frame"): the JSON dialect's error object, with
+// "request":"".
+func NotARequest(what string) TextRequest {
+	return TextRequest{Dialect: DialectJSON, Err: NewError(ErrorCode_ERROR_CODE_BAD_REQUEST,
+		`%s is not a request: send a JSON object such as {"type":"metrics"}, a command such as get_metrics, or binary socktop.v2 Requests after negotiating that subprotocol`, what)}
 }
 
 func parseCommand(s string) TextRequest {
 	name, arg, hasArg := strings.Cut(s, ":")
 	kind, ok := commandKinds[name]
 	if !ok {
-		return TextRequest{} // upstream ignores unknown commands
+		return TextRequest{Dialect: DialectCommand, Err: NewError(ErrorCode_ERROR_CODE_BAD_REQUEST,
+			"unknown command %q (want get_metrics, get_disks, get_processes, get_process_metrics:PID or get_journal_entries:PID)", clip(name))}
 	}
 	req := TextRequest{Dialect: DialectCommand, Kind: kind, Type: name}
 	needPID := kind == KindProcessDetail || kind == KindJournal
 	switch {
 	case needPID && !hasArg:
-		// Upstream only knows these with a pid; without one it is unknown.
-		return TextRequest{}
+		req.Kind, req.Err = KindNone, NewError(ErrorCode_ERROR_CODE_BAD_REQUEST, "%s needs a pid: %s:PID", name, name)
+		return req
 	case !needPID && hasArg:
-		return TextRequest{}
+		req.Kind, req.Err = KindNone, NewError(ErrorCode_ERROR_CODE_BAD_REQUEST, "%s takes no argument", name)
+		return req
 	case needPID:
 		pid, err := strconv.ParseUint(strings.TrimSpace(arg), 10, 32)
 		if err != nil || pid == 0 {
@@ -223,8 +237,14 @@ func clip(s string) string {
 }
 
 // NewError builds a typed protocol error with a formatted message.
+// The message is made valid UTF-8 (it may quote what a peer or the
+// machine said), as every string field of the protocol must be.
 func NewError(code ErrorCode, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	if !utf8.ValidString(msg) {
+		msg = strings.ToValidUTF8(msg, "\uFFFD")
+	}
+	return &Error{Code: code, Message: msg}
 }
 
 // UnknownPIDError is the error for a pid that does not exist, worded as

@@ -2632,8 +2632,16 @@ type DetailedProcess struct {
 	ChildProcesses   []*DetailedProcess `protobuf:"bytes,21,rep,name=child_processes,json=childProcesses,proto3" json:"child_processes,omitempty"`
 	Threads          []*ThreadInfo      `protobuf:"bytes,22,rep,name=threads,proto3" json:"threads,omitempty"`
 	User             string             `protobuf:"bytes,23,opt,name=user,proto3" json:"user,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// How many children the process has; child_processes lists at most the
+	// agent's limit (64), each without threads or children of its own.
+	ChildrenTotal uint32 `protobuf:"varint,24,opt,name=children_total,json=childrenTotal,proto3" json:"children_total,omitempty"`
+	// Something was left out to keep the reply bounded: the command line
+	// (then it ends with "…"), a name or path (likewise), threads beyond the
+	// agent's limit (256; thread_count says how many there are), or children
+	// beyond child_processes (children_total says how many there are).
+	Truncated     bool `protobuf:"varint,25,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DetailedProcess) Reset() {
@@ -2825,6 +2833,20 @@ func (x *DetailedProcess) GetUser() string {
 		return x.User
 	}
 	return ""
+}
+
+func (x *DetailedProcess) GetChildrenTotal() uint32 {
+	if x != nil {
+		return x.ChildrenTotal
+	}
+	return 0
+}
+
+func (x *DetailedProcess) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
 }
 
 type ThreadInfo struct {
@@ -3449,7 +3471,14 @@ type SignalRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Pid   uint32                 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
 	// Signal name, with or without "SIG": "TERM", "SIGKILL", "HUP"...
-	Signal        string `protobuf:"bytes,2,opt,name=signal,proto3" json:"signal,omitempty"`
+	Signal string `protobuf:"bytes,2,opt,name=signal,proto3" json:"signal,omitempty"`
+	// The start time of the process meant (Unix seconds, as
+	// ProcessInfo.start_time and DetailedProcess.start_time give it). It is
+	// required: a pid alone may name another process by the time the request
+	// arrives (pids are reused). The agent refuses a request without it, or
+	// whose start time is not the process's, with ERROR_CODE_BAD_REQUEST or
+	// ERROR_CODE_UNKNOWN_PID.
+	StartTime     uint64 `protobuf:"varint,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3496,6 +3525,13 @@ func (x *SignalRequest) GetSignal() string {
 		return x.Signal
 	}
 	return ""
+}
+
+func (x *SignalRequest) GetStartTime() uint64 {
+	if x != nil {
+		return x.StartTime
+	}
+	return 0
 }
 
 type SignalResult struct {
@@ -4353,7 +4389,7 @@ const file_socktop_proto_rawDesc = "" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\"j\n" +
 	"\rProcessDetail\x12\"\n" +
 	"\rsampled_at_ms\x18\x01 \x01(\x04R\vsampledAtMs\x125\n" +
-	"\aprocess\x18\x02 \x01(\v2\x1b.socktop.v2.DetailedProcessR\aprocess\"\xb4\a\n" +
+	"\aprocess\x18\x02 \x01(\v2\x1b.socktop.v2.DetailedProcessR\aprocess\"\xf9\a\n" +
 	"\x0fDetailedProcess\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -4382,7 +4418,9 @@ const file_socktop_proto_rawDesc = "" +
 	"\x0fexecutable_path\x18\x14 \x01(\tH\x06R\x0eexecutablePath\x88\x01\x01\x12D\n" +
 	"\x0fchild_processes\x18\x15 \x03(\v2\x1b.socktop.v2.DetailedProcessR\x0echildProcesses\x120\n" +
 	"\athreads\x18\x16 \x03(\v2\x16.socktop.v2.ThreadInfoR\athreads\x12\x12\n" +
-	"\x04user\x18\x17 \x01(\tR\x04userB\x13\n" +
+	"\x04user\x18\x17 \x01(\tR\x04user\x12%\n" +
+	"\x0echildren_total\x18\x18 \x01(\rR\rchildrenTotal\x12\x1c\n" +
+	"\ttruncated\x18\x19 \x01(\bR\ttruncatedB\x13\n" +
 	"\x11_shared_mem_bytesB\v\n" +
 	"\t_fd_countB\r\n" +
 	"\v_parent_pidB\r\n" +
@@ -4455,10 +4493,12 @@ const file_socktop_proto_rawDesc = "" +
 	"\x04cwnd\x18\x13 \x01(\rR\x04cwnd\x12\x19\n" +
 	"\brx_queue\x18\x14 \x01(\rR\arxQueue\x12\x19\n" +
 	"\btx_queue\x18\x15 \x01(\rR\atxQueue\x12-\n" +
-	"\x12counters_available\x18\x16 \x01(\bR\x11countersAvailable\"9\n" +
+	"\x12counters_available\x18\x16 \x01(\bR\x11countersAvailable\"X\n" +
 	"\rSignalRequest\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x16\n" +
-	"\x06signal\x18\x02 \x01(\tR\x06signal\"8\n" +
+	"\x06signal\x18\x02 \x01(\tR\x06signal\x12\x1d\n" +
+	"\n" +
+	"start_time\x18\x03 \x01(\x04R\tstartTime\"8\n" +
 	"\fSignalResult\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x16\n" +
 	"\x06signal\x18\x02 \x01(\tR\x06signal\"e\n" +

@@ -94,7 +94,13 @@ func DecodeRequest(b []byte) (*Request, error) {
 // freshly allocated and owned by the caller (it is not taken from the
 // vtprotobuf pool, so handing its body on is safe). A Response without a
 // body is malformed.
+//
+// A Response no real machine could send (CheckResponse) is refused before
+// anything is allocated, with an error wrapping ErrImplausible.
 func DecodeResponse(b []byte) (*Response, error) {
+	if err := CheckResponse(b); err != nil {
+		return nil, fmt.Errorf("decode response %d: %w", responseID(b), err)
+	}
 	r := &Response{}
 	if err := r.UnmarshalVT(b); err != nil {
 		return nil, fmt.Errorf("decode response: %w: %v", ErrMalformed, err)

@@ -335,7 +335,7 @@ func (h *Host) AddProcs(p *wire.Processes, now time.Time) {
 		*r = ProcRow{
 			PID: pi.GetPid(), PPID: pi.GetPpid(), Name: pi.GetName(), User: pi.GetUser(),
 			State: pi.GetState(), CPU: float64(pi.GetCpuPercent()), RSS: pi.GetRssBytes(),
-			Threads: pi.GetThreads(),
+			Threads: pi.GetThreads(), Start: pi.GetStartTime(),
 		}
 		if r.User == "" && pi.GetUid() != 0 {
 			r.User = strconv.FormatUint(uint64(pi.GetUid()), 10)

@@ -22,6 +22,7 @@ type ProcRow struct {
 	RSS       uint64
 	MemPct    float64
 	Threads   uint32
+	Start     uint64 // start time (Unix s): a signal names the process by pid and this
 	Depth     int    // tree depth when the tree view is on
 	Prefix    string // tree branch drawing
 }

@@ -220,7 +220,7 @@ func (w *Watcher) pingLoop(ctx context.Context, p Pusher, fail context.CancelCau
 
 // Signal sends sig to pid on the live connection and reports the outcome
 // through done on the UI goroutine.
-func (w *Watcher) Signal(ctx context.Context, pid uint32, sig string, done func(*wire.SignalResult, error)) {
+func (w *Watcher) Signal(ctx context.Context, pid uint32, start uint64, sig string, done func(*wire.SignalResult, error)) {
 	c := w.current()
 	if c == nil {
 		done(nil, errors.New("not connected"))
@@ -231,7 +231,7 @@ func (w *Watcher) Signal(ctx context.Context, pid uint32, sig string, done func(
 		defer w.bg.Done()
 		rctx, cancel := context.WithTimeout(ctx, RequestTimeout)
 		defer cancel()
-		res, err := c.Signal(rctx, pid, sig)
+		res, err := c.Signal(rctx, pid, start, sig)
 		if ctx.Err() != nil {
 			return
 		}

@@ -62,7 +62,10 @@ type Client interface {
 	Processes(ctx context.Context) (*wire.Processes, error)
 	ProcessDetail(ctx context.Context, pid uint32) (*wire.ProcessDetail, error)
 	Journal(ctx context.Context, pid uint32, lines uint32) (*wire.Journal, error)
-	Signal(ctx context.Context, pid uint32, signal string) (*wire.SignalResult, error)
+	// Signal signals the process pid that started at startTime (Unix
+	// seconds, from the process list or detail): the agent refuses a pid
+	// that now names another process.
+	Signal(ctx context.Context, pid uint32, startTime uint64, signal string) (*wire.SignalResult, error)
 	Close() error
 }
 

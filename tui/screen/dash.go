@@ -186,10 +186,14 @@ func (d *dash) confirmSignal(sig string) {
 		return
 	}
 	name := d.detail.name
+	var start uint64
+	if dp := d.h.Detail; dp.GetPid() == pid {
+		start = dp.GetStartTime()
+	}
 	if d.sh.Top() != d.detail.screen {
 		if r := d.procs.selected(); r != nil {
-			name = r.Name
+			name, start = r.Name, r.Start
 		}
 	}
-	d.confirm.open(pid, name, sig)
+	d.confirm.open(pid, start, name, sig)
 }

@@ -46,6 +46,7 @@ type confirmDialog struct {
 	d       *dash
 	screen  *shell.Screen
 	pid     uint32
+	start   uint64 // the process's start time, which the agent checks
 	name    string
 	sig     string
 	send    bool      // the focused button is Send (Cancel is the safe default)
@@ -66,9 +67,9 @@ func newConfirm(d *dash) *confirmDialog {
 	return c
 }
 
-// open asks whether to send sig to pid (called name).
-func (c *confirmDialog) open(pid uint32, name, sig string) {
-	c.pid, c.name, c.sig, c.send = pid, name, sig, false
+// open asks whether to send sig to pid (called name, started at start).
+func (c *confirmDialog) open(pid uint32, start uint64, name, sig string) {
+	c.pid, c.start, c.name, c.sig, c.send = pid, start, name, sig, false
 	c.d.sh.Push(c.screen)
 }
 
@@ -81,10 +82,10 @@ func (c *confirmDialog) press() {
 }
 
 func (c *confirmDialog) sendNow() {
-	d, pid, sig := c.d, c.pid, c.sig
+	d, pid, start, sig := c.d, c.pid, c.start, c.sig
 	d.sh.Pop()
 	p := strconv.FormatUint(uint64(pid), 10)
-	d.w.Signal(d.sh.Context(), pid, sig, func(res *wire.SignalResult, err error) {
+	d.w.Signal(d.sh.Context(), pid, start, sig, func(res *wire.SignalResult, err error) {
 		if err != nil {
 			d.sh.Flash("signal " + sig + " to " + p + " failed: " + errText(err))
 			return

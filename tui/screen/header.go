@@ -138,6 +138,9 @@ func errText(err error) string {
 		return ""
 	}
 	s := err.Error()
+	if i := strings.Index(s, wire.ErrImplausible.Error()); i > 0 && errors.Is(err, wire.ErrImplausible) {
+		s = s[i:] // "agent sent an implausible sample: 1000000 cores …", not the decoder's path to it
+	}
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}

@@ -207,7 +207,7 @@ func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		req := wire.ParseTextRequest(data)
-		if req.Ignore() || (!a.v2 && (req.Dialect != wire.DialectCommand || req.Err != nil)) {
+		if !a.v2 && (req.Dialect != wire.DialectCommand || req.Err != nil) {
 			continue // upstream answers only the commands it knows
 		}
 		f := a.reply(req)
@@ -364,6 +364,15 @@ func (a *Agent) serveRequest(req *wire.Request) *wire.Response {
 			resp.Body = &wire.Response_Error{Error: wire.UnknownPIDError(pid)}
 			break
 		}
+		// As a real agent: a pid alone is never enough, and it must still
+		// be the process that started then.
+		if start := b.Signal.GetStartTime(); start == 0 {
+			resp.Body = &wire.Response_Error{Error: wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "signal request for pid %d has no start_time", pid)}
+			break
+		} else if want := a.startTime(pid); start != want {
+			resp.Body = &wire.Response_Error{Error: wire.NewError(wire.ErrorCode_ERROR_CODE_UNKNOWN_PID, "Process %d not found: it started at %d, not %d", pid, want, start)}
+			break
+		}
 		a.mu.Lock()
 		a.sigs = append(a.sigs, strings.Join([]string{itoa(pid), "SIG" + sig}, ":"))
 		a.mu.Unlock()
@@ -372,6 +381,17 @@ func (a *Agent) serveRequest(req *wire.Request) *wire.Response {
 		resp.Body = &wire.Response_Error{Error: wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "empty or unknown request body")}
 	}
 	return resp
+}
+
+// startTime is pid's start time in the served process list, else in its
+// detail.
+func (a *Agent) startTime(pid uint32) uint64 {
+	for _, p := range a.processes().GetProcesses() {
+		if p.GetPid() == pid {
+			return p.GetStartTime()
+		}
+	}
+	return a.details()[pid].GetProcess().GetStartTime()
 }
 
 func itoa(v uint32) string {

@@ -2,6 +2,9 @@ package wiretest
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
+	"time"
 
 	"github.com/socktop/socktop/wire"
 )
@@ -96,4 +99,39 @@ func SampleConnections() *wire.Connections {
 			BytesAcked: 100000, BytesReceived: 20000, SegsIn: 300, SegsOut: 400, RttUs: 1500, RttvarUs: 300, Retrans: 1, Cwnd: 10, CountersAvailable: true},
 		{Transport: wire.Transport_TRANSPORT_UDP, Family: wire.AddressFamily_ADDRESS_FAMILY_INET6, LocalAddr: make([]byte, 16), LocalPort: 5353, RemoteAddr: make([]byte, 16), State: 7, Inode: 777},
 	}}
+}
+
+// HeapPeak samples runtime.MemStats.HeapInuse every 2 ms until the
+// returned function is called, which returns the highest value seen: the
+// heap a hostile input drove a decoder to.
+func HeapPeak() func() uint64 {
+	var mu sync.Mutex
+	var peak uint64
+	stop, done := make(chan struct{}), make(chan struct{})
+	sample := func() {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		mu.Lock()
+		peak = max(peak, m.HeapInuse)
+		mu.Unlock()
+	}
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				sample()
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		<-done
+		sample()
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
 }
