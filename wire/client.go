@@ -794,6 +794,13 @@ func (c *Client) Disks(ctx context.Context) (*Disks, error) {
 // Processes fetches every process. On the command dialect only pid, name,
 // CPU share and RSS are known; the other fields are zero.
 func (c *Client) Processes(ctx context.Context) (*Processes, error) {
+	return c.ProcessesWith(ctx, nil)
+}
+
+// ProcessesWith is Processes with the costly per-process fields named in
+// extras (nil: none). Agents without CapProcessExtras, upstream ones
+// included, answer without them.
+func (c *Client) ProcessesWith(ctx context.Context, extras *ProcessExtras) (*Processes, error) {
 	if c.dialect != DialectV2 {
 		f, err := c.roundTripCommand(ctx, KindProcesses, "get_processes")
 		if err != nil {
@@ -807,11 +814,37 @@ func (c *Client) Processes(ctx context.Context) (*Processes, error) {
 		p.SampledAtMs = uint64(time.Now().UnixMilli())
 		return p, nil
 	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Processes{Processes: &ProcessesRequest{}}})
+	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Processes{Processes: &ProcessesRequest{Extras: extras}}})
 	if err != nil {
 		return nil, err
 	}
 	return expect(r, r.GetProcesses(), "processes")
+}
+
+// Containers lists the containers and services of an agent that has
+// CapContainers; others give ErrNotSupported.
+func (c *Client) Containers(ctx context.Context) (*Containers, error) {
+	if c.dialect != DialectV2 || !c.hello.HasCapability(CapContainers) {
+		return nil, fmt.Errorf("containers: %w (the agent does not read cgroups)", ErrNotSupported)
+	}
+	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Containers{Containers: &ContainersRequest{}}})
+	if err != nil {
+		return nil, err
+	}
+	return expect(r, r.GetContainers(), "containers")
+}
+
+// History asks an agent that has CapHistory for its recorded samples;
+// others give ErrNotSupported.
+func (c *Client) History(ctx context.Context, req *HistoryRequest) (*History, error) {
+	if c.dialect != DialectV2 || !c.hello.HasCapability(CapHistory) {
+		return nil, fmt.Errorf("history: %w (the agent keeps no history)", ErrNotSupported)
+	}
+	r, err := c.roundTripV2(ctx, &Request{Body: &Request_History{History: req}})
+	if err != nil {
+		return nil, err
+	}
+	return expect(r, r.GetHistory(), "history")
 }
 
 // ProcessDetail fetches one process in detail. An unknown pid is an error

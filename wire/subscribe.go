@@ -10,13 +10,19 @@ import (
 // kind is not pushed.
 type Cadence struct {
 	Metrics, Processes, Disks time.Duration
+	// Containers needs CapContainers (protocol minor 2).
+	Containers time.Duration
+	// Extras are the costly fields the pushed process lists carry
+	// (CapProcessExtras; nil: none).
+	Extras *ProcessExtras
 }
 
 // Push is one sample an agent pushed: exactly one field is set.
 type Push struct {
-	Metrics   *Metrics
-	Processes *Processes
-	Disks     *Disks
+	Metrics    *Metrics
+	Processes  *Processes
+	Disks      *Disks
+	Containers *Containers
 }
 
 // pushBuffer is how many pushes wait for a slow reader of Pushes before
@@ -50,7 +56,8 @@ func (c *Client) Subscribe(ctx context.Context, s Cadence) (Cadence, error) {
 	id := c.newID()
 	c.subID.Store(id)
 	r, err := c.roundTripV2ID(ctx, id, &Request{Body: &Request_Subscribe{Subscribe: &SubscribeRequest{
-		MetricsMs: ms(s.Metrics), ProcessesMs: ms(s.Processes), DisksMs: ms(s.Disks)}}})
+		MetricsMs: ms(s.Metrics), ProcessesMs: ms(s.Processes), DisksMs: ms(s.Disks),
+		ContainersMs: ms(s.Containers), ProcessExtras: s.Extras}}})
 	if err != nil {
 		c.subID.CompareAndSwap(id, 0)
 		return Cadence{}, err
@@ -60,7 +67,8 @@ func (c *Client) Subscribe(ctx context.Context, s Cadence) (Cadence, error) {
 		return Cadence{}, err
 	}
 	d := func(ms uint32) time.Duration { return time.Duration(ms) * time.Millisecond }
-	return Cadence{Metrics: d(got.MetricsMs), Processes: d(got.ProcessesMs), Disks: d(got.DisksMs)}, nil
+	return Cadence{Metrics: d(got.MetricsMs), Processes: d(got.ProcessesMs), Disks: d(got.DisksMs),
+		Containers: d(got.ContainersMs), Extras: got.ProcessExtras}, nil
 }
 
 // Pushes delivers the samples of the current subscription. It is never
@@ -78,6 +86,8 @@ func (c *Client) deliverPush(r *Response) {
 		p.Processes = b.Processes
 	case *Response_Disks:
 		p.Disks = b.Disks
+	case *Response_Containers:
+		p.Containers = b.Containers
 	default:
 		return
 	}
