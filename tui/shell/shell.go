@@ -68,6 +68,8 @@ type Shell struct {
 	now   func() time.Time
 	frame time.Duration
 
+	screen *frameScreen // nil until Run opens the terminal
+
 	root   *tview.Flex
 	header *widget.Pane
 	footer *widget.Pane
@@ -112,7 +114,7 @@ func New(ctx context.Context, o Options) *Shell {
 		wake: make(chan struct{}, 1), loopDone: make(chan struct{})}
 	sh.ctx, sh.cancel = context.WithCancel(ctx)
 	if o.Screen != nil {
-		sh.app.SetScreen(o.Screen)
+		sh.setScreen(o.Screen)
 	}
 	sh.app.EnableMouse(true)
 	sh.header = widget.NewPane(sh.paintHeader)
@@ -126,7 +128,6 @@ func New(ctx context.Context, o Options) *Shell {
 	sh.bottom = sh.footer
 	sh.app.SetRoot(sh.root, true)
 	sh.app.SetInputCapture(sh.onKey)
-	sh.app.SetAfterDrawFunc(func(tcell.Screen) { sh.started.Do(sh.start) })
 	return sh
 }
 
@@ -145,19 +146,47 @@ func (sh *Shell) App() *tview.Application { return sh.app }
 // Root is the whole layout (benchmarks draw it without an event loop).
 func (sh *Shell) Root() tview.Primitive { return sh.root }
 
-// OnStart runs f once the event loop is live (after the first draw), so
-// whatever f starts always has a loop to post to.
+// Screen is what the layout draws on: the frame buffer over the terminal
+// (nil until the terminal is open). Benchmarks draw on it as tview does.
+func (sh *Shell) Screen() tcell.Screen {
+	if sh.screen == nil {
+		return nil
+	}
+	return sh.screen
+}
+
+// OnStart runs f once the event loop is live (after the first frame is on
+// the terminal), so whatever f starts always has a loop to post to.
 func (sh *Shell) OnStart(f func()) { sh.onStart = append(sh.onStart, f) }
 
 // Run shows the screens until Quit or the context ends. It returns once
 // every goroutine started through Go has ended.
 func (sh *Shell) Run() error {
 	defer sh.cancel()
+	if sh.screen == nil {
+		s, err := tcell.NewScreen()
+		if err != nil {
+			return err
+		}
+		if sh.setScreen(s); sh.screen.initErr != nil {
+			return sh.screen.initErr
+		}
+		sh.app.EnableMouse(true)
+	}
+	// the first frame the loop puts on the terminal starts what OnStart
+	// queued
+	sh.screen.shown = func() { sh.started.Do(sh.start) }
 	err := sh.app.Run()
 	close(sh.loopDone)
 	sh.Quit()
 	sh.wg.Wait()
 	return err
+}
+
+// setScreen draws on s through a frame buffer.
+func (sh *Shell) setScreen(s tcell.Screen) {
+	sh.screen = newFrameScreen(s)
+	sh.app.SetScreen(sh.screen)
 }
 
 func (sh *Shell) start() {
