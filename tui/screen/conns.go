@@ -80,7 +80,13 @@ func newConnsView(d *dash) *connsView {
 func (v *connsView) keys() []shell.Binding {
 	d := v.d
 	keys := []shell.Binding{
-		{Keys: shell.Keys(shell.Special(tcell.KeyEscape), shell.Runes('c')), Label: "Esc/c", Hint: "back", HintLabel: "Esc",
+		{Keys: shell.Keys(shell.Special(tcell.KeyEscape), shell.Runes('c')), Label: "Esc/c", HintLabel: "Esc",
+			HintNow: func() string {
+				if v.text != "" {
+					return "clear filter"
+				}
+				return "back"
+			},
 			Desc: "back to the dashboard (Esc clears the filter first)", Do: v.escape},
 		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter: words must all match; port:N pid:N proc:NAME addr:TEXT state:NAME (e.g. state:estab)",
 			Do: func() { v.filter.open(v.text) }},

@@ -84,9 +84,9 @@ func (d *dash) signalKeys() []shell.Binding {
 
 func (d *dash) mainKeys() []shell.Binding {
 	p := d.procs
-	esc := "on the dashboard clear the filter, then quit"
+	esc := "clear the filter; nothing more on the first screen (q quits, so a stray Esc never loses the graphs)"
 	if d.member {
-		esc = "on the dashboard clear the filter, then back to the fleet"
+		esc = "clear the filter, then back to the fleet"
 	}
 	keys := []shell.Binding{
 		d.quitKey(), d.helpKey(),
@@ -107,7 +107,7 @@ func (d *dash) mainKeys() []shell.Binding {
 		shell.Binding{Keys: shell.Runes('M'), Label: "M", Desc: "sort by memory", Do: func() { p.t.SortBy(int(model.ColMem)) }},
 		shell.Binding{Keys: shell.Runes('N'), Label: "N", Desc: "sort by PID", Do: func() { p.t.SortBy(int(model.ColPID)) }},
 		d.retryKey(),
-		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", Hint: "back", Desc: "close the dialog or view on top; " + esc, Do: d.escape},
+		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", HintNow: d.escapeHint, Desc: esc, Do: d.escape},
 	)
 	return append(keys, moveKeys(p.t, "move the selection (mouse: click a row, wheel scrolls)")...)
 }
@@ -154,13 +154,30 @@ func moveKeys(t table, what string) []shell.Binding {
 	}
 }
 
-// escape clears the filter, then goes back (or quits on the first screen).
+// escape clears the filter, then goes back to the fleet. On the first
+// screen it does nothing more: quitting is q's job, and Esc is pressed by
+// habit (closing a dialog, leaving vi's insert mode) often enough that
+// quitting on it lost people their graphs' history.
 func (d *dash) escape() {
-	if d.procs.filter != "" {
+	switch {
+	case d.procs.filter != "":
 		d.procs.setFilter("")
-		return
+	case d.member:
+		d.sh.Pop()
+	default:
+		d.sh.Flash("q quits")
 	}
-	d.sh.Pop()
+}
+
+// escapeHint is what Esc does now, for the footer.
+func (d *dash) escapeHint() string {
+	switch {
+	case d.procs.filter != "":
+		return "clear filter"
+	case d.member:
+		return "fleet"
+	}
+	return ""
 }
 
 func (d *dash) selectedPID() uint32 {

@@ -32,7 +32,7 @@ func newDetailView(d *dash) *detailView {
 	keys := []shell.Binding{d.quitKey(), d.helpKey()}
 	keys = append(keys, d.signalKeys()...)
 	keys = append(keys, d.retryKey(),
-		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", Hint: "back", Desc: "back to the dashboard", Do: d.sh.Pop},
+		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", Hint: "back", Desc: "back to the screen it was opened from (the dashboard or the connections)", Do: d.sh.Pop},
 		shell.Binding{Keys: shell.Special(tcell.KeyUp, tcell.KeyDown, tcell.KeyPgUp, tcell.KeyPgDn, tcell.KeyHome, tcell.KeyEnd),
 			Label: "↑/↓ PgUp/PgDn", Desc: "scroll the lists (mouse: wheel)"})
 	v.screen = &shell.Screen{Name: "Process detail", View: v, Keys: keys, Shown: v.shown, Hidden: v.hidden}

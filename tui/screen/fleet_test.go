@@ -349,13 +349,13 @@ func TestFleetOpenHostAndBack(t *testing.T) {
 	if got := count(a2, "get_processes"); got > n+1 { // one may have been in flight
 		t.Errorf("processes still asked for after Esc: %d → %d", n, got)
 	}
-	// a click on the dashboard footer's "Esc back" comes back too, it does
-	// not quit
+	// a click on the dashboard footer's "Esc fleet" comes back too, it
+	// does not quit
 	hs.key(tcell.KeyEnter)
-	s = hs.waitFor("─ processes ", "Esc  back")
+	s = hs.waitFor("─ processes ", "Esc  fleet")
 	lines := strings.Split(s, "\n")
-	y := rowIndex(s, "Esc  back")
-	hs.click(len([]rune(lines[y][:strings.Index(lines[y], "Esc  back")]))+1, y)
+	y := rowIndex(s, "Esc  fleet")
+	hs.click(len([]rune(lines[y][:strings.Index(lines[y], "Esc  fleet")]))+1, y)
 	hs.waitFor("socktop fleet", "alpha", "beta")
 	// q quits from the fleet
 	hs.rune('q')

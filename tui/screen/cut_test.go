@@ -1,0 +1,83 @@
+package screen
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/socktop/socktop/tui/model"
+)
+
+// helpPage is the help box on screen: its text lines (inside the border)
+// and where they are in the whole help ("21-40 of 83").
+func helpPage(s string) (lines []string, from, to, of int) {
+	rows := strings.Split(s, "\n")
+	top := rowIndex(s, "─ keys ")
+	if top < 0 {
+		return nil, 0, 0, 0
+	}
+	head := []rune(rows[top])
+	left, right := -1, -1
+	for i, r := range head {
+		if r == '╭' && left < 0 {
+			left = i
+		}
+		if r == '╮' {
+			right = i
+		}
+	}
+	if m := regexp.MustCompile(`(\d+)-(\d+) of (\d+)`).FindStringSubmatch(rows[top]); m != nil {
+		from, _ = strconv.Atoi(m[1])
+		to, _ = strconv.Atoi(m[2])
+		of, _ = strconv.Atoi(m[3])
+	}
+	for _, row := range rows[top+1:] {
+		r := []rune(row)
+		if len(r) <= right || r[left] == '╰' {
+			break
+		}
+		lines = append(lines, string(r[left+1:right]))
+	}
+	return lines, from, to, of
+}
+
+// squash collapses runs of white space, so wrapped text compares with the
+// text it came from.
+func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// At 80×24 the help wraps every description instead of cutting it: page
+// by page, each binding's whole text is on screen.
+func TestHelpWrapsAt80x24(t *testing.T) {
+	ag := v2Agent(t, 20)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 80, 24)
+	hs.waitFor("nginx-16")
+	hs.rune('?')
+	s := hs.waitFor("─ keys ", " of ")
+	var all []string
+	for {
+		lines, from, to, of := helpPage(s)
+		if of == 0 || from < 1 || to-from+1 != len(lines) {
+			t.Fatalf("cannot read the help page (%d-%d of %d, %d lines):\n%s", from, to, of, len(lines), s)
+		}
+		for len(all) < to {
+			all = append(all, "")
+		}
+		copy(all[from-1:], lines)
+		if to == of {
+			break
+		}
+		hs.key(tcell.KeyPgDn)
+		s = hs.waitUntil("the next page", func(s string) bool { _, f, _, _ := helpPage(s); return f > from })
+	}
+	text := squash(strings.Join(all, " "))
+	for _, b := range hs.d.keyMap() {
+		if !strings.Contains(text, squash(b.Desc)) {
+			t.Errorf("the help at 80 columns does not show all of %q", b.Desc)
+		}
+	}
+	if !strings.Contains(text, "q quits, so a stray Esc never loses the graphs") {
+		t.Errorf("the Esc line is cut:\n%s", strings.Join(all, "\n"))
+	}
+}
