@@ -67,7 +67,7 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 			return nil
 		})
 		loop(w.every.Processes, nil, func() bool { return w.Needs().Processes && has(c, wire.CapProcesses) }, func(ctx context.Context) error {
-			p, err := c.Processes(ctx)
+			p, err := c.ProcessesWith(ctx, w.extras(c))
 			if err != nil {
 				return err
 			}
@@ -142,6 +142,7 @@ func (w *Watcher) pushes(ctx context.Context, c Client, p Pusher) error {
 		cd := wire.Cadence{Metrics: w.every.Metrics}
 		if n.Processes && has(c, wire.CapProcesses) {
 			cd.Processes = w.every.Processes
+			cd.Extras = w.extras(c)
 		}
 		if n.Disks && has(c, wire.CapDisks) {
 			cd.Disks = w.every.Disks

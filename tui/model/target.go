@@ -59,7 +59,9 @@ type Client interface {
 	Dialect() string
 	Metrics(ctx context.Context) (*wire.Metrics, error)
 	Disks(ctx context.Context) (*wire.Disks, error)
-	Processes(ctx context.Context) (*wire.Processes, error)
+	// ProcessesWith lists the processes with the costly fields named in
+	// extras (nil: none); agents without wire.CapProcessExtras send none.
+	ProcessesWith(ctx context.Context, extras *wire.ProcessExtras) (*wire.Processes, error)
 	ProcessDetail(ctx context.Context, pid uint32) (*wire.ProcessDetail, error)
 	Journal(ctx context.Context, pid uint32, lines uint32) (*wire.Journal, error)
 	// Signal signals the process pid that started at startTime (Unix

@@ -47,34 +47,43 @@ func helpPage(s string) (lines []string, from, to, of int) {
 // text it came from.
 func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// At 80×24 the help wraps every description instead of cutting it: page
-// by page, each binding's whole text is on screen.
-func TestHelpWrapsAt80x24(t *testing.T) {
-	ag := v2Agent(t, 20)
-	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 80, 24)
-	hs.waitFor("nginx-16")
+// helpLines opens the help and reads it page by page: every line of it.
+func (hs *harness) helpLines() []string {
+	hs.t.Helper()
 	hs.rune('?')
-	s := hs.waitFor("─ keys ", " of ")
+	s := hs.waitFor("─ keys ")
 	var all []string
 	for {
 		lines, from, to, of := helpPage(s)
-		if of == 0 || from < 1 || to-from+1 != len(lines) {
-			t.Fatalf("cannot read the help page (%d-%d of %d, %d lines):\n%s", from, to, of, len(lines), s)
+		if of == 0 { // it fits on one page
+			return lines
+		}
+		if from < 1 || to-from+1 != len(lines) {
+			hs.t.Fatalf("cannot read the help page (%d-%d of %d, %d lines):\n%s", from, to, of, len(lines), s)
 		}
 		for len(all) < to {
 			all = append(all, "")
 		}
 		copy(all[from-1:], lines)
 		if to == of {
-			break
+			return all
 		}
 		hs.key(tcell.KeyPgDn)
 		s = hs.waitUntil("the next page", func(s string) bool { _, f, _, _ := helpPage(s); return f > from })
 	}
+}
+
+// At 80×24 the help wraps every description instead of cutting it: page
+// by page, each binding's whole text is on screen, after its key.
+func TestHelpWrapsAt80x24(t *testing.T) {
+	ag := v2Agent(t, 20)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 80, 24)
+	hs.waitFor("nginx-16")
+	all := hs.helpLines()
 	text := squash(strings.Join(all, " "))
 	for _, b := range hs.d.keyMap() {
-		if !strings.Contains(text, squash(b.Desc)) {
-			t.Errorf("the help at 80 columns does not show all of %q", b.Desc)
+		if !strings.Contains(text, squash(b.Label+" "+b.Desc)) {
+			t.Errorf("the help at 80 columns does not show all of %q %q", b.Label, b.Desc)
 		}
 	}
 	if !strings.Contains(text, "q quits, so a stray Esc never loses the graphs") {

@@ -92,7 +92,7 @@ func (d *dash) mainKeys() []shell.Binding {
 		d.quitKey(), d.helpKey(),
 		{Keys: shell.Special(tcell.KeyEnter), Label: "Enter", Hint: "detail", Desc: "open the selected process (mouse: double-click a row)",
 			When: func() bool { return d.selectedPID() != 0 }, Do: d.openDetail},
-		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter processes: text matches name or pid; pid:N, user:NAME",
+		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter processes: text matches the name, the command line (arguments too) or the pid; pid:N, user:NAME",
 			Do: func() { d.filter.open(p.filter) }},
 		{Keys: shell.Runes('c'), Label: "c", Hint: "conns", Desc: "connections: every socket with its process, traffic, rates and RTT",
 			When: func() bool { return d.h.Has(wire.CapConnections) }, WhenText: "agent advertises connections", Do: d.conns.open},
@@ -100,7 +100,11 @@ func (d *dash) mainKeys() []shell.Binding {
 	keys = append(keys, d.signalKeys()...)
 	keys = append(keys,
 		shell.Binding{Keys: shell.Runes('t'), Label: "t", Hint: "tree", Desc: "tree view by parent pid (on/off)",
-			When: d.h.HasTreeData, WhenText: "agent sends parent pids", Do: p.toggleTree})
+			When: d.h.HasTreeData, WhenText: "agent sends parent pids", Do: p.toggleTree},
+		shell.Binding{Keys: shell.Runes('p'), Label: "p", Hint: "cmd", Desc: "show the name and the command line, the name only, or the command line only (in turn)",
+			Do: p.cycleNames},
+		shell.Binding{Keys: shell.Runes('%'), Label: "%", Hint: "cpu%", Desc: "CPU% per core (top's: a process using a whole core shows 100) or of the whole machine (upstream's: per core = machine × cores)",
+			Do: p.toggleCPU})
 	keys = append(keys, sortKeys(p.t.MoveSort, p.t.Reverse, "mouse: click a column header; again reverses")...)
 	keys = append(keys,
 		shell.Binding{Keys: shell.Runes('P'), Label: "P", Desc: "sort by CPU%", Do: func() { p.t.SortBy(int(model.ColCPU)) }},

@@ -106,6 +106,7 @@ func (d *dash) paintHeader(s tcell.Screen, x, y, w, h int) {
 		put("  age ", t.Label)
 		put(widget.Number(now.Sub(last).Seconds(), 1)+"s", t.Value)
 	}
+	put("  CPU% "+d.procs.cpuMode(), t.Label)
 	put("  ", t.Base)
 	switch {
 	case !d.target.TLS():

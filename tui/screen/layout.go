@@ -105,7 +105,7 @@ func (v *dashView) hasSensors() bool {
 // claim tells the watcher what the dashboard shows: the process list, and
 // disks when the layout has room for them.
 func (v *dashView) claim() {
-	v.d.w.Need(v.d.main, model.Needs{Processes: true, Disks: v.lay.disks})
+	v.d.w.Need(v.d.main, model.Needs{Processes: true, Disks: v.lay.disks, Commands: v.d.procs.commands})
 }
 
 // relayout recomputes the layout for the current rectangle and rebuilds the
