@@ -421,6 +421,9 @@ func TestHostName(t *testing.T) {
 		{model.Target{URL: "ws://10.0.0.5:3000/ws"}, "10.0.0.5"},
 		{model.Target{URL: "wss://nas:8443/ws"}, "nas:8443"},
 		{model.Target{URL: "::bad"}, "::bad"},
+		// what the user typed, when it is a URL, is shortened too
+		{model.Target{Label: "ws://10.0.0.5:3001/ws", URL: "ws://10.0.0.5:3001/ws"}, "10.0.0.5:3001"},
+		{model.Target{Label: "wss://nas.example:8443/ws?token=x", URL: "wss://nas.example:8443/ws?token=x"}, "nas.example:8443"},
 	} {
 		if got := hostName(c.t); got != c.want {
 			t.Errorf("hostName(%+v) = %q, want %q", c.t, got, c.want)

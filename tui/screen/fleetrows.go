@@ -93,14 +93,19 @@ type fleetRow struct {
 }
 
 // hostName is what a tile is called: the profile name (or what the user
-// typed), else the URL's host, without the default port.
+// typed), but a URL as host:port — ws://10.0.0.5:3001/ws is 10.0.0.5:3001,
+// and the default port (3000) is left out.
 func hostName(t model.Target) string {
+	raw := t.URL
 	if t.Label != "" {
-		return t.Label
+		if !strings.Contains(t.Label, "://") {
+			return t.Label
+		}
+		raw = t.Label
 	}
-	u, err := url.Parse(t.URL)
+	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return t.URL
+		return raw
 	}
 	if u.Port() == "3000" {
 		return u.Hostname()

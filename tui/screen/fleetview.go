@@ -431,9 +431,9 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 			if r.topAge > 10*time.Second {
 				top += " (" + widget.Duration(r.topAge) + " ago)"
 			}
-			widget.Print(s, cx, ly, room-(cx-ix), top, t.Busiest)
+			widget.PrintCut(s, cx, ly, room-(cx-ix), top, t.Busiest)
 		} else {
-			widget.Print(s, ix, ly, room, r.ident, t.Dim)
+			widget.PrintCut(s, ix, ly, room, r.ident, t.Dim)
 		}
 		if right != "" {
 			widget.PrintRight(s, ix, ly, iw, right, t.Dim)

@@ -52,13 +52,13 @@ type Cell struct {
 	Selected bool
 }
 
-// Text draws text in the cell, clipped and aligned.
+// Text draws text in the cell, aligned; a cut ends with "…".
 func (c Cell) Text(s tcell.Screen, text string) {
-	if c.Align == AlignRight {
+	if c.Align == AlignRight && Width(text) <= c.W {
 		PrintRight(s, c.X, c.Y, c.W, text, c.Style)
 		return
 	}
-	Print(s, c.X, c.Y, c.W, text, c.Style)
+	PrintCut(s, c.X, c.Y, c.W, text, c.Style)
 }
 
 // ASCII draws ASCII bytes (a formatted number) without making a string.
