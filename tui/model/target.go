@@ -77,12 +77,18 @@ type ConnectionsClient interface {
 	Connections(ctx context.Context) (*wire.Connections, error)
 }
 
+// Pinger is a Client that can time a round trip to its agent (a
+// WebSocket ping, which every agent answers at once).
+type Pinger interface {
+	Ping(ctx context.Context) (time.Duration, error)
+}
+
 // Pusher is a Client whose agent pushes samples (a socktop.v2 agent).
 type Pusher interface {
+	Pinger
 	CanSubscribe() bool
 	Subscribe(ctx context.Context, c wire.Cadence) (wire.Cadence, error)
 	Pushes() <-chan wire.Push
-	Ping(ctx context.Context) (time.Duration, error)
 	Done() <-chan struct{}
 	Err() error
 }

@@ -141,7 +141,7 @@ func rowOf(m *member, now time.Time, r *fleetRow) {
 	if hl := h.Hello; hl.GetArch() != "" {
 		r.ident += " · " + hl.GetArch()
 		if c := hl.GetCores(); c > 0 {
-			r.ident += "×" + strconv.Itoa(int(c))
+			r.ident += "×" + strconv.FormatUint(uint64(c), 10)
 		}
 	}
 	// The overview asks for metrics only: our agents name the busiest

@@ -419,7 +419,7 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 	if ly, ok := line(); ok {
 		right := ""
 		if r.procs > 0 {
-			right = strconv.Itoa(int(r.procs)) + " procs"
+			right = strconv.FormatUint(uint64(r.procs), 10) + " procs"
 		}
 		room := iw
 		if right != "" {

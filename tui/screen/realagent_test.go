@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,6 +128,10 @@ func TestKilledAgentRecovers(t *testing.T) {
 	s := hs.waitFor("STALE", "reconnecting in", "(attempt")
 	if !strings.Contains(s, "─ cpu ") || !strings.Contains(s, "mem ") {
 		t.Errorf("the last data left the screen:\n%s", s)
+	}
+	// the age is said once: "STALE 2.3s", not "STALE 2s  age 2.3s"
+	if l := lineWith(s, "STALE"); strings.Contains(l, "age ") || !regexp.MustCompile(`STALE \d+\.\ds`).MatchString(l) {
+		t.Errorf("status line %q", l)
 	}
 	startLiveAgent(t, "", addr)
 	// no key pressed: the backoff timer reconnects by itself
