@@ -65,12 +65,7 @@ func ttyApp(tb testing.TB, w, h int, now func() time.Time) (*dash, *byteTTY) {
 // it wrote to the terminal.
 func frame(a *dash, tty *byteTTY, w, h int) int64 {
 	before := tty.written()
-	scr := a.sh.Screen()
-	scr.Clear()
-	root := a.sh.Root()
-	root.SetRect(0, 0, w, h)
-	root.Draw(scr)
-	scr.Show()
+	redraw(a, nil, w, h)
 	return tty.written() - before
 }
 

@@ -108,10 +108,10 @@ func TestBigIDsDrawnUnsigned(t *testing.T) {
 	ag := wiretest.NewV2(wiretest.Config{Metrics: m, Processes: procs, Details: map[uint32]*wire.ProcessDetail{big: d}})
 	t.Cleanup(ag.Close)
 	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 160, 40)
-	s := hs.waitFor("procs 4294967295", "4294967295 ")
+	hs.waitFor("procs 4294967295", "4294967295 ")
 	hs.filterFor("pid:4294967295")
 	hs.key(tcell.KeyEnter)
-	s = hs.waitFor("process 4294967295 ", "uid 4294967295 gid 4294967295", "threads   4294967295", "fds 4294967295")
+	s := hs.waitFor("process 4294967295 ", "uid 4294967295 gid 4294967295", "threads   4294967295", "fds 4294967295")
 	if strings.Contains(s, "-1 ") || strings.Contains(s, "-2147483") {
 		t.Errorf("a big id drawn signed:\n%s", s)
 	}

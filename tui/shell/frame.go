@@ -56,14 +56,18 @@ func (f *frameScreen) Fill(r rune, st tcell.Style) {
 }
 
 func (f *frameScreen) SetContent(x, y int, primary rune, combining []rune, st tcell.Style) {
-	f.frame.SetContent(x, y, primary, combining, st)
+	str := string(primary)
+	if len(combining) > 0 {
+		str += string(combining)
+	}
+	f.frame.Put(x, y, str, st)
 }
 
 func (f *frameScreen) SetCell(x, y int, st tcell.Style, ch ...rune) {
 	if len(ch) == 0 {
 		ch = []rune{' '}
 	}
-	f.frame.SetContent(x, y, ch[0], ch[1:], st)
+	f.SetContent(x, y, ch[0], ch[1:], st)
 }
 
 func (f *frameScreen) Put(x, y int, str string, st tcell.Style) (string, int) {
@@ -85,7 +89,12 @@ func (f *frameScreen) PutStrStyled(x, y int, str string, st tcell.Style) {
 func (f *frameScreen) Get(x, y int) (string, tcell.Style, int) { return f.frame.Get(x, y) }
 
 func (f *frameScreen) GetContent(x, y int) (rune, []rune, tcell.Style, int) {
-	return f.frame.GetContent(x, y)
+	str, st, w := f.frame.Get(x, y)
+	rs := []rune(str)
+	if len(rs) == 0 {
+		return ' ', nil, st, w
+	}
+	return rs[0], rs[1:], st, w
 }
 
 // Show hands tcell the cells that changed since the last frame, then lets
