@@ -1,8 +1,10 @@
 package wire
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
@@ -24,6 +26,9 @@ var (
 	ErrClosed = errors.New("connection closed")
 	// ErrTimeout: the agent did not answer before the deadline.
 	ErrTimeout = errors.New("agent did not answer in time")
+	// ErrMalformed: a frame that does not decode (wrapped by every decoder
+	// error about a frame's content).
+	ErrMalformed = errors.New("malformed reply")
 )
 
 // PinMismatchError is returned when a wss:// agent presents a certificate
@@ -70,3 +75,22 @@ func (e *HostnameError) Error() string {
 }
 
 func (e *HostnameError) Unwrap() error { return e.Err }
+
+func dialError(ctx context.Context, shown string, resp *http.Response, err error) error {
+	var pin *PinMismatchError
+	var untrusted *UntrustedCertError
+	var host *HostnameError
+	switch {
+	case errors.As(err, &pin), errors.As(err, &untrusted), errors.As(err, &host):
+		return fmt.Errorf("agent %s: %w", shown, err)
+	case resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden):
+		return fmt.Errorf("agent %s: %w", shown, ErrUnauthorized)
+	case resp != nil && resp.StatusCode == http.StatusServiceUnavailable:
+		return fmt.Errorf("agent %s: %w", shown, ErrBusy)
+	case resp != nil:
+		return fmt.Errorf("agent %s answered HTTP %d: %w", shown, resp.StatusCode, ErrProtocol)
+	case ctx.Err() != nil:
+		return fmt.Errorf("agent %s: %w: no answer within the dial timeout (%w)", shown, ErrUnreachable, err)
+	}
+	return fmt.Errorf("agent %s: %w (%w)", shown, ErrUnreachable, err)
+}

@@ -127,9 +127,6 @@ type wireClient struct {
 
 func (w *wireClient) Hello() *wire.Hello { return w.hello }
 func (w *wireClient) Dialect() string    { return w.Client.Dialect().String() }
-func (w *wireClient) Journal(ctx context.Context, pid uint32, _ uint32) (*wire.Journal, error) {
-	return w.Client.Journal(ctx, pid)
-}
 
 // Cadence is the request intervals after defaults and floors.
 type Cadence struct {
