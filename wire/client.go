@@ -53,6 +53,11 @@ type Options struct {
 
 	// HTTPHeader adds headers to the WebSocket handshake.
 	HTTPHeader http.Header
+
+	// DialContext, when set, opens the TCP connection to the agent's
+	// host:port instead of a net.Dialer (TLS, for wss://, runs over it):
+	// for a tunnel, or a resolver of one's own.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 const (
@@ -131,9 +136,12 @@ func normalizeURL(raw string) (*url.URL, error) {
 // request (Hello on v2, a metrics probe on the command dialect) is part of
 // Dial, so a returned Client is known to work.
 //
-// Errors: ErrUnauthorized, *PinMismatchError, *UntrustedCertError,
-// *HostnameError, ErrUnreachable, ErrBusy, ErrProtocol,
-// ErrProtocolVersion, ErrTimeout — each wrapped with the URL.
+// Errors name the cause first, then the fix ("connection refused by
+// pi:3000: check the port, …"); branch on them with errors.Is and
+// errors.As: ErrUnauthorized, *PinMismatchError, *UntrustedCertError,
+// *HostnameError, ErrUnreachable, ErrBusy, ErrRateLimited, ErrProtocol,
+// ErrProtocolVersion, ErrTimeout. The network's own error (a
+// *net.DNSError, a *net.OpError) is wrapped too.
 func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 	var o Options
 	if opts != nil {
@@ -168,7 +176,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 
 	// No proxy from the environment: a monitor connects straight to the
 	// agent, and a stray HTTP_PROXY would break ws:// upgrades.
-	transport := &http.Transport{ForceAttemptHTTP2: false}
+	transport := &http.Transport{ForceAttemptHTTP2: false, DialContext: o.DialContext}
 	if u.Scheme == "wss" {
 		cfg, err := clientTLSConfig(u.Hostname(), &o)
 		if err != nil {
@@ -176,7 +184,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 		}
 		transport.TLSClientConfig = cfg
 	} else if len(o.Pins) > 0 || o.CAFile != "" || len(o.CAPEM) > 0 {
-		return nil, fmt.Errorf("agent %s: a TLS pin or --tls-ca was given but the URL is ws://; use wss://", shown)
+		return nil, fmt.Errorf("a TLS pin or --tls-ca was given for a ws:// URL: use wss://%s%s", u.Host, u.Path)
 	}
 
 	dialCtx, cancelDial := context.WithTimeout(ctx, o.DialTimeout)
@@ -191,7 +199,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 		if o.Token != "" {
 			err = redactedError{err: err, secret: o.Token}
 		}
-		return nil, dialError(dialCtx, shown, resp, err)
+		return nil, dialError(dialCtx, u, o.Token != "", resp, err)
 	}
 	conn.SetReadLimit(readLimit)
 
@@ -203,7 +211,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 	case o.Dialect == DialectV2:
 		conn.Close(websocket.StatusNormalClosure, "")
 		transport.CloseIdleConnections()
-		return nil, fmt.Errorf("agent %s: %w: it does not accept %s (an upstream agent?); allow the command dialect", shown, ErrProtocol, Subprotocol)
+		return nil, &dialFailure{kind: ErrProtocol, msg: fmt.Sprintf("%s does not speak %s (an upstream agent?): allow the command dialect", u.Host, Subprotocol)}
 	default:
 		c.dialect = DialectCommand
 		c.t = newCommandTransport(c.link)
@@ -212,7 +220,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 
 	if c.hello, err = c.t.handshake(dialCtx); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("agent %s: %w", shown, err)
+		return nil, fmt.Errorf("%w (%s)", err, u.Host)
 	}
 	return c, nil
 }

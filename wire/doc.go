@@ -18,7 +18,9 @@
 //	}
 //	defer c.Close()
 //
-// The URL may be ws://HOST:PORT/ws, wss://…, or just HOST:PORT. Without a
+// The URL may be ws://HOST:PORT/ws, wss://…, or just HOST:PORT;
+// Options.DialContext replaces the TCP dialer (a tunnel, a resolver of
+// one's own). Without a
 // pin or CA file (Options.CAFile, CAPEM) a wss:// agent must present a
 // certificate the system trusts; socktop's self-signed ones are refused
 // with an *UntrustedCertError that carries the pin that would accept it.
@@ -67,8 +69,12 @@
 //
 // # Errors to branch on
 //
-// Errors read as one line that names the cause first, then the fix. Branch
-// on them with errors.Is and errors.As:
+// Errors read as one line that names the cause first, then the fix —
+// "connection refused by pi:3000: check the port, and that socktop agent is
+// running there", "this agent uses TLS: use wss://pi:3000/ws", "the token
+// given was refused (HTTP 401): …" — with the agent's own reason after a
+// refusal it explains (HTTP 421, 429, 503). Branch on them with errors.Is
+// and errors.As:
 //
 //   - ErrUnauthorized: the agent refused the token, or needs one. Not worth
 //     retrying.
@@ -76,8 +82,10 @@
 //     certificate is not the pinned one, is not trusted, or does not name
 //     the host. Not worth retrying.
 //   - ErrUnreachable: no connection could be made (refused, no route, no
-//     answer). ErrBusy: the agent
-//     already serves as many clients as it allows. Both may pass.
+//     answer, a host name that does not resolve: the *net.DNSError is
+//     wrapped too). ErrBusy: the agent already serves as many clients as
+//     it allows (HTTP 503). ErrRateLimited: too many attempts (HTTP 429).
+//     These may pass.
 //   - ErrProtocol, ErrProtocolVersion: something answered, but not a
 //     socktop agent this client can speak to.
 //   - ErrTimeout (a deadline passed) and ErrClosed (the connection ended).
@@ -96,7 +104,8 @@
 // function, and when the connection ends waits with capped exponential
 // backoff and jitter (ReconnectOptions.Backoff) before dialling again. It
 // stops on errors waiting cannot fix — a refused token, a rejected
-// certificate — and reports every state change to ReconnectOptions.OnState.
+// certificate, a host name that does not exist (unless it resolved earlier
+// in the loop) — and reports every state change to ReconnectOptions.OnState.
 //
 // # Compatibility
 //

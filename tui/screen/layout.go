@@ -200,7 +200,7 @@ func (d *dash) drawBanner(s tcell.Screen, x, y, w, h int) {
 		}
 	case model.PhaseFailed:
 		title = "cannot connect"
-		lines = []string{statusText(st)}
+		lines = []string{statusText(st), "Not retried automatically; press r to try again."}
 	case model.PhaseWaiting:
 		if !d.h.LastSample().IsZero() {
 			return // data on screen, marked stale; the header has the countdown
