@@ -1,4 +1,4 @@
-package tui
+package main
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/profiles"
+	"github.com/socktop/socktop/tui"
 	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/wiretest"
 )
@@ -21,16 +22,16 @@ import (
 type connectRun struct {
 	code   int
 	stderr string
-	opts   *Options
+	opts   *tui.Options
 }
 
 func runConnectTest(t *testing.T, args []string, stdin string, interactive bool) connectRun {
 	t.Helper()
 	var out, errb bytes.Buffer
-	var got *Options
-	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Interactive: interactive,
-		Run: func(_ context.Context, o Options) error { got = &o; return nil }}
-	code := runConnect(context.Background(), args, env)
+	var got *tui.Options
+	env := connectEnv{Version: "test", Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Interactive: interactive,
+		Run: func(_ context.Context, o tui.Options) error { got = &o; return nil }}
+	code := connect(context.Background(), args, env)
 	return connectRun{code: code, stderr: errb.String(), opts: got}
 }
 
@@ -185,11 +186,11 @@ func TestPicker(t *testing.T) {
 	writeProfiles(t, path, "[profiles.alpha]\nurl = \"ws://a:3000/ws\"\n\n[profiles.beta]\nurl = \"ws://b:3000/ws\"\n")
 	scr := tcell.NewSimulationScreen("UTF-8")
 	var errb bytes.Buffer
-	var got *Options
-	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb, Screen: scr,
-		Run:   func(_ context.Context, o Options) error { got = &o; return nil },
-		ready: func() { scr.InjectKey(tcell.KeyDown, 0, 0); scr.InjectKey(tcell.KeyEnter, 0, 0) }}
-	if code := runConnect(context.Background(), nil, env); code != 0 || got == nil {
+	var got *tui.Options
+	env := connectEnv{Version: "test", Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb, Screen: scr,
+		Run:         func(_ context.Context, o tui.Options) error { got = &o; return nil },
+		PickerReady: func() { scr.InjectKey(tcell.KeyDown, 0, 0); scr.InjectKey(tcell.KeyEnter, 0, 0) }}
+	if code := connect(context.Background(), nil, env); code != 0 || got == nil {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if got.Target.URL != "ws://b:3000/ws" || got.Target.Label != "beta" {
@@ -198,8 +199,8 @@ func TestPicker(t *testing.T) {
 	// q quits the picker without connecting
 	got = nil
 	scr2 := tcell.NewSimulationScreen("UTF-8")
-	env.Screen, env.ready = scr2, func() { scr2.InjectKey(tcell.KeyRune, 'q', 0) }
-	if code := runConnect(context.Background(), nil, env); code != 0 || got != nil {
+	env.Screen, env.PickerReady = scr2, func() { scr2.InjectKey(tcell.KeyRune, 'q', 0) }
+	if code := connect(context.Background(), nil, env); code != 0 || got != nil {
 		t.Errorf("q: exit %d, connected %v", code, got != nil)
 	}
 }
@@ -211,9 +212,9 @@ func TestPickerShowsURLsVerbatim(t *testing.T) {
 	writeProfiles(t, path, "[profiles.six]\nurl = \"ws://[::1]:3000/ws\"\ngroup = \"[yellow]lab\"\n")
 	scr := tcell.NewSimulationScreen("UTF-8")
 	var shown string
-	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Screen: scr,
-		Run: func(context.Context, Options) error { return nil },
-		ready: func() {
+	env := connectEnv{Version: "test", Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Screen: scr,
+		Run: func(context.Context, tui.Options) error { return nil },
+		PickerReady: func() {
 			cells, w, _ := scr.GetContents()
 			var b strings.Builder
 			for i, c := range cells {
@@ -227,7 +228,7 @@ func TestPickerShowsURLsVerbatim(t *testing.T) {
 			shown = b.String()
 			scr.InjectKey(tcell.KeyRune, 'q', 0)
 		}}
-	if code := runConnect(context.Background(), nil, env); code != 0 {
+	if code := connect(context.Background(), nil, env); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 	if !strings.Contains(shown, "ws://[::1]:3000/ws  (group [yellow]lab)") {

@@ -1,7 +1,6 @@
-package tui
+package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -10,26 +9,26 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/profiles"
-	"github.com/socktop/socktop/tui/model"
+	"github.com/socktop/socktop/tui"
 	"github.com/socktop/socktop/wire"
 	"golang.org/x/term"
 )
 
-// ConnectOptions is what `socktop connect` takes from outside the
-// dashboard. Zero fields take the defaults: the process's terminal, Run,
-// RunFleetOptions and a real probe dial.
-type ConnectOptions struct {
+// connectEnv is what `socktop connect` takes from outside: the terminal,
+// the dashboard and the network, each a field so that tests can put real
+// parts of their own in. Zero fields take the defaults (defaults).
+type connectEnv struct {
 	// Version is this client's version, sent in Hello.
 	Version string
 	// DemoAgent starts an agent in this process on a loopback port and
-	// returns its WebSocket URL and a stop function. main sets it (tui may
-	// not import the agent); the picker's "demo" entry uses it.
+	// returns its WebSocket URL and a stop function (the picker's "demo").
 	DemoAgent func(ctx context.Context) (url string, stop func(), err error)
 
 	Stdin          io.Reader
@@ -41,44 +40,45 @@ type ConnectOptions struct {
 	// terminal.
 	Screen tcell.Screen
 	// Run runs one dashboard, RunFleet a fleet.
-	Run      func(ctx context.Context, opts Options) error
-	RunFleet func(ctx context.Context, each []Options, shared Options) error
+	Run      func(ctx context.Context, opts tui.Options) error
+	RunFleet func(ctx context.Context, each []tui.Options, shared tui.Options) error
 	// Probe dials an agent for trust on first use.
-	Probe func(ctx context.Context, t Target) error
-
-	ready func() // tests: called once the picker is on screen
+	Probe func(ctx context.Context, t tui.Target) error
+	// PickerReady is called once the picker is on screen.
+	PickerReady func()
 }
 
-func (o *ConnectOptions) defaults() {
-	if o.Stdin == nil {
-		o.Stdin = os.Stdin
-		o.Interactive = term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd()))
+func (e *connectEnv) defaults() {
+	if e.Stdin == nil {
+		e.Stdin = os.Stdin
+		e.Interactive = term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd()))
 	}
-	if o.Stdout == nil {
-		o.Stdout = os.Stdout
+	if e.Stdout == nil {
+		e.Stdout = os.Stdout
 	}
-	if o.Stderr == nil {
-		o.Stderr = os.Stderr
+	if e.Stderr == nil {
+		e.Stderr = os.Stderr
 	}
-	if o.Run == nil {
-		o.Run = Run
+	if e.Run == nil {
+		e.Run = tui.Run
 	}
-	if o.RunFleet == nil {
-		o.RunFleet = RunFleetOptions
+	if e.RunFleet == nil {
+		e.RunFleet = tui.RunFleetOptions
 	}
-	if o.Probe == nil {
-		o.Probe = probe
+	if e.Probe == nil {
+		e.Probe = func(ctx context.Context, t tui.Target) error { return tui.Probe(ctx, t, e.Version) }
 	}
 }
 
-// RunConnect is `socktop connect`: it parses the flags, resolves profiles,
-// hosts and URLs, asks to trust a new certificate, and runs the dashboard
-// (or the fleet, for several agents). It returns the exit code: 0 ok, 1
-// failure, 2 usage error.
-func RunConnect(args []string, o ConnectOptions) int {
+// connectCommand is `socktop connect` as the binary runs it: this
+// process's terminal, and for the picker's "demo" the same loopback agent
+// as socktop demo.
+func connectCommand(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runConnect(ctx, args, o)
+	return connect(ctx, args, connectEnv{Version: version, DemoAgent: func(ctx context.Context) (string, func(), error) {
+		return startLoopbackAgent(ctx, false)
+	}})
 }
 
 const connectUsage = `usage: socktop connect [flags] [NAME | HOST[:PORT] | URL | @GROUP]
@@ -109,8 +109,10 @@ type connectFlags struct {
 	set                                  map[string]bool
 }
 
-func parseConnectFlags(args []string, stderr io.Writer) (*connectFlags, []string, error) {
-	f := &connectFlags{set: map[string]bool{}}
+// parseConnectFlags parses the command line, flags before or after the
+// positional arguments. With done set, connect returns code at once.
+func parseConnectFlags(args []string, stderr io.Writer) (f *connectFlags, rest []string, code int, done bool) {
+	f = &connectFlags{set: map[string]bool{}}
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -133,67 +135,70 @@ func parseConnectFlags(args []string, stderr io.Writer) (*connectFlags, []string
 	fs.IntVar(&f.disksMS, "disks-interval-ms", 0, "disks refresh `ms` (default 5000, min 200)")
 	fs.BoolVar(&f.ascii, "ascii", false, "draw without braille and box characters")
 	fs.BoolVar(&f.noColor, "no-color", false, "draw without colour (also NO_COLOR)")
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
+	if code, done := parseFlags(fs, args); done {
+		return nil, nil, code, true
 	}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	rest := fs.Args()
-	// flags after the positional argument, as people type them
-	if len(rest) > 1 {
+	// flags after the positional arguments, as people type them
+	if rest = fs.Args(); len(rest) > 1 {
 		var pos []string
 		for len(rest) > 0 {
 			pos = append(pos, rest[0])
-			if err := fs.Parse(rest[1:]); err != nil {
-				return nil, nil, err
+			if code, done := parseFlags(fs, rest[1:]); done {
+				return nil, nil, code, true
 			}
 			rest = fs.Args()
 		}
-		fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 		rest = pos
+	}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	usageErr := func(err error) (*connectFlags, []string, int, bool) {
+		fmt.Fprintf(stderr, "socktop connect: %v\n", err)
+		return nil, nil, exitUsage, true
 	}
 	for _, v := range []struct {
 		name string
 		ms   int
 	}{{"metrics-interval-ms", f.metricsMS}, {"processes-interval-ms", f.processesMS}, {"disks-interval-ms", f.disksMS}} {
 		if v.ms < 0 {
-			return nil, nil, fmt.Errorf("--%s must not be negative", v.name)
+			return usageErr(fmt.Errorf("--%s must not be negative", v.name))
 		}
 	}
 	if f.pin != "" {
 		p, err := wire.ParseFingerprint(f.pin)
 		if err != nil {
-			return nil, nil, err
+			return usageErr(err)
 		}
 		f.pin = p
 	}
-	return f, rest, nil
+	return f, rest, exitOK, false
 }
 
-func runConnect(ctx context.Context, args []string, env ConnectOptions) int {
+// connect runs `socktop connect args`: it resolves profiles, hosts and
+// URLs, asks to trust a new certificate, and runs the dashboard (or the
+// fleet, for several agents). It returns the exit code.
+func connect(ctx context.Context, args []string, env connectEnv) int {
 	env.defaults()
-	f, rest, err := parseConnectFlags(args, env.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	f, rest, code, done := parseConnectFlags(args, env.Stderr)
+	if done {
+		return code
 	}
-	if err != nil {
+	fail := func(code int, err error) int {
 		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
-		return 2
+		return code
 	}
 	path, err := profiles.DefaultPath()
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
-		return 1
+		return fail(exitFailure, err)
 	}
 	store, err := profiles.Load(path)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
-		return 1
+		return fail(exitFailure, err)
 	}
 	if store.Imported != "" {
 		fmt.Fprintf(env.Stderr, "socktop: imported %d profiles from %s into %s (the old file is untouched)\n", len(store.Names()), store.Imported, store.Path())
 	}
 	if wantsFleet(store, rest) {
-		return connectFleet(ctx, f, store, rest, env) // fleetconnect.go
+		return connectFleet(ctx, f, store, rest, env)
 	}
 	arg := ""
 	if len(rest) == 1 {
@@ -202,61 +207,82 @@ func runConnect(ctx context.Context, args []string, env ConnectOptions) int {
 	if arg == "" && f.profile == "" {
 		choice, err := pick(ctx, env, f, store)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
-			return 2
+			return fail(exitUsage, err)
 		}
 		if choice == "" {
-			return 0
+			return exitOK
 		}
 		arg = choice
 	}
 	if arg == "demo" && !store.Has("demo") {
-		return runDemoFromConnect(ctx, f, env)
+		return connectDemo(ctx, f, env)
 	}
 	opts, prof, err := resolveTarget(store, f, arg, env)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 		if errors.Is(err, errUsage) {
-			return 2
+			return fail(exitUsage, err)
 		}
-		return 1
+		return fail(exitFailure, err)
 	}
 	if err := trustOnFirstUse(ctx, &opts, prof, store, env); err != nil {
-		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
-		return 1
+		return fail(exitFailure, err)
 	}
 	opts.Version, opts.ASCII, opts.NoColor, opts.Screen = env.Version, f.ascii, f.noColor, env.Screen
 	if err := env.Run(ctx, opts); err != nil {
-		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
-		return 1
+		return fail(exitFailure, err)
 	}
-	return 0
+	return exitOK
 }
 
+// errUsage marks a resolution error that is the command line's fault.
 var errUsage = errors.New("usage")
 
-func runDemoFromConnect(ctx context.Context, f *connectFlags, env ConnectOptions) int {
+func connectDemo(ctx context.Context, f *connectFlags, env connectEnv) int {
 	if env.DemoAgent == nil {
 		fmt.Fprintln(env.Stderr, "socktop connect: the demo is not available in this build (run socktop demo)")
-		return 1
+		return exitFailure
 	}
 	u, stop, err := env.DemoAgent(ctx)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "socktop connect: start demo agent: %v\n", err)
-		return 1
+		return exitFailure
 	}
 	defer stop()
-	opts := Options{Target: Target{Label: "demo", URL: u}, Demo: true, Version: env.Version, ASCII: f.ascii, NoColor: f.noColor, Screen: env.Screen}
+	opts := tui.Options{Target: tui.Target{Label: "demo", URL: u}, Demo: true, Version: env.Version, ASCII: f.ascii, NoColor: f.noColor, Screen: env.Screen}
 	if err := env.Run(ctx, opts); err != nil {
 		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
-		return 1
+		return exitFailure
 	}
-	return 0
+	return exitOK
+}
+
+// pick shows the picker: every profile (with its URL), then demo. It
+// returns the chosen name, or "" when the user quit.
+func pick(ctx context.Context, env connectEnv, f *connectFlags, store *profiles.Store) (string, error) {
+	if env.Screen == nil && !env.Interactive {
+		return "", errors.New("no agent given and no terminal for the picker: give a NAME, HOST or URL (socktop connect -h)")
+	}
+	var items []tui.PickItem
+	for i, n := range store.Names() {
+		p, _ := store.Get(n)
+		detail := p.URL
+		if p.Group != "" {
+			detail += "  (group " + p.Group + ")"
+		}
+		key := rune(0)
+		if i < 9 {
+			key = rune('1' + i)
+		}
+		items = append(items, tui.PickItem{Name: n, Detail: detail, Key: key})
+	}
+	items = append(items, tui.PickItem{Name: "demo", Detail: "this machine, through an agent on a loopback port", Key: 'd'})
+	return tui.Pick(ctx, tui.PickOptions{Screen: env.Screen, ASCII: f.ascii, NoColor: f.noColor || os.Getenv("NO_COLOR") != "",
+		Title: "socktop connect: pick an agent (Enter connects, q quits)", Items: items, OnReady: env.PickerReady})
 }
 
 // resolveTarget turns the argument and flags into dashboard options. It
 // returns the profile the target came from or was saved to ("" if none).
-func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env ConnectOptions) (Options, string, error) {
+func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env connectEnv) (tui.Options, string, error) {
 	var p profiles.Profile
 	profName := ""
 	switch {
@@ -264,26 +290,26 @@ func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env Conne
 		members := store.Group(arg[1:])
 		switch len(members) {
 		case 0:
-			return Options{}, "", fmt.Errorf("%w: no profile is in group %q (set group = %q in a profile)", errUsage, arg[1:], arg[1:])
+			return tui.Options{}, "", fmt.Errorf("%w: no profile is in group %q (set group = %q in a profile)", errUsage, arg[1:], arg[1:])
 		default: // one: a group of several is a fleet (wantsFleet)
 			p, profName = members[0], members[0].Name
 		}
 	case f.profile != "" && arg == "":
 		var err error
 		if p, err = store.Get(f.profile); err != nil {
-			return Options{}, "", err
+			return tui.Options{}, "", err
 		}
 		profName = f.profile
 	case f.profile != "":
 		u, tok, err := agentURL(arg)
 		if err != nil {
-			return Options{}, "", fmt.Errorf("%w: %v", errUsage, err)
+			return tui.Options{}, "", fmt.Errorf("%w: %v", errUsage, err)
 		}
 		p = profiles.Profile{Name: f.profile, URL: u, Token: firstNonEmpty(f.token, tok), TLSCA: f.tlsCA, Pin: f.pin,
 			VerifyHostname: f.verifyHostname, MetricsIntervalMS: f.metricsMS, ProcessesIntervalMS: f.processesMS,
 			DisksIntervalMS: f.disksMS, Group: f.group}
 		if err := saveProfile(store, p, f.save, env); err != nil {
-			return Options{}, "", err
+			return tui.Options{}, "", err
 		}
 		profName = f.profile
 	case store.Has(arg):
@@ -292,13 +318,13 @@ func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env Conne
 	default:
 		u, tok, err := agentURL(arg)
 		if err != nil {
-			return Options{}, "", fmt.Errorf("%w: %v", errUsage, err)
+			return tui.Options{}, "", fmt.Errorf("%w: %v", errUsage, err)
 		}
 		p = profiles.Profile{URL: u, Token: tok}
 	}
 	tok, err := p.ResolveToken()
 	if err != nil {
-		return Options{}, "", err
+		return tui.Options{}, "", err
 	}
 	// the command line wins over the profile
 	if f.token != "" {
@@ -307,7 +333,7 @@ func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env Conne
 	if tok == "" {
 		tok = os.Getenv("SOCKTOP_TOKEN")
 	}
-	t := Target{Label: firstNonEmpty(profName, arg), URL: p.URL, Token: tok, TLSCA: p.TLSCA, Pin: p.Pin, VerifyHostname: p.VerifyHostname}
+	t := tui.Target{Label: firstNonEmpty(profName, arg), URL: p.URL, Token: tok, TLSCA: p.TLSCA, Pin: p.Pin, VerifyHostname: p.VerifyHostname}
 	if f.set["tls-ca"] || f.set["t"] {
 		t.TLSCA = f.tlsCA
 	}
@@ -323,7 +349,7 @@ func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env Conne
 		}
 		return time.Duration(profV) * time.Millisecond
 	}
-	return Options{Target: t,
+	return tui.Options{Target: t,
 		MetricsInterval:   ms(f.metricsMS, p.MetricsIntervalMS),
 		ProcessesInterval: ms(f.processesMS, p.ProcessesIntervalMS),
 		DisksInterval:     ms(f.disksMS, p.DisksIntervalMS)}, profName, nil
@@ -357,120 +383,65 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// saveProfile creates or overwrites p, asking first unless force.
-func saveProfile(store *profiles.Store, p profiles.Profile, force bool, env ConnectOptions) error {
-	if err := p.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+// wantsFleet reports whether the connect arguments name more than one
+// agent: several arguments, or an @GROUP with several profiles.
+func wantsFleet(store *profiles.Store, args []string) bool {
+	if len(args) > 1 {
+		return true
 	}
-	if old, err := store.Get(p.Name); err == nil && old == p {
-		return nil // nothing changes
+	return len(args) == 1 && strings.HasPrefix(args[0], "@") && len(store.Group(args[0][1:])) > 1
+}
+
+// connectFleet is `socktop connect A B …` and `socktop connect @GROUP`:
+// every argument (a group expands to its profiles) is resolved as a single
+// connect would resolve it — profile, host or URL, with the command line's
+// token, pin and intervals — new certificates are offered for trust one
+// after the other, then the fleet view runs.
+func connectFleet(ctx context.Context, f *connectFlags, store *profiles.Store, args []string, env connectEnv) int {
+	if f.profile != "" || f.save {
+		fmt.Fprintln(env.Stderr, "socktop connect: --profile and --save take one agent, not several")
+		return exitUsage
 	}
-	if !force {
-		what := "Save"
-		if store.Has(p.Name) {
-			what = "Overwrite"
+	var names []string
+	for _, arg := range args {
+		if g, ok := strings.CutPrefix(arg, "@"); ok {
+			members := store.Group(g)
+			if len(members) == 0 {
+				fmt.Fprintf(env.Stderr, "socktop connect: no profile is in group %q (set group = %q in a profile)\n", g, g)
+				return exitUsage
+			}
+			for _, p := range members {
+				names = append(names, p.Name)
+			}
+			continue
 		}
-		ok, err := ask(env, fmt.Sprintf("%s profile %q (%s) in %s? [y/N] ", what, p.Name, p.URL, store.Path()))
+		names = append(names, arg)
+	}
+	each := make([]tui.Options, 0, len(names))
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			continue // named twice (say, alone and in its group): one tile
+		}
+		seen[n] = true
+		o, prof, err := resolveTarget(store, f, n, env)
 		if err != nil {
-			return fmt.Errorf("%w (pass --save to save without asking)", err)
+			fmt.Fprintf(env.Stderr, "socktop connect: %s: %v\n", n, err)
+			if errors.Is(err, errUsage) {
+				return exitUsage
+			}
+			return exitFailure
 		}
-		if !ok {
-			fmt.Fprintln(env.Stderr, "profile not saved; connecting anyway")
-			return nil
+		if err := trustOnFirstUse(ctx, &o, prof, store, env); err != nil {
+			fmt.Fprintf(env.Stderr, "socktop connect: %s: %v\n", n, err)
+			return exitFailure
 		}
+		each = append(each, o)
 	}
-	if err := store.Put(p); err != nil {
-		return err
+	shared := tui.Options{Version: env.Version, ASCII: f.ascii, NoColor: f.noColor, Screen: env.Screen}
+	if err := env.RunFleet(ctx, slices.Clip(each), shared); err != nil {
+		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
+		return exitFailure
 	}
-	if err := store.Save(); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "saved profile %q in %s\n", p.Name, store.Path())
-	return nil
-}
-
-// ask asks a yes/no question on the terminal.
-func ask(env ConnectOptions, q string) (bool, error) {
-	if !env.Interactive {
-		return false, errors.New("cannot ask: not a terminal")
-	}
-	fmt.Fprint(env.Stderr, q)
-	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
-	if err != nil && line == "" {
-		return false, fmt.Errorf("read answer: %w", err)
-	}
-	a := strings.ToLower(strings.TrimSpace(line))
-	return a == "y" || a == "yes", nil
-}
-
-// probe is how trust on first use reaches the agent.
-func probe(ctx context.Context, t Target) error {
-	c, err := wire.Dial(ctx, t.URL, model.WireOptions(t, "probe"))
-	if err == nil {
-		c.Close()
-	}
-	return err
-}
-
-// trustOnFirstUse: a wss:// agent with no pin and no CA file is probed; a
-// certificate the system does not trust is shown with its fingerprint, and
-// accepting it stores the pin in the profile (a new profile named after the
-// host when there was none). Declining ends here.
-func trustOnFirstUse(ctx context.Context, opts *Options, prof string, store *profiles.Store, env ConnectOptions) error {
-	t := &opts.Target
-	if !t.TLS() || t.Pin != "" || t.TLSCA != "" {
-		return nil
-	}
-	pctx, cancel := context.WithTimeout(ctx, model.RequestTimeout)
-	defer cancel()
-	err := env.Probe(pctx, *t)
-	var ut *wire.UntrustedCertError
-	if !errors.As(err, &ut) {
-		return nil // trusted by the system, or another problem the dashboard shows
-	}
-	fmt.Fprintf(env.Stderr, "The agent at %s presents a certificate this machine does not trust:\n\n  %s\n\n"+
-		"Compare it with what `socktop cert` prints on the agent.\n", model.RedactURL(t.URL), ut.Fingerprint)
-	ok, aerr := ask(env, "Trust it and remember the pin? [y/N] ")
-	if aerr != nil {
-		return fmt.Errorf("%v; to trust it, pass --pin %s", aerr, ut.Fingerprint)
-	}
-	if !ok {
-		return errors.New("certificate not trusted; nothing was saved")
-	}
-	t.Pin = ut.Fingerprint
-	var p profiles.Profile
-	if prof != "" && store.Has(prof) {
-		p, _ = store.Get(prof)
-	} else {
-		name := hostProfileName(t.URL)
-		if prof != "" {
-			name = prof
-		}
-		if store.Has(name) || profiles.ValidName(name) != nil {
-			fmt.Fprintf(env.Stderr, "pin not saved (no free profile name); pass --pin %s next time\n", ut.Fingerprint)
-			return nil
-		}
-		p = profiles.Profile{Name: name, URL: t.URL, Token: t.Token, VerifyHostname: t.VerifyHostname}
-	}
-	p.Pin = ut.Fingerprint
-	if err := store.Put(p); err != nil {
-		return err
-	}
-	if err := store.Save(); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "pin saved in profile %q (%s)\n", p.Name, store.Path())
-	if t.Label == "" || t.Label == t.URL {
-		t.Label = p.Name
-	}
-	return nil
-}
-
-// hostProfileName names a profile after the URL's host.
-func hostProfileName(u string) string {
-	pu, err := url.Parse(u)
-	if err != nil {
-		return ""
-	}
-	return strings.NewReplacer(":", "-", "[", "", "]", "").Replace(pu.Hostname())
+	return exitOK
 }
