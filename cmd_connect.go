@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -46,6 +47,9 @@ type connectEnv struct {
 	Probe func(ctx context.Context, t tui.Target) error
 	// PickerReady is called once the picker is on screen.
 	PickerReady func()
+	// Resolver looks up a word that is no profile but close to one (nil:
+	// the system's).
+	Resolver *net.Resolver
 }
 
 func (e *connectEnv) defaults() {
@@ -67,6 +71,9 @@ func (e *connectEnv) defaults() {
 	}
 	if e.Probe == nil {
 		e.Probe = func(ctx context.Context, t tui.Target) error { return tui.Probe(ctx, t, e.Version) }
+	}
+	if e.Resolver == nil {
+		e.Resolver = net.DefaultResolver
 	}
 }
 
@@ -93,6 +100,7 @@ Examples:
   socktop connect wss://10.0.0.5:8443/ws --token s3cret
   socktop connect --profile pi --save wss://pi.lan:8443/ws?token=s3cret
   socktop connect -t agent-cert.pem wss://pi.lan:8443/ws
+  socktop connect --save --profile pi --pin sha256:…   # a regenerated certificate
   socktop connect --metrics-interval-ms 1000 --ascii pi-kitchen
 
 Profiles live in $XDG_CONFIG_HOME/socktop/profiles.toml (~/.config if unset).
@@ -128,7 +136,7 @@ func parseConnectFlags(args []string, stderr io.Writer) (f *connectFlags, rest [
 	fs.StringVar(&f.token, "token", "", "the agent's `TOKEN` (also SOCKTOP_TOKEN, or ?token= in the URL)")
 	fs.StringVar(&f.pin, "pin", "", "the agent certificate's `sha256:…` fingerprint, as `socktop cert` prints it")
 	fs.BoolVar(&f.verifyHostname, "verify-hostname", false, "also check that the certificate names the host")
-	fs.BoolVar(&f.save, "save", false, "with --profile and a URL: save without asking")
+	fs.BoolVar(&f.save, "save", false, "with --profile: save without asking (with no URL: update the profile with the flags given)")
 	fs.StringVar(&f.group, "group", "", "with --profile: the profile's `GROUP` (socktop connect @GROUP)")
 	fs.IntVar(&f.metricsMS, "metrics-interval-ms", 0, "metrics refresh `ms` (default 500, min 100)")
 	fs.IntVar(&f.processesMS, "processes-interval-ms", 0, "process list refresh `ms` (default 2000, min 200)")
@@ -192,7 +200,11 @@ func connect(ctx context.Context, args []string, env connectEnv) int {
 	}
 	store, err := profiles.Load(path)
 	if err != nil {
-		return fail(exitFailure, err)
+		if !explicitTargets(f, rest) {
+			return fail(exitFailure, err)
+		}
+		// The URLs need no profile: say what is wrong, and go on.
+		fmt.Fprintf(env.Stderr, "socktop connect: ignoring the profiles: %v\n", err)
 	}
 	if store.Imported != "" {
 		fmt.Fprintf(env.Stderr, "socktop: imported %d profiles from %s into %s (the old file is untouched)\n", len(store.Names()), store.Imported, store.Path())
@@ -217,7 +229,7 @@ func connect(ctx context.Context, args []string, env connectEnv) int {
 	if arg == "demo" && !store.Has("demo") {
 		return connectDemo(ctx, f, env)
 	}
-	opts, prof, err := resolveTarget(store, f, arg, env)
+	opts, prof, err := resolveTarget(ctx, store, f, arg, env)
 	if err != nil {
 		if errors.Is(err, errUsage) {
 			return fail(exitUsage, err)
@@ -282,7 +294,9 @@ func pick(ctx context.Context, env connectEnv, f *connectFlags, store *profiles.
 
 // resolveTarget turns the argument and flags into dashboard options. It
 // returns the profile the target came from or was saved to ("" if none).
-func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env connectEnv) (tui.Options, string, error) {
+// A URL (or host) that a profile holds is that profile, so a pin saved for
+// it is found when it is typed again.
+func resolveTarget(ctx context.Context, store *profiles.Store, f *connectFlags, arg string, env connectEnv) (tui.Options, string, error) {
 	var p profiles.Profile
 	profName := ""
 	switch {
@@ -290,14 +304,27 @@ func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env conne
 		members := store.Group(arg[1:])
 		switch len(members) {
 		case 0:
-			return tui.Options{}, "", fmt.Errorf("%w: no profile is in group %q (set group = %q in a profile)", errUsage, arg[1:], arg[1:])
+			err := fmt.Errorf("%w: no profile is in group %q (set group = %q in a profile)", errUsage, arg[1:], arg[1:])
+			if g := closest(arg[1:], store.Groups()); g != "" {
+				err = fmt.Errorf("%w; did you mean @%s?", err, g)
+			}
+			return tui.Options{}, "", err
 		default: // one: a group of several is a fleet (wantsFleet)
 			p, profName = members[0], members[0].Name
 		}
 	case f.profile != "" && arg == "":
 		var err error
 		if p, err = store.Get(f.profile); err != nil {
+			if n := closest(f.profile, store.Names()); n != "" {
+				err = fmt.Errorf("%w; did you mean %s?", err, n)
+			}
 			return tui.Options{}, "", err
+		}
+		if f.save { // --save --profile NAME --pin …: update what the flags give
+			p = flagProfile(store, f, p.URL, "")
+			if err := saveProfile(store, p, true, env); err != nil {
+				return tui.Options{}, "", err
+			}
 		}
 		profName = f.profile
 	case f.profile != "":
@@ -305,9 +332,7 @@ func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env conne
 		if err != nil {
 			return tui.Options{}, "", fmt.Errorf("%w: %v", errUsage, err)
 		}
-		p = profiles.Profile{Name: f.profile, URL: u, Token: firstNonEmpty(f.token, tok), TLSCA: f.tlsCA, Pin: f.pin,
-			VerifyHostname: f.verifyHostname, MetricsIntervalMS: f.metricsMS, ProcessesIntervalMS: f.processesMS,
-			DisksIntervalMS: f.disksMS, Group: f.group}
+		p = flagProfile(store, f, u, tok)
 		if err := saveProfile(store, p, f.save, env); err != nil {
 			return tui.Options{}, "", err
 		}
@@ -319,6 +344,16 @@ func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env conne
 		u, tok, err := agentURL(arg)
 		if err != nil {
 			return tui.Options{}, "", fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if held, ok := store.FindURL(u); ok {
+			p, profName = held, held.Name
+			if tok != "" {
+				p.Token, p.TokenFile, p.TokenEnv = tok, "", ""
+			}
+			break
+		}
+		if err := typo(ctx, store, arg, u, env.Resolver); err != nil {
+			return tui.Options{}, "", err
 		}
 		p = profiles.Profile{URL: u, Token: tok}
 	}
@@ -333,7 +368,11 @@ func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env conne
 	if tok == "" {
 		tok = os.Getenv("SOCKTOP_TOKEN")
 	}
-	t := tui.Target{Label: firstNonEmpty(profName, arg), URL: p.URL, Token: tok, TLSCA: p.TLSCA, Pin: p.Pin, VerifyHostname: p.VerifyHostname}
+	t := tui.Target{Label: firstNonEmpty(profName, arg), URL: p.URL, Token: tok, TLSCA: p.TLSCA, Pin: p.Pin,
+		VerifyHostname: p.VerifyHostname, Profile: profName}
+	if !store.Has(profName) {
+		t.Profile = "" // offered, not saved
+	}
 	if f.set["tls-ca"] || f.set["t"] {
 		t.TLSCA = f.tlsCA
 	}
@@ -353,6 +392,122 @@ func resolveTarget(store *profiles.Store, f *connectFlags, arg string, env conne
 		MetricsInterval:   ms(f.metricsMS, p.MetricsIntervalMS),
 		ProcessesInterval: ms(f.processesMS, p.ProcessesIntervalMS),
 		DisksInterval:     ms(f.disksMS, p.DisksIntervalMS)}, profName, nil
+}
+
+// flagProfile is the profile `--profile NAME URL` saves. When NAME already
+// holds that URL, what the flags do not give is kept (its token, group,
+// intervals): `socktop connect --pin sha256:… --save --profile NAME URL`
+// updates a pin and nothing else. A profile of another URL is replaced
+// whole, so its token never goes to another agent.
+func flagProfile(store *profiles.Store, f *connectFlags, u, urlToken string) profiles.Profile {
+	p := profiles.Profile{Name: f.profile, URL: u}
+	if old, err := store.Get(f.profile); err == nil && profiles.SameURL(old.URL, u) {
+		p = old
+	}
+	if tok := firstNonEmpty(f.token, urlToken); tok != "" {
+		p.Token, p.TokenFile, p.TokenEnv = tok, "", ""
+	}
+	if f.set["tls-ca"] || f.set["t"] {
+		p.TLSCA = f.tlsCA
+	}
+	if f.pin != "" {
+		p.Pin = f.pin
+	}
+	if f.set["verify-hostname"] {
+		p.VerifyHostname = f.verifyHostname
+	}
+	if f.set["group"] {
+		p.Group = f.group
+	}
+	for _, iv := range []struct {
+		flag int
+		to   *int
+	}{{f.metricsMS, &p.MetricsIntervalMS}, {f.processesMS, &p.ProcessesIntervalMS}, {f.disksMS, &p.DisksIntervalMS}} {
+		if iv.flag > 0 {
+			*iv.to = iv.flag
+		}
+	}
+	return p
+}
+
+// typo refuses a bare word that is no profile, is close to one, and is no
+// host either: "pi-kitchn" is not quietly dialled as ws://pi-kitchn:3000.
+// A word that resolves, or a resolver that cannot tell, goes on as a host.
+func typo(ctx context.Context, store *profiles.Store, arg, u string, r *net.Resolver) error {
+	if strings.Contains(arg, "://") {
+		return nil
+	}
+	near := closest(arg, store.Names())
+	if near == "" {
+		return nil
+	}
+	pu, err := url.Parse(u)
+	if err != nil {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var dns *net.DNSError
+	if _, err := r.LookupHost(lctx, pu.Hostname()); !errors.As(err, &dns) || !dns.IsNotFound {
+		return nil
+	}
+	return fmt.Errorf("%w: no profile is named %q, and no host either; did you mean %s? (socktop connect %s)", errUsage, arg, near, near)
+}
+
+// closest is the name in names nearest to word by edit distance, when it
+// is near enough to be a typo of it: at most 2 edits, and at most a third
+// of its length (so "pi" is no typo of "nas"). "" if none is.
+func closest(word string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		d := editDistance(strings.ToLower(word), strings.ToLower(n))
+		if d > 0 && d < bestD && 3*d <= len([]rune(n)) {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance counts the insertions, deletions, substitutions and swaps
+// of neighbours that turn a into b (optimal string alignment). Names are
+// short; inputs are cut at 64 runes to keep it so.
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	x, y = x[:min(len(x), 64)], y[:min(len(y), 64)]
+	prev2, prev, cur := make([]int, len(y)+1), make([]int, len(y)+1), make([]int, len(y)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		cur[0] = i
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(y)]
+}
+
+// explicitTargets reports whether every argument names its agent without a
+// profile: a URL, HOST:PORT or an IP address.
+func explicitTargets(f *connectFlags, args []string) bool {
+	if f.profile != "" || len(args) == 0 {
+		return false
+	}
+	for _, a := range args {
+		_, _, notHostPort := net.SplitHostPort(a)
+		if !strings.Contains(a, "://") && notHostPort != nil && net.ParseIP(strings.Trim(a, "[]")) == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // agentURL normalises what the user typed and takes a ?token= out of it.
@@ -424,7 +579,7 @@ func connectFleet(ctx context.Context, f *connectFlags, store *profiles.Store, a
 			continue // named twice (say, alone and in its group): one tile
 		}
 		seen[n] = true
-		o, prof, err := resolveTarget(store, f, n, env)
+		o, prof, err := resolveTarget(ctx, store, f, n, env)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "socktop connect: %s: %v\n", n, err)
 			if errors.Is(err, errUsage) {

@@ -13,8 +13,6 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/profiles"
 	"github.com/socktop/socktop/tui"
-	"github.com/socktop/socktop/wire"
-	"github.com/socktop/socktop/wire/wiretest"
 )
 
 // connectRun runs `socktop connect ARGS` with the dashboard replaced by a
@@ -137,47 +135,6 @@ func TestConnectSavesProfile(t *testing.T) {
 	st, _ = profiles.Load(path)
 	if p, _ := st.Get("pi"); p.URL != "ws://other:3000/ws" {
 		t.Errorf("accepted overwrite did not save: %+v", p)
-	}
-}
-
-// Trust on first use: a self-signed wss:// agent is shown with its
-// fingerprint; yes stores the pin, no refuses.
-func TestTrustOnFirstUse(t *testing.T) {
-	path := configDir(t)
-	ag := wiretest.NewV2(wiretest.Config{TLS: true})
-	defer ag.Close()
-	fp := wire.Fingerprint(ag.Certificate())
-
-	r := runConnectTest(t, []string{ag.URL}, "n\n", true)
-	if r.code != 1 || !strings.Contains(r.stderr, fp) || r.opts != nil {
-		t.Fatalf("declined: exit %d, ran %v: %s", r.code, r.opts != nil, r.stderr)
-	}
-	if _, err := os.Stat(path); err == nil {
-		t.Error("declining saved something")
-	}
-
-	r = runConnectTest(t, []string{ag.URL}, "y\n", true)
-	if r.code != 0 || r.opts == nil || r.opts.Target.Pin != fp {
-		t.Fatalf("accepted: exit %d: %s", r.code, r.stderr)
-	}
-	st, err := profiles.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.Get("127.0.0.1")
-	if err != nil || p.Pin != fp {
-		t.Fatalf("pin not stored: %+v %v", p, err)
-	}
-	// next time the profile connects without asking
-	r = runConnectTest(t, []string{"127.0.0.1"}, "", false)
-	if r.code != 0 || r.opts.Target.Pin != fp || strings.Contains(r.stderr, "Trust it") {
-		t.Errorf("second connect: exit %d: %s", r.code, r.stderr)
-	}
-	// without a terminal nothing is asked and the pin is named
-	configDir(t)
-	r = runConnectTest(t, []string{ag.URL}, "", false)
-	if r.code != 1 || !strings.Contains(r.stderr, "--pin "+fp) {
-		t.Errorf("non-interactive: exit %d: %s", r.code, r.stderr)
 	}
 }
 

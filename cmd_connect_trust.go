@@ -60,9 +60,12 @@ func ask(env connectEnv, q string) (bool, error) {
 }
 
 // trustOnFirstUse: a wss:// agent with no pin and no CA file is probed; a
-// certificate the system does not trust is shown with its fingerprint, and
-// accepting it stores the pin in the profile (a new profile named after the
-// host when there was none). Declining ends here.
+// certificate the system does not trust is shown with its fingerprint and
+// the profile its pin will be saved in, and accepting it saves the pin
+// there before the dashboard starts: the profile the target came from, or
+// a new one named HOST-PORT (never the bare host name, which would then
+// stop meaning ws://HOST:3000). The same URL typed again finds that
+// profile, and connects without asking. Declining ends here.
 func trustOnFirstUse(ctx context.Context, opts *tui.Options, prof string, store *profiles.Store, env connectEnv) error {
 	t := &opts.Target
 	if !t.TLS() || t.Pin != "" || t.TLSCA != "" {
@@ -73,49 +76,80 @@ func trustOnFirstUse(ctx context.Context, opts *tui.Options, prof string, store 
 	if !errors.As(err, &ut) {
 		return nil // trusted by the system, or another problem the dashboard shows
 	}
+	fp := ut.Fingerprint
 	fmt.Fprintf(env.Stderr, "The agent at %s presents a certificate this machine does not trust:\n\n  %s\n\n"+
-		"Compare it with what `socktop cert` prints on the agent.\n", tui.RedactURL(t.URL), ut.Fingerprint)
-	ok, aerr := ask(env, "Trust it and remember the pin? [y/N] ")
+		"Compare it with what `socktop cert` prints on the agent.\n", tui.RedactURL(t.URL), fp)
+	name := prof
+	if name == "" {
+		name = pinProfileName(store, t.URL)
+	}
+	canSave := store.Broken() == nil && name != ""
+	if canSave {
+		fmt.Fprintf(env.Stderr, "Yes saves the pin in profile %q in %s; then `socktop connect %s` and `socktop connect %s` connect without asking.\n",
+			name, store.Path(), name, tui.RedactURL(t.URL))
+	} else {
+		fmt.Fprintf(env.Stderr, "The pin cannot be saved (%s): yes trusts it for this run only.\n", whyNotSaved(store))
+	}
+	ok, aerr := ask(env, "Trust it? [y/N] ")
 	if aerr != nil {
-		return fmt.Errorf("%v; to trust it, pass --pin %s", aerr, ut.Fingerprint)
+		return fmt.Errorf("%v; to trust it, pass --pin %s", aerr, fp)
 	}
 	if !ok {
 		return errors.New("certificate not trusted; nothing was saved")
 	}
-	t.Pin = ut.Fingerprint
-	var p profiles.Profile
-	if prof != "" && store.Has(prof) {
-		p, _ = store.Get(prof)
-	} else {
-		name := hostProfileName(t.URL)
-		if prof != "" {
-			name = prof
-		}
-		if store.Has(name) || profiles.ValidName(name) != nil {
-			fmt.Fprintf(env.Stderr, "pin not saved (no free profile name); pass --pin %s next time\n", ut.Fingerprint)
-			return nil
-		}
-		p = profiles.Profile{Name: name, URL: t.URL, Token: t.Token, VerifyHostname: t.VerifyHostname}
+	t.Pin = fp
+	if !canSave {
+		fmt.Fprintf(env.Stderr, "pin not saved; pass --pin %s next time\n", fp)
+		return nil
 	}
-	p.Pin = ut.Fingerprint
+	p := profiles.Profile{Name: name, URL: t.URL, VerifyHostname: t.VerifyHostname}
+	if store.Has(name) {
+		p, _ = store.Get(name)
+	}
+	p.Pin = fp
 	if err := store.Put(p); err != nil {
 		return err
 	}
 	if err := store.Save(); err != nil {
-		return err
+		fmt.Fprintf(env.Stderr, "pin not saved (%v); pass --pin %s next time\n", err, fp)
+		return nil
 	}
-	fmt.Fprintf(env.Stderr, "pin saved in profile %q (%s)\n", p.Name, store.Path())
-	if t.Label == "" || t.Label == t.URL {
-		t.Label = p.Name
+	fmt.Fprintf(env.Stderr, "pin saved to profile %q in %s\n", name, store.Path())
+	if t.Label == "" || t.Label == t.URL || !store.Has(t.Label) {
+		t.Label = name
 	}
+	t.Profile = name
 	return nil
 }
 
-// hostProfileName names a profile after the URL's host.
-func hostProfileName(u string) string {
+func whyNotSaved(store *profiles.Store) string {
+	if err := store.Broken(); err != nil {
+		return fmt.Sprintf("%s could not be read", store.Path())
+	}
+	return "no free profile name"
+}
+
+// pinProfileName is a free name for the profile that keeps the pin of the
+// agent at u: HOST-PORT (pi.lan-8443), then HOST-PORT-2, -3…, so that a
+// second agent on a host gets its own and no bare host name is taken.
+func pinProfileName(store *profiles.Store, u string) string {
 	pu, err := url.Parse(u)
 	if err != nil {
 		return ""
 	}
-	return strings.NewReplacer(":", "-", "[", "", "]", "").Replace(pu.Hostname())
+	port := pu.Port()
+	if port == "" {
+		port = "443"
+	}
+	base := strings.NewReplacer(":", "-", "[", "", "]", "", "%", "-").Replace(pu.Hostname()) + "-" + port
+	for i := 1; i <= 99; i++ {
+		name := base
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", base, i)
+		}
+		if !store.Has(name) && profiles.ValidName(name) == nil {
+			return name
+		}
+	}
+	return ""
 }

@@ -2,21 +2,19 @@ package wire_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/socktop/socktop/agent"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/wiretest"
 )
 
 // statusWidth is the status line the dashboard gives an error at 120
@@ -67,92 +65,16 @@ func TestDialErrorRefusedPort(t *testing.T) {
 	}
 }
 
-// fakeDNS is a DNS server on a loopback UDP port: Go's own resolver,
-// pointed at it, resolves names without a packet leaving the machine (the
-// resolver does not answer .invalid names itself: it would ask the
-// configured server).
-type fakeDNS struct {
-	addr    string
-	answer  atomic.Pointer[netip.Addr] // nil: NXDOMAIN for every name
-	rcode   atomic.Uint32              // with answer nil: 3 (NXDOMAIN) unless set
-	queries atomic.Int32
-}
-
-func startFakeDNS(t *testing.T) *fakeDNS {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &fakeDNS{addr: pc.LocalAddr().String()}
-	d.rcode.Store(3)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if r := d.reply(buf[:n]); r != nil {
-				d.queries.Add(1)
-				pc.WriteTo(r, from)
-			}
-		}
-	}()
-	t.Cleanup(func() { pc.Close(); wg.Wait() })
-	return d
-}
-
-// reply answers one query: A records get the answer address, other types
-// no record; without an answer, rcode.
-func (d *fakeDNS) reply(q []byte) []byte {
-	if len(q) < 12 {
-		return nil
-	}
-	i := 12
-	for i < len(q) && q[i] != 0 {
-		i += int(q[i]) + 1
-	}
-	i++ // the root label
-	if i+4 > len(q) {
-		return nil
-	}
-	qtype := binary.BigEndian.Uint16(q[i:])
-	h := []byte{q[0], q[1], 0x80 | q[2]&0x79, 0x80, 0, 1, 0, 0, 0, 0, 0, 0}
-	var answer []byte
-	if a := d.answer.Load(); a != nil {
-		if qtype == 1 {
-			h[7] = 1
-			ip := a.As4()
-			answer = append([]byte{0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4}, ip[:]...)
-		}
-	} else {
-		h[3] |= byte(d.rcode.Load())
-	}
-	return append(append(h, q[12:i+4]...), answer...)
-}
-
-// dialer resolves through d and connects for real.
-func (d *fakeDNS) dialer() func(context.Context, string, string) (net.Conn, error) {
-	nd := &net.Dialer{Resolver: &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var plain net.Dialer
-		return plain.DialContext(ctx, "udp", d.addr)
-	}}}
-	return nd.DialContext
-}
-
 // A name that does not exist is said so, and not retried; one the DNS
 // server fails to answer is retried.
 func TestDialErrorUnresolvableName(t *testing.T) {
-	dns := startFakeDNS(t)
+	dns := wiretest.NewDNS()
+	defer dns.Close()
 	const name = "pi-kitchen.invalid"
-	opts := &wire.Options{DialContext: dns.dialer()}
+	opts := &wire.Options{DialContext: dns.DialContext}
 	_, err := wire.Dial(ctx(t), "ws://"+name+":3000/ws", opts)
 	causeFirst(t, "unknown name", err, "cannot resolve host "+name+": no such name", "check its spelling")
-	if dns.queries.Load() == 0 {
+	if dns.Queries() == 0 {
 		t.Fatal("the fake DNS server was never asked")
 	}
 	if !errors.Is(err, wire.ErrUnreachable) || wire.Classify(err) != wire.StateUnresolved {
@@ -169,7 +91,7 @@ func TestDialErrorUnresolvableName(t *testing.T) {
 		t.Errorf("Reconnect to an unknown name: %v, states %v; want it to stop at once", err, states)
 	}
 
-	dns.rcode.Store(2) // SERVFAIL: the server could not tell
+	dns.Fail(wiretest.RcodeServFail)
 	_, err = wire.Dial(ctx(t), "ws://"+name+":3000/ws", opts)
 	causeFirst(t, "DNS failure", err, "cannot resolve host "+name+" (", "check the network")
 	if wire.Classify(err) != wire.StateRetrying {
@@ -180,9 +102,10 @@ func TestDialErrorUnresolvableName(t *testing.T) {
 // A name that resolved while Reconnect was connected and stops resolving
 // is retried: the network is changing, not the name wrong.
 func TestReconnectRetriesANameThatResolvedBefore(t *testing.T) {
-	dns := startFakeDNS(t)
+	dns := wiretest.NewDNS()
+	defer dns.Close()
 	loop := netip.MustParseAddr("127.0.0.1")
-	dns.answer.Store(&loop)
+	dns.Answer(loop)
 	const name = "pi-kitchen.invalid"
 	ag := startRealAgent(t, false, func(c *agent.Config) { c.AllowedHosts = []string{name} })
 	_, port, _ := net.SplitHostPort(ag.addr)
@@ -190,18 +113,18 @@ func TestReconnectRetriesANameThatResolvedBefore(t *testing.T) {
 	runs := 0
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := wire.Reconnect(ctx, "ws://"+name+":"+port+"/ws", &wire.Options{DialContext: dns.dialer()},
+	err := wire.Reconnect(ctx, "ws://"+name+":"+port+"/ws", &wire.Options{DialContext: dns.DialContext},
 		wire.ReconnectOptions{MinDelay: time.Millisecond, MaxDelay: time.Millisecond, OnState: func(e wire.Event) {
 			states = append(states, e.State)
 			if e.State == wire.StateRetrying && errors.Is(e.Err, wire.ErrUnreachable) {
-				dns.answer.Store(&loop) // the network is back
+				dns.Answer(loop) // the network is back
 			}
 		}},
 		func(ctx context.Context, c *wire.Client) error {
 			if runs++; runs == 2 {
 				return nil
 			}
-			dns.answer.Store(nil) // the name stops resolving
+			dns.Fail(wiretest.RcodeNXDomain) // the name stops resolving
 			return errors.New("connection lost")
 		})
 	want := []wire.State{wire.StateConnecting, wire.StateConnected, wire.StateRetrying, // the lost connection

@@ -23,6 +23,10 @@ type Target struct {
 	TLSCA          string
 	Pin            string
 	VerifyHostname bool
+	// Profile is the profile the target came from ("" for a host or URL
+	// typed as such): the pin-mismatch banner names it in the command
+	// that updates the pin.
+	Profile string
 }
 
 // TLS reports whether the target is reached over wss://.
