@@ -69,10 +69,12 @@ func (t *commandTransport) handshake(ctx context.Context) (*Hello, error) {
 	m, err := t.metrics(ctx)
 	if err != nil {
 		if errors.Is(err, ErrClosed) {
-			return nil, fmt.Errorf("%w: the agent closed the connection before its first reply, which is how upstream agents refuse a token (%w)", ErrUnauthorized, err)
+			return nil, &dialFailure{kind: ErrUnauthorized, err: err,
+				msg: "the agent hung up before its first reply, as upstream agents refuse a token: pass the agent's --token, or check the one given"}
 		}
 		if errors.Is(err, ErrMalformed) || errors.Is(err, ErrTimeout) {
-			return nil, fmt.Errorf("%w: the agent did not answer get_metrics like a socktop agent (%w)", ErrProtocol, err)
+			return nil, &dialFailure{kind: ErrProtocol, err: err,
+				msg: fmt.Sprintf("the agent did not answer get_metrics like a socktop agent: is this a socktop agent, and the path /ws? (%v)", err)}
 		}
 		return nil, err
 	}
