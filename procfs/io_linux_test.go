@@ -1,0 +1,200 @@
+package procfs
+
+import (
+	"errors"
+	iofs "io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// onThreadAs runs fn on a locked OS thread whose effective uid (and with it
+// the fs uid and the capabilities) is uid, so the kernel checks fn's /proc
+// reads as that user's. The thread is thrown away afterwards. It needs root.
+func onThreadAs(t *testing.T, uid int, fn func()) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to read as another user")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+		keep := ^uintptr(0)    // -1: leave unchanged
+		if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, keep, uintptr(uid), keep); e != 0 {
+			t.Errorf("setresuid(-1, %d, -1): %v", uid, e)
+			return
+		}
+		fn()
+	}()
+	<-done
+}
+
+// diskDir is a temporary directory on a block device: tmpfs and other
+// memory file systems count no write_bytes.
+func diskDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC {
+		t.Skipf("%s is on a memory file system: no storage writes to count", dir)
+	}
+	return dir
+}
+
+// Bytes this process writes and fsyncs show in its write_bytes and wchar,
+// through ProcessIO and through an IOReader's held file alike.
+func TestProcessIOSelf(t *testing.T) {
+	fs := liveFS(t)
+	self := int32(os.Getpid())
+	r := fs.NewIOReader()
+	defer r.Close()
+	before, err := fs.ProcessIO(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	procs := []Process{{PID: self}}
+	res := r.Read(procs, nil) // opens and holds the file
+	if res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	const size = 4 << 20
+	f, err := os.Create(filepath.Join(diskDir(t), "w"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(make([]byte, size)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	after, err := fs.ProcessIO(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := after.WriteBytes - before.WriteBytes; d < size {
+		t.Errorf("write_bytes grew by %d after writing %d bytes with fsync", d, size)
+	}
+	if d := after.WChar - before.WChar; d < size {
+		t.Errorf("wchar grew by %d after writing %d bytes", d, size)
+	}
+	res = r.Read(procs, res)
+	if r.h.count() != 1 {
+		t.Errorf("%d files held, want 1", r.h.count())
+	}
+	if g := res[0]; g.Err != nil || g.IO.WriteBytes < after.WriteBytes || g.IO.WChar < after.WChar {
+		t.Errorf("held file read %+v, %v; a fresh open read %+v", g.IO, g.Err, after)
+	}
+}
+
+// heldOn counts this process's descriptors open on path.
+func heldOn(t *testing.T, path string) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && l == path {
+			n++
+		}
+	}
+	return n
+}
+
+// startSleeper starts a child that sleeps until the test ends.
+func startSleeper(t *testing.T) *exec.Cmd {
+	t.Helper()
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary")
+	}
+	cmd := exec.Command(sleep, "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+// A held file never outlives its process, and an exited process reads as
+// gone, not as zeros.
+func TestIOReaderExited(t *testing.T) {
+	fs := liveFS(t)
+	cmd := startSleeper(t)
+	pid := int32(cmd.Process.Pid)
+	path := "/proc/" + strconv.Itoa(int(pid)) + "/io"
+	r := fs.NewIOReader()
+	defer r.Close()
+	procs := []Process{{PID: pid}}
+	res := r.Read(procs, nil)
+	if res[0].Err != nil {
+		t.Fatalf("read a live child: %v", res[0].Err)
+	}
+	if n := heldOn(t, path); n != 1 || r.h.count() != 1 {
+		t.Errorf("%d descriptors on %s (%d held), want 1", n, path, r.h.count())
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	res = r.Read(procs, res)
+	if !errors.Is(res[0].Err, ErrNotFound) || res[0].IO != (ProcIO{}) {
+		t.Errorf("exited child read %+v, %v; want ErrNotFound", res[0].IO, res[0].Err)
+	}
+	if n := heldOn(t, path); n != 0 || r.h.count() != 0 {
+		t.Errorf("%d descriptors on %s (%d held) after the process exited", n, path, r.h.count())
+	}
+	if _, err := fs.ProcessIO(pid); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ProcessIO of an exited process: %v", err)
+	}
+	// Close releases what is held.
+	r.Read([]Process{{PID: int32(os.Getpid())}}, res)
+	r.Close()
+	if n := heldOn(t, "/proc/"+strconv.Itoa(os.Getpid())+"/io"); n != 0 || r.h.count() != 0 {
+		t.Errorf("%d descriptors left after Close", n)
+	}
+}
+
+// Another user's process is unknown (fs.ErrPermission), never zeros, also
+// through a file held open since a privileged read: the kernel checks at
+// every read. The reader's own process stays readable (the kernel lets a
+// thread group read itself).
+func TestIOReaderOtherUser(t *testing.T) {
+	fs := liveFS(t)
+	child := int32(startSleeper(t).Process.Pid)
+	self := int32(os.Getpid())
+	r := fs.NewIOReader()
+	defer r.Close()
+	procs := []Process{{PID: child}, {PID: self}}
+	if self < child {
+		procs[0], procs[1] = procs[1], procs[0] // ascending: both files held
+	}
+	res := r.Read(procs, nil)
+	if res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("as root: %v, %v", res[0].Err, res[1].Err)
+	}
+	onThreadAs(t, 65534, func() {
+		if _, err := fs.ProcessIO(child); !errors.Is(err, iofs.ErrPermission) {
+			t.Errorf("ProcessIO(child) as nobody: %v, want a permission error", err)
+		}
+		res = r.Read(procs, res)
+	})
+	for i, g := range res {
+		if procs[i].PID == child && (!errors.Is(g.Err, iofs.ErrPermission) || g.IO != (ProcIO{})) {
+			t.Errorf("root's child read as nobody through a held file: %+v, %v; want a permission error", g.IO, g.Err)
+		}
+		if procs[i].PID == self && (g.Err != nil || g.IO.RChar == 0) {
+			t.Errorf("own process read as nobody through its held file: %+v, %v", g.IO, g.Err)
+		}
+	}
+}
