@@ -221,11 +221,7 @@ func (r *resolver) scanPid(procRoot string, pid int, st *Stats) {
 	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if err == unix.EACCES || err == unix.EPERM {
-			p.denied = true
-			var fi unix.Stat_t
-			if unix.Stat(filepath.Join(procRoot, strconv.Itoa(pid)), &fi) == nil {
-				r.deniedUIDs[fi.Uid] = struct{}{}
-			}
+			r.deny(procRoot, pid, p)
 		}
 		r.dropInodes(pid, p)
 		return
@@ -233,12 +229,19 @@ func (r *resolver) scanPid(procRoot string, pid int, st *Stats) {
 	defer unix.Close(dfd)
 	st.PIDsScanned++
 	r.scratch = r.scratch[:0]
+	denied := false
 	_ = r.readDirFd(dfd, func(name []byte) {
-		if len(name) == 0 || name[0] == '.' {
+		if len(name) == 0 || name[0] == '.' || denied {
 			return
 		}
 		st.FDsRead++
 		n, err := readlinkat(dfd, name, r.linkBuf)
+		if err == unix.EACCES || err == unix.EPERM {
+			// The directory lists but its links need ptrace access (a
+			// process root may not trace): its sockets are unknown.
+			denied = true
+			return
+		}
 		if err != nil {
 			return // closed since listed
 		}
@@ -246,6 +249,12 @@ func (r *resolver) scanPid(procRoot string, pid int, st *Stats) {
 			r.scratch = append(r.scratch, ino)
 		}
 	})
+	if denied {
+		r.deny(procRoot, pid, p)
+		r.dropInodes(pid, p)
+		return
+	}
+	p.denied = false
 	r.dropInodes(pid, p)
 	p.inodes = append(p.inodes[:0], r.scratch...)
 	for _, ino := range p.inodes {
@@ -259,6 +268,15 @@ func (r *resolver) scanPid(procRoot string, pid int, st *Stats) {
 		if b, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "comm")); err == nil {
 			p.name = string(bytes.TrimSuffix(b, []byte("\n")))
 		}
+	}
+}
+
+// deny records that pid's fds may not be read, and by whose processes.
+func (r *resolver) deny(procRoot string, pid int, p *procEntry) {
+	p.denied = true
+	var fi unix.Stat_t
+	if unix.Stat(filepath.Join(procRoot, strconv.Itoa(pid)), &fi) == nil {
+		r.deniedUIDs[fi.Uid] = struct{}{}
 	}
 }
 
