@@ -34,21 +34,21 @@ func (fs *FS) ProcessIO(pid int32) (ProcIO, error) {
 		return err
 	})
 	if err != nil {
-		return ProcIO{}, ioError(pid, err)
+		return ProcIO{}, pidFileError(pid, "io", err)
 	}
 	return io, nil
 }
 
-// ioError maps the errors of reading a process's io file onto what callers
-// branch on: gone (ErrNotFound) or not permitted (fs.ErrPermission).
-func ioError(pid int32, err error) error {
+// pidFileError maps the errors of reading a file of /proc/<pid> onto what
+// callers branch on: gone (ErrNotFound) or not permitted (fs.ErrPermission).
+func pidFileError(pid int32, file string, err error) error {
 	switch {
 	case errors.Is(err, iofs.ErrNotExist), errors.Is(err, syscall.ESRCH):
-		return fmt.Errorf("process %d io: %w", pid, ErrNotFound)
+		return fmt.Errorf("process %d %s: %w", pid, file, ErrNotFound)
 	case errors.Is(err, iofs.ErrPermission):
-		return fmt.Errorf("process %d io: %w", pid, iofs.ErrPermission)
+		return fmt.Errorf("process %d %s: %w", pid, file, iofs.ErrPermission)
 	}
-	return fmt.Errorf("process %d io: %w", pid, err)
+	return fmt.Errorf("process %d %s: %w", pid, file, err)
 }
 
 // IOReader reads /proc/<pid>/io of every process of a sample. On Linux it
