@@ -20,6 +20,10 @@ const (
 	nlmFDump    = 0x300 // NLM_F_ROOT | NLM_F_MATCH
 
 	sockDiagByFamily = 20
+	// tcpDiagGetSock is the original inet_diag request (struct
+	// inet_diag_req): the kernel answers it for both address families in
+	// one walk of the socket tables, and replies with the same type.
+	tcpDiagGetSock = 18
 
 	afInet  = 2
 	afInet6 = 10
@@ -118,7 +122,7 @@ func parseDump(b []byte, seq uint32, proto Proto, dst []Socket) (out []Socket, d
 				return dst[:n0], false, fmt.Errorf("%w: NLMSG_ERROR status %d", ErrMalformed, st)
 			}
 			return dst[:n0], false, syscall.Errno(-st)
-		case sockDiagByFamily:
+		case sockDiagByFamily, tcpDiagGetSock:
 			s, err := parseDiagMsg(body, proto)
 			if err != nil {
 				return dst[:n0], false, err
