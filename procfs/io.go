@@ -68,9 +68,10 @@ type IOReader struct {
 }
 
 // IOResult is one process's io counters, or why they are unknown: Err is
-// nil, ErrNotFound (gone), fs.ErrPermission (not permitted), ErrMalformed or
-// another read error, compared with errors.Is. Errors are not wrapped, so a
-// sample with many unreadable processes allocates nothing.
+// nil, ErrNotFound (gone), fs.ErrPermission (not permitted), ErrMalformed,
+// ErrSkipped (ReadIf was told not to read it) or another read error,
+// compared with errors.Is. Errors are not wrapped, so a sample with many
+// unreadable processes allocates nothing.
 type IOResult struct {
 	IO  ProcIO
 	Err error
@@ -90,9 +91,19 @@ func (fs *FS) NewIOReader() *IOReader {
 // ProcessSampler lists them) lets every file be held; other orders are read
 // correctly, just with fewer held files.
 func (r *IOReader) Read(procs []Process, dst []IOResult) []IOResult {
+	return r.ReadIf(procs, nil, dst)
+}
+
+// ErrSkipped is the IOResult.Err of a process ReadIf did not read.
+var ErrSkipped = errors.New("io not read")
+
+// ReadIf is Read for the processes i where need[i] is true (and those past
+// the end of need: all when need is nil); the others get ErrSkipped and
+// keep their held files for a later read.
+func (r *IOReader) ReadIf(procs []Process, need []bool, dst []IOResult) []IOResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.h.read(r.fs, procs, dst[:0])
+	return r.h.read(r.fs, procs, need, dst[:0])
 }
 
 // Close releases the held files; a later Read opens them again.

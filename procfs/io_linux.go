@@ -47,7 +47,7 @@ func (h *ioHeld) setBudget(dirfd int) {
 	h.budget = int(min(max(int64(lim.Cur)-256, 0)/4, maxCachedFDs))
 }
 
-func (h *ioHeld) read(fs *FS, procs []Process, dst []IOResult) []IOResult {
+func (h *ioHeld) read(fs *FS, procs []Process, need []bool, dst []IOResult) []IOResult {
 	if h.buf == nil {
 		h.buf = make([]byte, 512)
 		h.path = make([]byte, 0, 32)
@@ -67,7 +67,7 @@ func (h *ioHeld) read(fs *FS, procs []Process, dst []IOResult) []IOResult {
 	h.next = h.next[:0]
 	i := 0 // cursor in h.prev
 	last := int32(0)
-	for _, p := range procs {
+	for k, p := range procs {
 		held, ordered := int32(-1), p.PID > last
 		if ordered {
 			last = p.PID
@@ -80,6 +80,13 @@ func (h *ioHeld) read(fs *FS, procs []Process, dst []IOResult) []IOResult {
 				held = h.prev[i].fd
 				i++
 			}
+		}
+		if k < len(need) && !need[k] {
+			if held >= 0 {
+				h.next = append(h.next, heldIO{pid: p.PID, fd: held})
+			}
+			dst = append(dst, IOResult{Err: ErrSkipped})
+			continue
 		}
 		var res IOResult
 		res.IO, res.Err = h.readOne(dirfd, p.PID, held, ordered)

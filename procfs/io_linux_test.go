@@ -198,3 +198,29 @@ func TestIOReaderOtherUser(t *testing.T) {
 		}
 	}
 }
+
+// A process ReadIf skips keeps its held file (no reopen later) and reads
+// as ErrSkipped, not as zeros.
+func TestIOReaderReadIf(t *testing.T) {
+	fs := liveFS(t)
+	self, child := int32(os.Getpid()), int32(startSleeper(t).Process.Pid)
+	procs := []Process{{PID: self}, {PID: child}}
+	if child < self {
+		procs[0], procs[1] = procs[1], procs[0]
+	}
+	r := fs.NewIOReader()
+	defer r.Close()
+	res := r.Read(procs, nil)
+	skipped := "/proc/" + strconv.Itoa(int(procs[0].PID)) + "/io"
+	before := heldOn(t, skipped)
+	res = r.ReadIf(procs, []bool{false}, res) // the second is past need's end: read
+	if !errors.Is(res[0].Err, ErrSkipped) || res[0].IO != (ProcIO{}) || res[1].Err != nil {
+		t.Errorf("ReadIf: %+v", res)
+	}
+	if r.h.count() != 2 || heldOn(t, skipped) != before || before != 1 {
+		t.Errorf("%d held, %d on the skipped process's file (%d before)", r.h.count(), heldOn(t, skipped), before)
+	}
+	if res = r.ReadIf(procs, []bool{true, false}, res); res[0].Err != nil || !errors.Is(res[1].Err, ErrSkipped) {
+		t.Errorf("ReadIf again: %+v", res)
+	}
+}

@@ -14,8 +14,12 @@ func newIOHeld() *ioHeld { return &ioHeld{} }
 
 func (h *ioHeld) closeAll() {}
 
-func (h *ioHeld) read(fs *FS, procs []Process, dst []IOResult) []IOResult {
-	for _, p := range procs {
+func (h *ioHeld) read(fs *FS, procs []Process, need []bool, dst []IOResult) []IOResult {
+	for k, p := range procs {
+		if k < len(need) && !need[k] {
+			dst = append(dst, IOResult{Err: ErrSkipped})
+			continue
+		}
 		io, err := fs.ProcessIO(p.PID)
 		switch {
 		case err == nil:
