@@ -67,17 +67,25 @@ func (c *Collector) collect(dst []Socket, opts Options) ([]Socket, error) {
 		}
 	}
 	c.stats.Sockets = len(dst) - n0
-	return dst, c.owners(dst[n0:], opts)
+	if sockErr != nil {
+		fd = -1
+	}
+	return dst, c.owners(fd, dst[n0:], opts)
 }
 
-// owners fills the owning processes of socks when opts ask for them.
-func (c *Collector) owners(socks []Socket, opts Options) error {
+// owners fills the owning processes of socks when opts ask for them; fd,
+// when not -1, is a netlink socket to ask whether a socket is still held.
+func (c *Collector) owners(fd int, socks []Socket, opts Options) error {
 	if !opts.Processes {
 		return nil
 	}
 	maxAge := c.RescanAfter
 	if maxAge <= 0 {
 		maxAge = DefaultRescanAfter
+	}
+	if fd >= 0 {
+		c.res.held = func(s *Socket) bool { return c.stillHeld(fd, s) }
+		defer func() { c.res.held = nil }()
 	}
 	if err := c.res.resolve(c.procRoot, socks, time.Now(), maxAge, &c.stats); err != nil {
 		return fmt.Errorf("resolve socket owners: %w", err)

@@ -50,14 +50,13 @@ func (c *Collector) CollectTCP(dst []Socket, opts Options) ([]Socket, error) {
 	if err != nil {
 		return c.collect(dst, opts)
 	}
+	defer unix.Close(fd)
 	n0 := len(dst)
 	c.seq++
 	c.req = appendTCPRequest(c.req[:0], c.seq, opts.states())
-	dst, err = c.exchange(fd, dumpSpec{proto: TCP}, dst)
-	unix.Close(fd)
-	if err != nil {
+	if dst, err = c.exchange(fd, dumpSpec{proto: TCP}, dst); err != nil {
 		return c.collect(dst[:n0], opts)
 	}
 	c.stats = Stats{Netlink: true, Sockets: len(dst) - n0}
-	return dst, c.owners(dst[n0:], opts)
+	return dst, c.owners(fd, dst[n0:], opts)
 }
