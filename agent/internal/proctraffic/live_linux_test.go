@@ -24,7 +24,7 @@ type helper struct {
 	pid int32
 }
 
-func startHelper(t *testing.T, mode string, env ...string) *helper {
+func startHelper(t testing.TB, mode string, env ...string) *helper {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -41,6 +41,7 @@ func startHelper(t *testing.T, mode string, env ...string) *helper {
 		t.Fatal(err)
 	}
 	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func startHelper(t *testing.T, mode string, env ...string) *helper {
 }
 
 // line reads the helper's next line.
-func (h *helper) line(t *testing.T) string {
+func (h *helper) line(t testing.TB) string {
 	t.Helper()
 	l, err := h.out.ReadString('\n')
 	if err != nil {
@@ -59,7 +60,7 @@ func (h *helper) line(t *testing.T) string {
 	return strings.TrimSpace(l)
 }
 
-func (h *helper) expect(t *testing.T, want string) {
+func (h *helper) expect(t testing.TB, want string) {
 	t.Helper()
 	if got := h.line(t); got != want {
 		t.Fatalf("helper %d said %q, want %q", h.pid, got, want)

@@ -89,6 +89,31 @@ func child(mode string, in *bufio.Reader) error {
 		}
 		f.Close()
 		fmt.Println("written")
+	case "churn": // short-lived loopback connections, one after another, until stdin closes
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() { io.Copy(io.Discard, c); c.Close() }()
+			}
+		}()
+		go func() { io.Copy(io.Discard, in); os.Exit(0) }()
+		fmt.Println("churning")
+		for {
+			c, err := net.Dial("tcp4", ln.Addr().String())
+			if err != nil {
+				return err
+			}
+			c.Write([]byte("x"))
+			time.Sleep(2 * time.Millisecond)
+			c.Close()
+		}
 	default:
 		return fmt.Errorf("unknown child mode %q", mode)
 	}

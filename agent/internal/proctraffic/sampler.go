@@ -37,6 +37,7 @@ type Stats struct {
 	NetErr         error // why the dump was incomplete (every net total unknown), if it was
 	NetUnknown     int   // processes whose net totals are unknown
 	IOUnknown      int   // processes whose io counters are unknown
+	IORead         int   // io files read (the others were idle: see IORefresh)
 }
 
 // nsRecheck bounds how long a process's network namespace is trusted: a
@@ -47,6 +48,10 @@ const nsRecheck = time.Minute
 // entries (no bytes, no owner), owners resolved.
 var dumpOptions = sockdiag.Options{TCP: true, Processes: true}
 
+// DefaultIORefresh is how many samples apart an idle process's io file is
+// read (see Sampler.IORefresh).
+const DefaultIORefresh = 4
+
 // Sampler adds the extras to a process sample: it owns an Accumulator, an
 // IOReader and a cache of which processes share the agent's network
 // namespace, and uses a sockdiag.Collector that may be shared with the
@@ -56,8 +61,20 @@ type Sampler struct {
 	fs *procfs.FS
 	sd *sockdiag.Collector
 
+	// IORefresh bounds the cost of the io extra: a process is read when it
+	// is new, running (R) or in disk wait (D), or its CPU time moved since
+	// its last read, and otherwise once every IORefresh samples (spread
+	// over the samples by pid). Storage I/O is done by the process itself
+	// (read_bytes at submission, write_bytes when it dirties pages), so a
+	// process whose CPU time did not move by a clock tick did next to
+	// none; its counters may then lag by up to IORefresh-1 samples. 1 reads
+	// every process every sample. Set before first use; 0 means
+	// DefaultIORefresh.
+	IORefresh int
+
 	mu    sync.Mutex
 	io    *procfs.IOReader // opened on the first IO sample
+	ioc   ioCache
 	acc   *Accumulator
 	ns    nsCache
 	socks []sockdiag.Socket
@@ -84,23 +101,37 @@ func (s *Sampler) Sample(ps []procfs.Process, want Want, dst []Extras) []Extras 
 		s.sampleNet(ps, dst)
 	}
 	if want&IO != 0 {
-		if s.io == nil {
-			s.io = s.fs.NewIOReader()
-		}
-		s.ios = s.io.Read(ps, s.ios)
-		for i, r := range s.ios {
-			if r.Err != nil {
-				s.stats.IOUnknown++
-				continue
-			}
-			dst[i].IORead, dst[i].IOWrite, dst[i].IOKnown = r.IO.ReadBytes, r.IO.WriteBytes, true
-		}
+		s.sampleIO(ps, dst)
 	}
 	return dst
 }
 
+func (s *Sampler) sampleIO(ps []procfs.Process, dst []Extras) {
+	if s.io == nil {
+		s.io = s.fs.NewIOReader()
+	}
+	every := s.IORefresh
+	if every <= 0 {
+		every = DefaultIORefresh
+	}
+	need := s.ioc.plan(ps, every)
+	s.ios = s.io.ReadIf(ps, need, s.ios)
+	for i := range ps {
+		r := s.ioc.result(&ps[i], need[i], s.ios[i])
+		if need[i] {
+			s.stats.IORead++
+		}
+		if r.Err != nil {
+			s.stats.IOUnknown++
+			continue
+		}
+		dst[i].IORead, dst[i].IOWrite, dst[i].IOKnown = r.IO.ReadBytes, r.IO.WriteBytes, true
+	}
+	s.ioc.sweep()
+}
+
 func (s *Sampler) sampleNet(ps []procfs.Process, dst []Extras) {
-	socks, err := s.sd.Collect(s.socks[:0], dumpOptions)
+	socks, err := s.sd.CollectTCP(s.socks[:0], dumpOptions)
 	s.socks = socks
 	complete := err == nil
 	if st := s.sd.Stats(); complete && !st.Netlink {
@@ -187,4 +218,54 @@ func (c *nsCache) same(fs *procfs.FS, pid int32, start uint64) bool {
 		c.entries[pid] = e
 	}
 	return e.same
+}
+
+// ioCache remembers each process's last io read, to skip idle processes.
+type ioCache struct {
+	gen     uint32
+	entries map[int32]ioEntry
+	need    []bool
+}
+
+type ioEntry struct {
+	start, cpu uint64 // start time and utime+stime at the last read
+	res        procfs.IOResult
+	seen       uint32 // the sample that last listed the process
+}
+
+// plan says which processes to read this sample.
+func (c *ioCache) plan(ps []procfs.Process, every int) []bool {
+	if c.entries == nil {
+		c.entries = make(map[int32]ioEntry)
+	}
+	c.gen++
+	c.need = slices.Grow(c.need[:0], len(ps))[:len(ps)]
+	for i := range ps {
+		p := &ps[i]
+		e, ok := c.entries[p.PID]
+		c.need[i] = !ok || e.start != p.StartTime || e.cpu != p.UTime+p.STime ||
+			p.State == 'R' || p.State == 'D' || (c.gen+uint32(p.PID))%uint32(every) == 0
+	}
+	return c.need
+}
+
+// result returns the process's io: the fresh read, or the last one.
+func (c *ioCache) result(p *procfs.Process, read bool, r procfs.IOResult) procfs.IOResult {
+	if !read {
+		e := c.entries[p.PID]
+		e.seen = c.gen
+		c.entries[p.PID] = e
+		return e.res
+	}
+	c.entries[p.PID] = ioEntry{start: p.StartTime, cpu: p.UTime + p.STime, res: r, seen: c.gen}
+	return r
+}
+
+// sweep forgets the processes this sample did not list.
+func (c *ioCache) sweep() {
+	for pid, e := range c.entries {
+		if e.seen != c.gen {
+			delete(c.entries, pid)
+		}
+	}
 }
