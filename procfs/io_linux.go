@@ -34,18 +34,7 @@ func (h *ioHeld) closeAll() {
 
 // setBudget allows a quarter of what RLIMIT_NOFILE leaves after a reserve:
 // the sampler's held stat files take half, the rest is for sockets.
-func (h *ioHeld) setBudget(dirfd int) {
-	h.budget = 0
-	var sfs unix.Statfs_t
-	if unix.Fstatfs(dirfd, &sfs) != nil || sfs.Type != unix.PROC_SUPER_MAGIC {
-		return
-	}
-	var lim unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
-		return
-	}
-	h.budget = int(min(max(int64(lim.Cur)-256, 0)/4, maxCachedFDs))
-}
+func (h *ioHeld) setBudget(dirfd int) { h.budget = heldBudget(dirfd, 4) }
 
 func (h *ioHeld) read(fs *FS, procs []Process, need []bool, dst []IOResult) []IOResult {
 	if h.buf == nil {

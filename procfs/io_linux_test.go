@@ -4,51 +4,12 @@ import (
 	"errors"
 	iofs "io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/socktop/socktop/procfs/proctest"
 )
-
-// onThreadAs runs fn on a locked OS thread whose effective uid (and with it
-// the fs uid and the capabilities) is uid, so the kernel checks fn's /proc
-// reads as that user's. The thread is thrown away afterwards. It needs root.
-func onThreadAs(t *testing.T, uid int, fn func()) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to read as another user")
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		keep := ^uintptr(0)    // -1: leave unchanged
-		if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, keep, uintptr(uid), keep); e != 0 {
-			t.Errorf("setresuid(-1, %d, -1): %v", uid, e)
-			return
-		}
-		fn()
-	}()
-	<-done
-}
-
-// diskDir is a temporary directory on a block device: tmpfs and other
-// memory file systems count no write_bytes.
-func diskDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		t.Fatal(err)
-	}
-	if st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC {
-		t.Skipf("%s is on a memory file system: no storage writes to count", dir)
-	}
-	return dir
-}
 
 // Bytes this process writes and fsyncs show in its write_bytes and wchar,
 // through ProcessIO and through an IOReader's held file alike.
@@ -67,7 +28,7 @@ func TestProcessIOSelf(t *testing.T) {
 		t.Fatal(res[0].Err)
 	}
 	const size = 4 << 20
-	f, err := os.Create(filepath.Join(diskDir(t), "w"))
+	f, err := os.Create(filepath.Join(proctest.DiskDir(t), "w"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,26 +74,11 @@ func heldOn(t *testing.T, path string) int {
 	return n
 }
 
-// startSleeper starts a child that sleeps until the test ends.
-func startSleeper(t *testing.T) *exec.Cmd {
-	t.Helper()
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
-	cmd := exec.Command(sleep, "60")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd
-}
-
 // A held file never outlives its process, and an exited process reads as
 // gone, not as zeros.
 func TestIOReaderExited(t *testing.T) {
 	fs := liveFS(t)
-	cmd := startSleeper(t)
+	cmd := proctest.StartSleeper(t, nil)
 	pid := int32(cmd.Process.Pid)
 	path := "/proc/" + strconv.Itoa(int(pid)) + "/io"
 	r := fs.NewIOReader()
@@ -171,7 +117,7 @@ func TestIOReaderExited(t *testing.T) {
 // thread group read itself).
 func TestIOReaderOtherUser(t *testing.T) {
 	fs := liveFS(t)
-	child := int32(startSleeper(t).Process.Pid)
+	child := int32(proctest.StartSleeper(t, nil).Process.Pid)
 	self := int32(os.Getpid())
 	r := fs.NewIOReader()
 	defer r.Close()
@@ -183,7 +129,7 @@ func TestIOReaderOtherUser(t *testing.T) {
 	if res[0].Err != nil || res[1].Err != nil {
 		t.Fatalf("as root: %v, %v", res[0].Err, res[1].Err)
 	}
-	onThreadAs(t, 65534, func() {
+	proctest.OnThread(t, proctest.As(proctest.Nobody, proctest.Nobody), func() {
 		if _, err := fs.ProcessIO(child); !errors.Is(err, iofs.ErrPermission) {
 			t.Errorf("ProcessIO(child) as nobody: %v, want a permission error", err)
 		}
@@ -203,7 +149,7 @@ func TestIOReaderOtherUser(t *testing.T) {
 // as ErrSkipped, not as zeros.
 func TestIOReaderReadIf(t *testing.T) {
 	fs := liveFS(t)
-	self, child := int32(os.Getpid()), int32(startSleeper(t).Process.Pid)
+	self, child := int32(os.Getpid()), int32(proctest.StartSleeper(t, nil).Process.Pid)
 	procs := []Process{{PID: self}, {PID: child}}
 	if child < self {
 		procs[0], procs[1] = procs[1], procs[0]

@@ -4,55 +4,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"testing"
 
+	"github.com/socktop/socktop/procfs/proctest"
 	"golang.org/x/sys/unix"
 )
-
-// onThread runs fn on a locked OS thread after setup changed that thread's
-// credentials (the kernel checks /proc access with the calling thread's);
-// the thread is thrown away afterwards. It needs root.
-func onThread(t *testing.T, setup func() error, fn func()) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to change a thread's credentials")
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		if err := setup(); err != nil {
-			t.Errorf("change thread credentials: %v", err)
-			return
-		}
-		fn()
-	}()
-	<-done
-}
-
-// asNobody sets the thread's effective uid to nobody (which clears its
-// effective capabilities).
-func asNobody() error {
-	keep := ^uintptr(0)
-	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, keep, 65534, keep); e != 0 {
-		return e
-	}
-	return nil
-}
-
-// withoutPtrace keeps the thread root but drops CAP_SYS_PTRACE from its
-// effective set: /proc/<pid>/fd of a root process still lists, but its links
-// need ptrace access (as for a process root may not trace in a container).
-func withoutPtrace() error {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return err
-	}
-	data[0].Effective &^= 1 << unix.CAP_SYS_PTRACE
-	return unix.Capset(&hdr, &data[0])
-}
 
 // startHolder starts a sleeping child holding f (a socket), then closes
 // this process's copy so that the child is its only holder.
@@ -62,9 +18,9 @@ func startHolder(t *testing.T, f *os.File) int {
 	if err != nil {
 		t.Skip("no sleep binary")
 	}
-	cmd := exec.Command(sleep, "60")
+	cmd := proctest.Command(sleep, "60")
 	cmd.ExtraFiles = []*os.File{f}
-	if err := cmd.Start(); err != nil {
+	if err := proctest.Start(cmd); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -126,11 +82,11 @@ func TestFDReadable(t *testing.T) {
 		name  string
 		setup func() error
 		uid   uint32 // the caller's uid for the readability of an unscanned process
-	}{{"nobody", asNobody, 65534}, {"root without CAP_SYS_PTRACE", withoutPtrace, 0}} {
+	}{{"nobody", proctest.As(proctest.Nobody, proctest.Nobody), proctest.Nobody}, {"root without CAP_SYS_PTRACE", proctest.Without(unix.CAP_SYS_PTRACE), 0}} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := NewCollector("/proc")
 			var got int
-			onThread(t, tc.setup, func() { got = owner(c) })
+			proctest.OnThread(t, tc.setup, func() { got = owner(c) })
 			if got != 0 {
 				t.Errorf("socket owner %d, want none (its holder's fds are unreadable)", got)
 			}

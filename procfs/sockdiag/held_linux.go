@@ -11,11 +11,7 @@ import (
 // it by hash instead of walking its tables.
 func appendExactRequest(b []byte, seq uint32, s *Socket) []byte {
 	ne, be := binary.NativeEndian, binary.BigEndian
-	b = ne.AppendUint32(b, nlmsgHdrLen+inetDiagReqV2Len)
-	b = ne.AppendUint16(b, sockDiagByFamily)
-	b = ne.AppendUint16(b, nlmFRequest)
-	b = ne.AppendUint32(b, seq)
-	b = ne.AppendUint32(b, 0)
+	b = appendNlHeader(b, inetDiagReqV2Len, sockDiagByFamily, nlmFRequest, seq)
 	family := uint8(afInet)
 	if s.Family == 6 {
 		family = afInet6

@@ -21,16 +21,24 @@ func listed(t *testing.T, socks []Socket, ino uint64) Socket {
 	return Socket{}
 }
 
-// The exact lookup tells a socket still held from one closed since the
-// dump, for both families, and never mistakes another socket for it.
-func TestStillHeld(t *testing.T) {
+// diagCollector returns a collector and a netlink socket of its own,
+// closed when the test ends.
+func diagCollector(t *testing.T) (*Collector, int) {
+	t.Helper()
 	c := NewCollector("/proc")
 	needNetlink(t, c)
 	fd, err := c.openDiag()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(fd)
+	t.Cleanup(func() { unix.Close(fd) })
+	return c, fd
+}
+
+// The exact lookup tells a socket still held from one closed since the
+// dump, for both families, and never mistakes another socket for it.
+func TestStillHeld(t *testing.T) {
+	c, fd := diagCollector(t)
 	for _, tc := range []struct{ network, addr string }{{"tcp4", "127.0.0.1:0"}, {"tcp6", "[::1]:0"}} {
 		t.Run(tc.network, func(t *testing.T) {
 			_, cl, sv := pair(t, tc.network, tc.addr, 100)
@@ -61,13 +69,7 @@ func TestStillHeld(t *testing.T) {
 // A socket closed between the dump and the owner lookup does not make the
 // lookup read every process's fds; without the exact lookup it does.
 func TestResolverSkipsClosed(t *testing.T) {
-	c := NewCollector("/proc")
-	needNetlink(t, c)
-	fd, err := c.openDiag()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
+	c, fd := diagCollector(t)
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -23,11 +23,7 @@ func (d dumpSpec) String() string {
 // in the state mask, asking for tcp_info.
 func appendTCPRequest(b []byte, seq uint32, states uint32) []byte {
 	ne := binary.NativeEndian
-	b = ne.AppendUint32(b, nlmsgHdrLen+inetDiagReqLen)
-	b = ne.AppendUint16(b, tcpDiagGetSock)
-	b = ne.AppendUint16(b, nlmFRequest|nlmFDump)
-	b = ne.AppendUint32(b, seq)
-	b = ne.AppendUint32(b, 0) // port id: the kernel
+	b = appendNlHeader(b, inetDiagReqLen, tcpDiagGetSock, nlmFRequest|nlmFDump, seq)
 	// family (ignored by dumps of this request: both), src_len, dst_len,
 	// extensions; then struct inet_diag_sockid (all zero: no filter).
 	b = append(b, afInet, 0, 0, 1<<(inetDiagInfo-1))

@@ -3,15 +3,13 @@ package proctraffic
 import (
 	"context"
 	"net"
-	"os"
-	"os/exec"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/socktop/socktop/procfs"
+	"github.com/socktop/socktop/procfs/proctest"
 	"github.com/socktop/socktop/procfs/sockdiag"
 	"golang.org/x/sys/unix"
 )
@@ -22,41 +20,6 @@ const (
 	benchProcs = 1000
 	benchPairs = 1000 // loopback connections: two sockets each
 )
-
-// spawnSleepers starts `sleep` children until the machine has n
-// processes; they are reaped in b.Cleanup, and killed by the kernel should
-// this process die first.
-func spawnSleepers(b *testing.B, n int) {
-	b.Helper()
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		b.Skip("no sleep binary")
-	}
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, e := range ents {
-		if e.Name()[0] >= '1' && e.Name()[0] <= '9' {
-			n--
-		}
-	}
-	cmds := make([]*exec.Cmd, 0, n)
-	b.Cleanup(func() {
-		for _, c := range cmds {
-			c.Process.Kill()
-			c.Wait()
-		}
-	})
-	for i := range max(n, 0) {
-		c := exec.Command(sleep, "3600")
-		c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := c.Start(); err != nil {
-			b.Skipf("cannot spawn %d processes (got %d): %v", n, i, err)
-		}
-		cmds = append(cmds, c)
-	}
-}
 
 // openPairs holds n loopback TCP connections open, each with a little
 // traffic, until b ends.
@@ -132,7 +95,7 @@ func BenchmarkExtrasVsScan(b *testing.B) {
 	if err != nil {
 		b.Skip(err)
 	}
-	spawnSleepers(b, benchProcs)
+	proctest.TopUpProcesses(b, benchProcs)
 	openPairs(b, benchPairs)
 	ctx := context.Background()
 	for _, bc := range []struct {

@@ -6,14 +6,13 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/socktop/socktop/procfs"
+	"github.com/socktop/socktop/procfs/proctest"
 	"github.com/socktop/socktop/procfs/sockdiag"
-	"golang.org/x/sys/unix"
 )
 
 // helper is a child process of this test binary (see child in main_test.go).
@@ -30,7 +29,7 @@ func startHelper(t testing.TB, mode string, env ...string) *helper {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe)
+	cmd := proctest.Command(exe)
 	cmd.Env = append(os.Environ(), append([]string{childEnv + "=" + mode}, env...)...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -41,8 +40,7 @@ func startHelper(t testing.TB, mode string, env ...string) *helper {
 		t.Fatal(err)
 	}
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := proctest.Start(cmd); err != nil {
 		t.Fatal(err)
 	}
 	h := &helper{cmd: cmd, in: in, out: bufio.NewReader(out), pid: int32(cmd.Process.Pid)}
@@ -116,21 +114,6 @@ func (l *live) sample(t *testing.T) map[int32]Extras {
 	return m
 }
 
-// diskDir is a temporary directory on a block device: memory file systems
-// count no write_bytes.
-func diskDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		t.Fatal(err)
-	}
-	if st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC {
-		t.Skipf("%s is on a memory file system: no storage writes to count", dir)
-	}
-	return dir
-}
-
 // Tolerances: TCP payload counters add 1 for the SYN and 1 for the FIN; the
 // other direction carries a one-byte answer.
 const (
@@ -145,7 +128,7 @@ func within(v, lo, slack uint64) bool { return v >= lo && v < lo+slack }
 // process whose socket closed keeps its total.
 func TestLiveTraffic(t *testing.T) {
 	l := newLive(t)
-	dir := diskDir(t)
+	dir := proctest.DiskDir(t)
 	self := int32(os.Getpid())
 	before := l.sample(t)
 
@@ -211,21 +194,8 @@ func TestLiveTraffic(t *testing.T) {
 // processes stay known.
 func TestLiveUnknown(t *testing.T) {
 	l := newLive(t)
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
-	other := exec.Command(sleep, "60")
-	other.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
-	if err := other.Start(); err != nil {
-		t.Skipf("cannot start a child in a new network namespace: %v", err)
-	}
-	defer func() { other.Process.Kill(); other.Wait() }()
-	same := exec.Command(sleep, "60")
-	if err := same.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { same.Process.Kill(); same.Wait() }()
+	other := proctest.StartSleeper(t, &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET})
+	same := proctest.StartSleeper(t, nil)
 	m := l.sample(t)
 	if e := m[int32(other.Process.Pid)]; e.NetKnown || !e.IOKnown {
 		t.Errorf("child in another network namespace: %+v, want net unknown, io known", e)
@@ -234,32 +204,9 @@ func TestLiveUnknown(t *testing.T) {
 		t.Errorf("idle child in our namespace: %+v, want known zeros", e)
 	}
 
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to sample as nobody")
-	}
-	mine := exec.Command(sleep, "60")
-	mine.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	if err := mine.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { mine.Process.Kill(); mine.Wait() }()
+	mine := proctest.StartSleeper(t, &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: proctest.Nobody, Gid: proctest.Nobody}})
 	nobody := newLive(t)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		// The thread's effective gid, then uid, become nobody's (this also
-		// clears its effective capabilities), as for an agent run as nobody.
-		keep := ^uintptr(0)
-		for _, call := range []uintptr{unix.SYS_SETRESGID, unix.SYS_SETRESUID} {
-			if _, _, e := unix.RawSyscall(call, keep, 65534, keep); e != 0 {
-				t.Errorf("set thread credentials: %v", e)
-				return
-			}
-		}
-		m = nobody.sample(t)
-	}()
-	<-done
+	proctest.OnThread(t, proctest.As(proctest.Nobody, proctest.Nobody), func() { m = nobody.sample(t) })
 	if e := m[int32(same.Process.Pid)]; e.NetKnown || e.IOKnown {
 		t.Errorf("root's child sampled as nobody: %+v, want all unknown", e)
 	}
