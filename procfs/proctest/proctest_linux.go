@@ -75,7 +75,7 @@ func DiskDir(t testing.TB) string {
 	if err := unix.Statfs(dir, &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC {
+	if fsType := uint32(st.Type); fsType == unix.TMPFS_MAGIC || fsType == unix.RAMFS_MAGIC {
 		t.Skipf("%s is on a memory file system: no storage writes to count", dir)
 	}
 	return dir

@@ -2,6 +2,7 @@ package proctraffic
 
 import (
 	"encoding/binary"
+	"math"
 	"testing"
 
 	"github.com/socktop/socktop/procfs/sockdiag"
@@ -120,7 +121,7 @@ func TestAccumulator(t *testing.T) {
 			}(), want: []Totals{known(1, 2)}},
 		}},
 		{name: "a hostile pid is nobody's", steps: []step{
-			{procs: []Proc{p10}, socks: []sockdiag.Socket{tcp(1, -10, 1, 1), tcp(2, 1<<40+10, 1, 1)}, want: []Totals{known(0, 0)}},
+			{procs: []Proc{p10}, socks: []sockdiag.Socket{tcp(1, -10, 1, 1), tcp(2, math.MaxInt, 1, 1)}, want: []Totals{known(0, 0)}},
 		}},
 		{name: "processes in any order", steps: []step{
 			{procs: []Proc{p12, p10, p11}, socks: []sockdiag.Socket{tcp(1, 10, 1, 0), tcp(2, 11, 2, 0), tcp(3, 12, 3, 0)}, want: []Totals{known(3, 0), known(1, 0), known(2, 0)}},
