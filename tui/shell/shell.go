@@ -95,6 +95,7 @@ type Shell struct {
 	quitOnce sync.Once
 	started  sync.Once
 	onStart  []func()
+	every    []func() // run once a second with the clock's redraw
 }
 
 // New makes a shell whose context ends with ctx.
@@ -148,6 +149,11 @@ func (sh *Shell) Root() tview.Primitive { return sh.root }
 // OnStart runs f once the event loop is live (after the first draw), so
 // whatever f starts always has a loop to post to.
 func (sh *Shell) OnStart(f func()) { sh.onStart = append(sh.onStart, f) }
+
+// Every runs f on the UI goroutine about once a second, in the redraw
+// that moves ages and countdowns, so it costs no redraw of its own. Call
+// it before Run.
+func (sh *Shell) Every(f func()) { sh.every = append(sh.every, f) }
 
 // Run shows the screens until Quit or the context ends. It returns once
 // every goroutine started through Go has ended.
@@ -226,17 +232,24 @@ func (sh *Shell) flusher(ctx context.Context) {
 	defer clock.Stop()
 	gap := time.NewTimer(sh.frame)
 	defer gap.Stop()
+	var lastEvery time.Time
 	for {
+		tick := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-sh.wake:
 		case <-clock.C:
+			tick = true
 		}
 		sh.mu.Lock()
 		batch := sh.pending
 		sh.pending = sh.spare[:0]
 		sh.mu.Unlock()
+		// posts that keep waking the flusher never starve Every
+		if now := time.Now(); tick || now.Sub(lastEvery) >= time.Second {
+			batch, lastEvery = append(batch, sh.every...), now
+		}
 		// QueueUpdateDraw returns once the batch ran on the UI goroutine,
 		// so its slice is free again afterwards. The loop outlives the
 		// flusher on a normal quit; loopDone covers a loop that ended on
