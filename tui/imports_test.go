@@ -18,7 +18,7 @@ func TestRoomsImportOneWay(t *testing.T) {
 		"widget":       nil,
 		"model":        {"wire", "tui/alert"},
 		"shell":        {"tui/widget"},
-		"screen":       {"tui/shell", "tui/model", "tui/widget", "wire"},
+		"screen":       {"tui/shell", "tui/model", "tui/widget", "tui/alert", "wire"},
 		".":            {"tui/screen", "tui/model", "tui/shell", "tui/widget", "wire", "profiles"},
 		"alert":        {"wire", "profiles"},
 		"alert/notify": {"tui/alert", "profiles"},

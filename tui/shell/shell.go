@@ -96,6 +96,7 @@ type Shell struct {
 	started  sync.Once
 	onStart  []func()
 	every    []func() // run once a second with the clock's redraw
+	drawn    tcell.Screen
 }
 
 // New makes a shell whose context ends with ctx.
@@ -127,7 +128,10 @@ func New(ctx context.Context, o Options) *Shell {
 	sh.bottom = sh.footer
 	sh.app.SetRoot(sh.root, true)
 	sh.app.SetInputCapture(sh.onKey)
-	sh.app.SetAfterDrawFunc(func(tcell.Screen) { sh.started.Do(sh.start) })
+	sh.app.SetAfterDrawFunc(func(s tcell.Screen) {
+		sh.drawn = s
+		sh.started.Do(sh.start)
+	})
 	return sh
 }
 
@@ -142,6 +146,10 @@ func (sh *Shell) Context() context.Context { return sh.ctx }
 
 // App is the tview application (tests read the screen through it).
 func (sh *Shell) App() *tview.Application { return sh.app }
+
+// Screen is the terminal the last draw went to (nil before the first
+// draw). Use it on the UI goroutine only: there nothing else writes to it.
+func (sh *Shell) Screen() tcell.Screen { return sh.drawn }
 
 // Root is the whole layout (benchmarks draw it without an event loop).
 func (sh *Shell) Root() tview.Primitive { return sh.root }
