@@ -143,19 +143,17 @@ func (h *Host) alertMetrics(m *wire.Metrics, netValid bool, now time.Time) {
 }
 
 func (h *Host) alertDisks(d *wire.Disks, now time.Time) {
-	if h.alerts == nil {
-		return
+	if h.alerts != nil {
+		var s alert.Sample
+		s.SetDisks(d)
+		h.alerts.observe(s, now)
 	}
-	var s alert.Sample
-	s.SetDisks(d)
-	h.alerts.observe(s, now)
 }
 
 func (h *Host) alertProcs(p *wire.Processes, now time.Time) {
-	if h.alerts == nil {
-		return
+	if h.alerts != nil {
+		var s alert.Sample
+		s.SetProcesses(p)
+		h.alerts.observe(s, now)
 	}
-	var s alert.Sample
-	s.SetProcesses(p)
-	h.alerts.observe(s, now)
 }

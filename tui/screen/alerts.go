@@ -161,13 +161,13 @@ func statusValue(s alert.Status) string {
 }
 
 // firingText is what a tile or a table row says of a host's firing alerts:
-// "hot 86.0°C" for one, "hot, busy, full" for several.
+// "hot (86.0°C)" for one, "hot, busy, full" for several.
 func firingText(firing []alert.Status) string {
 	switch len(firing) {
 	case 0:
 		return ""
 	case 1:
-		return firing[0].Name + " " + statusValue(firing[0])
+		return firing[0].Name + " (" + statusValue(firing[0]) + ")"
 	}
 	names := make([]string, len(firing))
 	for i, f := range firing {

@@ -147,7 +147,7 @@ func TestFleetAlertTiles(t *testing.T) {
 		{Target: model.Target{Label: "pi-2", URL: up.URL}, Alerts: alert.Setup{Host: "pi-2", Rules: testRules(t, "hot=temp > 40", "web=process:apache2", "db=process:postgres-5")}},
 	}
 	scr := tcell.NewSimulationScreen("UTF-8")
-	hs, f := startFleetEach(t, scr, each, 160, 40)
+	hs, f := startFleetEach(t, each, Options{Screen: scr}, 160, 40)
 	ts := waitTiles(hs, f, "pi-2 alerting", func(ts map[string]string) bool { return strings.Contains(ts["pi-2"], "▲ hot, web") })
 	if strings.Contains(ts["pi-1"], "▲") {
 		t.Errorf("the quiet host's tile shows an alert:\n%s", ts["pi-1"])
@@ -187,21 +187,6 @@ func TestFleetAlertTiles(t *testing.T) {
 	if l := lineWith(s, "pi-2"); !strings.Contains(l, "hot, web") {
 		t.Errorf("pi-2's row lacks its alerts: %q", l)
 	}
-}
-
-// startFleetEach runs the fleet view for each member's own options.
-func startFleetEach(t testing.TB, scr tcell.SimulationScreen, each []Options, w, h int) (*harness, *fleet) {
-	t.Helper()
-	shared := Options{Screen: scr}
-	f, err := newFleet(t.Context(), each, shared)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scr.SetSize(w, h)
-	hs := &harness{t: t, d: f.members[0].d, sh: f.sh, scr: scr, done: make(chan error, 1)}
-	go func() { hs.done <- f.sh.Run() }()
-	t.Cleanup(hs.stop)
-	return hs, f
 }
 
 // Without rules nothing of alerts shows: no key, no column.
