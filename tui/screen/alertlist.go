@@ -57,7 +57,7 @@ const (
 )
 
 var alertCols = [numAlertColumns]widget.Column{
-	acState:    {Name: "STATE", Width: 9, Desc: true},
+	acState:    {Name: "STATE", Width: 10, Desc: true},
 	acHost:     {Name: "HOST", Min: 10, Max: 24},
 	acName:     {Name: "ALERT", Min: 8, Max: 20},
 	acValue:    {Name: "VALUE", Min: 10, Max: 28, NoSort: true},
