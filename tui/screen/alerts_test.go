@@ -203,3 +203,24 @@ func TestNoRulesNoAlerts(t *testing.T) {
 		t.Error("! opened the alert list without rules")
 	}
 }
+
+// Against our agent, which pushes, a process rule on the fleet (which
+// shows no process list) subscribes to process lists at the alerts'
+// cadence, and the rule sees them.
+func TestFleetProcessRulePushed(t *testing.T) {
+	la := startLiveAgent(t, "", "")
+	each := []Options{{Target: model.Target{Label: "box", URL: la.url},
+		Alerts: alert.Setup{Host: "box", Rules: testRules(t, "web=process:no-such-daemon")}}}
+	hs, f := startFleetEach(t, each, Options{Screen: tcell.NewSimulationScreen("UTF-8")}, 120, 30)
+	waitTiles(hs, f, "box alerting", func(ts map[string]string) bool {
+		return strings.Contains(ts["box"], "▲ web (no-such-daemon not running)")
+	})
+	if n := la.a.Subscribers(); n != 1 {
+		t.Errorf("the agent has %d subscribers, want the fleet's one", n)
+	}
+	var procs bool
+	hs.onUI(func() { procs = f.members[0].d.h.Procs != nil })
+	if !procs {
+		t.Error("the rule fired without a process list")
+	}
+}
