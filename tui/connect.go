@@ -16,6 +16,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/profiles"
+	"github.com/socktop/socktop/tui/alert"
 	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/wire"
 	"golang.org/x/term"
@@ -192,6 +193,12 @@ func runConnect(ctx context.Context, args []string, env ConnectOptions) int {
 	if store.Imported != "" {
 		fmt.Fprintf(env.Stderr, "socktop: imported %d profiles from %s into %s (the old file is untouched)\n", len(store.Names()), store.Imported, store.Path())
 	}
+	if err := alert.Check(store); err != nil { // one line per bad [[alerts]] rule
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(env.Stderr, "socktop connect: %s\n", line)
+		}
+		return 1
+	}
 	if wantsFleet(store, rest) {
 		return connectFleet(ctx, f, store, rest, env) // fleetconnect.go
 	}
@@ -226,6 +233,7 @@ func runConnect(ctx context.Context, args []string, env ConnectOptions) int {
 		return 1
 	}
 	opts.Version, opts.ASCII, opts.NoColor, opts.Screen = env.Version, f.ascii, f.noColor, env.Screen
+	opts.Alerts = alert.ForHost(store, prof, opts.Target.URL)
 	if err := env.Run(ctx, opts); err != nil {
 		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 		return 1

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/socktop/socktop/profiles"
+	"github.com/socktop/socktop/tui/alert"
 )
 
 // wantsFleet reports whether the connect arguments name more than one
@@ -63,6 +64,7 @@ func connectFleet(ctx context.Context, f *connectFlags, store *profiles.Store, a
 			fmt.Fprintf(env.Stderr, "socktop connect: %s: %v\n", n, err)
 			return 1
 		}
+		o.Alerts = alert.ForHost(store, prof, o.Target.URL)
 		each = append(each, o)
 	}
 	shared := Options{Version: env.Version, ASCII: f.ascii, NoColor: f.noColor, Screen: env.Screen}
