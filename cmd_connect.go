@@ -18,6 +18,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/profiles"
 	"github.com/socktop/socktop/tui"
+	"github.com/socktop/socktop/tui/alert"
 	"github.com/socktop/socktop/wire"
 	"golang.org/x/term"
 )
@@ -209,6 +210,12 @@ func connect(ctx context.Context, args []string, env connectEnv) int {
 	if store.Imported != "" {
 		fmt.Fprintf(env.Stderr, "socktop: imported %d profiles from %s into %s (the old file is untouched)\n", len(store.Names()), store.Imported, store.Path())
 	}
+	if err := alert.Check(store); err != nil { // one line per bad [[alerts]] rule
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(env.Stderr, "socktop connect: %s\n", line)
+		}
+		return exitFailure
+	}
 	if wantsFleet(store, rest) {
 		return connectFleet(ctx, f, store, rest, env)
 	}
@@ -240,6 +247,7 @@ func connect(ctx context.Context, args []string, env connectEnv) int {
 		return fail(exitFailure, err)
 	}
 	opts.Version, opts.ASCII, opts.NoColor, opts.Screen = env.Version, f.ascii, f.noColor, env.Screen
+	opts.Alerts = alert.ForHost(store, prof, opts.Target.URL)
 	if err := env.Run(ctx, opts); err != nil {
 		return fail(exitFailure, err)
 	}
@@ -591,6 +599,7 @@ func connectFleet(ctx context.Context, f *connectFlags, store *profiles.Store, a
 			fmt.Fprintf(env.Stderr, "socktop connect: %s: %v\n", n, err)
 			return exitFailure
 		}
+		o.Alerts = alert.ForHost(store, prof, o.Target.URL)
 		each = append(each, o)
 	}
 	shared := tui.Options{Version: env.Version, ASCII: f.ascii, NoColor: f.noColor, Screen: env.Screen}

@@ -192,3 +192,80 @@ func TestPickerShowsURLsVerbatim(t *testing.T) {
 		t.Errorf("the picker does not show the URL as written:\n%s", shown)
 	}
 }
+
+// A rule that does not compile stops connect before anything is dialled,
+// with one line per bad rule naming the file, the line and the rule.
+func TestConnectRefusesBadAlertRules(t *testing.T) {
+	path := configDir(t)
+	writeProfiles(t, path, `[profiles.pi]
+url = "ws://10.0.0.5:3000/ws"
+
+[[alerts]]
+name = "hot"
+when = "temp >> 80"
+
+[[profiles.pi.alerts]]
+name = "disk"
+when = "disk:/data > 190"
+`)
+	r := runConnectTest(t, []string{"pi"}, "", false)
+	if r.code != 1 || r.opts != nil {
+		t.Fatalf("exit %d, dashboard run: %v; want 1 and none", r.code, r.opts != nil)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one line per bad rule, got:\n%s", r.stderr)
+	}
+	for i, want := range []string{path + ` line 6: alert "hot" (alerts[0]): when "temp >> 80"`, path + ` line 10: alert "disk" (profiles.pi.alerts[0]): when "disk:/data > 190"`} {
+		if !strings.HasPrefix(lines[i], "socktop connect: "+want) {
+			t.Errorf("line %d: %q, want it to start with %q", i+1, lines[i], want)
+		}
+	}
+}
+
+// Each dashboard gets the rules that apply to it, named after its profile,
+// else its host:port; a fleet's members each get theirs.
+func TestConnectPassesAlertRules(t *testing.T) {
+	path := configDir(t)
+	writeProfiles(t, path, `[profiles.pi]
+url = "ws://10.0.0.5:3000/ws"
+group = "rack"
+
+[profiles.pi2]
+url = "ws://10.0.0.6:3000/ws"
+group = "rack"
+
+[[alerts]]
+name = "busy"
+when = "cpu > 90"
+for = "1m"
+
+[[alerts]]
+name = "hot"
+when = "temp > 80"
+group = "rack"
+
+[notify]
+command = "true"
+`)
+	r := runConnectTest(t, []string{"pi"}, "", false)
+	if r.code != 0 || r.opts == nil {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if a := r.opts.Alerts; a.Host != "pi" || len(a.Rules) != 2 || a.Rules[0].Text != "cpu > 90 for 1m" || a.Notify.Command != "true" {
+		t.Errorf("pi's alerts: %+v", a)
+	}
+	r = runConnectTest(t, []string{"10.0.0.9:4000"}, "", false)
+	if a := r.opts.Alerts; r.code != 0 || a.Host != "10.0.0.9:4000" || len(a.Rules) != 1 || a.Rules[0].Name != "busy" {
+		t.Errorf("a host by address: exit %d, alerts %+v", r.code, a)
+	}
+	code, stderr, each, _ := runFleetConnect(t, "@rack")
+	if code != 0 || len(each) != 2 {
+		t.Fatalf("fleet: exit %d: %s", code, stderr)
+	}
+	for _, o := range each {
+		if o.Alerts.Host != o.Target.Label || len(o.Alerts.Rules) != 2 {
+			t.Errorf("fleet member %s: alerts %+v", o.Target.Label, o.Alerts)
+		}
+	}
+}

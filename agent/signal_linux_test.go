@@ -82,7 +82,7 @@ func TestSignalsReachOnlyTheProcessMeant(t *testing.T) {
 		}{
 			{"pid 2^32-1 (-1: every process)", 1<<32 - 1, vstart, wire.ErrorCode_ERROR_CODE_BAD_REQUEST},
 			{"pid 2^31 (a process group)", 1 << 31, vstart, wire.ErrorCode_ERROR_CODE_BAD_REQUEST},
-			{"2^32 − the victim's pid (its process group as 32 bits)", uint32(1<<32 - vpid), vstart, wire.ErrorCode_ERROR_CODE_BAD_REQUEST},
+			{"2^32 − the victim's pid (its process group as 32 bits)", uint32(1<<32 - int64(vpid)), vstart, wire.ErrorCode_ERROR_CODE_BAD_REQUEST},
 			{"pid 0 (the agent's process group)", 0, vstart, wire.ErrorCode_ERROR_CODE_BAD_REQUEST},
 			{"pid 1", 1, startOf(1), wire.ErrorCode_ERROR_CODE_NOT_PERMITTED},
 			{"the agent itself", uint32(self), startOf(self), wire.ErrorCode_ERROR_CODE_NOT_PERMITTED},

@@ -78,19 +78,24 @@ func (c *fdCache) closeAll() {
 	c.prev = c.prev[:0]
 }
 
-// setBudget decides, once, whether files may be held open under dirfd.
-func (c *fdCache) setBudget(dirfd int) {
-	c.budget = 0
+// setBudget decides, once, whether files may be held open under dirfd:
+// half of what is left after a reserve for sockets and other files.
+func (c *fdCache) setBudget(dirfd int) { c.budget = heldBudget(dirfd, 2) }
+
+// heldBudget is how many files may be held open under the directory
+// dirfd: 0 unless it is a procfs (a fixture tree's files can be replaced
+// under an open descriptor), else 1/share of what RLIMIT_NOFILE leaves
+// after a reserve, at most maxCachedFDs.
+func heldBudget(dirfd int, share int64) int {
 	var sfs unix.Statfs_t
 	if unix.Fstatfs(dirfd, &sfs) != nil || sfs.Type != unix.PROC_SUPER_MAGIC {
-		return
+		return 0
 	}
 	var lim unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
-		return
+		return 0
 	}
-	// Half of what is left after a reserve for sockets and other files.
-	c.budget = int(min(max(int64(lim.Cur)-256, 0)/2, maxCachedFDs))
+	return int(min(max(int64(lim.Cur)-256, 0)/share, maxCachedFDs))
 }
 
 func (sc *scanner) init() {

@@ -6,8 +6,9 @@
 //
 //	tui ──► screen ──► shell ──► widget
 //	           ├─────► model ──► wire
+//	           │         └─────► alert
+//	           ├─────► alert/notify ──► alert ──► wire, profiles
 //	           └─────► widget
-//	alert/notify ──► alert ──► wire, profiles
 //
 // What each room is:
 //
@@ -30,8 +31,9 @@
 //     puts them on a shell: one host, or a fleet whose members' dashboards
 //     are pushed on the fleet's shell.
 //   - alert is the alert rules engine over hosts' samples, and alert/notify
-//     runs the notify commands; they know nothing of the screens (the
-//     screens are to feed the engine).
+//     runs the notify commands; they know nothing of the screens. The model
+//     feeds the engine (every sample a Host takes); the screens tick it,
+//     show what fires and run notify.
 //   - tui (this package) is the dashboard's API: Run, RunFleet, the picker
 //     (Pick) and Probe. The command line that resolves what the user typed
 //     into agents, `socktop connect`, is main's (cmd_connect.go).

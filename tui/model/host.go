@@ -84,6 +84,8 @@ type Host struct {
 
 	// Conns is the socket table while a screen shows it.
 	Conns ConnModel
+
+	alerts *alertFeed // nil: no alert rules (alerts.go)
 }
 
 // NewHost is an empty host called label, at url.
@@ -219,10 +221,12 @@ func (h *Host) AddMetrics(m *wire.Metrics, now time.Time) {
 	if t := m.GetSwapTotal(); t > 0 {
 		h.Swap.Push(100 * float64(m.GetSwapUsed()) / float64(t))
 	}
-	h.addNet(m)
+	h.alertMetrics(m, h.addNet(m), now)
 }
 
-func (h *Host) addNet(m *wire.Metrics) {
+// addNet folds in the interfaces' counters; it reports whether the sample
+// gave new rates.
+func (h *Host) addNet(m *wire.Metrics) bool {
 	at := m.GetSampledAtMs()
 	if at == 0 {
 		at = uint64(h.MetricsAt.UnixMilli())
@@ -268,6 +272,7 @@ func (h *Host) addNet(m *wire.Metrics) {
 		h.NetTx.Push(sumTx)
 		h.NetPeakRx, h.NetPeakTx = max(h.NetPeakRx, sumRx), max(h.NetPeakTx, sumTx)
 	}
+	return valid
 }
 
 // forgetIfaces drops the interfaces not listed for IfaceForget before at.
@@ -316,6 +321,7 @@ func (h *Host) AddDisks(d *wire.Disks, now time.Time) {
 		}
 	}
 	h.prevDiskMS = at
+	h.alertDisks(d, now)
 }
 
 // AddProcs stores a process list and derives the table rows.
@@ -344,6 +350,7 @@ func (h *Host) AddProcs(p *wire.Processes, now time.Time) {
 			r.MemPct = memShare(r.RSS, memTotal)
 		}
 	}
+	h.alertProcs(p, now)
 }
 
 // memShare is rss as a percentage of total; NaN (drawn "-") when rss is

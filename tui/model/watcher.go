@@ -26,6 +26,9 @@ const (
 type Needs struct {
 	Processes, Disks, Connections, Journal bool
 	DetailPID                              uint32 // 0: no process detail
+	// AlertProcesses, AlertDisks: alert rules read them; they are fetched
+	// every AlertEvery unless a screen needs them more often.
+	AlertProcesses, AlertDisks bool
 }
 
 func (n Needs) union(o Needs) Needs {
@@ -33,6 +36,8 @@ func (n Needs) union(o Needs) Needs {
 	n.Disks = n.Disks || o.Disks
 	n.Connections = n.Connections || o.Connections
 	n.Journal = n.Journal || o.Journal
+	n.AlertProcesses = n.AlertProcesses || o.AlertProcesses
+	n.AlertDisks = n.AlertDisks || o.AlertDisks
 	if o.DetailPID != 0 {
 		n.DetailPID = o.DetailPID
 	}

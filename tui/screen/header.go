@@ -72,7 +72,8 @@ func (d *dash) paintHeader(s tcell.Screen, x, y, w, h int) {
 	if h < 2 {
 		return
 	}
-	put = widget.NewLine(s, x, y+1, w).Put
+	status := widget.NewLine(s, x, y+1, w)
+	put = status.Put
 	st := hs.Status
 	switch st.Phase {
 	case model.PhaseConnecting:
@@ -98,6 +99,7 @@ func (d *dash) paintHeader(s tcell.Screen, x, y, w, h int) {
 	if age := d.staleAge(now); age > 0 {
 		put("  STALE "+widget.Duration(age), t.Bad)
 	}
+	d.al.putFiring(status, hs, now)
 	if st.Phase == model.PhaseConnected && st.RTT > 0 {
 		put("  rtt ", t.Label)
 		put(widget.Latency(st.RTT), t.Value)

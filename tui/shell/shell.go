@@ -95,6 +95,8 @@ type Shell struct {
 	quitOnce sync.Once
 	started  sync.Once
 	onStart  []func()
+	every    []func() // run once a second with the clock's redraw
+	drawn    tcell.Screen
 }
 
 // New makes a shell whose context ends with ctx.
@@ -126,7 +128,10 @@ func New(ctx context.Context, o Options) *Shell {
 	sh.bottom = sh.footer
 	sh.app.SetRoot(sh.root, true)
 	sh.app.SetInputCapture(sh.onKey)
-	sh.app.SetAfterDrawFunc(func(tcell.Screen) { sh.started.Do(sh.start) })
+	sh.app.SetAfterDrawFunc(func(s tcell.Screen) {
+		sh.drawn = s
+		sh.started.Do(sh.start)
+	})
 	return sh
 }
 
@@ -142,12 +147,21 @@ func (sh *Shell) Context() context.Context { return sh.ctx }
 // App is the tview application (tests read the screen through it).
 func (sh *Shell) App() *tview.Application { return sh.app }
 
+// Screen is the terminal the last draw went to (nil before the first
+// draw). Use it on the UI goroutine only: there nothing else writes to it.
+func (sh *Shell) Screen() tcell.Screen { return sh.drawn }
+
 // Root is the whole layout (benchmarks draw it without an event loop).
 func (sh *Shell) Root() tview.Primitive { return sh.root }
 
 // OnStart runs f once the event loop is live (after the first draw), so
 // whatever f starts always has a loop to post to.
 func (sh *Shell) OnStart(f func()) { sh.onStart = append(sh.onStart, f) }
+
+// Every runs f on the UI goroutine about once a second, in the redraw
+// that moves ages and countdowns, so it costs no redraw of its own. Call
+// it before Run.
+func (sh *Shell) Every(f func()) { sh.every = append(sh.every, f) }
 
 // Run shows the screens until Quit or the context ends. It returns once
 // every goroutine started through Go has ended.
@@ -226,17 +240,24 @@ func (sh *Shell) flusher(ctx context.Context) {
 	defer clock.Stop()
 	gap := time.NewTimer(sh.frame)
 	defer gap.Stop()
+	var lastEvery time.Time
 	for {
+		tick := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-sh.wake:
 		case <-clock.C:
+			tick = true
 		}
 		sh.mu.Lock()
 		batch := sh.pending
 		sh.pending = sh.spare[:0]
 		sh.mu.Unlock()
+		// posts that keep waking the flusher never starve Every
+		if now := time.Now(); tick || now.Sub(lastEvery) >= time.Second {
+			batch, lastEvery = append(batch, sh.every...), now
+		}
 		// QueueUpdateDraw returns once the batch ran on the UI goroutine,
 		// so its slice is free again afterwards. The loop outlives the
 		// flusher on a normal quit; loopDone covers a loop that ended on
