@@ -99,7 +99,7 @@ func TestJSONDialect(t *testing.T) {
 	if typ != websocket.MessageBinary {
 		t.Fatalf("processes reply is %v, want a binary frame", typ)
 	}
-	pl, err := wire.DecodeProcessList(b)
+	pl, err := decodeProcessList(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,11 +138,11 @@ func TestCommandDialect(t *testing.T) {
 	if typ == websocket.MessageText && len(payload) > wire.GzipThreshold {
 		t.Errorf("a %d-byte reply was sent uncompressed", len(payload))
 	}
-	m, err := wire.DecodeMetricsJSON(payload)
+	m, err := decodeText[textMetrics](payload)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.MemTotal == 0 || len(m.CpuPerCore) == 0 {
+	if m.MemTotal == 0 || len(m.CPUPerCore) == 0 {
 		t.Errorf("get_metrics decoded to %+v", m)
 	}
 
@@ -150,7 +150,7 @@ func TestCommandDialect(t *testing.T) {
 	if typ != websocket.MessageBinary {
 		t.Fatalf("get_processes reply is %v", typ)
 	}
-	if pl, err := wire.DecodeProcessList(b); err != nil || findPID(pl, uint32(os.Getpid())) == nil {
+	if pl, err := decodeProcessList(b); err != nil || findPID(pl, uint32(os.Getpid())) == nil {
 		t.Errorf("get_processes: %v", err)
 	}
 
@@ -500,15 +500,15 @@ func TestDisksAndDetail(t *testing.T) {
 	}
 
 	typ, b = roundTrip(t, c, websocket.MessageText, []byte(`{"type":"process_metrics","pid":`+strconv.Itoa(os.Getpid())+`}`))
-	d, err := wire.DecodeProcessDetailJSON(b)
+	d, err := decodeText[textDetail](b)
 	if typ != websocket.MessageText || err != nil {
 		t.Fatalf("process_metrics: %v %v %s", typ, err, b)
 	}
 	exe, _ := os.Executable()
 	cwd, _ := os.Getwd()
-	p := d.GetProcess()
-	if p.Pid != uint32(os.Getpid()) || p.GetParentPid() != uint32(os.Getppid()) || p.GetExecutablePath() != exe || p.GetWorkingDirectory() != cwd || len(p.Threads) == 0 {
-		t.Errorf("own detail: pid %d ppid %d exe %q cwd %q threads %d", p.Pid, p.GetParentPid(), p.GetExecutablePath(), p.GetWorkingDirectory(), len(p.Threads))
+	p := d.Process
+	if p.Pid != uint32(os.Getpid()) || p.ParentPid != uint32(os.Getppid()) || p.ExecutablePath != exe || p.WorkingDirectory != cwd || len(p.Threads) == 0 {
+		t.Errorf("own detail: pid %d ppid %d exe %q cwd %q threads %d", p.Pid, p.ParentPid, p.ExecutablePath, p.WorkingDirectory, len(p.Threads))
 	}
 
 	_, b = roundTrip(t, c, websocket.MessageText, []byte("get_process_metrics:999999999"))

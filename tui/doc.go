@@ -1,7 +1,6 @@
 // Package tui is socktop's terminal dashboard: one agent's CPU, memory,
 // network, disks, sensors and processes, or a fleet of agents, drawn with
-// rivo/tview on tcell; and `socktop connect`, which resolves what the user
-// typed into agents and runs it.
+// rivo/tview on tcell.
 //
 // Its rooms, and the one way their imports go:
 //
@@ -35,8 +34,9 @@
 //     runs the notify commands; they know nothing of the screens. The model
 //     feeds the engine (every sample a Host takes); the screens tick it,
 //     show what fires and run notify.
-//   - tui (this package) is the public entry points and the command line:
-//     connect.go, fleetconnect.go and picker.go.
+//   - tui (this package) is the dashboard's API: Run, RunFleet, the picker
+//     (Pick) and Probe. The command line that resolves what the user typed
+//     into agents, `socktop connect`, is main's (cmd_connect.go).
 //
 // tui never reads /proc and never imports the agent; the demo is main
 // wiring an in-process agent to the dashboard over a real loopback

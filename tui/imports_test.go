@@ -19,7 +19,7 @@ func TestRoomsImportOneWay(t *testing.T) {
 		"model":        {"wire", "tui/alert"},
 		"shell":        {"tui/widget"},
 		"screen":       {"tui/shell", "tui/model", "tui/widget", "tui/alert", "wire"},
-		".":            {"tui/screen", "tui/model", "tui/shell", "tui/widget", "tui/alert", "wire", "profiles"},
+		".":            {"tui/screen", "tui/model", "tui/shell", "tui/widget", "wire"},
 		"alert":        {"wire", "profiles"},
 		"alert/notify": {"tui/alert", "profiles"},
 	}

@@ -89,14 +89,14 @@ func TestClientUpstreamFallback(t *testing.T) {
 	if _, err := c.ProcessDetail(ctx(t), 1); !errors.Is(err, wire.ErrUnknownPID) {
 		t.Errorf("detail of unknown pid: %v", err)
 	}
-	j, err := c.Journal(ctx(t), 4242)
+	j, err := c.Journal(ctx(t), 4242, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(j.Entries) != 2 || j.Entries[1].Priority != 3 {
 		t.Errorf("journal: %v", j)
 	}
-	if _, err := c.Journal(ctx(t), 7); !errors.Is(err, wire.ErrUnknownPID) {
+	if _, err := c.Journal(ctx(t), 7, 0); !errors.Is(err, wire.ErrUnknownPID) {
 		t.Errorf("journal of unknown pid: %v", err)
 	}
 	if _, err := c.Connections(ctx(t)); !errors.Is(err, wire.ErrNotSupported) {
@@ -155,7 +155,7 @@ func TestClientV2(t *testing.T) {
 	if !errors.As(err, &werr) || werr.Code != wire.ErrorCode_ERROR_CODE_UNKNOWN_PID || !errors.Is(err, wire.ErrUnknownPID) {
 		t.Errorf("unknown pid: %v", err)
 	}
-	j, err := c.Journal(ctx(t), 4242)
+	j, err := c.Journal(ctx(t), 4242, 0)
 	if err != nil || !proto.Equal(j, wiretest.SampleJournal()) {
 		t.Errorf("journal %v %v", j, err)
 	}

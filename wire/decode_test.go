@@ -25,7 +25,7 @@ func readUpstream(t *testing.T, name string) []byte {
 }
 
 func TestDecodeUpstreamMetrics(t *testing.T) {
-	m, err := DecodeMetricsJSON(readUpstream(t, "metrics_1.50.json"))
+	m, err := decodeMetricsJSON(readUpstream(t, "metrics_1.50.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestDecodeUpstreamMetrics(t *testing.T) {
 		t.Errorf("networks: %v", m.Networks)
 	}
 
-	m, err = DecodeMetricsJSON(readUpstream(t, "metrics_1.60.json"))
+	m, err = decodeMetricsJSON(readUpstream(t, "metrics_1.60.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestDecodeUpstreamMetrics(t *testing.T) {
 		t.Errorf("1.60 metrics: %v", m)
 	}
 
-	m, err = DecodeMetricsJSON(readUpstream(t, "metrics_aliases.json"))
+	m, err = decodeMetricsJSON(readUpstream(t, "metrics_aliases.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestDecodeUpstreamMetrics(t *testing.T) {
 }
 
 func TestDecodeUpstreamDisks(t *testing.T) {
-	d, err := DecodeDisksJSON(readUpstream(t, "disks_1.60.json"))
+	d, err := decodeDisksJSON(readUpstream(t, "disks_1.60.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestDecodeUpstreamDisks(t *testing.T) {
 }
 
 func TestDecodeUpstreamDetailAndJournal(t *testing.T) {
-	d, err := DecodeProcessDetailJSON(readUpstream(t, "process_metrics_1.60.json"))
+	d, err := decodeProcessDetailJSON(readUpstream(t, "process_metrics_1.60.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestDecodeUpstreamDetailAndJournal(t *testing.T) {
 		t.Errorf("detail: %v", d)
 	}
 
-	j, err := DecodeJournalJSON(readUpstream(t, "journal_1.60.json"))
+	j, err := decodeJournalJSON(readUpstream(t, "journal_1.60.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,29 +109,29 @@ func TestDecodeUpstreamDetailAndJournal(t *testing.T) {
 		t.Errorf("entry 1: %v", e)
 	}
 
-	_, err = DecodeProcessDetailJSON(readUpstream(t, "error_1.60.json"))
+	_, err = decodeProcessDetailJSON(readUpstream(t, "error_1.60.json"))
 	var ae *AgentError
 	if !errors.As(err, &ae) || ae.PID != 123 || ae.Request != "get_process_metrics" || !errors.Is(err, ErrUnknownPID) {
 		t.Errorf("error object decoded as %v", err)
 	}
-	if _, err := DecodeJournalJSON(readUpstream(t, "error_1.60.json")); !errors.Is(err, ErrUnknownPID) {
+	if _, err := decodeJournalJSON(readUpstream(t, "error_1.60.json")); !errors.Is(err, ErrUnknownPID) {
 		t.Errorf("journal error object: %v", err)
 	}
 }
 
 func TestDecodeRejectsGarbage(t *testing.T) {
 	for _, in := range []string{"", "[", "{", `{"cpu_total":"abc"}`, `"x"`, "null x"} {
-		if _, err := DecodeMetricsJSON([]byte(in)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("DecodeMetricsJSON(%q) = %v, want ErrMalformed", in, err)
+		if _, err := decodeMetricsJSON([]byte(in)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("decodeMetricsJSON(%q) = %v, want ErrMalformed", in, err)
 		}
 	}
-	if _, err := DecodeProcessDetailJSON([]byte(`{"cached_at":1}`)); !errors.Is(err, ErrMalformed) {
+	if _, err := decodeProcessDetailJSON([]byte(`{"cached_at":1}`)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("detail without process: %v", err)
 	}
-	if _, err := DecodeProcessList([]byte{0x1f, 0x8b, 0, 0}); err == nil {
+	if _, err := decodeProcessList([]byte{0x1f, 0x8b, 0, 0}); err == nil {
 		t.Error("truncated gzip accepted")
 	}
-	if _, err := DecodeProcessList([]byte{0x12, 0xff}); !errors.Is(err, ErrMalformed) {
+	if _, err := decodeProcessList([]byte{0x12, 0xff}); !errors.Is(err, ErrMalformed) {
 		t.Errorf("truncated protobuf: %v", err)
 	}
 	if _, err := DecodeRequest([]byte{0x08, 0x01}); !errors.Is(err, ErrMalformed) {
@@ -227,7 +227,7 @@ func TestProcessListMatchesUpstreamSchema(t *testing.T) {
 		t.Fatalf("row 999 differs: %v vs %v", row, pl.Processes[999])
 	}
 	// Upstream's encoding decodes as ProcessList to the same message.
-	back, err := DecodeProcessList(Gzip(theirs))
+	back, err := decodeProcessList(Gzip(theirs))
 	if err != nil || !proto.Equal(back, pl) {
 		t.Fatalf("upstream bytes decode as ProcessList: %v", err)
 	}
@@ -235,7 +235,7 @@ func TestProcessListMatchesUpstreamSchema(t *testing.T) {
 	// range: check it still parses (truncated, as proto3 does).
 	big := protowire.AppendTag(nil, 1, protowire.VarintType)
 	big = protowire.AppendVarint(big, 1<<33+5)
-	if got, err := DecodeProcessList(big); err != nil || got.ProcessCount != 5 {
+	if got, err := decodeProcessList(big); err != nil || got.ProcessCount != 5 {
 		t.Fatalf("64-bit count: %v %v", got, err)
 	}
 }
@@ -246,7 +246,7 @@ func TestProcessListMatchesUpstreamSchema(t *testing.T) {
 func TestTextDialectRoundTrip(t *testing.T) {
 	m := sampleMetrics()
 	for _, enc := range [][]byte{EncodeJSONMetrics(m), EncodeCommandMetrics(m)} {
-		back, err := DecodeMetricsJSON(enc)
+		back, err := decodeMetricsJSON(enc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +258,7 @@ func TestTextDialectRoundTrip(t *testing.T) {
 	}
 	d := sampleDisks()
 	for _, enc := range [][]byte{EncodeJSONDisks(d), EncodeCommandDisks(d)} {
-		back, err := DecodeDisksJSON(enc)
+		back, err := decodeDisksJSON(enc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +270,7 @@ func TestTextDialectRoundTrip(t *testing.T) {
 		}
 	}
 	det := sampleDetail()
-	backDet, err := DecodeProcessDetailJSON(EncodeProcessDetailJSON(det))
+	backDet, err := decodeProcessDetailJSON(EncodeProcessDetailJSON(det))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func TestTextDialectRoundTrip(t *testing.T) {
 		t.Errorf("detail round trip:\n got %v\nwant %v", backDet, want)
 	}
 	j := sampleJournal()
-	backJ, err := DecodeJournalJSON(EncodeJournalJSON(j))
+	backJ, err := decodeJournalJSON(EncodeJournalJSON(j))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestEncodeNonFinite(t *testing.T) {
 	nan /= nan
 	m := &Metrics{CpuTotal: nan, CpuPerCore: []float32{nan}, CpuTempC: &nan, Load1: float64(nan)}
 	for _, b := range [][]byte{EncodeJSONMetrics(m), EncodeCommandMetrics(m)} {
-		back, err := DecodeMetricsJSON(b)
+		back, err := decodeMetricsJSON(b)
 		if err != nil {
 			t.Fatalf("%s: %v", b, err)
 		}

@@ -68,7 +68,7 @@ func FuzzDecodeMetricsJSON(f *testing.F) {
 	addFixtures(f, "golden/*metrics*.golden", "upstream/metrics*.json")
 	f.Add([]byte(`{"gpus":[{"usage":"1e400"}],"cpu_per_core":[null,-1,1e39]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodeMetricsJSON(b)
+		m, err := decodeMetricsJSON(b)
 		if err != nil {
 			return
 		}
@@ -77,7 +77,7 @@ func FuzzDecodeMetricsJSON(f *testing.F) {
 		}
 		for _, enc := range [][]byte{EncodeJSONMetrics(m), EncodeCommandMetrics(m)} {
 			mustValidJSON(t, enc)
-			if _, err := DecodeMetricsJSON(enc); err != nil {
+			if _, err := decodeMetricsJSON(enc); err != nil {
 				t.Fatalf("re-encoded metrics do not decode: %v\n%s", err, enc)
 			}
 		}
@@ -87,13 +87,13 @@ func FuzzDecodeMetricsJSON(f *testing.F) {
 func FuzzDecodeDisksJSON(f *testing.F) {
 	addFixtures(f, "golden/*disks*.golden", "upstream/disks*.json")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := DecodeDisksJSON(b)
+		d, err := decodeDisksJSON(b)
 		if err != nil {
 			return
 		}
 		for _, enc := range [][]byte{EncodeJSONDisks(d), EncodeCommandDisks(d)} {
 			mustValidJSON(t, enc)
-			back, err := DecodeDisksJSON(enc)
+			back, err := decodeDisksJSON(enc)
 			if err != nil || len(back.Disks) != len(d.Disks) {
 				t.Fatalf("re-encoded disks: %v\n%s", err, enc)
 			}
@@ -104,7 +104,7 @@ func FuzzDecodeDisksJSON(f *testing.F) {
 func FuzzDecodeProcessDetailJSON(f *testing.F) {
 	addFixtures(f, "golden/*process_metrics*.golden", "upstream/process_metrics*.json", "upstream/error*.json")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := DecodeProcessDetailJSON(b)
+		d, err := decodeProcessDetailJSON(b)
 		if err != nil {
 			return
 		}
@@ -114,7 +114,7 @@ func FuzzDecodeProcessDetailJSON(f *testing.F) {
 		}
 		enc := EncodeProcessDetailJSON(d)
 		mustValidJSON(t, enc)
-		if _, err := DecodeProcessDetailJSON(enc); err != nil {
+		if _, err := decodeProcessDetailJSON(enc); err != nil {
 			t.Fatalf("re-encoded detail: %v\n%s", err, enc)
 		}
 	})
@@ -123,13 +123,13 @@ func FuzzDecodeProcessDetailJSON(f *testing.F) {
 func FuzzDecodeJournalJSON(f *testing.F) {
 	addFixtures(f, "golden/*journal*.golden", "upstream/journal*.json")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		j, err := DecodeJournalJSON(b)
+		j, err := decodeJournalJSON(b)
 		if err != nil {
 			return
 		}
 		enc := EncodeJournalJSON(j)
 		mustValidJSON(t, enc)
-		back, err := DecodeJournalJSON(enc)
+		back, err := decodeJournalJSON(enc)
 		if err != nil || len(back.Entries) != len(j.Entries) {
 			t.Fatalf("re-encoded journal: %v\n%s", err, enc)
 		}
@@ -143,12 +143,12 @@ func FuzzDecodeProcessList(f *testing.F) {
 	f.Add(ReplyProcesses(DialectJSON, sampleProcesses(100)).Data)
 	f.Add([]byte{0x1f, 0x8b})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		pl, err := DecodeProcessList(b)
+		pl, err := decodeProcessList(b)
 		if err != nil {
 			return
 		}
 		enc := EncodeProcessList(nil, pl)
-		again, err := DecodeProcessList(enc)
+		again, err := decodeProcessList(enc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func FuzzDecodeResponse(f *testing.F) {
 		case *Response_Journal:
 			mustValidJSON(t, EncodeJournalJSON(body.Journal))
 		case *Response_Processes:
-			if _, err := DecodeProcessList(ReplyProcesses(DialectCommand, body.Processes).Data); err != nil {
+			if _, err := decodeProcessList(ReplyProcesses(DialectCommand, body.Processes).Data); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -224,8 +224,8 @@ func FuzzCommandReply(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = classify(p)
-		_ = DecodeErrorJSON(p)
+		_ = classifyReply(p)
+		_ = decodeErrorJSON(p)
 	})
 }
 

@@ -149,7 +149,7 @@ func TestCommandFramingBoundary(t *testing.T) {
 		if err != nil || !bytes.Equal(payload, raw) {
 			t.Fatalf("%d bytes: payload differs after unframing (err %v)", size, err)
 		}
-		back, err := DecodeMetricsJSON(payload)
+		back, err := decodeMetricsJSON(payload)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +184,7 @@ func TestProcessListFramingBoundary(t *testing.T) {
 		if gz := IsGzip(f.Data); gz != (size > GzipThreshold) {
 			t.Fatalf("%d bytes: gzip=%v", size, gz)
 		}
-		pl, err := DecodeProcessList(f.Data)
+		pl, err := decodeProcessList(f.Data)
 		if err != nil {
 			t.Fatal(err)
 		}

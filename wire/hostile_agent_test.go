@@ -264,7 +264,10 @@ func metrics(ctx context.Context, c *wire.Client) error     { _, err := c.Metric
 func processes(ctx context.Context, c *wire.Client) error   { _, err := c.Processes(ctx); return err }
 func disks(ctx context.Context, c *wire.Client) error       { _, err := c.Disks(ctx); return err }
 func connections(ctx context.Context, c *wire.Client) error { _, err := c.Connections(ctx); return err }
-func journal(ctx context.Context, c *wire.Client) error     { _, err := c.Journal(ctx, 4242); return err }
+func journal(ctx context.Context, c *wire.Client) error {
+	_, err := c.Journal(ctx, 4242, 0)
+	return err
+}
 func detail(ctx context.Context, c *wire.Client) error {
 	_, err := c.ProcessDetail(ctx, 4242)
 	return err

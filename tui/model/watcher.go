@@ -148,7 +148,7 @@ func (w *Watcher) Every() Cadence { return w.every }
 // Run connects and reconnects until ctx ends.
 func (w *Watcher) Run(ctx context.Context) {
 	defer w.bg.Wait()
-	attempt := 0
+	attempt, connected := 0, false
 	for ctx.Err() == nil {
 		n0 := attempt // the closure runs later, on the UI goroutine
 		w.post(func() {
@@ -163,13 +163,13 @@ func (w *Watcher) Run(ctx context.Context) {
 				return
 			}
 			attempt++
-			phase := classify(err)
+			phase := classify(err, connected)
 			if !w.wait(ctx, phase, err, attempt, phase == PhaseWaiting) {
 				return
 			}
 			continue
 		}
-		attempt = 0
+		attempt, connected = 0, true
 		hello, dialect := c.Hello(), c.Dialect()
 		w.post(func() {
 			w.h.SetHello(hello)

@@ -153,10 +153,7 @@ func errText(err error) string {
 // without the URL the header already shows.
 func statusText(st model.Status) string {
 	var pe *wire.PinMismatchError
-	switch {
-	case st.Phase == model.PhaseAuth:
-		return wire.ErrUnauthorized.Error()
-	case errors.As(st.Err, &pe):
+	if errors.As(st.Err, &pe) {
 		return pe.Error()
 	}
 	return errText(st.Err)

@@ -1,4 +1,4 @@
-package tui
+package main
 
 import (
 	"bytes"
@@ -6,17 +6,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/socktop/socktop/tui"
 )
 
 // runFleetConnect runs `socktop connect ARGS` with the fleet replaced by a
 // stub that records what connect built for it.
-func runFleetConnect(t *testing.T, args ...string) (code int, stderr string, each []Options, shared Options) {
+func runFleetConnect(t *testing.T, args ...string) (code int, stderr string, each []tui.Options, shared tui.Options) {
 	t.Helper()
 	var errb bytes.Buffer
-	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb,
-		Run:      func(context.Context, Options) error { t.Error("the single dashboard ran for a fleet"); return nil },
-		RunFleet: func(_ context.Context, e []Options, s Options) error { each, shared = e, s; return nil }}
-	code = runConnect(context.Background(), args, env)
+	env := connectEnv{Version: "test", Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb,
+		Run:      func(context.Context, tui.Options) error { t.Error("the single dashboard ran for a fleet"); return nil },
+		RunFleet: func(_ context.Context, e []tui.Options, s tui.Options) error { each, shared = e, s; return nil }}
+	code = connect(context.Background(), args, env)
 	return code, errb.String(), each, shared
 }
 

@@ -1,4 +1,4 @@
-package tui
+package main
 
 import (
 	"bytes"
@@ -12,8 +12,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/profiles"
-	"github.com/socktop/socktop/wire"
-	"github.com/socktop/socktop/wire/wiretest"
+	"github.com/socktop/socktop/tui"
 )
 
 // connectRun runs `socktop connect ARGS` with the dashboard replaced by a
@@ -21,16 +20,16 @@ import (
 type connectRun struct {
 	code   int
 	stderr string
-	opts   *Options
+	opts   *tui.Options
 }
 
 func runConnectTest(t *testing.T, args []string, stdin string, interactive bool) connectRun {
 	t.Helper()
 	var out, errb bytes.Buffer
-	var got *Options
-	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Interactive: interactive,
-		Run: func(_ context.Context, o Options) error { got = &o; return nil }}
-	code := runConnect(context.Background(), args, env)
+	var got *tui.Options
+	env := connectEnv{Version: "test", Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Interactive: interactive,
+		Run: func(_ context.Context, o tui.Options) error { got = &o; return nil }}
+	code := connect(context.Background(), args, env)
 	return connectRun{code: code, stderr: errb.String(), opts: got}
 }
 
@@ -139,57 +138,16 @@ func TestConnectSavesProfile(t *testing.T) {
 	}
 }
 
-// Trust on first use: a self-signed wss:// agent is shown with its
-// fingerprint; yes stores the pin, no refuses.
-func TestTrustOnFirstUse(t *testing.T) {
-	path := configDir(t)
-	ag := wiretest.NewV2(wiretest.Config{TLS: true})
-	defer ag.Close()
-	fp := wire.Fingerprint(ag.Certificate())
-
-	r := runConnectTest(t, []string{ag.URL}, "n\n", true)
-	if r.code != 1 || !strings.Contains(r.stderr, fp) || r.opts != nil {
-		t.Fatalf("declined: exit %d, ran %v: %s", r.code, r.opts != nil, r.stderr)
-	}
-	if _, err := os.Stat(path); err == nil {
-		t.Error("declining saved something")
-	}
-
-	r = runConnectTest(t, []string{ag.URL}, "y\n", true)
-	if r.code != 0 || r.opts == nil || r.opts.Target.Pin != fp {
-		t.Fatalf("accepted: exit %d: %s", r.code, r.stderr)
-	}
-	st, err := profiles.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.Get("127.0.0.1")
-	if err != nil || p.Pin != fp {
-		t.Fatalf("pin not stored: %+v %v", p, err)
-	}
-	// next time the profile connects without asking
-	r = runConnectTest(t, []string{"127.0.0.1"}, "", false)
-	if r.code != 0 || r.opts.Target.Pin != fp || strings.Contains(r.stderr, "Trust it") {
-		t.Errorf("second connect: exit %d: %s", r.code, r.stderr)
-	}
-	// without a terminal nothing is asked and the pin is named
-	configDir(t)
-	r = runConnectTest(t, []string{ag.URL}, "", false)
-	if r.code != 1 || !strings.Contains(r.stderr, "--pin "+fp) {
-		t.Errorf("non-interactive: exit %d: %s", r.code, r.stderr)
-	}
-}
-
 func TestPicker(t *testing.T) {
 	path := configDir(t)
 	writeProfiles(t, path, "[profiles.alpha]\nurl = \"ws://a:3000/ws\"\n\n[profiles.beta]\nurl = \"ws://b:3000/ws\"\n")
 	scr := tcell.NewSimulationScreen("UTF-8")
 	var errb bytes.Buffer
-	var got *Options
-	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb, Screen: scr,
-		Run:   func(_ context.Context, o Options) error { got = &o; return nil },
-		ready: func() { scr.InjectKey(tcell.KeyDown, 0, 0); scr.InjectKey(tcell.KeyEnter, 0, 0) }}
-	if code := runConnect(context.Background(), nil, env); code != 0 || got == nil {
+	var got *tui.Options
+	env := connectEnv{Version: "test", Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb, Screen: scr,
+		Run:         func(_ context.Context, o tui.Options) error { got = &o; return nil },
+		PickerReady: func() { scr.InjectKey(tcell.KeyDown, 0, 0); scr.InjectKey(tcell.KeyEnter, 0, 0) }}
+	if code := connect(context.Background(), nil, env); code != 0 || got == nil {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if got.Target.URL != "ws://b:3000/ws" || got.Target.Label != "beta" {
@@ -198,8 +156,8 @@ func TestPicker(t *testing.T) {
 	// q quits the picker without connecting
 	got = nil
 	scr2 := tcell.NewSimulationScreen("UTF-8")
-	env.Screen, env.ready = scr2, func() { scr2.InjectKey(tcell.KeyRune, 'q', 0) }
-	if code := runConnect(context.Background(), nil, env); code != 0 || got != nil {
+	env.Screen, env.PickerReady = scr2, func() { scr2.InjectKey(tcell.KeyRune, 'q', 0) }
+	if code := connect(context.Background(), nil, env); code != 0 || got != nil {
 		t.Errorf("q: exit %d, connected %v", code, got != nil)
 	}
 }
@@ -211,9 +169,9 @@ func TestPickerShowsURLsVerbatim(t *testing.T) {
 	writeProfiles(t, path, "[profiles.six]\nurl = \"ws://[::1]:3000/ws\"\ngroup = \"[yellow]lab\"\n")
 	scr := tcell.NewSimulationScreen("UTF-8")
 	var shown string
-	env := ConnectOptions{Version: "test", Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Screen: scr,
-		Run: func(context.Context, Options) error { return nil },
-		ready: func() {
+	env := connectEnv{Version: "test", Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Screen: scr,
+		Run: func(context.Context, tui.Options) error { return nil },
+		PickerReady: func() {
 			cells, w, _ := scr.GetContents()
 			var b strings.Builder
 			for i, c := range cells {
@@ -227,7 +185,7 @@ func TestPickerShowsURLsVerbatim(t *testing.T) {
 			shown = b.String()
 			scr.InjectKey(tcell.KeyRune, 'q', 0)
 		}}
-	if code := runConnect(context.Background(), nil, env); code != 0 {
+	if code := connect(context.Background(), nil, env); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 	if !strings.Contains(shown, "ws://[::1]:3000/ws  (group [yellow]lab)") {
