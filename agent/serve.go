@@ -4,41 +4,42 @@ import (
 	"context"
 
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 )
 
 // serveText answers one JSON- or command-dialect request.
-func (a *Agent) serveText(ctx context.Context, req wire.TextRequest) (wire.Frame, error) {
-	switch req.Kind {
-	case wire.KindMetrics:
+func (a *Agent) serveText(ctx context.Context, req dialect.TextRequest) (wire.Frame, error) {
+	switch req.Route.ID {
+	case 0: // Metrics
 		s, err := a.metricsC.Get(ctx)
 		if err != nil {
 			return wire.Frame{}, err
 		}
-		return s.frame(req.Dialect, wire.ReplyMetrics), nil
-	case wire.KindProcesses:
+		return s.frame(req.Dialect, dialect.ReplyMetrics), nil
+	case 2: // Processes
 		s, err := a.procsC.Get(ctx)
 		if err != nil {
 			return wire.Frame{}, err
 		}
-		return s.frame(req.Dialect, wire.ReplyProcesses), nil
-	case wire.KindDisks:
+		return s.frame(req.Dialect, dialect.ReplyProcesses), nil
+	case 1: // Disks
 		d, err := a.disks(ctx)
 		if err != nil {
 			return wire.Frame{}, err
 		}
-		return d.frame(req.Dialect, wire.ReplyDisks), nil
-	case wire.KindProcessDetail:
+		return d.frame(req.Dialect, dialect.ReplyDisks), nil
+	case 3: // ProcessDetail
 		d, err := a.processDetail(ctx, req.PID)
 		if err != nil {
 			return wire.Frame{}, err
 		}
-		return d.frame(req.Dialect, wire.ReplyProcessDetail), nil
-	case wire.KindJournal:
+		return d.frame(req.Dialect, dialect.ReplyProcessDetail), nil
+	case 4: // Journal
 		j, err := a.journal(ctx, req.PID, 0)
 		if err != nil {
 			return wire.Frame{}, err
 		}
-		return j.frame(req.Dialect, wire.ReplyJournal), nil
+		return j.frame(req.Dialect, dialect.ReplyJournal), nil
 	}
 	return wire.Frame{}, wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "unknown request")
 }
@@ -135,11 +136,14 @@ func (a *Agent) bootTime() (uint64, error) {
 // Rate-limit costs: a request for shared, cached data costs 1 token; a
 // process detail (up to ~1,000 files read) or a journal (a journalctl run)
 // costs more, so one client cannot hold the agent's cores with them.
-func textCost(k wire.Kind) float64 {
-	switch k {
-	case wire.KindProcessDetail:
+func textCost(req dialect.TextRequest) float64 {
+	if req.Route == nil {
+		return 1
+	}
+	switch req.Route.ID {
+	case 3: // ProcessDetail
 		return detailCost
-	case wire.KindJournal:
+	case 4: // Journal
 		return journalCost
 	}
 	return 1

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/procfs"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -209,22 +210,22 @@ func (cn *conn) writeFrame(f wire.Frame) error { return cn.write(f.Type, f.Data)
 // A frame of no dialect gets an error object too: silence would leave the
 // client waiting forever.
 func (cn *conn) textFrame(typ websocket.MessageType, data []byte) {
-	req := wire.ParseTextRequest(data)
+	req := dialect.ParseTextRequest(data)
 	if typ != websocket.MessageText {
-		req = wire.NotARequest("a binary frame without the socktop.v2 subprotocol")
+		req = dialect.NotARequest("a binary frame without the socktop.v2 subprotocol")
 	}
-	if !cn.bucket.take(time.Now(), textCost(req.Kind)) {
-		cn.writeFrame(wire.ReplyError(req, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
+	if !cn.bucket.take(time.Now(), textCost(req)) {
+		cn.writeFrame(dialect.ReplyError(req, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
 			"rate limited: at most %.0f requests per second per connection", cn.a.cfg.RequestsPerSecond)))
 		return
 	}
 	if req.Err != nil {
-		cn.writeFrame(wire.ReplyError(req, req.Err))
+		cn.writeFrame(dialect.ReplyError(req, req.Err))
 		return
 	}
 	f, err := cn.a.serveText(cn.ctx, req)
 	if err != nil {
-		f = wire.ReplyError(req, asWireError(err, req.PID))
+		f = dialect.ReplyError(req, asWireError(err, req.PID))
 	}
 	cn.writeFrame(f)
 }

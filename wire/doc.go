@@ -16,10 +16,11 @@
 //     client may also subscribe (Client.Subscribe): the agent then pushes
 //     samples on its own clock, one write per sample instead of a request.
 //
-// The agent parses text frames with ParseTextRequest and answers with the
-// Reply* functions; v2 frames are plain Request/Response messages. Clients
-// call Dial, which offers socktop.v2 and falls back to the command dialect
-// when an agent (such as upstream's Rust agent) does not accept it.
+// Clients call Dial, which offers socktop.v2 and falls back to the command
+// dialect when an agent (such as upstream's Rust agent) does not accept it.
+// The agent's side of the text dialects (their request parser and reply
+// encoders) is package wire/dialect; v2 frames are plain Request/Response
+// messages.
 //
 // The generated *.pb.go files are produced by scripts/gen-proto.sh and never
 // edited by hand.
