@@ -2,11 +2,26 @@ package agent
 
 import (
 	"context"
+	"runtime"
 	"sync"
 
 	"github.com/socktop/socktop/procfs/sockdiag"
 	"github.com/socktop/socktop/wire"
 )
+
+// connectionsKind is every TCP and UDP socket with its counters and owner
+// (v2 only: upstream's dialects have no such request).
+var connectionsKind = &kind{
+	name: "connections", capability: wire.CapConnections,
+	served:   func(*Agent) bool { return runtime.GOOS == "linux" },
+	unserved: "connections is not available on this agent",
+	v2:       8,
+	open: func(a *Agent) source {
+		return cachedOf(a.cfg.ConnectionsTTL, newConnCollector(a.cfg.ProcRoot).collect)
+	},
+	snapshot: true,
+	prom:     func(p *promWriter, r reply) { writeConnectionMetrics(p, r.message().(*wire.Connections)) },
+}
 
 // connCollector lists sockets with their owners; the sockdiag collector
 // keeps the inode → pid map between calls, so one cache TTL costs one
@@ -58,4 +73,22 @@ func (cc *connCollector) collect(ctx context.Context) (*sample[*wire.Connections
 		out.Connections[i] = r
 	}
 	return newSample(out), nil
+}
+
+var tcpStateNames = [...]string{1: "established", 2: "syn_sent", 3: "syn_recv", 4: "fin_wait1", 5: "fin_wait2",
+	6: "time_wait", 7: "close", 8: "close_wait", 9: "last_ack", 10: "listen", 11: "closing", 12: "new_syn_recv"}
+
+func writeConnectionMetrics(p *promWriter, cs *wire.Connections) {
+	var counts [len(tcpStateNames)]int
+	for _, c := range cs.Connections {
+		if c.Transport == wire.Transport_TRANSPORT_TCP && int(c.State) < len(counts) {
+			counts[c.State]++
+		}
+	}
+	p.family("socktop_tcp_connections", "gauge", "TCP sockets by state.")
+	for st, name := range tcpStateNames {
+		if name != "" {
+			p.sample("socktop_tcp_connections", float64(counts[st]), "state", name)
+		}
+	}
 }

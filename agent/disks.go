@@ -2,13 +2,24 @@ package agent
 
 import (
 	"context"
+	"time"
 
 	"github.com/socktop/socktop/procfs"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 )
 
-func (a *Agent) disks(ctx context.Context) (*sample[*wire.Disks], error) {
-	return a.disksC.Get(ctx)
+// disksKind is every mounted real file system with its device's I/O.
+var disksKind = &kind{
+	name: "disks", capability: wire.CapDisks,
+	v2:       4,
+	text:     dialect.Route{JSON: "disks", Command: "get_disks"},
+	encode:   textOf(dialect.ReplyDisks),
+	open:     func(a *Agent) source { return cachedOf(a.cfg.DisksTTL, a.coll.disks) },
+	snapshot: true,
+	push: &pushSpec{floor: 200 * time.Millisecond, asked: (*wire.SubscribeRequest).GetDisksMs,
+		kept: func(s *wire.Subscription, ms uint32) { s.DisksMs = ms }},
+	prom: func(p *promWriter, r reply) { writeDiskMetrics(p, r.message().(*wire.Disks)) },
 }
 
 // collectDisks lists parent disks followed by their partitions, as upstream
@@ -70,4 +81,36 @@ func diskRow(d *procfs.Disk) *wire.Disk {
 		w.TemperatureC = &v
 	}
 	return w
+}
+
+func writeDiskMetrics(p *promWriter, d *wire.Disks) {
+	var fsys, devs []*wire.Disk
+	for _, x := range d.Disks {
+		if x.MountPoint != "" {
+			fsys = append(fsys, x)
+		}
+		if !x.IsPartition {
+			devs = append(devs, x)
+		}
+	}
+	if len(fsys) > 0 {
+		p.family("socktop_filesystem_size_bytes", "gauge", "Filesystem size.")
+		for _, x := range fsys {
+			p.sample("socktop_filesystem_size_bytes", float64(x.Total), "device", x.Name, "mountpoint", x.MountPoint, "fstype", x.FsType)
+		}
+		p.family("socktop_filesystem_avail_bytes", "gauge", "Filesystem space available to unprivileged users.")
+		for _, x := range fsys {
+			p.sample("socktop_filesystem_avail_bytes", float64(x.Available), "device", x.Name, "mountpoint", x.MountPoint, "fstype", x.FsType)
+		}
+	}
+	if len(devs) > 0 {
+		p.family("socktop_disk_read_bytes_total", "counter", "Bytes read from the disk.")
+		for _, x := range devs {
+			p.sample("socktop_disk_read_bytes_total", float64(x.ReadBytes), "device", x.Name)
+		}
+		p.family("socktop_disk_written_bytes_total", "counter", "Bytes written to the disk.")
+		for _, x := range devs {
+			p.sample("socktop_disk_written_bytes_total", float64(x.WriteBytes), "device", x.Name)
+		}
+	}
 }

@@ -236,37 +236,19 @@ Flags:
 	return 0
 }
 
-var errUnknownKind = errors.New("unknown kind (want metrics, disks, processes or connections)")
+var errUnknownKind = errors.New("unknown kind")
 
-// Snapshot collects one sample of kind, as served to v2 clients.
-func (a *Agent) Snapshot(ctx context.Context, kind string) (proto.Message, error) {
-	switch kind {
-	case "metrics":
-		s, err := a.metricsC.Get(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return s.msg, nil
-	case "processes":
-		s, err := a.procsC.Get(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return s.msg, nil
-	case "disks":
-		s, err := a.disks(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return s.msg, nil
-	case "connections":
-		s, err := a.connections(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return s.msg, nil
+// Snapshot collects one sample of the kind named, as served to v2 clients.
+func (a *Agent) Snapshot(ctx context.Context, name string) (proto.Message, error) {
+	i, ok := a.reg.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("%q: %w (want %s)", name, errUnknownKind, strings.Join(a.reg.snapshotNames(), ", "))
 	}
-	return nil, fmt.Errorf("%q: %w", kind, errUnknownKind)
+	r, err := a.get(ctx, i, query{})
+	if err != nil {
+		return nil, err
+	}
+	return r.message(), nil
 }
 
 // snapshotJSON renders a sample with protobuf's JSON mapping and the schema's

@@ -40,15 +40,16 @@ func (a *Agent) watchConnections(ctx context.Context, w io.Writer, every time.Du
 	fmt.Fprintf(w, "%-8s %-7s %-5s %-47s %-11s %-22s %11s %11s %10s %10s %8s\n",
 		"TIME", "EVENT", "PROTO", "LOCAL -> REMOTE", "STATE", "PID/PROCESS", "IN", "OUT", "IN/s", "OUT/s", "RTT")
 	for {
-		s, err := a.connC.Get(ctx)
+		r, err := a.get(ctx, a.reg.index[connectionsKind], query{})
 		if err != nil {
 			return err
 		}
-		cur := make(map[connKey]*wire.Connection, len(s.msg.Connections))
+		s := r.message().(*wire.Connections)
+		cur := make(map[connKey]*wire.Connection, len(s.Connections))
 		var lines []string
-		now := time.UnixMilli(int64(s.msg.SampledAtMs)).Format(time.TimeOnly)
-		dt := float64(s.msg.SampledAtMs-prevAt) / 1000
-		for _, c := range s.msg.Connections {
+		now := time.UnixMilli(int64(s.SampledAtMs)).Format(time.TimeOnly)
+		dt := float64(s.SampledAtMs-prevAt) / 1000
+		for _, c := range s.Connections {
 			k := keyOf(c)
 			cur[k] = c
 			p, seen := prev[k]
@@ -68,7 +69,7 @@ func (a *Agent) watchConnections(ctx context.Context, w io.Writer, every time.Du
 		for _, l := range lines {
 			io.WriteString(w, l)
 		}
-		prev, prevAt = cur, s.msg.SampledAtMs
+		prev, prevAt = cur, s.SampledAtMs
 		select {
 		case <-ctx.Done():
 			return nil
