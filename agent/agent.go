@@ -55,6 +55,12 @@ type Agent struct {
 	httpReqs  *peerBuckets // plain HTTP requests (/metrics, /healthz) per peer
 	limits    logLimits
 
+	// noPidfd makes signals act as on a kernel without pidfd_open (the
+	// tests of the kill(2) path); fragmentTime bounds a fragmented
+	// message (frames.go).
+	noPidfd      atomic.Bool
+	fragmentTime time.Duration
+
 	// subscriptions (push.go)
 	pushMu        sync.Mutex
 	groups        map[pushKey]*pushGroup
@@ -106,7 +112,7 @@ func newAgent(cfg Config, reg *registry) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w (check --proc-root)", err)
 	}
-	a := &Agent{cfg: cfg, log: log, fs: fs, start: time.Now(), reg: reg, conns: map[*websocket.Conn]struct{}{},
+	a := &Agent{cfg: cfg, log: log, fs: fs, start: time.Now(), reg: reg, fragmentTime: defaultFragmentTime, conns: map[*websocket.Conn]struct{}{},
 		peers: map[netip.Addr]int{}, groups: map[pushKey]*pushGroup{},
 		hosts: newHostAllowlist(cfg.AllowedHosts), limits: newLogLimits(log),
 		authFails: newPeerBuckets(authFailRate, authFailBurst), httpReqs: newPeerBuckets(httpRate, httpBurst)}

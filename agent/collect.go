@@ -68,8 +68,14 @@ type collector struct {
 	// topProcess names the busiest process for the metrics sample.
 	topProcess func(context.Context) *wire.ProcessInfo
 
+	users *users
+	// diskState is what Disks learnt of block devices, forgotten each
+	// blockRecheck (disks.go).
+	diskState *procfs.DiskState
+	disksAt   time.Time
+
 	procBuf []procfs.Process // reused between process samples
-	host    procfs.Host      // re-read after hostTTL
+	host    procfs.Host      // names re-read after hostTTL, hardware once
 	hostAt  time.Time
 	lastN   uint32     // process count of the latest process sample
 	mu      sync.Mutex // guards host and lastN, read by Hello and /metrics
@@ -77,20 +83,30 @@ type collector struct {
 
 func newCollector(fs *procfs.FS, cfg Config) *collector {
 	return &collector{fs: fs, cfg: cfg, cpu: fs.NewCPUTracker(), procs: fs.NewProcessSampler(),
-		sensors: &sensors{fs: fs, temps: cfg.Temps, gpu: cfg.GPU}}
+		sensors: &sensors{fs: fs, temps: cfg.Temps, gpu: cfg.GPU}, users: &users{fs: fs},
+		diskState: procfs.NewDiskState()}
 }
 
 func nowMS() uint64 { return uint64(time.Now().UnixMilli()) }
 
 // hostTTL is how long the host's names are trusted: a hostname changes
-// rarely, and re-reading three files per metrics sample is measurable.
+// rarely, and re-reading three files per metrics sample is measurable. The
+// hardware (cpuinfo, 100 KB on a big server) is read once.
 const hostTTL = 30 * time.Second
 
 func (c *collector) hostInfo() procfs.Host {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.host.Hostname == "" || time.Since(c.hostAt) > hostTTL {
-		if fresh, err := c.fs.Host(); err == nil {
+		read := c.fs.Host
+		if c.host.Hostname != "" {
+			read = func() (procfs.Host, error) {
+				h, err := c.fs.HostNames()
+				h.Arch, h.CPUModel, h.BoardModel, h.CPUs = c.host.Arch, c.host.CPUModel, c.host.BoardModel, c.host.CPUs
+				return h, err
+			}
+		}
+		if fresh, err := read(); err == nil {
 			// sethostname(2) takes any bytes; so could a kernel's release.
 			for _, s := range []*string{&fresh.Hostname, &fresh.KernelRelease, &fresh.KernelVersion, &fresh.Arch, &fresh.CPUModel, &fresh.BoardModel} {
 				*s = validText(*s)

@@ -140,7 +140,7 @@ func (a *Agent) detailed(d *procfs.ProcessDetail, cpu map[uint32]float32) *wire.
 		Pid: uint32(d.PID), Name: text(d.Name, maxNameBytes), Command: text(cmd, maxCommandBytes), CpuUsage: cpu[uint32(d.PID)],
 		MemBytes: d.RSS, VirtualMemBytes: d.VSize, SharedMemBytes: d.Shared,
 		ThreadCount: uint32(d.NumThreads), Status: statusWord(d.StateName),
-		UserId: d.UID, GroupId: d.GID, User: text(a.fs.UserName(d.UID), maxUserBytes),
+		UserId: d.UID, GroupId: d.GID, User: text(a.coll.users.name(d.UID), maxUserBytes),
 		StartTime: uint64(max(d.StartUnix, 0)), CpuTimeUser: d.UTimeMicros, CpuTimeSystem: d.STimeMicros,
 		ReadBytes: d.ReadBytes, WriteBytes: d.WriteBytes,
 		WorkingDirectory: textPtr(d.Cwd, maxPathBytes), ExecutablePath: textPtr(d.Exe, maxPathBytes),

@@ -22,11 +22,20 @@ var disksKind = &kind{
 	prom: func(p *promWriter, r reply) { writeDiskMetrics(p, r.message().(*wire.Disks)) },
 }
 
+// blockRecheck is how long what is known of the block devices is trusted.
+const blockRecheck = time.Minute
+
 // collectDisks lists parent disks followed by their partitions, as upstream
 // does: a parent's usage and I/O are the sums of its mounted partitions.
 // Whole devices mounted as they are (a VM's vda, dm-0, NFS) stand alone.
 func (c *collector) disks(context.Context) (*sample[*wire.Disks], error) {
-	ds, err := c.fs.Disks()
+	// A disk may be plugged in: what was learnt of block devices is
+	// looked up again now and then (hung network mounts stay known).
+	if now := time.Now(); now.Sub(c.disksAt) > blockRecheck {
+		c.diskState.Forget()
+		c.disksAt = now
+	}
+	ds, err := c.fs.Disks(c.diskState)
 	if err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func (c *collector) processRows(ps []procfs.Process) *wire.Processes {
 		p := &ps[i]
 		r := &rows[i]
 		r.Pid, r.Ppid, r.Name, r.State = uint32(p.PID), uint32(p.PPID), validText(p.Name), stateString(p.State)
-		r.Uid, r.User = p.UID, validText(c.fs.UserName(p.UID))
+		r.Uid, r.User = p.UID, validText(c.users.name(p.UID))
 		r.CpuPercent, r.RssBytes, r.VirtualBytes = float32(p.CPU), p.RSS, p.VSize
 		r.Threads, r.CpuTicks = uint32(p.Threads), p.UTime+p.STime
 		if hz > 0 {

@@ -117,7 +117,7 @@ func (a *Agent) leaveClient(peer netip.Addr) {
 // the connection limiter is given back when it closes.
 func (a *Agent) guardFrames(remote string) func(net.Conn) *frameGuard {
 	return func(c net.Conn) *frameGuard {
-		return newFrameGuard(c, func() { a.connLimit.release(c) },
+		return newFrameGuard(c, a.fragmentTime, func() { a.connLimit.release(c) },
 			func(reason string) { a.limits.frames.Log("remote", remote, "why", reason) },
 			func() { a.limits.flood.Log("remote", remote, "frames_per_second", frameRate) })
 	}
