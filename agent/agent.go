@@ -276,6 +276,10 @@ func (a *Agent) Shutdown() {
 	wg.Wait()
 }
 
+// Hosts lists the host names an agent without a token answers to (the
+// DNS rebinding guard, host.go), for the start-up log.
+func (a *Agent) Hosts() string { return a.hosts.String() }
+
 // Clients is the number of connected WebSocket clients.
 func (a *Agent) Clients() int { return int(a.clients.Load()) }
 
@@ -325,9 +329,9 @@ const (
 	idleTimeout       = 5 * time.Second
 )
 
-// listen opens a TCP listener whose accepted connections use TCP keepalive,
-// so the kernel notices vanished peers without waking the agent.
-func listen(ctx context.Context, addr string) (net.Listener, error) {
+// Listen opens a TCP listener for Serve whose accepted connections use TCP
+// keepalive, so the kernel notices vanished peers without waking the agent.
+func Listen(ctx context.Context, addr string) (net.Listener, error) {
 	lc := net.ListenConfig{KeepAliveConfig: net.KeepAliveConfig{
 		Enable: true, Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3,
 	}}

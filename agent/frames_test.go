@@ -179,7 +179,7 @@ func TestFragmentedMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.fragmentTime = 500 * time.Millisecond
-	ln, err := listen(context.Background(), "127.0.0.1:0")
+	ln, err := Listen(context.Background(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
