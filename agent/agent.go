@@ -67,8 +67,9 @@ type Agent struct {
 	pushesDropped atomic.Uint64
 }
 
-// New checks cfg, opens the proc and sys roots and prepares the caches.
-// It reads nothing else until a request arrives.
+// New checks cfg, fills in the defaults of its zero fields (see Config),
+// opens the proc and sys roots and prepares the caches. It reads nothing
+// else until a request arrives.
 func New(cfg Config) (*Agent, error) { return newAgent(cfg, builtin) }
 
 // newAgent is New serving the kinds of reg.
@@ -99,9 +100,12 @@ func newAgent(cfg Config, reg *registry) (*Agent, error) {
 	if cfg.Version == "" {
 		cfg.Version = d.Version
 	}
-	for _, ttl := range []*time.Duration{&cfg.MetricsTTL, &cfg.ProcessesTTL, &cfg.DisksTTL, &cfg.ConnectionsTTL} {
-		if *ttl < 0 {
-			*ttl = 0
+	for _, ttl := range []struct {
+		name string
+		d    time.Duration
+	}{{"MetricsTTL", cfg.MetricsTTL}, {"ProcessesTTL", cfg.ProcessesTTL}, {"DisksTTL", cfg.DisksTTL}, {"ConnectionsTTL", cfg.ConnectionsTTL}} {
+		if ttl.d < 0 {
+			return nil, fmt.Errorf("agent: %s %v: want 0 (no caching) or more", ttl.name, ttl.d)
 		}
 	}
 	log := cfg.Logger

@@ -5,26 +5,32 @@ import (
 	"time"
 )
 
-// Config is everything an Agent is started with. Zero values mean the
-// defaults documented on each field.
+// Config is everything an Agent is started with; DefaultConfig returns
+// every default, the usual start. A zero field means the default its
+// comment names, except where the comment says otherwise: a zero TTL
+// caches nothing, and GPU and Temps are off when false.
 type Config struct {
-	// Version is the agent's version, reported in Hello.
+	// Version is the agent's version, reported in Hello (default "dev").
 	Version string
 	// Token, when set, must accompany every /ws and /metrics request.
 	Token string
 	// ProcRoot and SysRoot are /proc and /sys by default.
 	ProcRoot, SysRoot string
-	// TTLs of the shared caches; 0 means no caching. Negative means the default.
+	// TTLs of the shared caches: how long one sample serves every client
+	// (defaults in DefaultConfig: DefaultMetricsTTL, …). 0 caches nothing:
+	// every request collects, though requests at the same moment still
+	// share one collection. A negative TTL is refused by New.
 	MetricsTTL, ProcessesTTL, DisksTTL, ConnectionsTTL time.Duration
 	// GPU and Temps switch those collectors off when false
 	// (SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0).
 	GPU, Temps bool
-	// MaxClients caps concurrent WebSocket connections (default 512); more
+	// MaxClients caps concurrent WebSocket connections (default 512 for
+	// zero or negative); more
 	// are answered with HTTP 503. The agent holds at most MaxClients+64 TCP
 	// connections of any kind.
 	MaxClients int
 	// MaxClientsPerPeer caps one peer address's share of MaxClients (an
-	// IPv6 peer is its /64); default MaxClients/2.
+	// IPv6 peer is its /64); default MaxClients/2, at most MaxClients.
 	MaxClientsPerPeer int
 	// AllowedHosts are host names, besides IP addresses, loopback names and
 	// this machine's own hostname, that an agent without a token answers to
@@ -33,7 +39,8 @@ type Config struct {
 	// AllowSignals lets clients send TERM, KILL, INT, HUP, STOP and CONT.
 	AllowSignals bool
 	// RequestsPerSecond and Burst cap each connection's request rate
-	// (defaults 20 and 40); excess requests get a rate-limit error.
+	// (defaults 20 and 40, for zero or negative values); excess requests
+	// get a rate-limit error.
 	RequestsPerSecond float64
 	Burst             int
 	// PingInterval is how often an idle WebSocket is pinged to detect dead
@@ -43,7 +50,7 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Defaults for Config fields left zero.
+// Defaults of DefaultConfig.
 const (
 	DefaultMetricsTTL     = 250 * time.Millisecond
 	DefaultProcessesTTL   = 1500 * time.Millisecond
