@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,8 +16,6 @@ import (
 	"github.com/socktop/socktop/agent"
 	"github.com/socktop/socktop/procfs/sockdiag"
 	"github.com/socktop/socktop/wire"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 )
 
 // runSnapshot is `socktop snapshot KIND`: one sample as JSON (the v2
@@ -81,47 +76,8 @@ Flags:
 		}
 		return code
 	}
-	b, err := snapshotJSON(msg)
-	if err != nil {
-		return failure("snapshot", err)
-	}
-	os.Stdout.Write(append(b, '\n'))
+	os.Stdout.Write(append(agent.SnapshotJSON(msg, "  "), '\n'))
 	return exitOK
-}
-
-// snapshotJSON renders a sample with protobuf's JSON mapping and the schema's
-// field names, except that socket addresses (bytes, which that mapping would
-// show as base64) are written as IP address text.
-func snapshotJSON(msg proto.Message) ([]byte, error) {
-	b, err := protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}.Marshal(msg)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := msg.(*wire.Connections); ok {
-		var v struct {
-			SampledAtMs string           `json:"sampled_at_ms"`
-			Connections []map[string]any `json:"connections"`
-		}
-		if err := json.Unmarshal(b, &v); err != nil {
-			return nil, err
-		}
-		for _, c := range v.Connections {
-			for _, k := range []string{"local_addr", "remote_addr"} {
-				if s, ok := c[k].(string); ok {
-					raw, _ := base64.StdEncoding.DecodeString(s)
-					if ip, ok := netip.AddrFromSlice(raw); ok {
-						c[k] = ip.String()
-					}
-				}
-			}
-		}
-		return json.MarshalIndent(v, "", "  ")
-	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
 }
 
 // connKey identifies a socket across samples.

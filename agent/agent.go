@@ -72,8 +72,9 @@ type Agent struct {
 // else until a request arrives.
 func New(cfg Config) (*Agent, error) { return newAgent(cfg, builtin) }
 
-// newAgent is New serving the kinds of reg.
-func newAgent(cfg Config, reg *registry) (*Agent, error) {
+// newAgent is New serving the kinds of reg, reading procfs with opts (the
+// fixture tests' statfs and user names).
+func newAgent(cfg Config, reg *registry, opts ...procfs.Option) (*Agent, error) {
 	d := DefaultConfig()
 	if cfg.ProcRoot == "" {
 		cfg.ProcRoot = d.ProcRoot
@@ -112,7 +113,7 @@ func newAgent(cfg Config, reg *registry) (*Agent, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	fs, err := procfs.NewFS(cfg.ProcRoot, cfg.SysRoot)
+	fs, err := procfs.NewFS(cfg.ProcRoot, cfg.SysRoot, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w (check --proc-root)", err)
 	}

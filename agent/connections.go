@@ -17,17 +17,30 @@ var connectionsKind = &kind{
 	unserved: "connections is not available on this agent",
 	v2:       8,
 	open: func(a *Agent) source {
-		return cachedOf(a.cfg.ConnectionsTTL, newConnCollector(a.cfg.ProcRoot).collect)
+		cc := newConnCollector(a.cfg.ProcRoot)
+		return connSource{cachedOf(a.cfg.ConnectionsTTL, cc.collect(false)), cachedOf(a.cfg.ConnectionsTTL, cc.collect(true))}
 	},
-	snapshot: true,
-	prom:     func(p *promWriter, r reply) { writeConnectionMetrics(p, r.message().(*wire.Connections)) },
+	snapshot:      true,
+	snapshotQuery: query{closed: true},
+	prom:          func(p *promWriter, r reply) { writeConnectionMetrics(p, r.message().(*wire.Connections)) },
+}
+
+// connSource keeps two samples: the sockets a dashboard lists, and those
+// with the TIME-WAIT ones too, as ss lists them (query.closed).
+type connSource struct{ open, all cachedSource }
+
+func (s connSource) get(ctx context.Context, q query) (reply, error) {
+	if q.closed {
+		return s.all.get(ctx, q)
+	}
+	return s.open.get(ctx, q)
 }
 
 // connCollector lists sockets with their owners; the sockdiag collector
 // keeps the inode → pid map between calls, so one cache TTL costs one
 // incremental /proc/*/fd scan.
 type connCollector struct {
-	mu   sync.Mutex // the cache serialises calls; this guards buf for Snapshot too
+	mu   sync.Mutex // the two caches may collect at once; this guards buf
 	sd   *sockdiag.Collector
 	buf  []sockdiag.Socket
 	opts sockdiag.Options
@@ -38,10 +51,18 @@ func newConnCollector(procRoot string) *connCollector {
 		opts: sockdiag.Options{TCP: true, UDP: true, Listening: true, Processes: true}}
 }
 
-func (cc *connCollector) collect(ctx context.Context) (*sample[*wire.Connections], error) {
+// collect lists the sockets, with TIME-WAIT and NEW-SYN-RECV ones when
+// closed.
+func (cc *connCollector) collect(closed bool) func(context.Context) (*sample[*wire.Connections], error) {
+	return func(context.Context) (*sample[*wire.Connections], error) { return cc.sample(closed) }
+}
+
+func (cc *connCollector) sample(closed bool) (*sample[*wire.Connections], error) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	socks, err := cc.sd.Collect(cc.buf[:0], cc.opts)
+	opts := cc.opts
+	opts.Closed = closed
+	socks, err := cc.sd.Collect(cc.buf[:0], opts)
 	if err != nil && len(socks) == 0 {
 		return nil, err
 	}

@@ -52,8 +52,10 @@ type kind struct {
 	// collectors (cachedOf for a sample shared by every client for a TTL).
 	open func(*Agent) source
 
-	// snapshot: `socktop snapshot NAME` prints the kind's sample.
-	snapshot bool
+	// snapshot: `socktop snapshot NAME` prints the kind's sample, asked
+	// with snapshotQuery.
+	snapshot      bool
+	snapshotQuery query
 	// push makes the kind pushable to subscribers; nil: it is not.
 	push *pushSpec
 	// prom writes the kind's series on a /metrics scrape; nil: none.
@@ -70,6 +72,9 @@ type kind struct {
 type query struct {
 	pid   uint32
 	lines int
+	// closed asks connections for TIME-WAIT and NEW-SYN-RECV sockets too,
+	// as ss lists them (the snapshot does; the dashboards do not).
+	closed bool
 	// v2 is the whole request, for kinds whose parameters are their own
 	// (signal); nil for text requests, snapshots, pushes and scrapes.
 	v2 *wire.Request

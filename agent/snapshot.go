@@ -20,7 +20,7 @@ func (a *Agent) Snapshot(ctx context.Context, name string) (proto.Message, error
 	if !ok {
 		return nil, fmt.Errorf("%q: %w (want %s)", name, ErrUnknownKind, strings.Join(a.SnapshotKinds(), ", "))
 	}
-	r, err := a.get(ctx, i, query{})
+	r, err := a.get(ctx, i, a.reg.kinds[i].snapshotQuery)
 	if err != nil {
 		return nil, err
 	}

@@ -29,12 +29,22 @@ var dumpSpecs = [...]dumpSpec{
 	{UDP, 6, afInet6, "udp6"},
 }
 
+// errNotProcfs is why netlink is not asked for a proc root that is no procfs.
+var errNotProcfs = errors.New("the proc root is not a procfs, so this kernel's sockets are not its own")
+
 func (c *Collector) collect(dst []Socket, opts Options) ([]Socket, error) {
 	c.stats = Stats{Netlink: true}
 	wantTCP, wantUDP := opts.protos()
 	states := opts.states()
 	n0 := len(dst)
 
+	if !c.rootChecked {
+		c.rootChecked = true
+		var st unix.Statfs_t
+		if c.noNetlink == nil && (unix.Statfs(c.procRoot, &st) != nil || st.Type != unix.PROC_SUPER_MAGIC) {
+			c.noNetlink = errNotProcfs
+		}
+	}
 	fd, sockErr := -1, c.noNetlink
 	if sockErr == nil {
 		fd, sockErr = unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
