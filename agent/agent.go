@@ -101,6 +101,9 @@ func newAgent(cfg Config, reg *registry, opts ...procfs.Option) (*Agent, error) 
 	if cfg.Version == "" {
 		cfg.Version = d.Version
 	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = d.StaleAfter
+	}
 	for _, ttl := range []struct {
 		name string
 		d    time.Duration

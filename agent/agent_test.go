@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
+	"github.com/socktop/socktop/procfs"
 	"github.com/socktop/socktop/wire"
 )
 
@@ -557,7 +558,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	c := a.cfg
 	if c.Version != "dev" || c.ProcRoot != "/proc" || c.SysRoot != "/sys" || c.MaxClients != DefaultMaxClients || c.MaxClientsPerPeer != DefaultMaxClients/2 ||
-		c.RequestsPerSecond != 20 || c.Burst != 40 || c.PingInterval != 45*time.Second || c.MetricsTTL != 0 || c.GPU || c.Temps {
+		c.RequestsPerSecond != 20 || c.Burst != 40 || c.PingInterval != 45*time.Second || c.MetricsTTL != 0 || c.GPU || c.Temps || c.StaleAfter != procfs.DefaultStaleAfter || a.coll.cpu.StaleAfter != c.StaleAfter {
 		t.Errorf("New(Config{}) = %+v", c)
 	}
 	sampledAt := func(a *Agent) [2]uint64 {

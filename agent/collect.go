@@ -82,9 +82,11 @@ type collector struct {
 }
 
 func newCollector(fs *procfs.FS, cfg Config) *collector {
-	return &collector{fs: fs, cfg: cfg, cpu: fs.NewCPUTracker(), procs: fs.NewProcessSampler(),
+	c := &collector{fs: fs, cfg: cfg, cpu: fs.NewCPUTracker(), procs: fs.NewProcessSampler(),
 		sensors: &sensors{fs: fs, temps: cfg.Temps, gpu: cfg.GPU}, users: &users{fs: fs},
 		diskState: procfs.NewDiskState()}
+	c.cpu.StaleAfter, c.procs.StaleAfter = cfg.StaleAfter, cfg.StaleAfter
+	return c
 }
 
 func nowMS() uint64 { return uint64(time.Now().UnixMilli()) }

@@ -3,6 +3,8 @@ package agent
 import (
 	"log/slog"
 	"time"
+
+	"github.com/socktop/socktop/procfs"
 )
 
 // Config is everything an Agent is started with; DefaultConfig returns
@@ -21,6 +23,12 @@ type Config struct {
 	// every request collects, though requests at the same moment still
 	// share one collection. A negative TTL is refused by New.
 	MetricsTTL, ProcessesTTL, DisksTTL, ConnectionsTTL time.Duration
+	// StaleAfter is how old the previous CPU reading may be for CPU shares
+	// to be measured against it (default procfs.DefaultStaleAfter, 5 s);
+	// after a longer pause a sample measures a fresh window of
+	// procfs.DefaultWindow instead. socktop snapshot --watch raises it
+	// above its interval, so that each line's shares cover the interval.
+	StaleAfter time.Duration
 	// GPU and Temps switch those collectors off when false
 	// (SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0).
 	GPU, Temps bool
@@ -69,6 +77,6 @@ func DefaultConfig() Config {
 		MetricsTTL: DefaultMetricsTTL, ProcessesTTL: DefaultProcessesTTL,
 		DisksTTL: DefaultDisksTTL, ConnectionsTTL: DefaultConnectionsTTL,
 		GPU: true, Temps: true, MaxClients: DefaultMaxClients,
-		RequestsPerSecond: 20, Burst: 40, PingInterval: 45 * time.Second,
+		RequestsPerSecond: 20, Burst: 40, PingInterval: 45 * time.Second, StaleAfter: procfs.DefaultStaleAfter,
 	}
 }
