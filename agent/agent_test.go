@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
+	"github.com/socktop/socktop/procfs"
 	"github.com/socktop/socktop/wire"
 )
 
@@ -545,4 +546,57 @@ func TestMetricsCarryTopProcess(t *testing.T) {
 		}
 	}
 	t.Errorf("top process %d (%s) is not in the process list", top.Pid, top.Name)
+}
+
+// TestConfigDefaults: New fills in what Config says of its zero fields; a
+// zero TTL caches nothing (two requests, two collections) while the
+// default serves both from one sample; a negative TTL is refused.
+func TestConfigDefaults(t *testing.T) {
+	a, err := New(Config{Logger: testConfig().Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := a.cfg
+	if c.Version != "dev" || c.ProcRoot != "/proc" || c.SysRoot != "/sys" || c.MaxClients != DefaultMaxClients || c.MaxClientsPerPeer != DefaultMaxClients/2 ||
+		c.RequestsPerSecond != 20 || c.Burst != 40 || c.PingInterval != 45*time.Second || c.MetricsTTL != 0 || c.GPU || c.Temps || c.StaleAfter != procfs.DefaultStaleAfter || a.coll.cpu.StaleAfter != c.StaleAfter {
+		t.Errorf("New(Config{}) = %+v", c)
+	}
+	sampledAt := func(a *Agent) [2]uint64 {
+		var at [2]uint64
+		for i := range at {
+			m, err := a.Snapshot(context.Background(), "metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			at[i] = m.(*wire.Metrics).SampledAtMs
+		}
+		return at
+	}
+	if at := sampledAt(a); at[0] == at[1] {
+		t.Errorf("TTL 0: two requests served one sample (%d)", at[0])
+	}
+	d, err := New(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at := sampledAt(d); at[0] != at[1] {
+		t.Errorf("default TTL %v: two requests at once collected twice (%v)", d.cfg.MetricsTTL, at)
+	}
+	for _, set := range []func(*Config){
+		func(c *Config) { c.MetricsTTL = -time.Millisecond },
+		func(c *Config) { c.ProcessesTTL = -1 },
+		func(c *Config) { c.DisksTTL = -time.Second },
+		func(c *Config) { c.ConnectionsTTL = -time.Hour },
+	} {
+		cfg := testConfig()
+		set(&cfg)
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "TTL") {
+			t.Errorf("a negative TTL: %v, want an error naming it", err)
+		}
+	}
+	cfg := testConfig()
+	cfg.MaxClients, cfg.MaxClientsPerPeer = 4, 9
+	if b, err := New(cfg); err != nil || b.cfg.MaxClientsPerPeer != 4 {
+		t.Errorf("MaxClientsPerPeer above MaxClients: %v", err)
+	}
 }

@@ -10,9 +10,10 @@ import (
 // ioHeld is the IOReader's open <pid>/io files, sorted by pid.
 type ioHeld struct {
 	prev, next []heldIO
-	// budget caps the files held open; -1 until the proc directory has been
-	// checked to be a procfs (a fixture tree's files are never held).
-	budget int
+	// hold is -1 until the proc directory has been checked to be a procfs,
+	// then 1 if files may be held there (each counts against heldFiles,
+	// the process's one budget), 0 if not.
+	hold int8
 	buf    []byte
 	path   []byte
 	name   []byte
@@ -23,18 +24,14 @@ type heldIO struct {
 	fd  int32
 }
 
-func newIOHeld() *ioHeld { return &ioHeld{budget: -1} }
+func newIOHeld() *ioHeld { return &ioHeld{hold: -1} }
 
 func (h *ioHeld) closeAll() {
 	for _, e := range h.prev {
-		unix.Close(int(e.fd))
+		closeHeld(e.fd)
 	}
 	h.prev = h.prev[:0]
 }
-
-// setBudget allows a quarter of what RLIMIT_NOFILE leaves after a reserve:
-// the sampler's held stat files take half, the rest is for sockets.
-func (h *ioHeld) setBudget(dirfd int) { h.budget = heldBudget(dirfd, 4) }
 
 func (h *ioHeld) read(fs *FS, procs []Process, need []bool, dst []IOResult) []IOResult {
 	if h.buf == nil {
@@ -50,8 +47,8 @@ func (h *ioHeld) read(fs *FS, procs []Process, need []bool, dst []IOResult) []IO
 		return dst
 	}
 	defer unix.Close(dirfd)
-	if h.budget < 0 {
-		h.setBudget(dirfd)
+	if h.hold < 0 {
+		h.hold = mayHoldUnder(dirfd)
 	}
 	h.next = h.next[:0]
 	i := 0 // cursor in h.prev
@@ -62,7 +59,7 @@ func (h *ioHeld) read(fs *FS, procs []Process, need []bool, dst []IOResult) []IO
 			last = p.PID
 			// Held files of pids below this one belong to processes that are gone.
 			for i < len(h.prev) && h.prev[i].pid < p.PID {
-				unix.Close(int(h.prev[i].fd))
+				closeHeld(h.prev[i].fd)
 				i++
 			}
 			if i < len(h.prev) && h.prev[i].pid == p.PID {
@@ -82,7 +79,7 @@ func (h *ioHeld) read(fs *FS, procs []Process, need []bool, dst []IOResult) []IO
 		dst = append(dst, res)
 	}
 	for ; i < len(h.prev); i++ {
-		unix.Close(int(h.prev[i].fd))
+		closeHeld(h.prev[i].fd)
 	}
 	h.prev, h.next = h.next, h.prev[:0]
 	return dst
@@ -100,7 +97,7 @@ func (h *ioHeld) readOne(dirfd int, pid, held int32, mayHold bool) (ProcIO, erro
 			h.next = append(h.next, heldIO{pid: pid, fd: held})
 			return parseIOResult(h.buf[:n])
 		}
-		unix.Close(int(held)) // gone, pid reused, or no longer permitted
+		closeHeld(held) // gone, pid reused, or no longer permitted
 	}
 	h.name = strconv.AppendInt(h.name[:0], int64(pid), 10)
 	fd, err := openAt(dirfd, &h.path, h.name, "/io")
@@ -111,7 +108,7 @@ func (h *ioHeld) readOne(dirfd int, pid, held int32, mayHold bool) (ProcIO, erro
 	if err == nil && n == 0 {
 		err = unix.ESRCH
 	}
-	if err != nil || !mayHold || len(h.next) >= h.budget {
+	if err != nil || !mayHold || h.hold != 1 || !heldFiles.take() {
 		unix.Close(fd)
 	} else {
 		h.next = append(h.next, heldIO{pid: pid, fd: int32(fd)})

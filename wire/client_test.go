@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 	"github.com/socktop/socktop/wire/wiretest"
 	"google.golang.org/protobuf/proto"
 )
@@ -531,11 +532,11 @@ func TestReconnect(t *testing.T) {
 func TestClientFramingBoundary(t *testing.T) {
 	for _, size := range []int{wire.GzipThreshold, wire.GzipThreshold + 1} {
 		m := wiretest.SampleMetrics()
-		m.Hostname += strings.Repeat("x", size-len(wire.EncodeCommandMetrics(m)))
-		if n := len(wire.EncodeCommandMetrics(m)); n != size {
+		m.Hostname += strings.Repeat("x", size-len(dialect.EncodeCommandMetrics(m)))
+		if n := len(dialect.EncodeCommandMetrics(m)); n != size {
 			t.Fatalf("built %d bytes, want %d", n, size)
 		}
-		if f := wire.ReplyMetrics(wire.DialectCommand, m); f.Text() != (size <= wire.GzipThreshold) {
+		if f := dialect.ReplyMetrics(wire.DialectCommand, m); f.Text() != (size <= wire.GzipThreshold) {
 			t.Fatalf("%d bytes: text frame %v", size, f.Text())
 		}
 		agent := wiretest.NewUpstream(wiretest.Config{Metrics: m})

@@ -123,7 +123,9 @@
 // major version is ErrProtocolVersion.
 //
 // The agent also serves a JSON dialect for scripts ({"type":"metrics"}
-// text frames); this client does not speak it.
+// text frames); this client does not speak it. The agent's side of the
+// text dialects (their request parser and reply encoders) is package
+// wire/dialect, outside this library's surface.
 //
 // The generated *.pb.go files are produced by scripts/gen-proto.sh and
 // never edited by hand.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 	"github.com/socktop/socktop/wire/wiretest"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -63,7 +64,7 @@ func startHostile(t *testing.T, v2 bool, reply replyFunc) *hostileAgent {
 				h.Capabilities = append(h.Capabilities, wire.CapSubscribe)
 				frames = []rawFrame{{websocket.MessageBinary, wire.AppendResponse(nil, &wire.Response{Id: hr.GetId(), Body: &wire.Response_Hello{Hello: h}})}}
 			case first:
-				f := wire.ReplyMetrics(wire.DialectCommand, wiretest.SampleMetrics())
+				f := dialect.ReplyMetrics(wire.DialectCommand, wiretest.SampleMetrics())
 				frames = []rawFrame{{f.Type, f.Data}}
 			default:
 				frames = reply(req)

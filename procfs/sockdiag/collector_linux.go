@@ -29,6 +29,9 @@ var dumpSpecs = [...]dumpSpec{
 	{UDP, 6, afInet6, "udp6"},
 }
 
+// errNotProcfs is why netlink is not asked for a proc root that is no procfs.
+var errNotProcfs = errors.New("the proc root is not a procfs, so this kernel's sockets are not its own")
+
 func (c *Collector) collect(dst []Socket, opts Options) ([]Socket, error) {
 	c.stats = Stats{Netlink: true}
 	wantTCP, wantUDP := opts.protos()
@@ -95,6 +98,13 @@ func (c *Collector) owners(fd int, socks []Socket, opts Options) error {
 
 // openDiag opens a NETLINK_SOCK_DIAG socket.
 func (c *Collector) openDiag() (int, error) {
+	if !c.rootChecked {
+		c.rootChecked = true
+		var st unix.Statfs_t
+		if c.noNetlink == nil && (unix.Statfs(c.procRoot, &st) != nil || st.Type != unix.PROC_SUPER_MAGIC) {
+			c.noNetlink = errNotProcfs
+		}
+	}
 	if c.noNetlink != nil {
 		return -1, fmt.Errorf("netlink sock_diag socket: %w", c.noNetlink)
 	}

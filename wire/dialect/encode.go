@@ -1,10 +1,12 @@
-package wire
+package dialect
 
 import (
 	"bytes"
 	"encoding/json"
 	"math"
 	"time"
+
+	"github.com/socktop/socktop/wire"
 )
 
 // The JSON shapes below follow PROTOCOL.md field for field and in order;
@@ -201,7 +203,7 @@ func finSlice(in []float32) []float32 {
 	return out
 }
 
-func jsonNetworks(m *Metrics) []jsonNetwork {
+func jsonNetworks(m *wire.Metrics) []jsonNetwork {
 	nets := make([]jsonNetwork, 0, len(m.GetNetworks()))
 	for _, n := range m.GetNetworks() {
 		nets = append(nets, jsonNetwork{Name: n.GetName(), Received: n.GetRxBytes(), Transmitted: n.GetTxBytes()})
@@ -212,9 +214,9 @@ func jsonNetworks(m *Metrics) []jsonNetwork {
 // EncodeJSONMetrics encodes the JSON dialect's metrics reply: the documented
 // fields (gpus is null when there are none) followed by the additive
 // sampled_at_ms, process_count, uptime_s, load_avg and mem_available.
-func EncodeJSONMetrics(m *Metrics) []byte {
+func EncodeJSONMetrics(m *wire.Metrics) []byte {
 	if m == nil {
-		m = &Metrics{}
+		m = &wire.Metrics{}
 	}
 	out := jsonMetrics{
 		CPUTotal: fin(m.GetCpuTotal()), CPUPerCore: finSlice(m.GetCpuPerCore()),
@@ -236,9 +238,9 @@ func EncodeJSONMetrics(m *Metrics) []byte {
 // EncodeCommandMetrics encodes upstream 1.60's get_metrics reply (before
 // framing): disks and top_processes are always empty lists, gpus is null
 // when there are none.
-func EncodeCommandMetrics(m *Metrics) []byte {
+func EncodeCommandMetrics(m *wire.Metrics) []byte {
 	if m == nil {
-		m = &Metrics{}
+		m = &wire.Metrics{}
 	}
 	out := cmdMetrics{
 		SampledAtMs: m.GetSampledAtMs(), CPUTotal: fin(m.GetCpuTotal()), CPUPerCore: finSlice(m.GetCpuPerCore()),
@@ -271,7 +273,7 @@ func pct32(f float32) uint32 {
 // EncodeJSONDisks encodes the JSON dialect's disks reply: the documented
 // name/total/available plus the additive temperature, is_partition,
 // mount_point and fs_type.
-func EncodeJSONDisks(d *Disks) []byte {
+func EncodeJSONDisks(d *wire.Disks) []byte {
 	out := make([]jsonDisk, 0, len(d.GetDisks()))
 	for _, x := range d.GetDisks() {
 		if x == nil {
@@ -284,7 +286,7 @@ func EncodeJSONDisks(d *Disks) []byte {
 }
 
 // EncodeCommandDisks encodes upstream's get_disks reply (before framing).
-func EncodeCommandDisks(d *Disks) []byte {
+func EncodeCommandDisks(d *wire.Disks) []byte {
 	out := make([]cmdDisk, 0, len(d.GetDisks()))
 	for _, x := range d.GetDisks() {
 		if x == nil {
@@ -300,9 +302,9 @@ func EncodeCommandDisks(d *Disks) []byte {
 // cannot recurse without end.
 const maxDetailDepth = 64
 
-func toJSONDetail(p *DetailedProcess, depth int) jsonDetail {
+func toJSONDetail(p *wire.DetailedProcess, depth int) jsonDetail {
 	if p == nil {
-		p = &DetailedProcess{}
+		p = &wire.DetailedProcess{}
 	}
 	out := jsonDetail{
 		Pid: p.GetPid(), Name: p.GetName(), Command: p.GetCommand(), CPUUsage: fin(p.GetCpuUsage()),
@@ -327,20 +329,8 @@ func toJSONDetail(p *DetailedProcess, depth int) jsonDetail {
 
 // EncodeProcessDetailJSON encodes the process_metrics reply, the same in the
 // JSON and the command dialect: {"process": D, "cached_at": epoch seconds}.
-func EncodeProcessDetailJSON(d *ProcessDetail) []byte {
+func EncodeProcessDetailJSON(d *wire.ProcessDetail) []byte {
 	return marshal(jsonDetailReply{Process: toJSONDetail(d.GetProcess(), 0), CachedAt: d.GetSampledAtMs() / 1000})
-}
-
-// priorityNames are journald's syslog levels as upstream spells them.
-var priorityNames = [...]string{"Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Info", "Debug"}
-
-// PriorityName returns upstream's name of a syslog level (0..7); anything
-// else is "Info", journald's default.
-func PriorityName(p uint32) string {
-	if p < uint32(len(priorityNames)) {
-		return priorityNames[p]
-	}
-	return "Info"
 }
 
 // FormatJournalTime renders a journal timestamp as upstream's RFC 3339 UTC
@@ -351,9 +341,9 @@ func FormatJournalTime(us uint64) string {
 
 // EncodeJournalJSON encodes the journal_entries reply, the same in the JSON
 // and the command dialect.
-func EncodeJournalJSON(j *Journal) []byte {
+func EncodeJournalJSON(j *wire.Journal) []byte {
 	if j == nil {
-		j = &Journal{}
+		j = &wire.Journal{}
 	}
 	out := jsonJournal{Entries: make([]jsonJournalEntry, 0, len(j.GetEntries())), TotalCount: j.GetTotalCount(),
 		Truncated: j.GetTruncated(), Notice: j.Notice, CachedAt: j.GetSampledAtMs() / 1000}
@@ -362,7 +352,7 @@ func EncodeJournalJSON(j *Journal) []byte {
 			continue
 		}
 		out.Entries = append(out.Entries, jsonJournalEntry{Timestamp: FormatJournalTime(e.GetTimestampUs()), TimestampUs: e.GetTimestampUs(),
-			Priority: PriorityName(e.GetPriority()), Message: e.GetMessage(), Unit: e.Unit, Pid: e.Pid, Comm: e.Comm, UID: e.Uid, GID: e.Gid})
+			Priority: wire.PriorityName(e.GetPriority()), Message: e.GetMessage(), Unit: e.Unit, Pid: e.Pid, Comm: e.Comm, UID: e.Uid, GID: e.Gid})
 	}
 	return marshal(out)
 }
@@ -379,7 +369,7 @@ func EncodeErrorJSON(msg, request string, pid uint32, hasPID bool) []byte {
 
 // EncodeProcessList appends the protobuf encoding of pl to buf[:0] and
 // returns it; with a buffer of sufficient capacity it does not allocate.
-func EncodeProcessList(buf []byte, pl *ProcessList) []byte {
+func EncodeProcessList(buf []byte, pl *wire.ProcessList) []byte {
 	n := pl.SizeVT()
 	if cap(buf) < n {
 		buf = make([]byte, n)

@@ -1,4 +1,4 @@
-package agent
+package main
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,13 +16,14 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/socktop/socktop/agent"
 	"github.com/socktop/socktop/wire"
 )
 
 // TestTLSDirFaults makes the TLS directory unwritable in the ways a disk
 // fails — full (ENOSPC, a tiny tmpfs), a file-size limit hit between the key
 // and the certificate (EFBIG, RLIMIT_FSIZE), read-only (EROFS) — and runs
-// `socktop cert` (RunCert) and `socktop cert --regen` against it in a child
+// `socktop cert` (certCommand) and `socktop cert --regen` against it in a child
 // process. Each must fail with an error naming the cause and leave no
 // partial key behind: no files at all for a new certificate, the old working
 // pair for a regeneration.
@@ -101,13 +103,13 @@ func TestTLSDirFaultChild(t *testing.T) {
 		mount("tmpfs", dir, "tmpfs", 0, "size=64k,mode=0700")
 	}
 	t.Setenv("XDG_CONFIG_HOME", dir)
-	tlsDir, err := TLSDir()
+	tlsDir, err := agent.TLSDir()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var oldPin string
 	if regen {
-		_, info, err := LoadOrCreateCert(tlsDir, nil, testConfig().Logger)
+		_, info, err := agent.LoadOrCreateCert(tlsDir, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,16 +146,9 @@ func TestTLSDirFaultChild(t *testing.T) {
 	if regen {
 		args = append(args, "--regen")
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := os.Stderr
-	os.Stderr = w
-	code := RunCert(args)
-	os.Stderr = stderr
-	w.Close()
-	said, _ := io.ReadAll(r)
+	var stderr bytes.Buffer
+	code := certCommand(args, os.Getenv, io.Discard, &stderr)
+	said := stderr.Bytes()
 	fmt.Printf("CERT SAID: %s\n", bytes.TrimSpace(said))
 	if code != 1 {
 		t.Errorf("socktop cert %v exited %d on a %s directory, want 1", args, code, fault)
