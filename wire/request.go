@@ -62,9 +62,6 @@ func (k Kind) String() string {
 	return "none"
 }
 
-// maxEchoedType bounds how much of a client's request name an error echoes.
-const maxEchoedType = 64
-
 // NewError builds a typed protocol error with a formatted message.
 // The message is made valid UTF-8 (it may quote what a peer or the
 // machine said), as every string field of the protocol must be.

@@ -1,12 +1,7 @@
 package wire
 
 // What the text dialects' decoders share with the agent's encoders
-// (package dialect): journald's level names and the nesting bound of a
-// process detail.
-
-// maxDetailDepth bounds child_processes nesting so a cyclic or absurd tree
-// cannot recurse without end.
-const maxDetailDepth = 64
+// (package dialect): journald's level names.
 
 // priorityNames are journald's syslog levels as upstream spells them.
 var priorityNames = [...]string{"Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Info", "Debug"}
