@@ -15,8 +15,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,14 +33,10 @@ type Agent struct {
 	coll  *collector
 	start time.Time
 
-	metricsC *cache[*sample[*wire.Metrics]]
-	procsC   *cache[*sample[*wire.Processes]]
-	connC    *cache[*sample[*wire.Connections]]
-	disksC   *cache[*sample[*wire.Disks]]
-	detailC  *keyedCache[uint32, *sample[*wire.ProcessDetail]] // detail.go
-	journalC *keyedCache[journalKey, *sample[*wire.Journal]]   // journal.go
-	// journalSlots holds a token per journalctl running (journalRuns).
-	journalSlots chan struct{}
+	// reg lists the kinds of data served (kind.go); src holds each
+	// kind's caches and collectors, in the same order.
+	reg *registry
+	src []source
 
 	capsOnce sync.Once
 	caps     []string
@@ -61,15 +55,26 @@ type Agent struct {
 	httpReqs  *peerBuckets // plain HTTP requests (/metrics, /healthz) per peer
 	limits    logLimits
 
+	// noPidfd makes signals act as on a kernel without pidfd_open (the
+	// tests of the kill(2) path); fragmentTime bounds a fragmented
+	// message (frames.go).
+	noPidfd      atomic.Bool
+	fragmentTime time.Duration
+
 	// subscriptions (push.go)
 	pushMu        sync.Mutex
 	groups        map[pushKey]*pushGroup
 	pushesDropped atomic.Uint64
 }
 
-// New checks cfg, opens the proc and sys roots and prepares the caches.
-// It reads nothing else until a request arrives.
-func New(cfg Config) (*Agent, error) {
+// New checks cfg, fills in the defaults of its zero fields (see Config),
+// opens the proc and sys roots and prepares the caches. It reads nothing
+// else until a request arrives.
+func New(cfg Config) (*Agent, error) { return newAgent(cfg, builtin) }
+
+// newAgent is New serving the kinds of reg, reading procfs with opts (the
+// fixture tests' statfs and user names).
+func newAgent(cfg Config, reg *registry, opts ...procfs.Option) (*Agent, error) {
 	d := DefaultConfig()
 	if cfg.ProcRoot == "" {
 		cfg.ProcRoot = d.ProcRoot
@@ -96,55 +101,58 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Version == "" {
 		cfg.Version = d.Version
 	}
-	for _, ttl := range []*time.Duration{&cfg.MetricsTTL, &cfg.ProcessesTTL, &cfg.DisksTTL, &cfg.ConnectionsTTL} {
-		if *ttl < 0 {
-			*ttl = 0
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = d.StaleAfter
+	}
+	for _, ttl := range []struct {
+		name string
+		d    time.Duration
+	}{{"MetricsTTL", cfg.MetricsTTL}, {"ProcessesTTL", cfg.ProcessesTTL}, {"DisksTTL", cfg.DisksTTL}, {"ConnectionsTTL", cfg.ConnectionsTTL}} {
+		if ttl.d < 0 {
+			return nil, fmt.Errorf("agent: %s %v: want 0 (no caching) or more", ttl.name, ttl.d)
 		}
 	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	fs, err := procfs.NewFS(cfg.ProcRoot, cfg.SysRoot)
+	fs, err := procfs.NewFS(cfg.ProcRoot, cfg.SysRoot, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w (check --proc-root)", err)
 	}
-	a := &Agent{cfg: cfg, log: log, fs: fs, start: time.Now(), conns: map[*websocket.Conn]struct{}{},
+	a := &Agent{cfg: cfg, log: log, fs: fs, start: time.Now(), reg: reg, fragmentTime: defaultFragmentTime, conns: map[*websocket.Conn]struct{}{},
 		peers: map[netip.Addr]int{}, groups: map[pushKey]*pushGroup{},
 		hosts: newHostAllowlist(cfg.AllowedHosts), limits: newLogLimits(log),
 		authFails: newPeerBuckets(authFailRate, authFailBurst), httpReqs: newPeerBuckets(httpRate, httpBurst)}
 	a.connLimit = newConnLimiter(cfg.MaxClients+httpHeadroom, cfg.MaxClientsPerPeer+httpHeadroom/2, a.limits.conns)
 	a.coll = newCollector(fs, cfg)
-	a.metricsC = newCache(cfg.MetricsTTL, a.coll.metrics)
-	a.procsC = newCache(cfg.ProcessesTTL, a.coll.processes)
 	a.coll.topProcess = a.topProcess
-	a.connC = newCache(cfg.ConnectionsTTL, newConnCollector(cfg.ProcRoot).collect)
-	a.disksC = newCache(cfg.DisksTTL, a.coll.disks)
-	a.detailC = newKeyedCache(cfg.ProcessesTTL, maxCachedDetails, a.collectDetail)
-	a.journalC = newKeyedCache(journalTTL, journalCached, a.runJournal)
-	a.journalSlots = make(chan struct{}, journalRuns)
+	a.src = make([]source, len(reg.kinds))
+	for i, k := range reg.kinds {
+		a.src[i] = k.open(a)
+	}
 	return a, nil
 }
 
-// capabilities lists what this agent can serve on this machine. It is
-// worked out at the first request that needs it, not at start-up.
+// capabilities lists what this agent can serve on this machine: each kind
+// it serves, with what that kind adds, and subscribe when a kind is
+// pushable. It is worked out at the first request that needs it, not at
+// start-up.
 func (a *Agent) capabilities() []string {
-	caps := []string{"metrics", "processes", "process_detail", "disks", "subscribe"}
-	if runtime.GOOS == "linux" {
-		caps = append(caps, "connections")
+	var caps []string
+	push := false
+	for _, k := range a.reg.kinds {
+		if k.capability == "" || (k.served != nil && !k.served(a)) {
+			continue
+		}
+		caps = append(caps, k.capability)
+		if k.features != nil {
+			caps = append(caps, k.features(a)...)
+		}
+		push = push || k.push != nil
 	}
-	a.coll.sensors.probe(context.Background())
-	if a.coll.sensors.haveTemps {
-		caps = append(caps, "temps")
-	}
-	if a.coll.sensors.haveGPU {
-		caps = append(caps, "gpu")
-	}
-	if _, err := exec.LookPath("journalctl"); err == nil && runtime.GOOS == "linux" {
-		caps = append(caps, "journal")
-	}
-	if a.cfg.AllowSignals {
-		caps = append(caps, "signals")
+	if push {
+		caps = append(caps, wire.CapSubscribe)
 	}
 	return caps
 }
@@ -276,6 +284,10 @@ func (a *Agent) Shutdown() {
 	wg.Wait()
 }
 
+// Hosts lists the host names an agent without a token answers to (the
+// DNS rebinding guard, host.go), for the start-up log.
+func (a *Agent) Hosts() string { return a.hosts.String() }
+
 // Clients is the number of connected WebSocket clients.
 func (a *Agent) Clients() int { return int(a.clients.Load()) }
 
@@ -325,9 +337,9 @@ const (
 	idleTimeout       = 5 * time.Second
 )
 
-// listen opens a TCP listener whose accepted connections use TCP keepalive,
-// so the kernel notices vanished peers without waking the agent.
-func listen(ctx context.Context, addr string) (net.Listener, error) {
+// Listen opens a TCP listener for Serve whose accepted connections use TCP
+// keepalive, so the kernel notices vanished peers without waking the agent.
+func Listen(ctx context.Context, addr string) (net.Listener, error) {
 	lc := net.ListenConfig{KeepAliveConfig: net.KeepAliveConfig{
 		Enable: true, Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3,
 	}}
@@ -338,34 +350,13 @@ func listen(ctx context.Context, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-func (a *Agent) connections(ctx context.Context) (*sample[*wire.Connections], error) {
-	if !a.has("connections") {
-		return nil, errNotSupported("connections")
-	}
-	return a.connC.Get(ctx)
-}
-
-// topProcessMaxAge bounds the age of the process sample a metrics sample
-// takes its top process from. Kept under the sampler's stale limit, so an
-// overview that asks only for metrics costs one process scan per this long,
-// each measuring CPU since the previous one.
-const topProcessMaxAge = 4 * time.Second
-
-// topProcess is the busiest process of a recent process sample, scanning
-// when the latest is older than topProcessMaxAge.
-func (a *Agent) topProcess(ctx context.Context) *wire.ProcessInfo {
-	s, ok := a.procsC.Peek()
-	if !ok || time.Since(time.UnixMilli(int64(s.msg.SampledAtMs))) > topProcessMaxAge {
-		var err error
-		if s, err = a.procsC.Get(ctx); err != nil {
-			return nil
+// releaseIdle lets go of what kinds hold open between requests (the
+// process sampler's /proc files, ~4 KiB of kernel memory each) while
+// nobody watches.
+func (a *Agent) releaseIdle() {
+	for _, s := range a.src {
+		if r, ok := s.(releaser); ok {
+			r.release()
 		}
 	}
-	var top *wire.ProcessInfo
-	for _, p := range s.msg.Processes {
-		if top == nil || p.CpuPercent > top.CpuPercent {
-			top = p
-		}
-	}
-	return top
 }

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
+	"github.com/socktop/socktop/procfs"
 	"github.com/socktop/socktop/wire"
 )
 
@@ -99,7 +100,7 @@ func TestJSONDialect(t *testing.T) {
 	if typ != websocket.MessageBinary {
 		t.Fatalf("processes reply is %v, want a binary frame", typ)
 	}
-	pl, err := wire.DecodeProcessList(b)
+	pl, err := decodeProcessList(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,11 +139,11 @@ func TestCommandDialect(t *testing.T) {
 	if typ == websocket.MessageText && len(payload) > wire.GzipThreshold {
 		t.Errorf("a %d-byte reply was sent uncompressed", len(payload))
 	}
-	m, err := wire.DecodeMetricsJSON(payload)
+	m, err := decodeText[textMetrics](payload)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.MemTotal == 0 || len(m.CpuPerCore) == 0 {
+	if m.MemTotal == 0 || len(m.CPUPerCore) == 0 {
 		t.Errorf("get_metrics decoded to %+v", m)
 	}
 
@@ -150,7 +151,7 @@ func TestCommandDialect(t *testing.T) {
 	if typ != websocket.MessageBinary {
 		t.Fatalf("get_processes reply is %v", typ)
 	}
-	if pl, err := wire.DecodeProcessList(b); err != nil || findPID(pl, uint32(os.Getpid())) == nil {
+	if pl, err := decodeProcessList(b); err != nil || findPID(pl, uint32(os.Getpid())) == nil {
 		t.Errorf("get_processes: %v", err)
 	}
 
@@ -500,15 +501,15 @@ func TestDisksAndDetail(t *testing.T) {
 	}
 
 	typ, b = roundTrip(t, c, websocket.MessageText, []byte(`{"type":"process_metrics","pid":`+strconv.Itoa(os.Getpid())+`}`))
-	d, err := wire.DecodeProcessDetailJSON(b)
+	d, err := decodeText[textDetail](b)
 	if typ != websocket.MessageText || err != nil {
 		t.Fatalf("process_metrics: %v %v %s", typ, err, b)
 	}
 	exe, _ := os.Executable()
 	cwd, _ := os.Getwd()
-	p := d.GetProcess()
-	if p.Pid != uint32(os.Getpid()) || p.GetParentPid() != uint32(os.Getppid()) || p.GetExecutablePath() != exe || p.GetWorkingDirectory() != cwd || len(p.Threads) == 0 {
-		t.Errorf("own detail: pid %d ppid %d exe %q cwd %q threads %d", p.Pid, p.GetParentPid(), p.GetExecutablePath(), p.GetWorkingDirectory(), len(p.Threads))
+	p := d.Process
+	if p.Pid != uint32(os.Getpid()) || p.ParentPid != uint32(os.Getppid()) || p.ExecutablePath != exe || p.WorkingDirectory != cwd || len(p.Threads) == 0 {
+		t.Errorf("own detail: pid %d ppid %d exe %q cwd %q threads %d", p.Pid, p.ParentPid, p.ExecutablePath, p.WorkingDirectory, len(p.Threads))
 	}
 
 	_, b = roundTrip(t, c, websocket.MessageText, []byte("get_process_metrics:999999999"))
@@ -545,4 +546,57 @@ func TestMetricsCarryTopProcess(t *testing.T) {
 		}
 	}
 	t.Errorf("top process %d (%s) is not in the process list", top.Pid, top.Name)
+}
+
+// TestConfigDefaults: New fills in what Config says of its zero fields; a
+// zero TTL caches nothing (two requests, two collections) while the
+// default serves both from one sample; a negative TTL is refused.
+func TestConfigDefaults(t *testing.T) {
+	a, err := New(Config{Logger: testConfig().Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := a.cfg
+	if c.Version != "dev" || c.ProcRoot != "/proc" || c.SysRoot != "/sys" || c.MaxClients != DefaultMaxClients || c.MaxClientsPerPeer != DefaultMaxClients/2 ||
+		c.RequestsPerSecond != 20 || c.Burst != 40 || c.PingInterval != 45*time.Second || c.MetricsTTL != 0 || c.GPU || c.Temps || c.StaleAfter != procfs.DefaultStaleAfter || a.coll.cpu.StaleAfter != c.StaleAfter {
+		t.Errorf("New(Config{}) = %+v", c)
+	}
+	sampledAt := func(a *Agent) [2]uint64 {
+		var at [2]uint64
+		for i := range at {
+			m, err := a.Snapshot(context.Background(), "metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			at[i] = m.(*wire.Metrics).SampledAtMs
+		}
+		return at
+	}
+	if at := sampledAt(a); at[0] == at[1] {
+		t.Errorf("TTL 0: two requests served one sample (%d)", at[0])
+	}
+	d, err := New(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at := sampledAt(d); at[0] != at[1] {
+		t.Errorf("default TTL %v: two requests at once collected twice (%v)", d.cfg.MetricsTTL, at)
+	}
+	for _, set := range []func(*Config){
+		func(c *Config) { c.MetricsTTL = -time.Millisecond },
+		func(c *Config) { c.ProcessesTTL = -1 },
+		func(c *Config) { c.DisksTTL = -time.Second },
+		func(c *Config) { c.ConnectionsTTL = -time.Hour },
+	} {
+		cfg := testConfig()
+		set(&cfg)
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "TTL") {
+			t.Errorf("a negative TTL: %v, want an error naming it", err)
+		}
+	}
+	cfg := testConfig()
+	cfg.MaxClients, cfg.MaxClientsPerPeer = 4, 9
+	if b, err := New(cfg); err != nil || b.cfg.MaxClientsPerPeer != 4 {
+		t.Errorf("MaxClientsPerPeer above MaxClients: %v", err)
+	}
 }

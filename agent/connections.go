@@ -2,17 +2,45 @@ package agent
 
 import (
 	"context"
+	"runtime"
 	"sync"
 
 	"github.com/socktop/socktop/procfs/sockdiag"
 	"github.com/socktop/socktop/wire"
 )
 
+// connectionsKind is every TCP and UDP socket with its counters and owner
+// (v2 only: upstream's dialects have no such request).
+var connectionsKind = &kind{
+	name: "connections", capability: wire.CapConnections,
+	served:   func(*Agent) bool { return runtime.GOOS == "linux" },
+	unserved: "connections is not available on this agent",
+	v2:       8,
+	open: func(a *Agent) source {
+		cc := newConnCollector(a.cfg.ProcRoot)
+		return connSource{cachedOf(a.cfg.ConnectionsTTL, cc.collect(false)), cachedOf(a.cfg.ConnectionsTTL, cc.collect(true))}
+	},
+	snapshot:      true,
+	snapshotQuery: query{closed: true},
+	prom:          func(p *promWriter, r reply) { writeConnectionMetrics(p, r.message().(*wire.Connections)) },
+}
+
+// connSource keeps two samples: the sockets a dashboard lists, and those
+// with the TIME-WAIT ones too, as ss lists them (query.closed).
+type connSource struct{ open, all cachedSource }
+
+func (s connSource) get(ctx context.Context, q query) (reply, error) {
+	if q.closed {
+		return s.all.get(ctx, q)
+	}
+	return s.open.get(ctx, q)
+}
+
 // connCollector lists sockets with their owners; the sockdiag collector
 // keeps the inode → pid map between calls, so one cache TTL costs one
 // incremental /proc/*/fd scan.
 type connCollector struct {
-	mu   sync.Mutex // the cache serialises calls; this guards buf for Snapshot too
+	mu   sync.Mutex // the two caches may collect at once; this guards buf
 	sd   *sockdiag.Collector
 	buf  []sockdiag.Socket
 	opts sockdiag.Options
@@ -23,10 +51,18 @@ func newConnCollector(procRoot string) *connCollector {
 		opts: sockdiag.Options{TCP: true, UDP: true, Listening: true, Processes: true}}
 }
 
-func (cc *connCollector) collect(ctx context.Context) (*sample[*wire.Connections], error) {
+// collect lists the sockets, with TIME-WAIT and NEW-SYN-RECV ones when
+// closed.
+func (cc *connCollector) collect(closed bool) func(context.Context) (*sample[*wire.Connections], error) {
+	return func(context.Context) (*sample[*wire.Connections], error) { return cc.sample(closed) }
+}
+
+func (cc *connCollector) sample(closed bool) (*sample[*wire.Connections], error) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	socks, err := cc.sd.Collect(cc.buf[:0], cc.opts)
+	opts := cc.opts
+	opts.Closed = closed
+	socks, err := cc.sd.Collect(cc.buf[:0], opts)
 	if err != nil && len(socks) == 0 {
 		return nil, err
 	}
@@ -58,4 +94,22 @@ func (cc *connCollector) collect(ctx context.Context) (*sample[*wire.Connections
 		out.Connections[i] = r
 	}
 	return newSample(out), nil
+}
+
+var tcpStateNames = [...]string{1: "established", 2: "syn_sent", 3: "syn_recv", 4: "fin_wait1", 5: "fin_wait2",
+	6: "time_wait", 7: "close", 8: "close_wait", 9: "last_ack", 10: "listen", 11: "closing", 12: "new_syn_recv"}
+
+func writeConnectionMetrics(p *promWriter, cs *wire.Connections) {
+	var counts [len(tcpStateNames)]int
+	for _, c := range cs.Connections {
+		if c.Transport == wire.Transport_TRANSPORT_TCP && int(c.State) < len(counts) {
+			counts[c.State]++
+		}
+	}
+	p.family("socktop_tcp_connections", "gauge", "TCP sockets by state.")
+	for st, name := range tcpStateNames {
+		if name != "" {
+			p.sample("socktop_tcp_connections", float64(counts[st]), "state", name)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/socktop/socktop/procfs"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 )
 
 // Bounds of one process detail reply. Each string is cut to its budget in
@@ -34,16 +35,35 @@ const maxCachedDetails = 16
 // uncached detail reads up to ~1,000 files.
 const detailCost = 5
 
-// processDetail serves one detail, from a short per-pid cache shared by
-// every client (the process list's TTL).
-func (a *Agent) processDetail(ctx context.Context, pid uint32) (*sample[*wire.ProcessDetail], error) {
+// detailKind is one process in detail: its threads, its first children,
+// its command line, files and I/O.
+var detailKind = &kind{
+	name: "process_detail", capability: wire.CapProcessDetail,
+	v2:      6,
+	v2Query: func(r *wire.Request) query { return query{pid: r.GetProcessDetail().GetPid()} },
+	text:    dialect.Route{JSON: "process_metrics", Command: "get_process_metrics", PID: true},
+	encode:  textOf(dialect.ReplyProcessDetail),
+	open: func(a *Agent) source {
+		return &detailSource{newKeyedCache(a.cfg.ProcessesTTL, maxCachedDetails, a.collectDetail)}
+	},
+	cost: detailCost, slow: true,
+}
+
+// detailSource serves details from a short per-pid cache shared by every
+// client (the process list's TTL).
+type detailSource struct {
+	c *keyedCache[uint32, *sample[*wire.ProcessDetail]]
+}
+
+func (s *detailSource) get(ctx context.Context, q query) (reply, error) {
+	pid := q.pid
 	switch {
 	case pid == 0:
 		return nil, wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "process detail needs a pid")
 	case pid > 1<<31-1:
 		return nil, wire.UnknownPIDError(pid) // beyond pid_t: no process has it (and int(pid) is negative on 32-bit)
 	}
-	return a.detailC.Get(ctx, pid)
+	return s.c.Get(ctx, pid)
 }
 
 // collectDetail reads one process, its threads and its first children.
@@ -79,12 +99,17 @@ func (a *Agent) collectDetail(_ context.Context, pid uint32) (*sample[*wire.Proc
 // latestCPU maps pid → CPU share from the latest process sample, if any; a
 // detail request does not trigger a process scan of its own.
 func (a *Agent) latestCPU() map[uint32]float32 {
-	s, ok := a.procsC.Peek()
+	c := a.processes()
+	if c == nil {
+		return nil
+	}
+	r, ok := c.Peek()
 	if !ok {
 		return nil
 	}
-	m := make(map[uint32]float32, len(s.msg.Processes))
-	for _, p := range s.msg.Processes {
+	ps := r.message().(*wire.Processes).Processes
+	m := make(map[uint32]float32, len(ps))
+	for _, p := range ps {
 		m[p.Pid] = p.CpuPercent
 	}
 	return m
@@ -115,7 +140,7 @@ func (a *Agent) detailed(d *procfs.ProcessDetail, cpu map[uint32]float32) *wire.
 		Pid: uint32(d.PID), Name: text(d.Name, maxNameBytes), Command: text(cmd, maxCommandBytes), CpuUsage: cpu[uint32(d.PID)],
 		MemBytes: d.RSS, VirtualMemBytes: d.VSize, SharedMemBytes: d.Shared,
 		ThreadCount: uint32(d.NumThreads), Status: statusWord(d.StateName),
-		UserId: d.UID, GroupId: d.GID, User: text(a.fs.UserName(d.UID), maxUserBytes),
+		UserId: d.UID, GroupId: d.GID, User: text(a.coll.users.name(d.UID), maxUserBytes),
 		StartTime: uint64(max(d.StartUnix, 0)), CpuTimeUser: d.UTimeMicros, CpuTimeSystem: d.STimeMicros,
 		ReadBytes: d.ReadBytes, WriteBytes: d.WriteBytes,
 		WorkingDirectory: textPtr(d.Cwd, maxPathBytes), ExecutablePath: textPtr(d.Exe, maxPathBytes),

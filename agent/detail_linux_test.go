@@ -195,7 +195,8 @@ func TestDetailCachedAndCosted(t *testing.T) {
 			t.Fatalf("detail of sleeper %d", c.Process.Pid)
 		}
 	}
-	if n := a.detailC.Len(); n > maxCachedDetails {
+	src, _ := a.sourceOf(detailKind)
+	if n := src.(*detailSource).c.Len(); n > maxCachedDetails {
 		t.Errorf("the detail cache holds %d pids after %d asked for, more than %d", n, len(sleepers)+1, maxCachedDetails)
 	}
 

@@ -2,20 +2,40 @@ package agent
 
 import (
 	"context"
+	"time"
 
 	"github.com/socktop/socktop/procfs"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 )
 
-func (a *Agent) disks(ctx context.Context) (*sample[*wire.Disks], error) {
-	return a.disksC.Get(ctx)
+// disksKind is every mounted real file system with its device's I/O.
+var disksKind = &kind{
+	name: "disks", capability: wire.CapDisks,
+	v2:       4,
+	text:     dialect.Route{JSON: "disks", Command: "get_disks"},
+	encode:   textOf(dialect.ReplyDisks),
+	open:     func(a *Agent) source { return cachedOf(a.cfg.DisksTTL, a.coll.disks) },
+	snapshot: true,
+	push: &pushSpec{floor: 200 * time.Millisecond, asked: (*wire.SubscribeRequest).GetDisksMs,
+		kept: func(s *wire.Subscription, ms uint32) { s.DisksMs = ms }},
+	prom: func(p *promWriter, r reply) { writeDiskMetrics(p, r.message().(*wire.Disks)) },
 }
+
+// blockRecheck is how long what is known of the block devices is trusted.
+const blockRecheck = time.Minute
 
 // collectDisks lists parent disks followed by their partitions, as upstream
 // does: a parent's usage and I/O are the sums of its mounted partitions.
 // Whole devices mounted as they are (a VM's vda, dm-0, NFS) stand alone.
 func (c *collector) disks(context.Context) (*sample[*wire.Disks], error) {
-	ds, err := c.fs.Disks()
+	// A disk may be plugged in: what was learnt of block devices is
+	// looked up again now and then (hung network mounts stay known).
+	if now := time.Now(); now.Sub(c.disksAt) > blockRecheck {
+		c.diskState.Forget()
+		c.disksAt = now
+	}
+	ds, err := c.fs.Disks(c.diskState)
 	if err != nil {
 		return nil, err
 	}
@@ -70,4 +90,36 @@ func diskRow(d *procfs.Disk) *wire.Disk {
 		w.TemperatureC = &v
 	}
 	return w
+}
+
+func writeDiskMetrics(p *promWriter, d *wire.Disks) {
+	var fsys, devs []*wire.Disk
+	for _, x := range d.Disks {
+		if x.MountPoint != "" {
+			fsys = append(fsys, x)
+		}
+		if !x.IsPartition {
+			devs = append(devs, x)
+		}
+	}
+	if len(fsys) > 0 {
+		p.family("socktop_filesystem_size_bytes", "gauge", "Filesystem size.")
+		for _, x := range fsys {
+			p.sample("socktop_filesystem_size_bytes", float64(x.Total), "device", x.Name, "mountpoint", x.MountPoint, "fstype", x.FsType)
+		}
+		p.family("socktop_filesystem_avail_bytes", "gauge", "Filesystem space available to unprivileged users.")
+		for _, x := range fsys {
+			p.sample("socktop_filesystem_avail_bytes", float64(x.Available), "device", x.Name, "mountpoint", x.MountPoint, "fstype", x.FsType)
+		}
+	}
+	if len(devs) > 0 {
+		p.family("socktop_disk_read_bytes_total", "counter", "Bytes read from the disk.")
+		for _, x := range devs {
+			p.sample("socktop_disk_read_bytes_total", float64(x.ReadBytes), "device", x.Name)
+		}
+		p.family("socktop_disk_written_bytes_total", "counter", "Bytes written to the disk.")
+		for _, x := range devs {
+			p.sample("socktop_disk_written_bytes_total", float64(x.WriteBytes), "device", x.Name)
+		}
+	}
 }

@@ -31,9 +31,9 @@ const (
 	maxFragments = 64
 )
 
-// fragmentTime bounds a fragmented message's duration (a variable for
-// tests).
-var fragmentTime = 10 * time.Second
+// defaultFragmentTime bounds a fragmented message's duration
+// (Agent.fragmentTime, shorter in tests).
+const defaultFragmentTime = 10 * time.Second
 
 var errFrameViolation = errors.New("websocket frame policy violated")
 
@@ -50,17 +50,18 @@ type frameGuard struct {
 
 	// The frame parser: only Read touches it, and the library reads from
 	// one goroutine at a time.
-	hdr    [14]byte
-	hn     int    // header bytes gathered so far
-	skip   uint64 // payload bytes of the current frame still to come
-	bucket tokenBucket
-	debt   float64 // frames beyond the bucket, to be waited for
-	frags  int     // frames of the fragmented message under way, 0 if none
-	fragT  *time.Timer
+	hdr      [14]byte
+	hn       int    // header bytes gathered so far
+	skip     uint64 // payload bytes of the current frame still to come
+	bucket   tokenBucket
+	debt     float64 // frames beyond the bucket, to be waited for
+	frags    int     // frames of the fragmented message under way, 0 if none
+	fragT    *time.Timer
+	fragTime time.Duration // how long one may take
 }
 
-func newFrameGuard(c net.Conn, release func(), report func(string), flooded func()) *frameGuard {
-	return &frameGuard{Conn: c, release: release, report: report, flooded: flooded,
+func newFrameGuard(c net.Conn, fragTime time.Duration, release func(), report func(string), flooded func()) *frameGuard {
+	return &frameGuard{Conn: c, fragTime: fragTime, release: release, report: report, flooded: flooded,
 		closing: make(chan struct{}), bucket: newTokenBucket(frameRate, frameBurst)}
 }
 
@@ -163,15 +164,15 @@ func (g *frameGuard) frame(now time.Time) string {
 	case (op == 1 || op == 2) && !fin: // the first frame of a fragmented message
 		g.frags = 1
 		if g.fragT == nil {
-			g.fragT = time.AfterFunc(fragmentTime, func() {
+			g.fragT = time.AfterFunc(g.fragTime, func() {
 				select {
 				case <-g.closing:
 				default:
-					g.violate(fmt.Sprintf("a fragmented message unfinished after %v", fragmentTime))
+					g.violate(fmt.Sprintf("a fragmented message unfinished after %v", g.fragTime))
 				}
 			})
 		} else {
-			g.fragT.Reset(fragmentTime)
+			g.fragT.Reset(g.fragTime)
 		}
 	}
 	return ""

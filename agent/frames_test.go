@@ -174,10 +174,17 @@ func checkCalm(t *testing.T, c *wire.Client) {
 // unfinished past fragmentTime, ends the connection, without disturbing
 // another client.
 func TestFragmentedMessages(t *testing.T) {
-	old := fragmentTime
-	fragmentTime = 500 * time.Millisecond
-	t.Cleanup(func() { fragmentTime = old })
-	_, addr := serveAgent(t, testConfig())
+	a, err := New(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.fragmentTime = 500 * time.Millisecond
+	ln, err := Listen(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveListener(t, a, ln)
+	addr := ln.Addr().String()
 	other := dialClient(t, "ws://"+addr+"/ws")
 
 	read := func(c net.Conn) ([]byte, error) {

@@ -188,6 +188,16 @@ func copyTestBinary(t *testing.T, dir, name string) string {
 	return path
 }
 
+// skipUnlessRunnable skips a test that must re-execute the test binary
+// when this machine cannot run it directly: under qemu-user (CI's arm64 and
+// armv7 runs) the binary is foreign and only qemu runs it.
+func skipUnlessRunnable(t *testing.T, self string) {
+	t.Helper()
+	if err := exec.Command(self, "-test.run=^$", "-test.count=1").Run(); err != nil {
+		t.Skipf("cannot re-execute the test binary here (%v): foreign architecture under qemu-user?", err)
+	}
+}
+
 // nsEnv marks a test binary re-executed inside private namespaces.
 const nsEnv = "SOCKTOP_TEST_NAMESPACES"
 
@@ -211,6 +221,7 @@ func reexecInNamespaces(t *testing.T, flags ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	skipUnlessRunnable(t, self)
 	args := append(append([]string{}, flags...), "--", self, "-test.run", "^"+t.Name()+"$", "-test.v", "-test.count=1", "-test.timeout=5m")
 	cmd := exec.Command(unshare, args...)
 	cmd.Env = append(os.Environ(), nsEnv+"="+t.Name())

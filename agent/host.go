@@ -73,6 +73,14 @@ func (l hostAllowlist) String() string {
 	return strings.Join(append([]string{"IP addresses", "localhost"}, out...), ",")
 }
 
+// ValidAllowedHost reports whether name may be an allowed host
+// (Config.AllowedHosts): a host name such as kitchen.lan, or a pattern
+// such as *.lan; not "*", nor anything with spaces or URL parts.
+func ValidAllowedHost(name string) bool {
+	n := normalizeHost(name)
+	return n != "" && n != "*" && !strings.ContainsAny(name, " /?#@")
+}
+
 // normalizeHost lowercases a host name and drops a port and a trailing dot.
 func normalizeHost(h string) string {
 	h = strings.TrimSpace(h)

@@ -66,7 +66,7 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	}
 	h := &hostileEnv{clients: a.Clients, token: cfg.Token}
 
-	ln, err := listen(context.Background(), "127.0.0.1:0")
+	ln, err := Listen(context.Background(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tln, err := listen(context.Background(), "127.0.0.1:0")
+	tln, err := Listen(context.Background(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

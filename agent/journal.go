@@ -10,11 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 )
 
 const (
@@ -41,18 +43,45 @@ const (
 	maxMessageBytes = 4096
 )
 
+// journalKind is one process's newest journal entries, from journalctl.
+var journalKind = &kind{
+	name: "journal", capability: wire.CapJournal,
+	served: func(*Agent) bool {
+		_, err := exec.LookPath("journalctl")
+		return err == nil && runtime.GOOS == "linux"
+	},
+	unserved: "the journal (journalctl is not installed) is not available on this agent",
+	v2:       7,
+	v2Query: func(r *wire.Request) query {
+		j := r.GetJournal()
+		return query{pid: j.GetPid(), lines: int(min(j.GetLines(), journalMaxLines))}
+	},
+	text:   dialect.Route{JSON: "journal_entries", Command: "get_journal_entries", PID: true},
+	encode: textOf(dialect.ReplyJournal),
+	open: func(a *Agent) source {
+		s := &journalSource{procRoot: a.fs.ProcRoot(), slots: make(chan struct{}, journalRuns)}
+		s.c = newKeyedCache(journalTTL, journalCached, s.run)
+		return s
+	},
+	cost: journalCost, slow: true,
+}
+
 type journalKey struct {
 	pid   uint32
 	lines int
 }
 
-// journal serves the newest entries of one pid: identical requests share a
-// run and its result for journalTTL, and at most journalRuns journalctl
-// run at once.
-func (a *Agent) journal(ctx context.Context, pid uint32, lines int) (*sample[*wire.Journal], error) {
-	if !a.has("journal") {
-		return nil, errNotSupported("the journal (journalctl is not installed)")
-	}
+// journalSource serves the newest entries of one pid: identical requests
+// share a run and its result for journalTTL, and at most journalRuns
+// journalctl run at once (a token in slots each).
+type journalSource struct {
+	procRoot string
+	c        *keyedCache[journalKey, *sample[*wire.Journal]]
+	slots    chan struct{}
+}
+
+func (s *journalSource) get(ctx context.Context, q query) (reply, error) {
+	pid, lines := q.pid, q.lines
 	switch {
 	case pid == 0:
 		return nil, wire.NewError(wire.ErrorCode_ERROR_CODE_BAD_REQUEST, "journal needs a pid")
@@ -61,23 +90,23 @@ func (a *Agent) journal(ctx context.Context, pid uint32, lines int) (*sample[*wi
 	}
 	// Upstream answers "Process N not found" here too; checking first also
 	// keeps a client from starting journalctl for pids that do not exist.
-	if _, err := os.Stat(filepath.Join(a.fs.ProcRoot(), strconv.FormatUint(uint64(pid), 10))); err != nil {
+	if _, err := os.Stat(filepath.Join(s.procRoot, strconv.FormatUint(uint64(pid), 10))); err != nil {
 		return nil, wire.UnknownPIDError(pid)
 	}
 	if lines <= 0 {
 		lines = journalDefaultLines
 	}
-	return a.journalC.Get(ctx, journalKey{pid, min(lines, journalMaxLines)})
+	return s.c.Get(ctx, journalKey{pid, min(lines, journalMaxLines)})
 }
 
-// runJournal runs journalctl for one pid, without a shell, newest entries
-// first, once one of the journalRuns slots is free.
-func (a *Agent) runJournal(ctx context.Context, k journalKey) (*sample[*wire.Journal], error) {
+// run runs journalctl for one pid, without a shell, newest entries first,
+// once one of the journalRuns slots is free.
+func (s *journalSource) run(ctx context.Context, k journalKey) (*sample[*wire.Journal], error) {
 	wait := time.NewTimer(journalQueueWait)
 	defer wait.Stop()
 	select {
-	case a.journalSlots <- struct{}{}:
-		defer func() { <-a.journalSlots }()
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
 	case <-wait.C:
 		return nil, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
 			"the journal is busy: this agent runs at most %d journalctl at once; retry", journalRuns)

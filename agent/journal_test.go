@@ -43,7 +43,7 @@ func TestJournal(t *testing.T) {
 	c := dial(t, wsURL(srv), nil)
 	self := strconv.Itoa(os.Getpid())
 	_, b := roundTrip(t, c, websocket.MessageText, []byte(`{"type":"journal_entries","pid":`+self+`}`))
-	j, err := wire.DecodeJournalJSON(b)
+	j, err := decodeText[textJournal](b)
 	if err != nil {
 		t.Fatalf("journal reply %s: %v", b, err)
 	}
@@ -51,7 +51,7 @@ func TestJournal(t *testing.T) {
 		t.Fatalf("%d entries, want 2 (the junk line skipped): %s", len(j.Entries), b)
 	}
 	e := j.Entries[0]
-	if e.Message != "disk on fire" || e.Priority != 3 || e.GetUnit() != "foo.service" || e.GetPid() != 4242 || e.TimestampUs != 1700000000123456 {
+	if e.Message != "disk on fire" || e.Priority != "Error" || e.Unit != "foo.service" || e.Pid != 4242 || e.TimestampUs != 1700000000123456 {
 		t.Errorf("entry 0 = %+v", e)
 	}
 	if j.Entries[1].Message != "hi\uFFFD" {
@@ -78,7 +78,7 @@ func TestJournal(t *testing.T) {
 	c2 := dial(t, wsURL(srv2), nil)
 	_, b = roundTrip(t, c2, websocket.MessageText, []byte("get_journal_entries:"+strconv.Itoa(os.Getpid())))
 	p, _ := wire.Payload(wire.Frame{Type: websocket.MessageBinary, Data: b})
-	if j, err := wire.DecodeJournalJSON(p); err != nil || len(j.Entries) != 0 || j.GetNotice() == "" {
+	if j, err := decodeText[textJournal](p); err != nil || len(j.Entries) != 0 || j.Notice == "" {
 		t.Errorf("empty journal: %+v %v", j, err)
 	}
 }

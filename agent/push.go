@@ -6,7 +6,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/wire"
-	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // Subscriptions (the v2 SubscribeRequest): instead of asking for every
@@ -16,31 +15,20 @@ import (
 // dashboards share one wake-up and one collection per tick. Nothing ticks
 // while nobody is subscribed.
 
-type pushKind uint8
-
-const (
-	pushMetrics pushKind = iota
-	pushProcesses
-	pushDisks
-	pushKinds
-)
-
-// Interval bounds: the floors are the upstream client's, the ceiling keeps
-// a typo from becoming a subscription that never fires.
-var pushFloor = [pushKinds]time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond}
-
+// pushCeiling keeps a typo from becoming a subscription that never fires;
+// the floors are the kinds' own (pushSpec.floor).
 const pushCeiling = time.Hour
 
 // pushQueue is how many pushes wait for a slow reader before new ones are
 // dropped (the next one brings the client up to date).
 const pushQueue = 4
 
-// pushField is the Response body field of each kind.
-var pushField = [pushKinds]protowire.Number{fieldMetrics, fieldProcesses, fieldDisks}
-
+// pushKey is what one group's subscribers are pushed: a kind (its index
+// in the registry), asked with the same query, at one interval.
 type pushKey struct {
-	kind  pushKind
+	kind  int
 	every time.Duration
+	q     query
 }
 
 // pushGroup is every subscriber of one kind at one interval.
@@ -56,15 +44,22 @@ type subscriber struct {
 	last []byte // the body pushed last, so that no sample goes out twice
 }
 
-// intervals reads a SubscribeRequest and applies the floors and ceiling.
-func intervals(s *wire.SubscribeRequest) [pushKinds]time.Duration {
-	ms := [pushKinds]uint32{s.GetMetricsMs(), s.GetProcessesMs(), s.GetDisksMs()}
-	var out [pushKinds]time.Duration
-	for k, v := range ms {
-		if v == 0 {
+// subscription reads a SubscribeRequest: the group of each kind this
+// agent pushes that it asks for, at the interval kept (after the kind's
+// floor and the ceiling).
+func (a *Agent) subscription(s *wire.SubscribeRequest) []pushKey {
+	var out []pushKey
+	for _, i := range a.reg.pushable {
+		k := a.reg.kinds[i]
+		ms := k.push.asked(s)
+		if ms == 0 || (k.served != nil && !a.has(k.capability)) {
 			continue
 		}
-		out[k] = min(max(time.Duration(v)*time.Millisecond, pushFloor[k]), pushCeiling)
+		ask := pushKey{kind: i, every: min(max(time.Duration(ms)*time.Millisecond, k.push.floor), pushCeiling)}
+		if k.push.query != nil {
+			ask.q = k.push.query(s)
+		}
+		out = append(out, ask)
 	}
 	return out
 }
@@ -73,92 +68,57 @@ func intervals(s *wire.SubscribeRequest) [pushKinds]time.Duration {
 // Subscription reply, one push of each kind at once, then the shared clocks.
 // The clocks are joined last so that no tick can overtake the reply.
 func (cn *conn) subscribe(id uint32, s *wire.SubscribeRequest) {
-	every := intervals(s)
-	cn.a.leave(cn)
-	reply := &wire.Subscription{MetricsMs: uint32(every[pushMetrics].Milliseconds()),
-		ProcessesMs: uint32(every[pushProcesses].Milliseconds()), DisksMs: uint32(every[pushDisks].Milliseconds())}
+	a := cn.a
+	subs := a.subscription(s)
+	a.leave(cn)
+	reply := &wire.Subscription{}
+	for _, sub := range subs {
+		a.reg.kinds[sub.kind].push.kept(reply, uint32(sub.every.Milliseconds()))
+	}
 	body, _ := reply.MarshalVT()
-	if cn.writeV2(envelope(id, fieldSubscription, body)) != nil {
+	if cn.writeV2(envelope(id, fieldSubscription, body)) != nil || len(subs) == 0 {
 		return
 	}
-	joined := false
-	var sent [pushKinds][]byte
-	for k, d := range every {
-		if d == 0 || !cn.a.pushable(pushKind(k)) {
-			continue
+	sent := make([][]byte, len(subs))
+	for j, sub := range subs {
+		if b, err := a.pushBody(cn.ctx, sub); err == nil {
+			cn.writeV2(envelope(id, a.reg.kinds[sub.kind].v2, b))
+			sent[j] = b
 		}
-		if b, err := cn.a.pushBody(cn.ctx, pushKind(k)); err == nil {
-			cn.writeV2(envelope(id, pushField[k], b))
-			sent[k] = b
-		}
-		joined = true
-	}
-	if !joined {
-		return
 	}
 	if cn.pushq == nil {
 		cn.pushq = make(chan []byte, pushQueue)
 		cn.wg.Go(cn.pushLoop)
 	}
-	cn.a.join(cn, id, every, sent)
+	a.join(cn, id, subs, sent)
 }
 
-// pushable reports whether this agent serves the kind at all.
-func (a *Agent) pushable(k pushKind) bool {
-	switch k {
-	case pushProcesses:
-		return a.has(wire.CapProcesses)
-	case pushDisks:
-		return a.has(wire.CapDisks)
+// pushBody returns the marshalled body of the latest sample of a group,
+// shared by every subscriber (each sample is marshalled once).
+func (a *Agent) pushBody(ctx context.Context, key pushKey) ([]byte, error) {
+	r, err := a.get(ctx, key.kind, key.q)
+	if err != nil {
+		return nil, err
 	}
-	return true
-}
-
-// pushBody returns the marshalled body of the latest sample of a kind,
-// shared by every subscriber (the caches marshal each sample once).
-func (a *Agent) pushBody(ctx context.Context, k pushKind) ([]byte, error) {
-	switch k {
-	case pushMetrics:
-		s, err := a.metricsC.Get(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return s.v2Bytes((*wire.Metrics).MarshalVT)
-	case pushProcesses:
-		s, err := a.procsC.Get(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return s.v2Bytes((*wire.Processes).MarshalVT)
-	default:
-		s, err := a.disks(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return s.v2Bytes((*wire.Disks).MarshalVT)
-	}
+	return r.v2Body()
 }
 
 // join adds cn to the groups of its new subscription, starting the clock of
 // a group that has no subscriber yet.
-func (a *Agent) join(cn *conn, id uint32, every [pushKinds]time.Duration, sent [pushKinds][]byte) {
+func (a *Agent) join(cn *conn, id uint32, subs []pushKey, sent [][]byte) {
 	a.pushMu.Lock()
 	defer a.pushMu.Unlock()
 	if cn.ctx.Err() != nil {
 		return // the connection ended meanwhile; its leave already ran
 	}
-	for k, d := range every {
-		if d == 0 || !a.pushable(pushKind(k)) {
-			continue
-		}
-		key := pushKey{pushKind(k), d}
+	for j, key := range subs {
 		g := a.groups[key]
 		if g == nil {
 			g = &pushGroup{key: key, subs: map[*conn]*subscriber{}, stop: make(chan struct{})}
 			a.groups[key] = g
 			go a.tick(g)
 		}
-		g.subs[cn] = &subscriber{id: id, last: sent[k]}
+		g.subs[cn] = &subscriber{id: id, last: sent[j]}
 		cn.joined = append(cn.joined, g)
 	}
 }
@@ -199,6 +159,7 @@ func (a *Agent) tick(g *pushGroup) {
 		now := time.Now()
 		return now.Truncate(g.key.every).Add(g.key.every).Sub(now)
 	}
+	field := a.reg.kinds[g.key.kind].v2
 	t := time.NewTimer(next())
 	defer t.Stop()
 	var to []*conn
@@ -211,7 +172,7 @@ func (a *Agent) tick(g *pushGroup) {
 			return
 		}
 		t.Reset(next())
-		body, err := a.pushBody(context.Background(), g.key.kind)
+		body, err := a.pushBody(context.Background(), g.key)
 		if err != nil {
 			a.log.Debug("push: collection failed", "err", err)
 			continue
@@ -231,7 +192,7 @@ func (a *Agent) tick(g *pushGroup) {
 		for i, cn := range to {
 			f := frames[ids[i]]
 			if f == nil {
-				f = envelope(ids[i], pushField[g.key.kind], body)
+				f = envelope(ids[i], field, body)
 				frames[ids[i]] = f
 			}
 			cn.offer(f)

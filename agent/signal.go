@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -8,6 +9,19 @@ import (
 
 	"github.com/socktop/socktop/wire"
 )
+
+// signalKind sends a client's signal to one process (v2 only, with
+// --allow-signals).
+var signalKind = &kind{
+	name: "signal", capability: wire.CapSignals,
+	served:   func(a *Agent) bool { return a.cfg.AllowSignals },
+	unserved: "signals are off on this agent (start it with --allow-signals)",
+	v2:       9,
+	v2Query:  func(r *wire.Request) query { return query{pid: r.GetSignal().GetPid(), v2: r} },
+	open: uncached(func(a *Agent, _ context.Context, q query) (*wire.SignalResult, error) {
+		return a.signal(q.v2.GetSignal())
+	}),
+}
 
 // allowedSignals are the only signals a client may send, and only with
 // --allow-signals.
@@ -22,9 +36,6 @@ var allowedSignals = map[string]syscall.Signal{
 // thread id signals its whole process), and only while the process at
 // that pid is the one that started at the request's start time.
 func (a *Agent) signal(req *wire.SignalRequest) (*wire.SignalResult, error) {
-	if !a.cfg.AllowSignals {
-		return nil, wire.NewError(wire.ErrorCode_ERROR_CODE_NOT_SUPPORTED, "signals are off on this agent (start it with --allow-signals)")
-	}
 	name := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(req.GetSignal())), "SIG")
 	sig, ok := allowedSignals[name]
 	if !ok {

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/socktop/socktop/procfs"
@@ -13,12 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// noPidfd makes sendSignal act as on a kernel without pidfd_open, for the
-// tests of the kill(2) path.
-var noPidfd atomic.Bool
-
-func pidfdOpen(pid int) (int, error) {
-	if noPidfd.Load() {
+// pidfdOpen is pidfd_open(2), or ENOSYS while a.noPidfd is set (the tests
+// of the kill(2) path act as on a kernel without it).
+func (a *Agent) pidfdOpen(pid int) (int, error) {
+	if a.noPidfd.Load() {
 		return -1, unix.ENOSYS
 	}
 	return unix.PidfdOpen(pid, 0)
@@ -34,7 +31,7 @@ func (a *Agent) sendSignal(pid int, start uint64, sig syscall.Signal) error {
 	if err := a.ownProcRoot(); err != nil {
 		return err
 	}
-	fd, err := pidfdOpen(pid)
+	fd, err := a.pidfdOpen(pid)
 	switch {
 	case err == nil:
 		defer unix.Close(fd)

@@ -73,7 +73,7 @@ func TestSignalsReachOnlyTheProcessMeant(t *testing.T) {
 	selfThread, victimThread := threadOf(self), threadOf(vpid)
 
 	for _, path := range []string{"pidfd", "kill(2) fallback"} {
-		noPidfd.Store(path != "pidfd")
+		a.noPidfd.Store(path != "pidfd")
 		for _, c := range []struct {
 			name  string
 			pid   uint32
@@ -82,7 +82,7 @@ func TestSignalsReachOnlyTheProcessMeant(t *testing.T) {
 		}{
 			{"pid 2^32-1 (-1: every process)", 1<<32 - 1, vstart, wire.ErrorCode_ERROR_CODE_BAD_REQUEST},
 			{"pid 2^31 (a process group)", 1 << 31, vstart, wire.ErrorCode_ERROR_CODE_BAD_REQUEST},
-			{"2^32 − the victim's pid (its process group as 32 bits)", uint32(1<<32 - vpid), vstart, wire.ErrorCode_ERROR_CODE_BAD_REQUEST},
+			{"2^32 − the victim's pid (its process group as 32 bits)", uint32(1<<32 - int64(vpid)), vstart, wire.ErrorCode_ERROR_CODE_BAD_REQUEST},
 			{"pid 0 (the agent's process group)", 0, vstart, wire.ErrorCode_ERROR_CODE_BAD_REQUEST},
 			{"pid 1", 1, startOf(1), wire.ErrorCode_ERROR_CODE_NOT_PERMITTED},
 			{"the agent itself", uint32(self), startOf(self), wire.ErrorCode_ERROR_CODE_NOT_PERMITTED},
@@ -100,7 +100,7 @@ func TestSignalsReachOnlyTheProcessMeant(t *testing.T) {
 			}
 		}
 	}
-	noPidfd.Store(false)
+	a.noPidfd.Store(false)
 	// Nothing escaped: the first signal each sees is the USR1 sent now.
 	unix.Kill(vpid, syscall.SIGUSR1)
 	if got := victim.next(t); got != "SIGUSR1" {
@@ -112,7 +112,7 @@ func TestSignalsReachOnlyTheProcessMeant(t *testing.T) {
 	}
 	// The process meant, with its start time, is signalled, both ways.
 	for _, path := range []string{"pidfd", "kill(2) fallback"} {
-		noPidfd.Store(path != "pidfd")
+		a.noPidfd.Store(path != "pidfd")
 		if r := send(uint32(vpid), vstart, "SIGHUP"); r.GetSignal().GetSignal() != "SIGHUP" {
 			t.Errorf("%s: HUP to the victim: %v", path, r)
 		}
@@ -120,7 +120,7 @@ func TestSignalsReachOnlyTheProcessMeant(t *testing.T) {
 			t.Errorf("%s: the victim got %s, want SIGHUP", path, got)
 		}
 	}
-	noPidfd.Store(false)
+	a.noPidfd.Store(false)
 
 	t.Run("reused pid", func(t *testing.T) {
 		first := startHelper(t, "victim", "", nil)

@@ -13,21 +13,15 @@ import (
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/procfs"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// Response body field numbers of wire.Response, for hand-built envelopes.
+// Response body field numbers of the replies that are no kind's, for
+// hand-built envelopes (a kind's is kind.v2).
 const (
-	fieldHello         protowire.Number = 2
-	fieldMetrics       protowire.Number = 3
-	fieldDisks         protowire.Number = 4
-	fieldProcesses     protowire.Number = 5
-	fieldProcessDetail protowire.Number = 6
-	fieldJournal       protowire.Number = 7
-	fieldConnections   protowire.Number = 8
-	fieldSignal        protowire.Number = 9
-	fieldSubscription  protowire.Number = 10
-	fieldError         protowire.Number = 15
+	fieldSubscription protowire.Number = 10
+	fieldError        protowire.Number = 15
 )
 
 const (
@@ -115,9 +109,7 @@ func (a *Agent) leaveClient(peer netip.Addr) {
 	last := a.clients.Add(-1) == 0
 	a.mu.Unlock()
 	if last {
-		// Nobody watches: let go of the /proc files the process sampler
-		// keeps open between scans (kernel memory, ~4 KiB each).
-		a.coll.procs.Close()
+		a.releaseIdle() // nobody watches
 	}
 }
 
@@ -125,7 +117,7 @@ func (a *Agent) leaveClient(peer netip.Addr) {
 // the connection limiter is given back when it closes.
 func (a *Agent) guardFrames(remote string) func(net.Conn) *frameGuard {
 	return func(c net.Conn) *frameGuard {
-		return newFrameGuard(c, func() { a.connLimit.release(c) },
+		return newFrameGuard(c, a.fragmentTime, func() { a.connLimit.release(c) },
 			func(reason string) { a.limits.frames.Log("remote", remote, "why", reason) },
 			func() { a.limits.flood.Log("remote", remote, "frames_per_second", frameRate) })
 	}
@@ -209,22 +201,22 @@ func (cn *conn) writeFrame(f wire.Frame) error { return cn.write(f.Type, f.Data)
 // A frame of no dialect gets an error object too: silence would leave the
 // client waiting forever.
 func (cn *conn) textFrame(typ websocket.MessageType, data []byte) {
-	req := wire.ParseTextRequest(data)
+	req := cn.a.reg.parser.Parse(data)
 	if typ != websocket.MessageText {
-		req = wire.NotARequest("a binary frame without the socktop.v2 subprotocol")
+		req = dialect.NotARequest("a binary frame without the socktop.v2 subprotocol")
 	}
-	if !cn.bucket.take(time.Now(), textCost(req.Kind)) {
-		cn.writeFrame(wire.ReplyError(req, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
+	if !cn.bucket.take(time.Now(), cn.a.textCost(req)) {
+		cn.writeFrame(dialect.ReplyError(req, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
 			"rate limited: at most %.0f requests per second per connection", cn.a.cfg.RequestsPerSecond)))
 		return
 	}
 	if req.Err != nil {
-		cn.writeFrame(wire.ReplyError(req, req.Err))
+		cn.writeFrame(dialect.ReplyError(req, req.Err))
 		return
 	}
 	f, err := cn.a.serveText(cn.ctx, req)
 	if err != nil {
-		f = wire.ReplyError(req, asWireError(err, req.PID))
+		f = dialect.ReplyError(req, asWireError(err, req.PID))
 	}
 	cn.writeFrame(f)
 }
@@ -248,7 +240,8 @@ func (cn *conn) v2Frame(typ websocket.MessageType, data []byte) bool {
 			return false
 		}
 	}
-	if !cn.bucket.take(time.Now(), v2Cost(req)) {
+	rt := cn.a.reg.route(req)
+	if !cn.bucket.take(time.Now(), rt.cost()) {
 		cn.writeV2(envelopeError(req.Id, wire.NewError(wire.ErrorCode_ERROR_CODE_RATE_LIMITED,
 			"rate limited: at most %.0f requests per second per connection", cn.a.cfg.RequestsPerSecond)))
 		return true
@@ -258,13 +251,13 @@ func (cn *conn) v2Frame(typ websocket.MessageType, data []byte) bool {
 		return true
 	}
 	serve := func() {
-		b, err := cn.a.serveV2(cn.ctx, req)
+		b, err := cn.a.serveKind(cn.ctx, rt, req)
 		if err != nil {
-			b = envelopeError(req.Id, asWireError(err, requestPID(req)))
+			b = envelopeError(req.Id, asWireError(err, rt.query(req).pid))
 		}
 		cn.writeV2(b)
 	}
-	if !slowRequest(req) {
+	if !rt.slow() {
 		// Shared, cached data: answering in the read loop spares a
 		// goroutine hand-off per request, which is most of what a
 		// request costs when a hundred clients watch one agent.
@@ -283,27 +276,11 @@ func (cn *conn) v2Frame(typ websocket.MessageType, data []byte) bool {
 	return true
 }
 
-// slowRequest reports requests that read per-process files or run
-// journalctl; they are served beside the read loop so they do not hold up
-// the connection's other requests.
-func slowRequest(req *wire.Request) bool {
-	switch req.Body.(type) {
-	case *wire.Request_ProcessDetail, *wire.Request_Journal:
-		return true
-	}
-	return false
-}
-
 func (cn *conn) writeV2(b []byte) error { return cn.write(websocket.MessageBinary, b) }
 
 func envelopeError(id uint32, e *wire.Error) []byte {
 	body, _ := e.MarshalVT()
 	return envelope(id, fieldError, body)
-}
-
-// errNotSupported answers requests for data this agent does not serve.
-func errNotSupported(what string) error {
-	return wire.NewError(wire.ErrorCode_ERROR_CODE_NOT_SUPPORTED, "%s is not available on this agent", what)
 }
 
 // asWireError turns a serving failure into a typed wire error.

@@ -127,8 +127,8 @@ func (c *cpuClock) report(b *testing.B) {
 // network, load, and the temperature sensors (discovered like Temperatures).
 func metricsFiles(b *testing.B, fs *FS) []string {
 	files := []string{fs.paths.stat, fs.paths.meminfo, fs.paths.netdev, fs.paths.loadavg}
-	for _, s := range fs.discoverTemps() {
-		files = append(files, s.path)
+	for _, s := range fs.DiscoverTemps() {
+		files = append(files, s.Path)
 	}
 	return files
 }
@@ -175,6 +175,7 @@ func metricsSnapshot(b *testing.B, fs *FS) func() {
 		b.Fatal(err)
 	}
 	var nd []NetDev
+	sensors := fs.DiscoverTemps() // the agent discovers once a minute
 	return func() {
 		var err error
 		if _, err = tr.Sample(ctx); err != nil {
@@ -186,8 +187,7 @@ func metricsSnapshot(b *testing.B, fs *FS) func() {
 		if nd, err = fs.ReadNetDev(nd); err != nil {
 			b.Fatal(err)
 		}
-		temps, _ := fs.Temperatures()
-		CPUTemperature(temps)
+		CPUTemperature(fs.ReadTemps(sensors))
 		if _, err = fs.LoadAvg(); err != nil {
 			b.Fatal(err)
 		}
@@ -284,7 +284,7 @@ func BenchmarkMetricsVsRaw(b *testing.B) {
 	})
 	b.Run("x86-fixture", func(b *testing.B) {
 		dir := filepath.Join("testdata", "fixtures", "x86-server")
-		fs, err := NewFS(filepath.Join(dir, "proc"), filepath.Join(dir, "sys"), WithNvidiaSMI("", 0))
+		fs, err := NewFS(filepath.Join(dir, "proc"), filepath.Join(dir, "sys"))
 		if err != nil {
 			b.Fatal(err)
 		}

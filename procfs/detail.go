@@ -17,46 +17,46 @@ import (
 // are nil when unknown (typically: another user's process the agent may not
 // inspect).
 type ProcessDetail struct {
-	PID       int32    `json:"pid"`
-	PPID      int32    `json:"ppid"`
-	Name      string   `json:"name"`
-	Cmdline   []string `json:"cmdline"` // argv; empty for kernel threads and zombies
-	Exe       *string  `json:"exe"`
-	Cwd       *string  `json:"cwd"`
-	State     byte     `json:"state"`
-	StateName string   `json:"state_name"` // "sleeping", "running", …
-	Kernel    bool     `json:"kernel"`
+	PID       int32
+	PPID      int32
+	Name      string
+	Cmdline   []string // argv; empty for kernel threads and zombies
+	Exe       *string
+	Cwd       *string
+	State     byte
+	StateName string // "sleeping", "running", …
+	Kernel    bool
 	// Real and effective ids from status.
-	UID        uint32 `json:"uid"`
-	EUID       uint32 `json:"euid"`
-	GID        uint32 `json:"gid"`
-	EGID       uint32 `json:"egid"`
-	Nice       int32  `json:"nice"`
-	NumThreads int32  `json:"num_threads"`
-	StartTime  uint64 `json:"start_time"` // jiffies after boot
+	UID        uint32
+	EUID       uint32
+	GID        uint32
+	EGID       uint32
+	Nice       int32
+	NumThreads int32
+	StartTime  uint64 // jiffies after boot
 	// StartUnix is the start time in epoch seconds (boot time + StartTime).
-	StartUnix int64  `json:"start_unix"`
-	RSS       uint64 `json:"rss"`
-	VSize     uint64 `json:"vsize"`
+	StartUnix int64
+	RSS       uint64
+	VSize     uint64
 	// Shared is resident shared memory (statm), bytes.
-	Shared *uint64 `json:"shared"`
+	Shared *uint64
 	// UTimeMicros and STimeMicros are CPU times in microseconds.
-	UTimeMicros uint64 `json:"utime_us"`
-	STimeMicros uint64 `json:"stime_us"`
+	UTimeMicros uint64
+	STimeMicros uint64
 
-	VoluntaryCtxtSwitches    *uint64  `json:"voluntary_ctxt_switches"`
-	NonvoluntaryCtxtSwitches *uint64  `json:"nonvoluntary_ctxt_switches"`
-	FDCount                  *int     `json:"fd_count"`
-	ReadBytes                *uint64  `json:"read_bytes"`  // storage reads (/proc/<pid>/io read_bytes)
-	WriteBytes               *uint64  `json:"write_bytes"` // storage writes
-	Threads                  []Thread `json:"threads"`
-	Children                 []int32  `json:"children"` // pids whose parent is this process
+	VoluntaryCtxtSwitches    *uint64
+	NonvoluntaryCtxtSwitches *uint64
+	FDCount                  *int
+	ReadBytes                *uint64 // storage reads (/proc/<pid>/io read_bytes)
+	WriteBytes               *uint64 // storage writes
+	Threads                  []Thread
+	Children                 []int32 // pids whose parent is this process
 
 	// What the DetailLimits left out: the end of the command line (Cmdline
 	// holds its first CmdlineBytes, the last argument cut), and threads
 	// beyond the first Threads (NumThreads says how many there are).
-	CmdlineTruncated bool `json:"cmdline_truncated,omitempty"`
-	ThreadsTruncated bool `json:"threads_truncated,omitempty"`
+	CmdlineTruncated bool
+	ThreadsTruncated bool
 }
 
 // DetailLimits bound what one ProcessDetail reads, so that a process with
@@ -81,11 +81,11 @@ const maxChildTasks = 4096
 
 // Thread is one task of a process.
 type Thread struct {
-	TID         int32  `json:"tid"`
-	Name        string `json:"name"`
-	State       byte   `json:"state"`
-	UTimeMicros uint64 `json:"utime_us"`
-	STimeMicros uint64 `json:"stime_us"`
+	TID         int32
+	Name        string
+	State       byte
+	UTimeMicros uint64
+	STimeMicros uint64
 }
 
 // ProcessDetail reads one process in detail within DefaultDetailLimits. It

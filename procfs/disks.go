@@ -2,7 +2,6 @@ package procfs
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -124,31 +123,59 @@ func IsRealFS(m *Mount) bool {
 type Disk struct {
 	// Name is the kernel name of the block device (sda1, nvme0n1p2,
 	// mmcblk0p2, dm-0), or the source for devices without one (NFS).
-	Name         string   `json:"name"`
-	Source       string   `json:"source"`
-	MountPoint   string   `json:"mount_point"`
-	FSType       string   `json:"fs_type"`
-	Major        uint32   `json:"major"`
-	Minor        uint32   `json:"minor"`
-	IsPartition  bool     `json:"is_partition"`
-	Parent       string   `json:"parent,omitempty"` // whole disk of a partition
-	Total        uint64   `json:"total"`
-	Free         uint64   `json:"free"`
-	Available    uint64   `json:"available"`
-	HasIO        bool     `json:"has_io"` // whether the counters below come from /proc/diskstats
-	Reads        uint64   `json:"reads"`
-	Writes       uint64   `json:"writes"`
-	ReadBytes    uint64   `json:"read_bytes"`
-	WrittenBytes uint64   `json:"written_bytes"`
-	IOTimeMs     uint64   `json:"io_time_ms"`
-	TempC        *float64 `json:"temp_c"` // drive temperature (NVMe, drivetemp), of the parent for partitions
+	Name         string
+	Source       string
+	MountPoint   string
+	FSType       string
+	Major        uint32
+	Minor        uint32
+	IsPartition  bool
+	Parent       string // whole disk of a partition
+	Total        uint64
+	Free         uint64 // statfs f_bfree: free blocks, those reserved for root included
+	Available    uint64 // statfs f_bavail: what an unprivileged user may still write
+	HasIO        bool   // whether the counters below come from /proc/diskstats
+	Reads        uint64
+	Writes       uint64
+	ReadBytes    uint64
+	WrittenBytes uint64
+	IOTimeMs     uint64
+	TempC        *float64 // drive temperature (NVMe, drivetemp), of the parent for partitions
+}
+
+// DiskState is what Disks remembers between calls, kept by its caller:
+// the block device behind each mount (sysfs lookups: the topology changes
+// only on hot-plug) until Forget, and the network mounts whose statfs
+// hangs, so a hung NFS server costs one stuck goroutine, not one per call.
+// Safe for concurrent use.
+type DiskState struct {
+	mu     sync.Mutex
+	blocks map[string]blockInfo
+	hung   map[string]bool
+}
+
+// NewDiskState returns an empty DiskState.
+func NewDiskState() *DiskState {
+	return &DiskState{blocks: map[string]blockInfo{}, hung: map[string]bool{}}
+}
+
+// Forget drops what was learnt of block devices (a disk may have been
+// plugged in); the hung mounts are remembered until their statfs returns.
+func (st *DiskState) Forget() {
+	st.mu.Lock()
+	clear(st.blocks)
+	st.mu.Unlock()
 }
 
 // Disks lists mounted real file systems (from /proc/self/mountinfo under the
 // proc root, or /proc/1/mountinfo with WithRootFS), each device once however often it is bind-mounted, with
 // statfs sizes, partition/parent from sysfs, cumulative I/O from
-// /proc/diskstats and the drive temperature where hwmon has it.
-func (fs *FS) Disks() ([]Disk, error) {
+// /proc/diskstats and the drive temperature where hwmon has it. st keeps
+// what is learnt for the next call; nil learns everything afresh.
+func (fs *FS) Disks(st *DiskState) ([]Disk, error) {
+	if st == nil {
+		st = NewDiskState()
+	}
 	var mounts []Mount
 	path := fs.procPath("self", "mountinfo")
 	if fs.rootFS != "" {
@@ -203,13 +230,13 @@ func (fs *FS) Disks() ([]Disk, error) {
 	for _, i := range idx {
 		m := &mounts[i]
 		d := Disk{Source: m.Source, MountPoint: m.MountPoint, FSType: m.FSType, Major: m.Major, Minor: m.Minor}
-		blk := fs.block(m)
+		blk := fs.block(st, m)
 		d.Name, d.IsPartition, d.Parent = blk.name, blk.isPart, blk.parent
-		st, err := fs.statfsMount(m)
+		size, err := fs.statfsMount(st, m)
 		if err != nil {
 			continue // unreadable or stuck mount: leave it out rather than show zeros
 		}
-		d.Total, d.Free, d.Available = st.Total, st.Free, st.Available
+		d.Total, d.Free, d.Available = size.Total, size.Free, size.Available
 		if s, ok := stats[d.Name]; ok {
 			d.HasIO = true
 			d.Reads, d.Writes = s.Reads, s.Writes
@@ -226,34 +253,21 @@ func (fs *FS) Disks() ([]Disk, error) {
 	return out, nil
 }
 
-// blockInfo is what sysfs says about a mount's block device; it is cached
-// (blockRecheck) because the topology changes only on hot-plug.
+// blockInfo is what sysfs says about a mount's block device.
 type blockInfo struct {
 	name, parent string
 	isPart       bool
 	tempPath     string // hwmon temp1_input of the whole disk, "" when none
 }
 
-type blockCache struct {
-	mu sync.Mutex
-	m  map[string]blockInfo
-	at time.Time
-}
-
-const blockRecheck = time.Minute
-
-func (fs *FS) block(m *Mount) blockInfo {
+func (fs *FS) block(st *DiskState, m *Mount) blockInfo {
 	key := fmt.Sprintf("%d:%d %s", m.Major, m.Minor, m.Source)
-	c := &fs.blocks
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || time.Since(c.at) > blockRecheck {
-		c.m, c.at = map[string]blockInfo{}, time.Now()
-	}
-	if b, ok := c.m[key]; ok {
+	st.mu.Lock()
+	b, ok := st.blocks[key]
+	st.mu.Unlock()
+	if ok {
 		return b
 	}
-	var b blockInfo
 	b.name = fs.blockName(m)
 	if b.name != "" {
 		b.isPart, b.parent = fs.blockParent(b.name, m.Major, m.Minor)
@@ -265,7 +279,9 @@ func (fs *FS) block(m *Mount) blockInfo {
 	} else {
 		b.name = m.Source
 	}
-	c.m[key] = b
+	st.mu.Lock()
+	st.blocks[key] = b
+	st.mu.Unlock()
 	return b
 }
 
@@ -362,13 +378,10 @@ func (fs *FS) readMilli(path string) (float64, bool) {
 	return float64(v) / 1000, ok
 }
 
-// stuckMounts remembers network mounts whose statfs timed out, so a hung NFS
-// server costs one leaked goroutine, not one per request.
-var stuckMounts sync.Map
-
+// statfsTimeout bounds statfs on a network file system, which can hang.
 const statfsTimeout = time.Second
 
-func (fs *FS) statfsMount(m *Mount) (StatfsResult, error) {
+func (fs *FS) statfsMount(st *DiskState, m *Mount) (StatfsResult, error) {
 	path := m.MountPoint
 	if fs.rootFS != "" {
 		path = filepath.Join(fs.rootFS, path)
@@ -376,7 +389,13 @@ func (fs *FS) statfsMount(m *Mount) (StatfsResult, error) {
 	if !networkFS[m.FSType] {
 		return fs.statfs(path)
 	}
-	if _, stuck := stuckMounts.Load(path); stuck {
+	st.mu.Lock()
+	stuck := st.hung[path]
+	if !stuck {
+		st.hung[path] = true // until the call below returns
+	}
+	st.mu.Unlock()
+	if stuck {
 		return StatfsResult{}, fmt.Errorf("statfs %s: still hanging", path)
 	}
 	type result struct {
@@ -384,18 +403,19 @@ func (fs *FS) statfsMount(m *Mount) (StatfsResult, error) {
 		err error
 	}
 	ch := make(chan result, 1)
-	stuckMounts.Store(path, true)
 	go func() {
-		st, err := fs.statfs(path)
-		stuckMounts.Delete(path)
-		ch <- result{st, err}
+		size, err := fs.statfs(path)
+		st.mu.Lock()
+		delete(st.hung, path)
+		st.mu.Unlock()
+		ch <- result{size, err}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), statfsTimeout)
-	defer cancel()
+	t := time.NewTimer(statfsTimeout)
+	defer t.Stop()
 	select {
 	case r := <-ch:
 		return r.st, r.err
-	case <-ctx.Done():
+	case <-t.C:
 		return StatfsResult{}, fmt.Errorf("statfs %s: timed out", path)
 	}
 }

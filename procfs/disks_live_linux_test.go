@@ -4,7 +4,7 @@ import "testing"
 
 func TestLiveDisks(t *testing.T) {
 	fs := liveFS(t)
-	ds, err := fs.Disks()
+	ds, err := fs.Disks(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

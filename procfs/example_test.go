@@ -9,7 +9,8 @@ import (
 )
 
 // The agent keeps one FS, one CPUTracker and one ProcessSampler, and calls
-// them from one goroutine at a time.
+// them from one goroutine at a time; what it keeps between readings
+// (sensors found, user names) it keeps itself.
 func Example() {
 	fs, err := procfs.DefaultFS()
 	if err != nil {
@@ -34,7 +35,8 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	users, _ := fs.Users() // kept by the caller, read again when /etc/passwd changes
 	for _, p := range procs[:min(3, len(procs))] {
-		fmt.Printf("%d %q %s %.1f%% %d bytes\n", p.PID, p.Name, fs.UserName(p.UID), p.CPU, p.RSS)
+		fmt.Printf("%d %q %s %.1f%% %d bytes\n", p.PID, p.Name, users[p.UID], p.CPU, p.RSS)
 	}
 }

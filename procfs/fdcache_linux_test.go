@@ -92,7 +92,7 @@ func TestHeldStatFiles(t *testing.T) {
 	}
 	// Used again after Close it opens files again, as many as the budget
 	// allows; the others are read and closed as before.
-	s.scan.fds.budget = 5
+	limitHeld(t, 5)
 	ps = sampleNow(t, s, ps)
 	if n := len(s.scan.fds.prev); n != 5 || len(ps) < 10 {
 		t.Errorf("after Close, with a budget of 5: %d files held, %d processes listed", n, len(ps))
@@ -150,7 +150,46 @@ func TestFixtureTreeNotHeld(t *testing.T) {
 	if ps := sampleNow(t, s, nil); len(ps) == 0 {
 		t.Fatal("no processes in the fixture")
 	}
-	if n := len(s.scan.fds.prev); n != 0 || s.scan.fds.budget != 0 {
-		t.Errorf("fixture tree: %d files held, budget %d; want none", n, s.scan.fds.budget)
+	if n := len(s.scan.fds.prev); n != 0 || s.scan.fds.hold != 0 {
+		t.Errorf("fixture tree: %d files held (hold %d); want none", n, s.scan.fds.hold)
+	}
+}
+
+// limitHeld leaves room for n more held files in the process's budget
+// until the test ends.
+func limitHeld(t *testing.T, n int64) {
+	t.Helper()
+	heldFiles.take() // the budget is set from the rlimit at the first take
+	heldFiles.give(1)
+	old := heldFiles.limit
+	heldFiles.limit = heldFiles.held.Load() + n
+	t.Cleanup(func() { heldFiles.limit = old })
+}
+
+// Samplers in one process share one budget of held files: what one holds,
+// another cannot; what one lets go of, another may take.
+func TestHeldFilesOneBudget(t *testing.T) {
+	fs := liveFS(t)
+	a, b := fs.NewProcessSampler(), fs.NewProcessSampler()
+	a.Window, b.Window = 0, 0
+	defer a.Close()
+	defer b.Close()
+	ps := sampleNow(t, a, nil)
+	if len(ps) < 8 {
+		t.Skipf("only %d processes", len(ps))
+	}
+	a.Close()
+	budget := int64(len(ps) / 2)
+	limitHeld(t, budget)
+	ps = sampleNow(t, a, ps)
+	ps = sampleNow(t, b, ps)
+	heldA, heldB := len(a.scan.fds.prev), len(b.scan.fds.prev)
+	if int64(heldA) != budget || heldB != 0 || len(ps) < 8 {
+		t.Errorf("with a budget of %d for %d processes: a holds %d, b %d; want a the whole budget and b none", budget, len(ps), heldA, heldB)
+	}
+	a.Close()
+	sampleNow(t, b, ps)
+	if n := len(b.scan.fds.prev); int64(n) < budget-2 {
+		t.Errorf("after a let go of its files, b holds %d of a budget of %d", n, budget)
 	}
 }

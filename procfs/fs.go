@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 )
 
 // Sentinel errors callers may branch on (always wrapped with context).
@@ -25,29 +24,21 @@ type StatfsResult struct {
 }
 
 // FS reads one proc and one sys tree. Create it with NewFS or DefaultFS.
-// Its methods are safe for concurrent use.
+// It remembers nothing of what it reads: what is worth keeping between
+// readings (discovered sensors and cards, block devices, user names, the
+// previous CPU counters) is a value its caller keeps, with the lifetime the
+// caller chooses. Its methods are safe for concurrent use.
 type FS struct {
 	proc, sys string
 
 	clockTicks uint64 // USER_HZ, jiffies per second
 	pageSize   uint64
 	passwd     string
-	nvidiaSMI  string // "" disables nvidia-smi; "nvidia-smi" looks on PATH
-	gpuTimeout time.Duration
 	statfs     func(path string) (StatfsResult, error)
 	rootFS     string
 
 	bufs  sync.Pool // *readBuf
 	paths struct{ stat, meminfo, loadavg, uptime, netdev string }
-
-	hostOnce sync.Once
-	hw       Host // the cpuinfo-derived part of Host
-
-	blocks blockCache
-
-	users userCache
-	gpu   gpuCache
-	temps tempCache
 }
 
 // Option configures an FS.
@@ -60,15 +51,9 @@ func WithClockTicks(hz uint64) Option { return func(fs *FS) { fs.clockTicks = hz
 // WithPageSize sets the page size used to turn RSS pages into bytes.
 func WithPageSize(n uint64) Option { return func(fs *FS) { fs.pageSize = n } }
 
-// WithPasswd sets the passwd file used for uid → user name (default
-// /etc/passwd, or <rootfs>/etc/passwd with WithRootFS).
+// WithPasswd sets the passwd file Users reads (default /etc/passwd, or
+// <rootfs>/etc/passwd with WithRootFS).
 func WithPasswd(path string) Option { return func(fs *FS) { fs.passwd = path } }
-
-// WithNvidiaSMI sets the nvidia-smi program ("" disables NVIDIA probing) and
-// the time one run may take.
-func WithNvidiaSMI(program string, timeout time.Duration) Option {
-	return func(fs *FS) { fs.nvidiaSMI, fs.gpuTimeout = program, timeout }
-}
 
 // WithStatfs replaces statfs(2) for Disks; fixture tests use it because the
 // mount points of a fixture tree do not exist on the test machine.
@@ -94,11 +79,9 @@ func NewFS(procRoot, sysRoot string, opts ...Option) (*FS, error) {
 		return nil, fmt.Errorf("proc root %s: not a directory", procRoot)
 	}
 	fs := &FS{
-		proc:       filepath.Clean(procRoot),
-		sys:        filepath.Clean(sysRoot),
-		nvidiaSMI:  "nvidia-smi",
-		gpuTimeout: 2 * time.Second,
-		statfs:     statfs,
+		proc:   filepath.Clean(procRoot),
+		sys:    filepath.Clean(sysRoot),
+		statfs: statfs,
 	}
 	for _, o := range opts {
 		o(fs)
@@ -116,7 +99,6 @@ func NewFS(procRoot, sysRoot string, opts ...Option) (*FS, error) {
 	fs.paths.loadavg, fs.paths.uptime = fs.procPath("loadavg"), fs.procPath("uptime")
 	fs.paths.netdev = fs.procPath("net", "dev")
 	fs.bufs.New = func() any { return &readBuf{data: make([]byte, 0, 8192), path: make([]byte, 0, 128)} }
-	fs.users.path = fs.passwd
 	return fs, nil
 }
 

@@ -87,7 +87,6 @@ func fixtureFS(t *testing.T, dir string) *FS {
 	}
 	fsys, err := NewFS(filepath.Join(dir, "proc"), filepath.Join(dir, "sys"),
 		WithClockTicks(100), WithPageSize(4096), WithPasswd(filepath.Join(dir, "etc", "passwd")),
-		WithNvidiaSMI("", 0),
 		WithStatfs(func(path string) (StatfsResult, error) {
 			if s, ok := sizes[path]; ok {
 				return s, nil
@@ -162,15 +161,14 @@ func TestGolden(t *testing.T) {
 			must(err)
 			snap.NetDev, err = fsys.NetDev()
 			must(err)
-			snap.Disks, err = fsys.Disks()
+			snap.Disks, err = fsys.Disks(nil)
 			must(err)
 			snap.Temps, err = fsys.Temperatures()
 			must(err)
 			if v, ok := CPUTemperature(snap.Temps); ok {
 				snap.CPUTempC = &v
 			}
-			snap.GPUs, err = fsys.GPUs(ctx)
-			must(err)
+			snap.GPUs = fsys.GPUs(ctx)
 			detailPID := map[string]int{"x86-server": 812, "rpi4": 512, "container": 7}[name]
 			snap.ProcessInfo, err = fsys.ProcessDetail(detailPID)
 			must(err)

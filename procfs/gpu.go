@@ -3,99 +3,62 @@ package procfs
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
 // GPU is one graphics adapter. Pointer fields are nil when the source does
 // not offer the value.
 type GPU struct {
-	Name     string   `json:"name"`
-	Vendor   string   `json:"vendor"` // amd, nvidia, intel, broadcom, or the driver name
-	Source   string   `json:"source"` // "sysfs" or "nvidia-smi"
-	Device   string   `json:"device"` // card0, or the nvidia-smi index
-	Usage    *float64 `json:"usage"`  // busy percent 0..100
-	MemUsed  *uint64  `json:"memory_used"`
-	MemTotal *uint64  `json:"memory_total"`
-	TempC    *float64 `json:"temp_c"`
+	Name     string
+	Vendor   string   // amd, nvidia, intel, broadcom, or the driver name
+	Source   string   // "sysfs" or "nvidia-smi"
+	Device   string   // card0, or the nvidia-smi index
+	Usage    *float64 // busy percent 0..100
+	MemUsed  *uint64
+	MemTotal *uint64
+	TempC    *float64
 }
 
-// gpuCache remembers what GPU probing found, so a machine without a GPU is
-// probed once, not per request.
-type gpuCache struct {
-	mu      sync.Mutex
-	probed  bool
-	cards   []drmCard
-	smi     string // resolved nvidia-smi path, "" when absent
-	smiFail int
-}
-
-type drmCard struct {
+// GPUCard is a DRM card DiscoverGPUs found, with what reading it must
+// remember between readings (the v3d driver's previous gpu_stats). Its
+// owner reads it with ReadGPU, one reading at a time.
+type GPUCard struct {
 	dir, name, vendor, device string
 	v3d                       bool
 	prev                      V3DStats // last gpu_stats of a v3d card
 }
 
-// smiMaxFailures is how many nvidia-smi failures in a row make us stop asking.
-const smiMaxFailures = 3
-
-// GPUs lists GPUs: DRM cards in /sys/class/drm (AMD usage, VRAM and
-// temperature from amdgpu's files; other drivers where sysfs offers
-// gpu_busy_percent) and NVIDIA cards through nvidia-smi (run with a timeout,
-// no cgo). What was found is probed once and cached: an agent without a GPU
-// never probes again. An empty result means no GPU.
-func (fs *FS) GPUs(ctx context.Context) ([]GPU, error) {
-	c := &fs.gpu
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.probed {
-		c.cards = fs.probeDRM()
-		if fs.nvidiaSMI != "" {
-			if p, err := exec.LookPath(fs.nvidiaSMI); err == nil {
-				c.smi = p
-			}
-		}
-		c.probed = true
+// GPUs discovers the DRM cards and reads each once (DiscoverGPUs, then
+// ReadGPU). NVIDIA cards are nvidia-smi's (NvidiaSMIArgs, ParseNvidiaSMI),
+// which the caller runs. An empty result means no such card.
+func (fs *FS) GPUs(ctx context.Context) []GPU {
+	cards := fs.DiscoverGPUs()
+	out := make([]GPU, 0, len(cards))
+	for i := range cards {
+		out = append(out, fs.ReadGPU(ctx, &cards[i]))
 	}
-	var out []GPU
-	for i := range c.cards {
-		out = append(out, fs.readDRM(ctx, &c.cards[i]))
-	}
-	if c.smi != "" {
-		gs, err := runNvidiaSMI(ctx, c.smi, fs.gpuTimeout)
-		if err != nil {
-			if c.smiFail++; c.smiFail >= smiMaxFailures {
-				c.smi = "" // broken driver: stop paying for it
-			}
-			if len(out) == 0 {
-				return nil, err
-			}
-		} else {
-			c.smiFail = 0
-			out = append(out, gs...)
-		}
-	}
-	return out, nil
+	return out
 }
 
 var vendorNames = map[string]string{"amd": "AMD", "nvidia": "NVIDIA", "intel": "Intel", "broadcom": "Broadcom"}
 
 var pciVendors = map[string]string{"0x1002": "amd", "0x10de": "nvidia", "0x8086": "intel", "0x14e4": "broadcom"}
 
-// probeDRM finds cardN directories (not connectors like card0-HDMI-A-1).
-// NVIDIA cards are left to nvidia-smi, which knows more than sysfs.
-func (fs *FS) probeDRM() []drmCard {
+// DiscoverGPUs finds the DRM cards in /sys/class/drm: cardN directories,
+// not connectors like card0-HDMI-A-1 (AMD usage, VRAM and temperature from
+// amdgpu's files; other drivers where sysfs offers gpu_busy_percent; the
+// Raspberry Pi's v3d from its gpu_stats). NVIDIA cards are left to
+// nvidia-smi, which knows more than sysfs.
+func (fs *FS) DiscoverGPUs() []GPUCard {
 	base := fs.sysPath("class", "drm")
 	ents, _ := os.ReadDir(base)
-	var out []drmCard
+	var out []GPUCard
 	for _, e := range ents {
 		n := e.Name()
 		if !strings.HasPrefix(n, "card") || strings.Contains(n, "-") {
@@ -147,7 +110,7 @@ func (fs *FS) probeDRM() []drmCard {
 				name = driver
 			}
 		}
-		out = append(out, drmCard{dir: dir, name: name, vendor: vendor, device: n, v3d: driver == "v3d"})
+		out = append(out, GPUCard{dir: dir, name: name, vendor: vendor, device: n, v3d: driver == "v3d"})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].device < out[j].device })
 	return out
@@ -164,7 +127,9 @@ func ueventValue(b []byte, key string) string {
 	return ""
 }
 
-func (fs *FS) readDRM(ctx context.Context, c *drmCard) GPU {
+// ReadGPU reads one card's usage, memory and temperature. A v3d card
+// without a recent earlier reading measures a short window (v3dWindow).
+func (fs *FS) ReadGPU(ctx context.Context, c *GPUCard) GPU {
 	g := GPU{Name: c.name, Vendor: c.vendor, Source: "sysfs", Device: c.device}
 	if c.v3d {
 		g.Usage = fs.v3dUsage(ctx, c)
@@ -201,7 +166,7 @@ const v3dWindow = 100 * time.Millisecond
 // Raspberry Pi 4/5) into a busy percentage: the busiest queue's share of the
 // time between them. Without an earlier reading younger than
 // DefaultStaleAfter it measures a short window.
-func (fs *FS) v3dUsage(ctx context.Context, c *drmCard) *float64 {
+func (fs *FS) v3dUsage(ctx context.Context, c *GPUCard) *float64 {
 	read := func() (V3DStats, bool) {
 		b, err := os.ReadFile(filepath.Join(c.dir, "gpu_stats"))
 		if err != nil {
@@ -278,33 +243,13 @@ func ParseV3DStats(b []byte) (V3DStats, error) {
 	return s, nil
 }
 
-// NvidiaSMIArgs are the arguments socktop passes to nvidia-smi.
-var NvidiaSMIArgs = []string{"--query-gpu=index,name,utilization.gpu,memory.used,memory.total,temperature.gpu", "--format=csv,noheader,nounits"}
-
-func runNvidiaSMI(ctx context.Context, path string, timeout time.Duration) ([]GPU, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, NvidiaSMIArgs...)
-	out, err := cmd.Output()
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("nvidia-smi: %w", ctx.Err())
-	}
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
-			return nil, fmt.Errorf("nvidia-smi: %w: %s", err, firstLine(ee.Stderr))
-		}
-		return nil, fmt.Errorf("nvidia-smi: %w", err)
-	}
-	return ParseNvidiaSMI(out)
+// NvidiaSMIArgs are the arguments to run nvidia-smi with, for the output
+// ParseNvidiaSMI reads.
+func NvidiaSMIArgs() []string {
+	return []string{"--query-gpu=index,name,utilization.gpu,memory.used,memory.total,temperature.gpu", "--format=csv,noheader,nounits"}
 }
 
-func firstLine(b []byte) string {
-	l, _ := nextLine(trimSpace(b))
-	return string(l)
-}
-
-// ParseNvidiaSMI parses the CSV of NvidiaSMIArgs: "index, name, util %,
+// ParseNvidiaSMI parses the output of nvidia-smi run with NvidiaSMIArgs: "index, name, util %,
 // mem used MiB, mem total MiB, temp °C" per line. "[N/A]" and similar give
 // absent values.
 func ParseNvidiaSMI(b []byte) ([]GPU, error) {

@@ -16,10 +16,35 @@ type Host struct {
 	CPUs          int    // processors listed in /proc/cpuinfo
 }
 
-// Host reads /proc/sys/kernel/{hostname,osrelease,version} on every call and
-// /proc/cpuinfo on the first. The architecture is inferred from cpuinfo; when
-// that is inconclusive the running kernel's uname machine is used.
+// Host reads the machine's names (HostNames) and hardware: /proc/cpuinfo
+// and the device tree's model. The architecture is inferred from cpuinfo;
+// when that is inconclusive the running kernel's uname machine is used.
+// The hardware does not change while a program runs, and cpuinfo is 100 KB
+// on a big server: callers that re-read the names keep the rest.
 func (fs *FS) Host() (Host, error) {
+	h, err := fs.HostNames()
+	if err != nil {
+		return h, err
+	}
+	_ = fs.readWith(fs.procPath("cpuinfo"), func(b []byte) error { // unreadable: the hardware stays unknown
+		ci := ParseCPUInfo(b)
+		h.Arch, h.CPUModel, h.BoardModel, h.CPUs = ci.Arch, ci.ModelName, ci.Model, ci.Processors
+		return nil
+	})
+	if h.BoardModel == "" {
+		if m, err := readSmall(fs.procPath("device-tree", "model")); err == nil {
+			h.BoardModel = string(bytes.TrimRight([]byte(m), "\x00"))
+		}
+	}
+	if h.Arch == "" {
+		h.Arch = unameMachine()
+	}
+	return h, nil
+}
+
+// HostNames reads only the names of Host: /proc/sys/kernel/{hostname,
+// osrelease,version}.
+func (fs *FS) HostNames() (Host, error) {
 	var h Host
 	var err error
 	if h.Hostname, err = readSmall(fs.procPath("sys", "kernel", "hostname")); err != nil {
@@ -29,26 +54,6 @@ func (fs *FS) Host() (Host, error) {
 		return h, fmt.Errorf("read kernel release: %w", err)
 	}
 	h.KernelVersion, _ = readSmall(fs.procPath("sys", "kernel", "version"))
-	// The hardware does not change while we run: cpuinfo (100 KB on a big
-	// server) is parsed once.
-	fs.hostOnce.Do(func() {
-		var ci CPUInfo
-		if err := fs.readWith(fs.procPath("cpuinfo"), func(b []byte) error {
-			ci = ParseCPUInfo(b)
-			return nil
-		}); err == nil {
-			fs.hw.Arch, fs.hw.CPUModel, fs.hw.BoardModel, fs.hw.CPUs = ci.Arch, ci.ModelName, ci.Model, ci.Processors
-		}
-		if fs.hw.BoardModel == "" {
-			if m, err := readSmall(fs.procPath("device-tree", "model")); err == nil {
-				fs.hw.BoardModel = string(bytes.TrimRight([]byte(m), "\x00"))
-			}
-		}
-		if fs.hw.Arch == "" {
-			fs.hw.Arch = unameMachine()
-		}
-	})
-	h.Arch, h.CPUModel, h.BoardModel, h.CPUs = fs.hw.Arch, fs.hw.CPUModel, fs.hw.BoardModel, fs.hw.CPUs
 	return h, nil
 }
 

@@ -6,81 +6,32 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
 
-// TestGPUNoneIsCached: a machine without a GPU is probed once; a card that
-// appears later is not seen (the agent never probes again per request).
-func TestGPUNoneIsCached(t *testing.T) {
+// TestDiscoverGPUs: discovery sees the cards there are when it runs (its
+// caller decides how often to look again).
+func TestDiscoverGPUs(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "proc"), 0o755)
-	fsys, err := NewFS(filepath.Join(dir, "proc"), filepath.Join(dir, "sys"), WithNvidiaSMI("", 0))
+	fsys, err := NewFS(filepath.Join(dir, "proc"), filepath.Join(dir, "sys"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs, err := fsys.GPUs(context.Background())
-	if err != nil || len(gs) != 0 {
-		t.Fatalf("no GPU: %v %v", gs, err)
+	if cards := fsys.DiscoverGPUs(); len(cards) != 0 {
+		t.Fatalf("no GPU: %+v", cards)
 	}
 	card := filepath.Join(dir, "sys", "class", "drm", "card0", "device")
 	os.MkdirAll(card, 0o755)
 	os.WriteFile(filepath.Join(card, "vendor"), []byte("0x1002\n"), 0o644)
 	os.WriteFile(filepath.Join(card, "gpu_busy_percent"), []byte("5\n"), 0o644)
-	if gs, _ := fsys.GPUs(context.Background()); len(gs) != 0 {
-		t.Errorf("probed again: %v", gs)
+	cards := fsys.DiscoverGPUs()
+	if len(cards) != 1 {
+		t.Fatalf("after the card appeared: %+v", cards)
 	}
-	// A fresh FS does see the card (so the cache, not the probe, hid it).
-	fresh, _ := NewFS(filepath.Join(dir, "proc"), filepath.Join(dir, "sys"), WithNvidiaSMI("", 0))
-	if gs, _ := fresh.GPUs(context.Background()); len(gs) != 1 || gs[0].Usage == nil || *gs[0].Usage != 5 {
-		t.Errorf("fresh FS: %+v", gs)
-	}
-}
-
-// writeScript makes an executable shell script standing in for nvidia-smi.
-func writeScript(t *testing.T, body string) string {
-	t.Helper()
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
-	}
-	p := filepath.Join(t.TempDir(), "nvidia-smi")
-	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func TestNvidiaSMI(t *testing.T) {
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "proc"), 0o755)
-	smi := writeScript(t, `case "$*" in *--query-gpu=index,name,utilization.gpu,memory.used,memory.total,temperature.gpu*) ;; *) exit 9;; esac
-echo "0, NVIDIA GeForce RTX 3080, 12, 1234, 10240, 45"
-echo "1, Tesla T4, [N/A], 0, 15360, [N/A]"
-`)
-	fsys, _ := NewFS(filepath.Join(dir, "proc"), filepath.Join(dir, "sys"), WithNvidiaSMI(smi, 5*time.Second))
-	gs, err := fsys.GPUs(context.Background())
-	if err != nil || len(gs) != 2 {
-		t.Fatalf("%v %+v", err, gs)
-	}
-	if gs[0].Name != "NVIDIA GeForce RTX 3080" || *gs[0].Usage != 12 || *gs[0].MemUsed != 1234<<20 || *gs[0].MemTotal != 10240<<20 || *gs[0].TempC != 45 {
-		t.Errorf("gpu0 %+v", gs[0])
-	}
-	if gs[1].Usage != nil || gs[1].TempC != nil || *gs[1].MemTotal != 15360<<20 {
-		t.Errorf("gpu1 N/A values: %+v", gs[1])
-	}
-
-	// A hanging nvidia-smi is cut off by the timeout, and after a few
-	// failures it is not run any more.
-	hang := writeScript(t, "exec sleep 30\n")
-	fsys, _ = NewFS(filepath.Join(dir, "proc"), filepath.Join(dir, "sys"), WithNvidiaSMI(hang, 100*time.Millisecond))
-	for i := 0; i < smiMaxFailures; i++ {
-		if _, err := fsys.GPUs(context.Background()); err == nil || !strings.Contains(err.Error(), "nvidia-smi") {
-			t.Fatalf("run %d: err = %v, want a nvidia-smi timeout", i, err)
-		}
-	}
-	if gs, err := fsys.GPUs(context.Background()); err != nil || len(gs) != 0 {
-		t.Errorf("after %d failures: %v %v, want no GPU and no error", smiMaxFailures, gs, err)
+	if g := fsys.ReadGPU(context.Background(), &cards[0]); g.Usage == nil || *g.Usage != 5 || g.Vendor != "amd" || g.Device != "card0" {
+		t.Errorf("card0: %+v", g)
 	}
 }
 
@@ -131,22 +82,19 @@ func TestSamplerStale(t *testing.T) {
 	}
 }
 
-func TestUserName(t *testing.T) {
+func TestUsers(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "proc"), 0o755)
 	pw := filepath.Join(dir, "passwd")
 	os.WriteFile(pw, []byte("root:x:0:0::/:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n"), 0o644)
 	fsys, _ := NewFS(filepath.Join(dir, "proc"), "/sys", WithPasswd(pw))
-	if fsys.UserName(0) != "root" || fsys.UserName(1000) != "alice" || fsys.UserName(4242) != "4242" {
-		t.Errorf("got %q %q %q", fsys.UserName(0), fsys.UserName(1000), fsys.UserName(4242))
+	users, err := fsys.Users()
+	if err != nil || users[0] != "root" || users[1000] != "alice" || len(users) != 2 || fsys.PasswdPath() != pw {
+		t.Errorf("got %v %v from %s", users, err, fsys.PasswdPath())
 	}
-	if n := testing.AllocsPerRun(100, func() { fsys.UserName(1000); fsys.UserName(4242) }); n != 0 {
-		t.Errorf("cached lookups allocate %v times", n)
-	}
-	// A missing passwd file gives numeric names, not a failure.
 	nofile, _ := NewFS(filepath.Join(dir, "proc"), "/sys", WithPasswd(filepath.Join(dir, "nope")))
-	if nofile.UserName(0) != "0" {
-		t.Errorf("missing passwd: %q", nofile.UserName(0))
+	if _, err := nofile.Users(); err == nil {
+		t.Error("a missing passwd file read without an error")
 	}
 }
 
@@ -203,16 +151,20 @@ func TestV3DUsage(t *testing.T) {
 		}
 	}
 	write(1_000_000_000, 100_000_000)
-	gs, err := fsys.GPUs(context.Background())
-	if err != nil || len(gs) != 1 || gs[0].Vendor != "broadcom" {
-		t.Fatalf("%v %+v", err, gs)
+	cards := fsys.DiscoverGPUs()
+	if len(cards) != 1 {
+		t.Fatalf("cards %+v", cards)
 	}
-	if gs[0].Usage != nil {
-		t.Errorf("unchanged stats over the first window: usage %v, want unknown", *gs[0].Usage)
+	g := fsys.ReadGPU(context.Background(), &cards[0])
+	if g.Vendor != "broadcom" {
+		t.Fatalf("%+v", g)
+	}
+	if g.Usage != nil {
+		t.Errorf("unchanged stats over the first window: usage %v, want unknown", *g.Usage)
 	}
 	write(1_500_000_000, 300_000_000) // render busy 200 ms of 500 ms
-	gs, _ = fsys.GPUs(context.Background())
-	if gs[0].Usage == nil || *gs[0].Usage < 39.99 || *gs[0].Usage > 40.01 {
-		t.Errorf("usage %v, want 40", gs[0].Usage)
+	g = fsys.ReadGPU(context.Background(), &cards[0])
+	if g.Usage == nil || *g.Usage < 39.99 || *g.Usage > 40.01 {
+		t.Errorf("usage %v, want 40", g.Usage)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -29,14 +31,51 @@ type scanner struct {
 // (readdir of /proc is ascending), and builds the next scan's list. A file
 // held open pins only the kernel's small pid struct: once the process is
 // gone, or its pid reused, a read of the old file fails with ESRCH and the
-// pid is opened afresh.
+// pid is opened afresh. Every file held counts against heldFiles.
 type fdCache struct {
 	prev, next []cachedFD
-	// budget caps the files held open, well inside RLIMIT_NOFILE so that
-	// the agent's sockets never run short; -1 until the /proc directory has
-	// been checked to be a procfs (a fixture tree is never cached: its files
-	// can be replaced under an open descriptor).
-	budget int
+	// hold is -1 until the /proc directory has been checked to be a
+	// procfs, then 1 if files may be held there, 0 if not (a fixture tree
+	// is never held: its files can be replaced under an open descriptor).
+	hold int8
+}
+
+// heldFiles is the budget of files held open between scans, one for the
+// whole process: every sampler of every agent in it (the dashboard's fleet
+// tests run 45 in one process) shares one RLIMIT_NOFILE. It is half of
+// what the limit leaves after a reserve for sockets and other files, so
+// that they never run short, and at most maxCachedFDs. A sampler that
+// finds it spent reads the rest of its files the plain way.
+var heldFiles fileBudget
+
+type fileBudget struct {
+	once  sync.Once
+	limit int64
+	held  atomic.Int64
+}
+
+// take counts one more file held, if the budget allows.
+func (b *fileBudget) take() bool {
+	b.once.Do(func() {
+		var lim unix.Rlimit
+		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil {
+			b.limit = min(max(int64(lim.Cur)-256, 0)/2, maxCachedFDs)
+		}
+	})
+	if b.held.Add(1) > b.limit {
+		b.held.Add(-1)
+		return false
+	}
+	return true
+}
+
+// give counts n held files closed.
+func (b *fileBudget) give(n int) { b.held.Add(-int64(n)) }
+
+// closeHeld closes a held file and gives its place back.
+func closeHeld(fd int32) {
+	unix.Close(int(fd))
+	heldFiles.give(1)
 }
 
 type cachedFD struct {
@@ -51,10 +90,10 @@ type cachedFD struct {
 // new user within this many scans.
 const refreshReads = 30
 
-// Most files a scanner keeps open, whatever the limit.
+// Most files held open in a process, whatever the limit.
 const maxCachedFDs = 32768
 
-func newFDCache() *fdCache { return &fdCache{budget: -1} }
+func newFDCache() *fdCache { return &fdCache{hold: -1} }
 
 // heldBy ties the files the scanner holds open to owner: they are closed
 // when owner is garbage collected, if it was not closed before.
@@ -73,24 +112,23 @@ func (sc *scanner) close() {
 // closeAll closes every held file (a sampler that is closed or collected).
 func (c *fdCache) closeAll() {
 	for _, e := range c.prev {
-		unix.Close(int(e.fd))
+		closeHeld(e.fd)
 	}
 	c.prev = c.prev[:0]
 }
 
-// setBudget decides, once, whether files may be held open under dirfd.
-func (c *fdCache) setBudget(dirfd int) {
-	c.budget = 0
+// checkHold decides, once, whether files may be held open under dirfd.
+func (c *fdCache) checkHold(dirfd int) { c.hold = mayHoldUnder(dirfd) }
+
+// mayHoldUnder is 1 when dirfd is a procfs, whose files may be held open
+// between reads, else 0: a fixture tree's files can be replaced under an
+// open descriptor.
+func mayHoldUnder(dirfd int) int8 {
 	var sfs unix.Statfs_t
-	if unix.Fstatfs(dirfd, &sfs) != nil || sfs.Type != unix.PROC_SUPER_MAGIC {
-		return
+	if unix.Fstatfs(dirfd, &sfs) == nil && sfs.Type == unix.PROC_SUPER_MAGIC {
+		return 1
 	}
-	var lim unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
-		return
-	}
-	// Half of what is left after a reserve for sockets and other files.
-	c.budget = int(min(max(int64(lim.Cur)-256, 0)/2, maxCachedFDs))
+	return 0
 }
 
 func (sc *scanner) init() {
@@ -114,8 +152,8 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 	}
 	defer unix.Close(dirfd)
 	c := sc.fds
-	if c.budget < 0 {
-		c.setBudget(dirfd)
+	if c.hold < 0 {
+		c.checkHold(dirfd)
 	}
 	i := 0 // cursor in c.prev
 	c.next = c.next[:0]
@@ -123,7 +161,7 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 		id := parsePID(pid)
 		// Held files of pids below this one belong to processes that are gone.
 		for i < len(c.prev) && c.prev[i].pid < id {
-			unix.Close(int(c.prev[i].fd))
+			closeHeld(c.prev[i].fd)
 			i++
 		}
 		held := cachedFD{fd: -1}
@@ -150,7 +188,7 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 		return nil
 	})
 	for ; i < len(c.prev); i++ { // after the last listed pid: gone too
-		unix.Close(int(c.prev[i].fd))
+		closeHeld(c.prev[i].fd)
 	}
 	c.prev, c.next = c.next, c.prev[:0]
 	return dst, err
@@ -170,7 +208,7 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 				return sc.buf[:n], held.uid, nil
 			}
 		}
-		unix.Close(int(held.fd)) // gone, pid reused, or due for a refresh
+		closeHeld(held.fd) // gone, pid reused, or due for a refresh
 	}
 	fd, err := openAt(dirfd, &sc.path, pid, "/stat")
 	if err != nil {
@@ -183,7 +221,7 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 	if err == nil && n == 0 {
 		err = unix.ESRCH // a zombie being reaped can read empty
 	}
-	if err != nil || id <= 0 || len(c.next) >= c.budget {
+	if err != nil || id <= 0 || c.hold != 1 || !heldFiles.take() {
 		unix.Close(fd)
 	} else {
 		c.next = append(c.next, cachedFD{pid: id, fd: int32(fd), uid: sc.st.Uid})

@@ -6,66 +6,55 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 )
 
-// Temp is one temperature sensor.
+// Temp is one temperature sensor's reading (see TempSensor for the names).
 type Temp struct {
+	Chip, Label string
+	Celsius     float64
+	Source      string
+	Device      string
+}
+
+// TempSensor is one temperature sensor file, as DiscoverTemps finds it.
+type TempSensor struct {
+	// Path is the file holding the reading, in millidegrees.
+	Path string
 	// Chip is the hwmon name (k10temp, coretemp, cpu_thermal, nvme, amdgpu, …)
 	// or the thermal zone type (x86_pkg_temp, cpu-thermal, acpitz, …).
-	Chip string `json:"chip"`
+	Chip string
 	// Label is the sensor label (Tctl, Package id 0, Composite, …); sensors
 	// without one are named after their file (temp1) or zone (thermal_zone0).
-	Label   string  `json:"label"`
-	Celsius float64 `json:"celsius"`
-	Source  string  `json:"source"` // "hwmon" or "thermal"
+	Label  string
+	Source string // "hwmon" or "thermal"
 	// Device is the hwmon/thermal directory name (hwmon2, thermal_zone0),
 	// telling apart two chips of the same name.
-	Device string `json:"device"`
+	Device string
 }
 
-// tempSensor is a discovered sensor file; discovery is cached because the set
-// of sensors is fixed for the life of a machine (hot-plug aside).
-type tempSensor struct {
-	path                        string
-	chip, label, source, device string
-}
+// Temperatures discovers the sensors and reads them once (DiscoverTemps,
+// then ReadTemps). No sensors is not an error: the result is empty.
+func (fs *FS) Temperatures() ([]Temp, error) { return fs.ReadTemps(fs.DiscoverTemps()), nil }
 
-type tempCache struct {
-	mu      sync.Mutex
-	sensors []tempSensor
-	at      time.Time
-	done    bool
-}
-
-const tempRediscover = time.Minute
-
-// Temperatures reads every hwmon temperature (labels kept), or, when hwmon has
-// none, the thermal zones. No sensors is not an error: the result is empty.
-// Sensor discovery is cached for a minute; the values are read every call.
-func (fs *FS) Temperatures() ([]Temp, error) {
-	c := &fs.temps
-	c.mu.Lock()
-	if !c.done || time.Since(c.at) > tempRediscover {
-		c.sensors = fs.discoverTemps()
-		c.at, c.done = time.Now(), true
-	}
-	sensors := c.sensors
-	c.mu.Unlock()
+// ReadTemps reads the sensors DiscoverTemps found; one that cannot be read
+// (unplugged) is left out. Discovery lists directories, so callers that
+// read often keep its result and rediscover now and then.
+func (fs *FS) ReadTemps(sensors []TempSensor) []Temp {
 	out := make([]Temp, 0, len(sensors))
 	for _, s := range sensors {
-		v, ok := fs.readMilli(s.path)
+		v, ok := fs.readMilli(s.Path)
 		if !ok {
 			continue
 		}
-		out = append(out, Temp{Chip: s.chip, Label: s.label, Celsius: v, Source: s.source, Device: s.device})
+		out = append(out, Temp{Chip: s.Chip, Label: s.Label, Celsius: v, Source: s.Source, Device: s.Device})
 	}
-	return out, nil
+	return out
 }
 
-func (fs *FS) discoverTemps() []tempSensor {
-	var out []tempSensor
+// DiscoverTemps finds every hwmon temperature sensor (labels kept), or,
+// when hwmon has none, the thermal zones.
+func (fs *FS) DiscoverTemps() []TempSensor {
+	var out []TempSensor
 	hw := fs.sysPath("class", "hwmon")
 	ents, _ := os.ReadDir(hw)
 	for _, e := range ents {
@@ -77,7 +66,7 @@ func (fs *FS) discoverTemps() []tempSensor {
 				continue
 			}
 			files, _ := os.ReadDir(d)
-			var found []tempSensor
+			var found []TempSensor
 			for _, f := range files {
 				n := f.Name()
 				if !strings.HasPrefix(n, "temp") || !strings.HasSuffix(n, "_input") {
@@ -88,9 +77,9 @@ func (fs *FS) discoverTemps() []tempSensor {
 				if err != nil || label == "" {
 					label = sensor
 				}
-				found = append(found, tempSensor{path: filepath.Join(d, n), chip: name, label: label, source: "hwmon", device: e.Name()})
+				found = append(found, TempSensor{Path: filepath.Join(d, n), Chip: name, Label: label, Source: "hwmon", Device: e.Name()})
 			}
-			sort.Slice(found, func(i, j int) bool { return sensorNum(found[i].path) < sensorNum(found[j].path) })
+			sort.Slice(found, func(i, j int) bool { return sensorNum(found[i].Path) < sensorNum(found[j].Path) })
 			out = append(out, found...)
 			break
 		}
@@ -109,7 +98,7 @@ func (fs *FS) discoverTemps() []tempSensor {
 		if err != nil {
 			continue
 		}
-		out = append(out, tempSensor{path: filepath.Join(dir, "temp"), chip: typ, label: e.Name(), source: "thermal", device: e.Name()})
+		out = append(out, TempSensor{Path: filepath.Join(dir, "temp"), Chip: typ, Label: e.Name(), Source: "thermal", Device: e.Name()})
 	}
 	return out
 }

@@ -3,66 +3,22 @@ package procfs
 import (
 	"bytes"
 	"os"
-	"strconv"
-	"sync"
-	"time"
 )
 
-// userCache maps uids to names from a passwd file, re-reading it only when
-// its size or modification time changed, checked at most every recheck.
-type userCache struct {
-	path string
-
-	mu      sync.Mutex
-	names   map[uint32]string
-	checked time.Time
-	mtime   time.Time
-	size    int64
-}
-
-const userRecheck = 10 * time.Second
-
-// UserName returns the user name of uid from the passwd file (WithPasswd,
-// default /etc/passwd), or the decimal uid when it has no entry. The file is
-// parsed once and cached; it is re-read when it changes (checked at most
-// every 10 s). Safe for concurrent use.
-func (fs *FS) UserName(uid uint32) string {
-	c := &fs.users
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if now := time.Now(); c.names == nil || now.Sub(c.checked) > userRecheck {
-		c.checked = now
-		c.reload()
-	}
-	if n, ok := c.names[uid]; ok {
-		return n
-	}
-	n := strconv.FormatUint(uint64(uid), 10)
-	c.names[uid] = n // numeric names are cached too; a reload drops them
-	return n
-}
-
-func (c *userCache) reload() {
-	st, err := os.Stat(c.path)
+// Users reads the passwd file (WithPasswd; default /etc/passwd, or
+// <rootfs>/etc/passwd with WithRootFS) into uid → user name. Callers that
+// name many processes keep the map, and read it again when PasswdPath
+// changes.
+func (fs *FS) Users() (map[uint32]string, error) {
+	b, err := os.ReadFile(fs.passwd)
 	if err != nil {
-		if c.names == nil {
-			c.names = map[uint32]string{}
-		}
-		return
+		return nil, err
 	}
-	if c.names != nil && st.ModTime().Equal(c.mtime) && st.Size() == c.size {
-		return
-	}
-	b, err := os.ReadFile(c.path)
-	if err != nil {
-		if c.names == nil {
-			c.names = map[uint32]string{}
-		}
-		return
-	}
-	c.names = ParsePasswd(b)
-	c.mtime, c.size = st.ModTime(), st.Size()
+	return ParsePasswd(b), nil
 }
+
+// PasswdPath is the passwd file Users reads.
+func (fs *FS) PasswdPath() string { return fs.passwd }
 
 // ParsePasswd parses passwd(5) lines "name:x:uid:gid:…" into uid → name.
 // Malformed lines are skipped; the first entry of a uid wins, as getpwuid

@@ -129,6 +129,8 @@ type Store struct {
 	notify        Notify
 	// Imported names the legacy file that Load imported, if it did.
 	Imported string
+	// broken is why the file could not be read; Save refuses then.
+	broken error
 }
 
 type fileFormat struct {
@@ -161,7 +163,10 @@ func DefaultPath() (string, error) {
 // Load reads the profiles at path. A missing file is an empty store; if the
 // Rust client's profiles.json sits beside it, its profiles are imported and
 // written to path once, leaving profiles.json untouched. A file that does not
-// parse is an error naming its line; nothing is written then.
+// parse is an error naming its line (where the parser knows it); Load then
+// also returns an empty Store, which a caller may go on with (an explicit
+// URL needs no profile) and whose Save refuses: the file is never
+// overwritten.
 func Load(path string) (*Store, error) {
 	s := newStore(path)
 	b, err := os.ReadFile(path)
@@ -169,10 +174,14 @@ func Load(path string) (*Store, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return s, s.importLegacy(filepath.Join(filepath.Dir(path), LegacyFileName))
 	case err != nil:
-		return nil, fmt.Errorf("read profiles: %w", err)
+		err = fmt.Errorf("read profiles: %w", err)
+	default:
+		err = s.parse(b)
 	}
-	if err := s.parse(b); err != nil {
-		return nil, err
+	if err != nil {
+		empty := newStore(path)
+		empty.broken = err
+		return empty, err
 	}
 	return s, nil
 }
@@ -291,6 +300,61 @@ func (s *Store) Has(name string) bool { _, ok := s.profiles[name]; return ok }
 // Names lists the profiles sorted by name.
 func (s *Store) Names() []string { return slices.Sorted(maps.Keys(s.profiles)) }
 
+// Broken says why the file could not be read (Save refuses then), or nil.
+func (s *Store) Broken() error { return s.broken }
+
+// SameURL reports whether a and b name the same agent endpoint: equal as
+// AgentURL writes them, the host in any case, a ?token= aside.
+func SameURL(a, b string) bool {
+	x := sameURL(a)
+	return x != "" && x == sameURL(b)
+}
+
+// FindURL returns the first profile, by name, whose URL is u: both are
+// compared as AgentURL writes them, without a ?token=, so that a pin saved
+// for a URL is found when that URL is typed again.
+func (s *Store) FindURL(u string) (Profile, bool) {
+	want := sameURL(u)
+	if want == "" {
+		return Profile{}, false
+	}
+	for _, n := range s.Names() {
+		if p := s.profiles[n]; sameURL(p.URL) == want {
+			return p, true
+		}
+	}
+	return Profile{}, false
+}
+
+// sameURL is u in the form FindURL compares ("" if it is no agent URL).
+func sameURL(u string) string {
+	v, err := AgentURL(u)
+	if err != nil {
+		return ""
+	}
+	pu, err := url.Parse(v)
+	if err != nil {
+		return ""
+	}
+	q := pu.Query()
+	q.Del("token")
+	pu.RawQuery = q.Encode()
+	pu.Host = strings.ToLower(pu.Host)
+	return pu.String()
+}
+
+// Groups lists the groups profiles name, sorted.
+func (s *Store) Groups() []string {
+	var out []string
+	for _, p := range s.profiles {
+		if p.Group != "" && !slices.Contains(out, p.Group) {
+			out = append(out, p.Group)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Group lists the profiles whose group is g, sorted by name.
 func (s *Store) Group(g string) []Profile {
 	var out []Profile
@@ -320,6 +384,9 @@ func (s *Store) Delete(name string) {
 // Save writes the store to its path atomically, mode 0600, folder 0700. The
 // [[alerts]] and [notify] tables are written back as they were read.
 func (s *Store) Save() error {
+	if s.broken != nil {
+		return fmt.Errorf("not saving over %s, which could not be read: fix it first (%w)", s.path, s.broken)
+	}
 	body, err := s.encode()
 	if err != nil {
 		return err

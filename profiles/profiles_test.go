@@ -196,3 +196,52 @@ func TestSaveOmitsDefaults(t *testing.T) {
 		}
 	}
 }
+
+// A file that does not parse still gives an empty store to go on with, one
+// that never writes over the file.
+func TestBrokenFileGivesAStoreThatDoesNotSave(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	body := "[profiles.a]\nurl = \"ws://a:3000/ws\"\nthis is not toml\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), path+" line 3") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("Load: %v, want one line naming %s line 3", err, path)
+	}
+	if s == nil || len(s.Names()) != 0 {
+		t.Fatalf("Load returned %v, want an empty store", s)
+	}
+	if err := s.Put(Profile{Name: "b", URL: "ws://b:3000/ws"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(); err == nil || !strings.Contains(err.Error(), "not saving over "+path) {
+		t.Errorf("Save on a broken file: %v", err)
+	}
+	if after, _ := os.ReadFile(path); string(after) != body {
+		t.Errorf("the broken file was written: %q", after)
+	}
+}
+
+func TestFindURL(t *testing.T) {
+	s := newStore("x.toml")
+	s.Put(Profile{Name: "pi-b", URL: "wss://Pi.lan:8443/ws", Pin: "sha256:bb"})
+	s.Put(Profile{Name: "pi-a", URL: "wss://pi.lan:8443/ws?token=t", Pin: "sha256:aa"})
+	s.Put(Profile{Name: "other", URL: "wss://pi.lan:8444/ws"})
+	for u, want := range map[string]string{
+		"wss://pi.lan:8443/ws":         "pi-a", // the first by name; the token is not part of the match
+		"wss://pi.lan:8443":            "pi-a",
+		"wss://pi.lan:8443/ws?token=x": "pi-a",
+		"wss://pi.lan:8444/ws":         "other",
+		"ws://pi.lan:8443/ws":          "",
+		"pi.lan":                       "",
+	} {
+		p, ok := s.FindURL(u)
+		if ok != (want != "") || p.Name != want {
+			t.Errorf("FindURL(%q) = %q %v, want %q", u, p.Name, ok, want)
+		}
+	}
+	if g := s.Groups(); len(g) != 0 {
+		t.Errorf("Groups = %v", g)
+	}
+}

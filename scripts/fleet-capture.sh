@@ -8,7 +8,13 @@
 # tiles, then — after the last agent is stopped and `t` pressed — the
 # table. Everything it started is stopped on exit.
 #
+# ALERTS=1 adds alert rules to the profiles (a `down` rule for every host,
+# `process:nginx` for pi-2) and captures instead: the tiles with pi-2's
+# alert, the tiles once the last agent is stopped and its `down` rule
+# fired, and the `!` list.
+#
 #   scripts/fleet-capture.sh [OUT]
+#   ALERTS=1 scripts/fleet-capture.sh fleet-alerts.txt
 #
 # When this build's `socktop connect` is not wired yet, the same fleet
 # view runs from the tui test binary (TestFleetToolClient).
@@ -48,6 +54,18 @@ for i in $(seq "$AGENTS"); do
 	printf '[profiles.pi-%d]\nurl = "%s"\ngroup = "rack"\n\n' "$i" "$url" >>"$profiles"
 	named+=("pi-$i=$url")
 done
+if [ "${ALERTS:-}" = 1 ]; then
+	cat >>"$profiles" <<'TOML'
+[[alerts]]
+name = "down"
+when = "down"
+for = "2s"
+
+[[profiles.pi-2.alerts]]
+name = "nginx"
+when = "process:nginx"
+TOML
+fi
 chmod 600 "$profiles"
 
 if "$tmp/socktop" connect -h 2>&1 | grep -q 'usage: socktop connect'; then
@@ -58,6 +76,21 @@ else
 fi
 tmux new-session -d -s "$sess" -x 160 -y 48 "$client"
 sleep "$WAIT"
+if [ "${ALERTS:-}" = 1 ]; then
+	{
+		tmux capture-pane -p -t "$sess"
+		kill "${pids[$((AGENTS - 1))]}"
+		sleep 5 # the `down` rule holds for 2 s
+		echo
+		tmux capture-pane -p -t "$sess"
+		tmux send-keys -t "$sess" '!'
+		sleep 1
+		echo
+		tmux capture-pane -p -t "$sess"
+	} | sed -e 's/[[:space:]]*$//' >"$OUT"
+	echo "fleet-capture: wrote $OUT"
+	exit 0
+fi
 {
 	tmux capture-pane -p -t "$sess"
 	# the last agent goes away: its row turns stale and counts down

@@ -1,14 +1,14 @@
 // Package tui is socktop's terminal dashboard: one agent's CPU, memory,
 // network, disks, sensors and processes, or a fleet of agents, drawn with
-// rivo/tview on tcell; and `socktop connect`, which resolves what the user
-// typed into agents and runs it.
+// rivo/tview on tcell.
 //
 // Its rooms, and the one way their imports go:
 //
 //	tui ──► screen ──► shell ──► widget
 //	           ├─────► model ──► wire
+//	           │         └─────► alert
+//	           ├─────► alert/notify ──► alert ──► wire, profiles
 //	           └─────► widget
-//	alert/notify ──► alert ──► wire, profiles
 //
 // What each room is:
 //
@@ -31,10 +31,12 @@
 //     puts them on a shell: one host, or a fleet whose members' dashboards
 //     are pushed on the fleet's shell.
 //   - alert is the alert rules engine over hosts' samples, and alert/notify
-//     runs the notify commands; they know nothing of the screens (the
-//     screens are to feed the engine).
-//   - tui (this package) is the public entry points and the command line:
-//     connect.go, fleetconnect.go and picker.go.
+//     runs the notify commands; they know nothing of the screens. The model
+//     feeds the engine (every sample a Host takes); the screens tick it,
+//     show what fires and run notify.
+//   - tui (this package) is the dashboard's API: Run, RunFleet, the picker
+//     (Pick) and Probe. The command line that resolves what the user typed
+//     into agents, `socktop connect`, is main's (cmd_connect.go).
 //
 // tui never reads /proc and never imports the agent; the demo is main
 // wiring an in-process agent to the dashboard over a real loopback

@@ -16,10 +16,10 @@ func TestRoomsImportOneWay(t *testing.T) {
 	const mod = "github.com/socktop/socktop/"
 	allowed := map[string][]string{
 		"widget":       nil,
-		"model":        {"wire"},
+		"model":        {"wire", "tui/alert"},
 		"shell":        {"tui/widget"},
-		"screen":       {"tui/shell", "tui/model", "tui/widget", "wire"},
-		".":            {"tui/screen", "tui/model", "tui/shell", "tui/widget", "wire", "profiles"},
+		"screen":       {"tui/shell", "tui/model", "tui/widget", "tui/alert", "wire"},
+		".":            {"tui/screen", "tui/model", "tui/shell", "tui/widget", "wire"},
 		"alert":        {"wire", "profiles"},
 		"alert/notify": {"tui/alert", "profiles"},
 	}

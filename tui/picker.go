@@ -2,48 +2,45 @@ package tui
 
 import (
 	"context"
-	"errors"
-	"os"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
-	"github.com/socktop/socktop/profiles"
 	"github.com/socktop/socktop/tui/shell"
 	"github.com/socktop/socktop/tui/widget"
 )
 
-// pick shows the connect picker: every profile (with its URL), then demo.
-// It returns the chosen name, or "" when the user quit.
-func pick(ctx context.Context, env ConnectOptions, f *connectFlags, store *profiles.Store) (string, error) {
-	names := store.Names()
-	if env.Screen == nil && !env.Interactive {
-		return "", errors.New("no agent given and no terminal for the picker: give a NAME, HOST or URL (socktop connect -h)")
-	}
-	th := widget.NewTheme(f.ascii, f.noColor || os.Getenv("NO_COLOR") != "")
-	sh := shell.New(ctx, shell.Options{Screen: env.Screen, Theme: th})
+// PickItem is one line of the picker: a name, the text beside it, and a
+// key that picks it at once (0: none).
+type PickItem struct {
+	Name, Detail string
+	Key          rune
+}
+
+// PickOptions configure Pick.
+type PickOptions struct {
+	// Screen is where the picker draws; nil is the terminal.
+	Screen         tcell.Screen
+	ASCII, NoColor bool
+	Title          string
+	Items          []PickItem
+	// OnReady, when set, is called once the picker is on screen.
+	OnReady func()
+}
+
+// Pick shows the items in a list and returns the name of the one chosen
+// (Enter, a click or its key), or "" when the user quit (q, Esc).
+func Pick(ctx context.Context, o PickOptions) (string, error) {
+	sh := shell.New(ctx, shell.Options{Screen: o.Screen, Theme: widget.NewTheme(o.ASCII, o.NoColor)})
 	list := tview.NewList().ShowSecondaryText(true)
-	list.SetBorder(true).SetTitle(" socktop connect: pick an agent (Enter connects, q quits) ")
-	choice := ""
-	for i, n := range names {
+	list.SetBorder(true).SetTitle(" " + tview.Escape(o.Title) + " ")
+	for _, it := range o.Items {
 		// names, URLs and groups are the user's text: tview would read
 		// "[yellow]" in them as a colour
-		p, _ := store.Get(n)
-		second := tview.Escape(p.URL)
-		if p.Group != "" {
-			second += "  (group " + tview.Escape(p.Group) + ")"
-		}
-		sc := rune(0)
-		if i < 9 {
-			sc = rune('1' + i)
-		}
-		list.AddItem(tview.Escape(n), second, sc, nil)
+		list.AddItem(tview.Escape(it.Name), tview.Escape(it.Detail), it.Key, nil)
 	}
-	list.AddItem("demo", "this machine, through an agent on a loopback port", 'd', nil)
+	choice := ""
 	list.SetSelectedFunc(func(i int, _, _ string, _ rune) {
-		choice = "demo"
-		if i < len(names) {
-			choice = names[i]
-		}
+		choice = o.Items[i].Name
 		sh.Quit()
 	})
 	sh.Push(&shell.Screen{Name: "Pick an agent", View: list, Keys: []shell.Binding{
@@ -51,8 +48,8 @@ func pick(ctx context.Context, env ConnectOptions, f *connectFlags, store *profi
 		{Keys: shell.Keys(shell.Runes('q'), shell.Special(tcell.KeyEscape)), Label: "q/Esc", Hint: "quit", Desc: "quit without connecting", Do: sh.Quit},
 		{Keys: shell.Special(tcell.KeyUp, tcell.KeyDown), Label: "↑/↓ 1-9 d", Desc: "move the selection; a digit or d picks at once"},
 	}})
-	if env.ready != nil {
-		sh.OnStart(func() { go env.ready() })
+	if o.OnReady != nil {
+		sh.OnStart(func() { go o.OnReady() })
 	}
 	if err := sh.Run(); err != nil {
 		return "", err

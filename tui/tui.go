@@ -5,6 +5,7 @@ import (
 
 	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/tui/screen"
+	"github.com/socktop/socktop/wire"
 )
 
 // Options configures one dashboard run (see screen.Options).
@@ -46,3 +47,19 @@ func RunFleet(ctx context.Context, targets []Target, opts Options) error {
 func RunFleetOptions(ctx context.Context, each []Options, shared Options) error {
 	return screen.RunFleet(ctx, each, shared)
 }
+
+// Probe dials t as the dashboard would (announcing version), within the
+// dashboard's request timeout, and hangs up: how `socktop connect` learns
+// an agent's certificate before trusting it.
+func Probe(ctx context.Context, t Target, version string) error {
+	ctx, cancel := context.WithTimeout(ctx, model.RequestTimeout)
+	defer cancel()
+	c, err := wire.Dial(ctx, t.URL, model.WireOptions(t, version))
+	if err == nil {
+		c.Close()
+	}
+	return err
+}
+
+// RedactURL hides a ?token= in u, as the header shows URLs.
+func RedactURL(u string) string { return model.RedactURL(u) }

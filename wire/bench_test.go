@@ -3,8 +3,6 @@ package wire
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 )
@@ -21,11 +19,6 @@ func TestV2EncodeZeroAlloc(t *testing.T) {
 	buf := AppendResponse(nil, r)
 	if n := testing.AllocsPerRun(50, func() { buf = AppendResponse(buf, r) }); n != 0 {
 		t.Fatalf("AppendResponse with a reused buffer: %v allocs/op, want 0", n)
-	}
-	pl := ToProcessList(r.GetProcesses())
-	pbuf := EncodeProcessList(nil, pl)
-	if n := testing.AllocsPerRun(50, func() { pbuf = EncodeProcessList(pbuf, pl) }); n != 0 {
-		t.Fatalf("EncodeProcessList with a reused buffer: %v allocs/op, want 0", n)
 	}
 }
 
@@ -92,55 +85,6 @@ func BenchmarkDecode1000V2(b *testing.B) {
 			b.Fatal(err)
 		}
 		r.ReturnToVTPool()
-	}
-}
-
-// BenchmarkReplyProcesses1000 is what the agent does per text-dialect
-// process request: convert, encode, gzip.
-func BenchmarkReplyProcesses1000(b *testing.B) {
-	p := sampleProcesses(1000)
-	b.ReportAllocs()
-	for b.Loop() {
-		ReplyProcesses(DialectCommand, p)
-	}
-}
-
-// TestWireSizes reports, for the README, what a 1000-process list and a
-// metrics sample cost on the wire in each dialect, raw and gzip
-// (go test ./wire -run WireSizes -v). It checks the framing each dialect
-// applies.
-func TestWireSizes(t *testing.T) {
-	p := sampleProcesses(1000)
-	m := sampleMetrics()
-	v2p := AppendResponse(nil, &Response{Id: 1, Body: &Response_Processes{Processes: p}})
-	v2m := AppendResponse(nil, &Response{Id: 1, Body: &Response_Metrics{Metrics: m}})
-	pl := EncodeProcessList(nil, ToProcessList(p))
-	jsonP, _ := json.Marshal(p) // what the same list would cost as JSON
-	rows := []struct {
-		what, dialect string
-		raw           []byte
-		sent          Frame
-	}{
-		{"1000 processes", "JSON (ProcessList, binary)", pl, ReplyProcesses(DialectJSON, p)},
-		{"1000 processes", "command (ProcessList, binary)", pl, ReplyProcesses(DialectCommand, p)},
-		{"1000 processes", "v2 (Processes, all fields)", v2p, Frame{Data: v2p}},
-		{"1000 processes", "(encoding/json of v2 Processes)", jsonP, Frame{Data: jsonP}},
-		{"metrics", "JSON (text)", EncodeJSONMetrics(m), ReplyMetrics(DialectJSON, m)},
-		{"metrics", "command (text ≤ 768 B)", EncodeCommandMetrics(m), ReplyMetrics(DialectCommand, m)},
-		{"metrics", "v2", v2m, Frame{Data: v2m}},
-	}
-	var out strings.Builder
-	fmt.Fprintf(&out, "| payload | dialect | raw bytes | gzip bytes | sent bytes |\n| --- | --- | ---: | ---: | ---: |\n")
-	for _, r := range rows {
-		gz := len(Gzip(r.raw))
-		fmt.Fprintf(&out, "| %s | %s | %d | %d | %d |\n", r.what, r.dialect, len(r.raw), gz, len(r.sent.Data))
-		if gz >= len(r.raw) && len(r.raw) > GzipThreshold {
-			t.Errorf("%s %s: gzip %d ≥ raw %d", r.what, r.dialect, gz, len(r.raw))
-		}
-	}
-	t.Log("\n" + out.String())
-	if !IsGzip(rows[0].sent.Data) || IsGzip(rows[4].sent.Data) {
-		t.Error("framing: the process list must be gzip above 768 B, JSON-dialect metrics never")
 	}
 }
 

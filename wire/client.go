@@ -1,18 +1,14 @@
 package wire
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -57,6 +53,11 @@ type Options struct {
 
 	// HTTPHeader adds headers to the WebSocket handshake.
 	HTTPHeader http.Header
+
+	// DialContext, when set, opens the TCP connection to the agent's
+	// host:port instead of a net.Dialer (TLS, for wss://, runs over it):
+	// for a tunnel, or a resolver of one's own.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 const (
@@ -68,64 +69,36 @@ const (
 	// contexts: an expired context during a write would close the
 	// connection for everyone.
 	writeTimeout = 10 * time.Second
-	// lateReplyGrace is how long a command-dialect reply is still expected
-	// after its caller gave up.
-	lateReplyGrace = 30 * time.Second
 )
 
 // Client is a connection to one agent. Its methods are safe for concurrent
 // use: on socktop.v2 requests are multiplexed by id; on the command dialect
 // they go one at a time, in order, as upstream expects.
+//
+// Every call is a v2 Request handed to the dialect's transport
+// (transport_v2.go, transport_command.go), which sends it as it is or
+// translates it into one of upstream's commands.
 type Client struct {
-	conn      *websocket.Conn
+	*link
+	t         transport
 	transport *http.Transport
 	dialect   Dialect
 	url       string
 	opts      Options
 	hello     *Hello
-
-	loopCtx  context.Context
-	cancel   context.CancelFunc
-	readDone chan struct{}
-	done     chan struct{}
-	failOnce sync.Once
-	failErr  error
-
-	closeOnce sync.Once
-	writeMu   sync.Mutex
-
-	// v2
-	nextID  atomic.Uint32
-	mu      sync.Mutex
-	pending map[uint32]chan v2Reply
-	subID   atomic.Uint32 // the live subscription's request id, 0 without one
-	pushes  chan Push
-
-	// command dialect: cmdSem keeps one request outstanding at a time;
-	// waiters (under mu) await a reply of their kind; late[k] holds, per
-	// caller of kind k that gave up, until when its reply is still
-	// expected (and dropped when it comes). The expiry keeps a request an
-	// agent never answers from eating later replies forever.
-	cmdSem  chan struct{}
-	waiters []*cmdWaiter
-	late    [KindJournal + 1][]time.Time
+	pushes    chan Push
 }
 
-type cmdWaiter struct {
-	kind Kind
-	ch   chan cmdReply
-}
-
-// v2Reply and cmdReply are what the read loop hands a waiting caller: the
-// reply, or why it could not be read (an implausible or oversized one).
-type v2Reply struct {
-	resp *Response
-	err  error
-}
-
-type cmdReply struct {
-	f   Frame
-	err error
+// transport is one dialect's way of asking an agent.
+type transport interface {
+	// handshake is the dialect's first exchange; it returns what the
+	// agent says of itself.
+	handshake(ctx context.Context) (*Hello, error)
+	// roundTrip sends req and waits for the answer; an agent's error
+	// reply comes back as the error. ctx has a deadline.
+	roundTrip(ctx context.Context, req *Request) (*Response, error)
+	// receive handles one frame from the read loop.
+	receive(typ websocket.MessageType, data []byte)
 }
 
 // normalizeURL accepts "host:port", "ws://host:port" or a full URL and
@@ -163,9 +136,12 @@ func normalizeURL(raw string) (*url.URL, error) {
 // request (Hello on v2, a metrics probe on the command dialect) is part of
 // Dial, so a returned Client is known to work.
 //
-// Errors: ErrUnauthorized, *PinMismatchError, *UntrustedCertError,
-// *HostnameError, ErrUnreachable, ErrProtocol, ErrProtocolVersion,
-// ErrTimeout — each wrapped with the URL.
+// Errors name the cause first, then the fix ("connection refused by
+// pi:3000: check the port, …"); branch on them with errors.Is and
+// errors.As: ErrUnauthorized, *PinMismatchError, *UntrustedCertError,
+// *HostnameError, ErrUnreachable, ErrBusy, ErrRateLimited, ErrProtocol,
+// ErrProtocolVersion, ErrTimeout. The network's own error (a
+// *net.DNSError, a *net.OpError) is wrapped too.
 func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 	var o Options
 	if opts != nil {
@@ -200,7 +176,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 
 	// No proxy from the environment: a monitor connects straight to the
 	// agent, and a stray HTTP_PROXY would break ws:// upgrades.
-	transport := &http.Transport{ForceAttemptHTTP2: false}
+	transport := &http.Transport{ForceAttemptHTTP2: false, DialContext: o.DialContext}
 	if u.Scheme == "wss" {
 		cfg, err := clientTLSConfig(u.Hostname(), &o)
 		if err != nil {
@@ -208,7 +184,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 		}
 		transport.TLSClientConfig = cfg
 	} else if len(o.Pins) > 0 || o.CAFile != "" || len(o.CAPEM) > 0 {
-		return nil, fmt.Errorf("agent %s: a TLS pin or --tls-ca was given but the URL is ws://; use wss://", shown)
+		return nil, fmt.Errorf("a TLS pin or --tls-ca was given for a ws:// URL: use wss://%s%s", u.Host, u.Path)
 	}
 
 	dialCtx, cancelDial := context.WithTimeout(ctx, o.DialTimeout)
@@ -223,26 +199,28 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 		if o.Token != "" {
 			err = redactedError{err: err, secret: o.Token}
 		}
-		return nil, dialError(dialCtx, shown, resp, err)
+		return nil, dialError(dialCtx, u, o.Token != "", resp, err)
 	}
 	conn.SetReadLimit(readLimit)
 
-	c := &Client{conn: conn, transport: transport, url: shown, opts: o, dialect: DialectCommand,
-		readDone: make(chan struct{}), done: make(chan struct{}), pending: map[uint32]chan v2Reply{}, cmdSem: make(chan struct{}, 1),
-		pushes: make(chan Push, pushBuffer)}
-	if conn.Subprotocol() == Subprotocol {
+	c := &Client{link: newLink(conn), transport: transport, url: shown, opts: o, pushes: make(chan Push, pushBuffer)}
+	switch {
+	case conn.Subprotocol() == Subprotocol:
 		c.dialect = DialectV2
-	} else if o.Dialect == DialectV2 {
+		c.t = newV2Transport(c.link, &c.opts, c.pushes)
+	case o.Dialect == DialectV2:
 		conn.Close(websocket.StatusNormalClosure, "")
 		transport.CloseIdleConnections()
-		return nil, fmt.Errorf("agent %s: %w: it does not accept %s (an upstream agent?); allow the command dialect", shown, ErrProtocol, Subprotocol)
+		return nil, &dialFailure{kind: ErrProtocol, msg: fmt.Sprintf("%s does not speak %s (an upstream agent?): allow the command dialect", u.Host, Subprotocol)}
+	default:
+		c.dialect = DialectCommand
+		c.t = newCommandTransport(c.link)
 	}
-	c.loopCtx, c.cancel = context.WithCancel(context.Background())
-	go c.readLoop()
+	go c.readLoop(c.t.receive)
 
-	if err := c.handshake(dialCtx); err != nil {
+	if c.hello, err = c.t.handshake(dialCtx); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("agent %s: %w", shown, err)
+		return nil, fmt.Errorf("%w (%s)", err, u.Host)
 	}
 	return c, nil
 }
@@ -274,72 +252,6 @@ func (e redactedError) Error() string {
 
 func (e redactedError) Unwrap() error { return e.err }
 
-func dialError(ctx context.Context, shown string, resp *http.Response, err error) error {
-	var pin *PinMismatchError
-	var untrusted *UntrustedCertError
-	var host *HostnameError
-	switch {
-	case errors.As(err, &pin), errors.As(err, &untrusted), errors.As(err, &host):
-		return fmt.Errorf("agent %s: %w", shown, err)
-	case resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden):
-		return fmt.Errorf("agent %s: %w", shown, ErrUnauthorized)
-	case resp != nil && resp.StatusCode == http.StatusServiceUnavailable:
-		return fmt.Errorf("agent %s: %w", shown, ErrBusy)
-	case resp != nil:
-		return fmt.Errorf("agent %s answered HTTP %d: %w", shown, resp.StatusCode, ErrProtocol)
-	case ctx.Err() != nil:
-		return fmt.Errorf("agent %s: %w: no answer within the dial timeout (%w)", shown, ErrUnreachable, err)
-	}
-	return fmt.Errorf("agent %s: %w (%w)", shown, ErrUnreachable, err)
-}
-
-// handshake runs the dialect's first request.
-func (c *Client) handshake(ctx context.Context) error {
-	if c.dialect == DialectV2 {
-		resp, err := c.roundTripV2(ctx, &Request{Body: &Request_Hello{Hello: &HelloRequest{
-			ClientVersion: c.opts.ClientVersion, ClientName: c.opts.ClientName,
-			ProtocolMajor: ProtocolMajor, ProtocolMinor: ProtocolMinor}}})
-		if err != nil {
-			if errors.Is(err, ErrTimeout) {
-				return fmt.Errorf("%w: the agent accepted %s but did not answer Hello", ErrProtocol, Subprotocol)
-			}
-			return err
-		}
-		h := resp.GetHello()
-		if h == nil {
-			return fmt.Errorf("%w: Hello answered with %T", ErrProtocol, resp.Body)
-		}
-		if h.ProtocolMajor != ProtocolMajor {
-			return fmt.Errorf("%w: agent speaks %d.%d, this client %d.%d; upgrade the older side",
-				ErrProtocolVersion, h.ProtocolMajor, h.ProtocolMinor, ProtocolMajor, ProtocolMinor)
-		}
-		c.hello = h
-		return nil
-	}
-	// The command dialect has no handshake: a metrics request proves the
-	// agent answers and tells its hostname and core count.
-	m, err := c.commandMetrics(ctx)
-	if err != nil {
-		if errors.Is(err, ErrClosed) {
-			return fmt.Errorf("%w: the agent closed the connection before its first reply, which is how upstream agents refuse a token (%w)", ErrUnauthorized, err)
-		}
-		if errors.Is(err, ErrMalformed) || errors.Is(err, ErrTimeout) {
-			return fmt.Errorf("%w: the agent did not answer get_metrics like a socktop agent (%w)", ErrProtocol, err)
-		}
-		return err
-	}
-	h := &Hello{Hostname: m.Hostname, Cores: uint32(len(m.CpuPerCore)), MemTotal: m.MemTotal,
-		Capabilities: []string{CapMetrics, CapDisks, CapProcesses, CapProcessDetail, CapJournal}}
-	if len(m.Gpus) > 0 {
-		h.Capabilities = append(h.Capabilities, CapGPU)
-	}
-	if m.CpuTempC != nil {
-		h.Capabilities = append(h.Capabilities, CapTemps)
-	}
-	c.hello = h
-	return nil
-}
-
 // Dialect reports the negotiated dialect: DialectV2 or DialectCommand.
 func (c *Client) Dialect() Dialect { return c.dialect }
 
@@ -363,105 +275,117 @@ func (c *Client) Err() error {
 // read loop has stopped. It is safe to call more than once.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
-		select {
-		case <-c.readDone:
-			// The agent is gone already: no handshake to wait for.
-			c.conn.CloseNow()
-		default:
-			c.fail(ErrClosed)
-			// Bounded by coder/websocket's own 5 s close-handshake timeout.
-			c.conn.Close(websocket.StatusNormalClosure, "")
-		}
-		c.fail(ErrClosed)
-		c.cancel()
-		<-c.readDone
+		c.link.close()
 		c.transport.CloseIdleConnections()
 	})
 	return nil
 }
 
+// link is the WebSocket connection under a Client, shared with its
+// transport: one read loop, one frame written at a time, and one record of
+// why the connection ended.
+type link struct {
+	ws       *websocket.Conn
+	loopCtx  context.Context
+	cancel   context.CancelFunc
+	readDone chan struct{}
+	done     chan struct{}
+	failOnce sync.Once
+	failErr  error
+	// writeSem admits one writer at a time; waiting for it honours the
+	// caller's context, the write itself is bounded by writeTimeout.
+	writeSem  chan struct{}
+	closeOnce sync.Once
+}
+
+func newLink(ws *websocket.Conn) *link {
+	l := &link{ws: ws, readDone: make(chan struct{}), done: make(chan struct{}), writeSem: make(chan struct{}, 1)}
+	l.loopCtx, l.cancel = context.WithCancel(context.Background())
+	return l
+}
+
+// close ends the connection and waits for the read loop.
+func (l *link) close() {
+	select {
+	case <-l.readDone:
+		// The agent is gone already: no handshake to wait for.
+		l.ws.CloseNow()
+	default:
+		l.fail(ErrClosed)
+		// Bounded by coder/websocket's own 5 s close-handshake timeout.
+		l.ws.Close(websocket.StatusNormalClosure, "")
+	}
+	l.fail(ErrClosed)
+	l.cancel()
+	<-l.readDone
+}
+
 // fail records why the connection ended and wakes every waiter.
-func (c *Client) fail(err error) {
-	c.failOnce.Do(func() {
+func (l *link) fail(err error) {
+	l.failOnce.Do(func() {
 		if !errors.Is(err, ErrClosed) {
 			err = fmt.Errorf("%w: %w", ErrClosed, err)
 		}
-		c.failErr = err
-		close(c.done)
+		l.failErr = err
+		close(l.done)
 	})
 }
 
-func (c *Client) readLoop() {
-	defer close(c.readDone)
+// abort ends the connection at once, for a reason no caller would hear of
+// otherwise.
+func (l *link) abort(err error) {
+	l.fail(err)
+	l.ws.CloseNow()
+}
+
+func (l *link) readLoop(receive func(websocket.MessageType, []byte)) {
+	defer close(l.readDone)
 	for {
-		typ, data, err := c.conn.Read(c.loopCtx)
+		typ, data, err := l.ws.Read(l.loopCtx)
 		if err != nil {
 			if st := websocket.CloseStatus(err); st == websocket.StatusPolicyViolation || st == websocket.StatusProtocolError {
 				err = fmt.Errorf("agent closed the connection with status %d: %w", st, err)
 			}
-			c.fail(err)
-			c.conn.CloseNow()
+			l.abort(err)
 			return
 		}
-		if c.dialect == DialectV2 {
-			c.handleV2(typ, data)
-		} else {
-			c.handleCommand(Frame{Type: typ, Data: data})
-		}
+		receive(typ, data)
 	}
 }
 
-func (c *Client) handleV2(typ websocket.MessageType, data []byte) {
-	if typ != websocket.MessageBinary {
-		return // v2 is binary only; ignore anything else
-	}
-	resp, err := DecodeResponse(data)
-	if errors.Is(err, ErrImplausible) {
-		// Tell the caller waiting for it; a push (or a reply nobody
-		// waits for) that cannot be believed ends the connection, since
-		// no caller would hear of it.
-		id := responseID(data)
-		c.mu.Lock()
-		ch := c.pending[id]
-		delete(c.pending, id)
-		c.mu.Unlock()
-		if ch != nil {
-			ch <- v2Reply{err: err}
-			return
-		}
-		c.fail(err)
-		c.conn.CloseNow()
-		return
-	}
-	if err != nil {
-		return // undecodable: the waiter, if any, times out
-	}
-	c.mu.Lock()
-	ch := c.pending[resp.Id]
-	delete(c.pending, resp.Id)
-	c.mu.Unlock()
-	if ch != nil {
-		ch <- v2Reply{resp: resp} // buffered 1, never blocks
-	} else if resp.Id != 0 && resp.Id == c.subID.Load() {
-		c.deliverPush(resp)
-	} else if resp.Id == 0 && resp.GetError().GetCode() == ErrorCode_ERROR_CODE_PROTOCOL_VERSION {
-		c.fail(fmt.Errorf("%w: %s", ErrProtocolVersion, resp.GetError().GetMessage()))
-	}
-}
-
-func (c *Client) write(typ websocket.MessageType, b []byte) error {
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
+// write sends one frame. A caller whose ctx ends while it waits for its
+// turn gets ctx's error; a write that has started runs to its end (or to
+// writeTimeout), since cutting it short would break the connection.
+func (l *link) write(ctx context.Context, typ websocket.MessageType, b []byte) error {
 	select {
-	case <-c.done:
-		return c.failErr
+	case l.writeSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-l.done:
+		return l.failErr
+	}
+	defer func() { <-l.writeSem }()
+	select {
+	case <-l.done:
+		return l.failErr
 	default:
 	}
-	ctx, cancel := context.WithTimeout(c.loopCtx, writeTimeout)
+	wctx, cancel := context.WithTimeout(l.loopCtx, writeTimeout)
 	defer cancel()
-	if err := c.conn.Write(ctx, typ, b); err != nil {
-		c.fail(err)
-		return c.failErr
+	if err := l.ws.Write(wctx, typ, b); err != nil {
+		l.fail(err)
+		return l.failErr
+	}
+	return nil
+}
+
+// send writes one request frame for a caller and words its failure.
+func (l *link) send(ctx context.Context, what string, typ websocket.MessageType, b []byte) error {
+	if err := l.write(ctx, typ, b); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return timeoutErr(ctx, what)
+		}
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
@@ -481,50 +405,39 @@ func timeoutErr(ctx context.Context, what string) error {
 	return fmt.Errorf("%s: %w", what, ctx.Err())
 }
 
-func (c *Client) roundTripV2(ctx context.Context, req *Request) (*Response, error) {
-	return c.roundTripV2ID(ctx, c.newID(), req)
-}
-
-// newID picks the next request id; 0 is reserved for agent-initiated errors.
-func (c *Client) newID() uint32 {
-	id := c.nextID.Add(1)
-	if id == 0 { // wrapped
-		id = c.nextID.Add(1)
-	}
-	return id
-}
-
-func (c *Client) roundTripV2ID(ctx context.Context, id uint32, req *Request) (*Response, error) {
+// do sends one request through the dialect's transport.
+func (c *Client) do(ctx context.Context, req *Request) (*Response, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	req.Id = id
-	ch := make(chan v2Reply, 1)
-	c.mu.Lock()
-	c.pending[id] = ch
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.pending, id)
-		c.mu.Unlock()
-	}()
-	what := requestName(req)
-	if err := c.write(websocket.MessageBinary, AppendRequest(nil, req)); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+	if ctx.Err() != nil {
+		return nil, timeoutErr(ctx, requestName(req))
 	}
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			return nil, fmt.Errorf("%s: %w", what, r.err)
-		}
-		if e := r.resp.GetError(); e != nil {
-			return nil, fmt.Errorf("%s: %w", what, e)
-		}
-		return r.resp, nil
-	case <-ctx.Done():
-		return nil, timeoutErr(ctx, what)
-	case <-c.done:
-		return nil, fmt.Errorf("%s: %w", what, c.failErr)
+	return c.t.roundTrip(ctx, req)
+}
+
+// call is do for a request whose answer has one body: get picks it.
+func call[T any](c *Client, ctx context.Context, req *Request, get func(*Response) *T) (*T, error) {
+	r, err := c.do(ctx, req)
+	if err != nil {
+		return nil, err
 	}
+	return expect(r, get(r), requestName(req))
+}
+
+// expect checks that a response carries the body asked for.
+func expect[T any](r *Response, body *T, what string) (*T, error) {
+	if body == nil {
+		return nil, fmt.Errorf("%s: %w: answered with %T", what, ErrProtocol, r.Body)
+	}
+	return body, nil
+}
+
+// need refuses a call the agent did not list the capability of.
+func (c *Client) need(capability, what, why string) error {
+	if c.hello.HasCapability(capability) {
+		return nil
+	}
+	return fmt.Errorf("%s: %w (%s)", what, ErrNotSupported, why)
 }
 
 func requestName(r *Request) string {
@@ -547,200 +460,12 @@ func requestName(r *Request) string {
 		return "signal"
 	case *Request_Subscribe:
 		return "subscribe"
+	case *Request_Containers:
+		return "containers"
+	case *Request_History:
+		return "history"
 	}
 	return "request"
-}
-
-// --- command dialect ---
-
-var commandNames = map[string]Kind{
-	"get_metrics": KindMetrics, "metrics": KindMetrics,
-	"get_disks": KindDisks, "disks": KindDisks,
-	"get_processes": KindProcesses, "processes": KindProcesses,
-	"get_process_metrics": KindProcessDetail, "process_metrics": KindProcessDetail,
-	"get_journal_entries": KindJournal, "journal_entries": KindJournal,
-}
-
-// classify tells which request a command-dialect reply answers, from its
-// shape: replies are matched by kind, so a request upstream never answers
-// cannot shift every later reply onto the wrong caller.
-func classify(payload []byte) Kind {
-	b := bytes.TrimSpace(payload)
-	switch {
-	case len(b) == 0:
-		return KindNone
-	case b[0] == '[':
-		return KindDisks
-	case b[0] != '{':
-		return KindProcesses // protobuf
-	}
-	// Only the top-level keys matter: present-only fields copy nothing,
-	// however large the values (a map of raw values copied them all).
-	var top struct {
-		Error    present   `json:"error"`
-		Request  shortName `json:"request"`
-		CPUTotal present   `json:"cpu_total"`
-		Process  present   `json:"process"`
-		Entries  present   `json:"entries"`
-	}
-	if checkJSON(b, math.MaxInt) != nil {
-		return KindNone // too deep to tell: the waiting caller's decoder says why
-	}
-	if json.Unmarshal(b, &top) != nil {
-		return KindProcesses // a protobuf list may start with '{' (0x7b)
-	}
-	switch {
-	case bool(top.Error):
-		return commandNames[string(top.Request)]
-	case bool(top.CPUTotal):
-		return KindMetrics
-	case bool(top.Process):
-		return KindProcessDetail
-	case bool(top.Entries):
-		return KindJournal
-	}
-	return KindNone
-}
-
-// present notes that a JSON key was there, keeping nothing of its value.
-type present bool
-
-func (p *present) UnmarshalJSON([]byte) error { *p = true; return nil }
-
-// shortName keeps a short JSON string (a request name) and nothing else.
-type shortName string
-
-func (n *shortName) UnmarshalJSON(b []byte) error {
-	var s string
-	if len(b) <= 2*maxEchoedType && json.Unmarshal(b, &s) == nil {
-		*n = shortName(s)
-	}
-	return nil
-}
-
-func (c *Client) handleCommand(f Frame) {
-	payload, err := Payload(f)
-	if err != nil {
-		// A gzip bomb (or broken gzip): no kind can be told, so the
-		// caller that waits longest hears of it.
-		if errors.Is(err, ErrTooLarge) {
-			err = fmt.Errorf("%w: %w", ErrImplausible, err)
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if len(c.waiters) > 0 {
-			w := c.waiters[0]
-			c.waiters = c.waiters[1:]
-			w.ch <- cmdReply{err: err}
-		}
-		return
-	}
-	f = Frame{Type: f.Type, Data: payload}
-	kind := classify(payload)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if kind != KindNone {
-		now := time.Now()
-		l := c.late[kind]
-		for len(l) > 0 && now.After(l[0]) {
-			l = l[1:]
-		}
-		c.late[kind] = l
-		if len(l) > 0 {
-			c.late[kind] = l[1:] // the late reply of a caller that gave up
-			return
-		}
-	}
-	for i, w := range c.waiters {
-		if kind == KindNone || w.kind == kind {
-			c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
-			w.ch <- cmdReply{f: f} // buffered 1
-			return
-		}
-	}
-}
-
-// roundTripCommand sends one command and waits for the reply of its kind.
-func (c *Client) roundTripCommand(ctx context.Context, kind Kind, cmd string) (Frame, error) {
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
-	select {
-	case c.cmdSem <- struct{}{}: // one request outstanding at a time
-	case <-ctx.Done():
-		return Frame{}, timeoutErr(ctx, cmd)
-	case <-c.done:
-		return Frame{}, fmt.Errorf("%s: %w", cmd, c.failErr)
-	}
-	defer func() { <-c.cmdSem }()
-	w := &cmdWaiter{kind: kind, ch: make(chan cmdReply, 1)}
-	c.mu.Lock()
-	c.waiters = append(c.waiters, w)
-	c.mu.Unlock()
-	if err := c.write(websocket.MessageText, []byte(cmd)); err != nil {
-		c.dropWaiter(w, false)
-		return Frame{}, fmt.Errorf("%s: %w", cmd, err)
-	}
-	select {
-	case r := <-w.ch:
-		if r.err != nil {
-			return Frame{}, fmt.Errorf("%s: %w", cmd, r.err)
-		}
-		return r.f, nil
-	case <-ctx.Done():
-		if !c.dropWaiter(w, true) {
-			r := <-w.ch // the reply raced the deadline and won
-			if r.err != nil {
-				return Frame{}, fmt.Errorf("%s: %w", cmd, r.err)
-			}
-			return r.f, nil
-		}
-		return Frame{}, timeoutErr(ctx, cmd)
-	case <-c.done:
-		return Frame{}, fmt.Errorf("%s: %w", cmd, c.failErr)
-	}
-}
-
-// dropWaiter removes w; it reports false when w was already served. With
-// late set, the reply still due is skipped when it comes.
-func (c *Client) dropWaiter(w *cmdWaiter, late bool) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, x := range c.waiters {
-		if x == w {
-			c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
-			if late {
-				c.late[w.kind] = append(c.late[w.kind], time.Now().Add(lateReplyGrace))
-			}
-			return true
-		}
-	}
-	return false
-}
-
-func (c *Client) commandJSON(ctx context.Context, kind Kind, cmd string) ([]byte, error) {
-	f, err := c.roundTripCommand(ctx, kind, cmd)
-	if err != nil {
-		return nil, err
-	}
-	if e := DecodeErrorJSON(f.Data); e != nil {
-		return nil, fmt.Errorf("%s: %w", cmd, e)
-	}
-	return f.Data, nil
-}
-
-func (c *Client) commandMetrics(ctx context.Context) (*Metrics, error) {
-	b, err := c.commandJSON(ctx, KindMetrics, "get_metrics")
-	if err != nil {
-		return nil, err
-	}
-	m, err := DecodeMetricsJSON(b)
-	if err != nil {
-		return nil, err
-	}
-	if m.SampledAtMs == 0 { // upstream before 1.60
-		m.SampledAtMs = uint64(time.Now().UnixMilli())
-	}
-	return m, nil
 }
 
 // --- typed calls ---
@@ -748,8 +473,12 @@ func (c *Client) commandMetrics(ctx context.Context) (*Metrics, error) {
 // Hello returns what the agent said about itself at connection time. On
 // the command dialect it is derived from the first metrics reply:
 // hostname, cores, memory and the capabilities upstream agents serve;
-// AgentVersion is empty and the protocol version 0.
+// AgentVersion is empty and the protocol version 0. It sends nothing, but
+// fails like any call once ctx has ended or the connection has.
 func (c *Client) Hello(ctx context.Context) (*Hello, error) {
+	if ctx.Err() != nil {
+		return nil, timeoutErr(ctx, "hello")
+	}
 	select {
 	case <-c.done:
 		return nil, fmt.Errorf("hello: %w", c.failErr)
@@ -760,35 +489,12 @@ func (c *Client) Hello(ctx context.Context) (*Hello, error) {
 
 // Metrics fetches the fast-changing machine metrics.
 func (c *Client) Metrics(ctx context.Context) (*Metrics, error) {
-	if c.dialect != DialectV2 {
-		return c.commandMetrics(ctx)
-	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Metrics{Metrics: &MetricsRequest{}}})
-	if err != nil {
-		return nil, err
-	}
-	return expect(r, r.GetMetrics(), "metrics")
+	return call(c, ctx, &Request{Body: &Request_Metrics{Metrics: &MetricsRequest{}}}, (*Response).GetMetrics)
 }
 
 // Disks fetches disk usage (and, on v2, cumulative I/O counters).
 func (c *Client) Disks(ctx context.Context) (*Disks, error) {
-	if c.dialect != DialectV2 {
-		b, err := c.commandJSON(ctx, KindDisks, "get_disks")
-		if err != nil {
-			return nil, err
-		}
-		d, err := DecodeDisksJSON(b)
-		if err != nil {
-			return nil, err
-		}
-		d.SampledAtMs = uint64(time.Now().UnixMilli())
-		return d, nil
-	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Disks{Disks: &DisksRequest{}}})
-	if err != nil {
-		return nil, err
-	}
-	return expect(r, r.GetDisks(), "disks")
+	return call(c, ctx, &Request{Body: &Request_Disks{Disks: &DisksRequest{}}}, (*Response).GetDisks)
 }
 
 // Processes fetches every process. On the command dialect only pid, name,
@@ -801,98 +507,26 @@ func (c *Client) Processes(ctx context.Context) (*Processes, error) {
 // extras (nil: none). Agents without CapProcessExtras, upstream ones
 // included, answer without them.
 func (c *Client) ProcessesWith(ctx context.Context, extras *ProcessExtras) (*Processes, error) {
-	if c.dialect != DialectV2 {
-		f, err := c.roundTripCommand(ctx, KindProcesses, "get_processes")
-		if err != nil {
-			return nil, err
-		}
-		pl, err := DecodeProcessList(f.Data)
-		if err != nil {
-			return nil, err
-		}
-		p := FromProcessList(pl)
-		p.SampledAtMs = uint64(time.Now().UnixMilli())
-		return p, nil
-	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Processes{Processes: &ProcessesRequest{Extras: extras}}})
-	if err != nil {
-		return nil, err
-	}
-	return expect(r, r.GetProcesses(), "processes")
-}
-
-// Containers lists the containers and services of an agent that has
-// CapContainers; others give ErrNotSupported.
-func (c *Client) Containers(ctx context.Context) (*Containers, error) {
-	if c.dialect != DialectV2 || !c.hello.HasCapability(CapContainers) {
-		return nil, fmt.Errorf("containers: %w (the agent does not read cgroups)", ErrNotSupported)
-	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Containers{Containers: &ContainersRequest{}}})
-	if err != nil {
-		return nil, err
-	}
-	return expect(r, r.GetContainers(), "containers")
-}
-
-// History asks an agent that has CapHistory for its recorded samples;
-// others give ErrNotSupported.
-func (c *Client) History(ctx context.Context, req *HistoryRequest) (*History, error) {
-	if c.dialect != DialectV2 || !c.hello.HasCapability(CapHistory) {
-		return nil, fmt.Errorf("history: %w (the agent keeps no history)", ErrNotSupported)
-	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_History{History: req}})
-	if err != nil {
-		return nil, err
-	}
-	return expect(r, r.GetHistory(), "history")
+	return call(c, ctx, &Request{Body: &Request_Processes{Processes: &ProcessesRequest{Extras: extras}}}, (*Response).GetProcesses)
 }
 
 // ProcessDetail fetches one process in detail. An unknown pid is an error
 // matching ErrUnknownPID.
 func (c *Client) ProcessDetail(ctx context.Context, pid uint32) (*ProcessDetail, error) {
-	if c.dialect != DialectV2 {
-		cmd := fmt.Sprintf("get_process_metrics:%d", pid)
-		b, err := c.commandJSON(ctx, KindProcessDetail, cmd)
-		if err != nil {
-			return nil, err
-		}
-		return DecodeProcessDetailJSON(b)
-	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_ProcessDetail{ProcessDetail: &ProcessDetailRequest{Pid: pid}}})
-	if err != nil {
-		return nil, err
-	}
-	return expect(r, r.GetProcessDetail(), "process detail")
+	return call(c, ctx, &Request{Body: &Request_ProcessDetail{ProcessDetail: &ProcessDetailRequest{Pid: pid}}}, (*Response).GetProcessDetail)
 }
 
-// Journal fetches the newest journal entries of one process.
-func (c *Client) Journal(ctx context.Context, pid uint32) (*Journal, error) {
-	if c.dialect != DialectV2 {
-		cmd := fmt.Sprintf("get_journal_entries:%d", pid)
-		b, err := c.commandJSON(ctx, KindJournal, cmd)
-		if err != nil {
-			return nil, err
-		}
-		return DecodeJournalJSON(b)
-	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Journal{Journal: &JournalRequest{Pid: pid}}})
-	if err != nil {
-		return nil, err
-	}
-	return expect(r, r.GetJournal(), "journal")
+// Journal fetches the newest journal entries of one process: at most
+// lines of them (0: the agent's default, 100). Upstream agents, spoken to
+// in the command dialect, take no line count and send their own default.
+func (c *Client) Journal(ctx context.Context, pid, lines uint32) (*Journal, error) {
+	return call(c, ctx, &Request{Body: &Request_Journal{Journal: &JournalRequest{Pid: pid, Lines: lines}}}, (*Response).GetJournal)
 }
 
 // Connections fetches the socket table. Only socktop.v2 agents serve it;
-// on the command dialect it returns ErrNotSupported.
+// upstream ones give ErrNotSupported.
 func (c *Client) Connections(ctx context.Context) (*Connections, error) {
-	if c.dialect != DialectV2 {
-		return nil, fmt.Errorf("connections: %w (upstream agents do not list sockets)", ErrNotSupported)
-	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Connections{Connections: &ConnectionsRequest{}}})
-	if err != nil {
-		return nil, err
-	}
-	return expect(r, r.GetConnections(), "connections")
+	return call(c, ctx, &Request{Body: &Request_Connections{Connections: &ConnectionsRequest{}}}, (*Response).GetConnections)
 }
 
 // Signal sends a signal ("TERM", "SIGKILL", …) to the process pid that
@@ -900,24 +534,27 @@ func (c *Client) Connections(ctx context.Context) (*Connections, error) {
 // DetailedProcess.StartTime of the process the user chose). The agent
 // refuses it when the process at pid started at another time (the pid was
 // reused: ErrUnknownPID) or startTime is 0 (ErrBadRequest). Only socktop.v2
-// agents serve it; on the command dialect it returns ErrNotSupported.
+// agents serve it; upstream ones give ErrNotSupported.
 func (c *Client) Signal(ctx context.Context, pid uint32, startTime uint64, signal string) (*SignalResult, error) {
-	if c.dialect != DialectV2 {
-		return nil, fmt.Errorf("signal: %w (upstream agents cannot send signals)", ErrNotSupported)
-	}
-	r, err := c.roundTripV2(ctx, &Request{Body: &Request_Signal{Signal: &SignalRequest{Pid: pid, Signal: signal, StartTime: startTime}}})
-	if err != nil {
-		return nil, err
-	}
-	return expect(r, r.GetSignal(), "signal")
+	return call(c, ctx, &Request{Body: &Request_Signal{Signal: &SignalRequest{Pid: pid, Signal: signal, StartTime: startTime}}}, (*Response).GetSignal)
 }
 
-// expect checks that a response carries the body asked for.
-func expect[T any](r *Response, body *T, what string) (*T, error) {
-	if body == nil {
-		return nil, fmt.Errorf("%s: %w: answered with %T", what, ErrProtocol, r.Body)
+// Containers lists the containers and services of an agent that has
+// CapContainers; others give ErrNotSupported.
+func (c *Client) Containers(ctx context.Context) (*Containers, error) {
+	if err := c.need(CapContainers, "containers", "the agent does not read cgroups"); err != nil {
+		return nil, err
 	}
-	return body, nil
+	return call(c, ctx, &Request{Body: &Request_Containers{Containers: &ContainersRequest{}}}, (*Response).GetContainers)
+}
+
+// History asks an agent that has CapHistory for its recorded samples;
+// others give ErrNotSupported.
+func (c *Client) History(ctx context.Context, req *HistoryRequest) (*History, error) {
+	if err := c.need(CapHistory, "history", "the agent keeps no history"); err != nil {
+		return nil, err
+	}
+	return call(c, ctx, &Request{Body: &Request_History{History: req}}, (*Response).GetHistory)
 }
 
 // IsNetError reports whether err came from the network rather than from

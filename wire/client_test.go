@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 	"github.com/socktop/socktop/wire/wiretest"
 	"google.golang.org/protobuf/proto"
 )
@@ -89,14 +90,14 @@ func TestClientUpstreamFallback(t *testing.T) {
 	if _, err := c.ProcessDetail(ctx(t), 1); !errors.Is(err, wire.ErrUnknownPID) {
 		t.Errorf("detail of unknown pid: %v", err)
 	}
-	j, err := c.Journal(ctx(t), 4242)
+	j, err := c.Journal(ctx(t), 4242, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(j.Entries) != 2 || j.Entries[1].Priority != 3 {
 		t.Errorf("journal: %v", j)
 	}
-	if _, err := c.Journal(ctx(t), 7); !errors.Is(err, wire.ErrUnknownPID) {
+	if _, err := c.Journal(ctx(t), 7, 0); !errors.Is(err, wire.ErrUnknownPID) {
 		t.Errorf("journal of unknown pid: %v", err)
 	}
 	if _, err := c.Connections(ctx(t)); !errors.Is(err, wire.ErrNotSupported) {
@@ -155,7 +156,7 @@ func TestClientV2(t *testing.T) {
 	if !errors.As(err, &werr) || werr.Code != wire.ErrorCode_ERROR_CODE_UNKNOWN_PID || !errors.Is(err, wire.ErrUnknownPID) {
 		t.Errorf("unknown pid: %v", err)
 	}
-	j, err := c.Journal(ctx(t), 4242)
+	j, err := c.Journal(ctx(t), 4242, 0)
 	if err != nil || !proto.Equal(j, wiretest.SampleJournal()) {
 		t.Errorf("journal %v %v", j, err)
 	}
@@ -531,11 +532,11 @@ func TestReconnect(t *testing.T) {
 func TestClientFramingBoundary(t *testing.T) {
 	for _, size := range []int{wire.GzipThreshold, wire.GzipThreshold + 1} {
 		m := wiretest.SampleMetrics()
-		m.Hostname += strings.Repeat("x", size-len(wire.EncodeCommandMetrics(m)))
-		if n := len(wire.EncodeCommandMetrics(m)); n != size {
+		m.Hostname += strings.Repeat("x", size-len(dialect.EncodeCommandMetrics(m)))
+		if n := len(dialect.EncodeCommandMetrics(m)); n != size {
 			t.Fatalf("built %d bytes, want %d", n, size)
 		}
-		if f := wire.ReplyMetrics(wire.DialectCommand, m); f.Text() != (size <= wire.GzipThreshold) {
+		if f := dialect.ReplyMetrics(wire.DialectCommand, m); f.Text() != (size <= wire.GzipThreshold) {
 			t.Fatalf("%d bytes: text frame %v", size, f.Text())
 		}
 		agent := wiretest.NewUpstream(wiretest.Config{Metrics: m})

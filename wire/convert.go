@@ -12,16 +12,3 @@ func ToProcessList(p *Processes) *ProcessList {
 	}
 	return out
 }
-
-// FromProcessList converts an upstream process list to the native one; the
-// fields upstream does not send stay zero.
-func FromProcessList(pl *ProcessList) *Processes {
-	rows := pl.GetProcesses()
-	out := &Processes{Processes: make([]*ProcessInfo, len(rows))}
-	backing := make([]ProcessInfo, len(rows))
-	for i, r := range rows {
-		backing[i] = ProcessInfo{Pid: r.GetPid(), Name: r.GetName(), CpuPercent: r.GetCpuUsage(), RssBytes: r.GetMemBytes()}
-		out.Processes[i] = &backing[i]
-	}
-	return out
-}

@@ -2,7 +2,6 @@ package wire
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -25,7 +24,7 @@ func readUpstream(t *testing.T, name string) []byte {
 }
 
 func TestDecodeUpstreamMetrics(t *testing.T) {
-	m, err := DecodeMetricsJSON(readUpstream(t, "metrics_1.50.json"))
+	m, err := decodeMetricsJSON(readUpstream(t, "metrics_1.50.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +41,7 @@ func TestDecodeUpstreamMetrics(t *testing.T) {
 		t.Errorf("networks: %v", m.Networks)
 	}
 
-	m, err = DecodeMetricsJSON(readUpstream(t, "metrics_1.60.json"))
+	m, err = decodeMetricsJSON(readUpstream(t, "metrics_1.60.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +49,7 @@ func TestDecodeUpstreamMetrics(t *testing.T) {
 		t.Errorf("1.60 metrics: %v", m)
 	}
 
-	m, err = DecodeMetricsJSON(readUpstream(t, "metrics_aliases.json"))
+	m, err = decodeMetricsJSON(readUpstream(t, "metrics_aliases.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +70,7 @@ func TestDecodeUpstreamMetrics(t *testing.T) {
 }
 
 func TestDecodeUpstreamDisks(t *testing.T) {
-	d, err := DecodeDisksJSON(readUpstream(t, "disks_1.60.json"))
+	d, err := decodeDisksJSON(readUpstream(t, "disks_1.60.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +83,7 @@ func TestDecodeUpstreamDisks(t *testing.T) {
 }
 
 func TestDecodeUpstreamDetailAndJournal(t *testing.T) {
-	d, err := DecodeProcessDetailJSON(readUpstream(t, "process_metrics_1.60.json"))
+	d, err := decodeProcessDetailJSON(readUpstream(t, "process_metrics_1.60.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +94,7 @@ func TestDecodeUpstreamDetailAndJournal(t *testing.T) {
 		t.Errorf("detail: %v", d)
 	}
 
-	j, err := DecodeJournalJSON(readUpstream(t, "journal_1.60.json"))
+	j, err := decodeJournalJSON(readUpstream(t, "journal_1.60.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,29 +108,29 @@ func TestDecodeUpstreamDetailAndJournal(t *testing.T) {
 		t.Errorf("entry 1: %v", e)
 	}
 
-	_, err = DecodeProcessDetailJSON(readUpstream(t, "error_1.60.json"))
+	_, err = decodeProcessDetailJSON(readUpstream(t, "error_1.60.json"))
 	var ae *AgentError
 	if !errors.As(err, &ae) || ae.PID != 123 || ae.Request != "get_process_metrics" || !errors.Is(err, ErrUnknownPID) {
 		t.Errorf("error object decoded as %v", err)
 	}
-	if _, err := DecodeJournalJSON(readUpstream(t, "error_1.60.json")); !errors.Is(err, ErrUnknownPID) {
+	if _, err := decodeJournalJSON(readUpstream(t, "error_1.60.json")); !errors.Is(err, ErrUnknownPID) {
 		t.Errorf("journal error object: %v", err)
 	}
 }
 
 func TestDecodeRejectsGarbage(t *testing.T) {
 	for _, in := range []string{"", "[", "{", `{"cpu_total":"abc"}`, `"x"`, "null x"} {
-		if _, err := DecodeMetricsJSON([]byte(in)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("DecodeMetricsJSON(%q) = %v, want ErrMalformed", in, err)
+		if _, err := decodeMetricsJSON([]byte(in)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("decodeMetricsJSON(%q) = %v, want ErrMalformed", in, err)
 		}
 	}
-	if _, err := DecodeProcessDetailJSON([]byte(`{"cached_at":1}`)); !errors.Is(err, ErrMalformed) {
+	if _, err := decodeProcessDetailJSON([]byte(`{"cached_at":1}`)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("detail without process: %v", err)
 	}
-	if _, err := DecodeProcessList([]byte{0x1f, 0x8b, 0, 0}); err == nil {
+	if _, err := decodeProcessList([]byte{0x1f, 0x8b, 0, 0}); err == nil {
 		t.Error("truncated gzip accepted")
 	}
-	if _, err := DecodeProcessList([]byte{0x12, 0xff}); !errors.Is(err, ErrMalformed) {
+	if _, err := decodeProcessList([]byte{0x12, 0xff}); !errors.Is(err, ErrMalformed) {
 		t.Errorf("truncated protobuf: %v", err)
 	}
 	if _, err := DecodeRequest([]byte{0x08, 0x01}); !errors.Is(err, ErrMalformed) {
@@ -197,7 +196,7 @@ func upstreamProcesses(t *testing.T) *dynamicpb.Message {
 // and so are the values; and the other way round.
 func TestProcessListMatchesUpstreamSchema(t *testing.T) {
 	pl := ToProcessList(sampleProcesses(1000))
-	ours := EncodeProcessList(nil, pl)
+	ours, _ := pl.MarshalVT()
 	up := upstreamProcesses(t)
 	if err := proto.Unmarshal(ours, up); err != nil {
 		t.Fatal(err)
@@ -227,7 +226,7 @@ func TestProcessListMatchesUpstreamSchema(t *testing.T) {
 		t.Fatalf("row 999 differs: %v vs %v", row, pl.Processes[999])
 	}
 	// Upstream's encoding decodes as ProcessList to the same message.
-	back, err := DecodeProcessList(Gzip(theirs))
+	back, err := decodeProcessList(Gzip(theirs))
 	if err != nil || !proto.Equal(back, pl) {
 		t.Fatalf("upstream bytes decode as ProcessList: %v", err)
 	}
@@ -235,97 +234,7 @@ func TestProcessListMatchesUpstreamSchema(t *testing.T) {
 	// range: check it still parses (truncated, as proto3 does).
 	big := protowire.AppendTag(nil, 1, protowire.VarintType)
 	big = protowire.AppendVarint(big, 1<<33+5)
-	if got, err := DecodeProcessList(big); err != nil || got.ProcessCount != 5 {
+	if got, err := decodeProcessList(big); err != nil || got.ProcessCount != 5 {
 		t.Fatalf("64-bit count: %v %v", got, err)
-	}
-}
-
-// TestTextDialectRoundTrip: what the agent encodes in each text dialect, the
-// client decodes back to the same v2 values (for the fields the dialect
-// carries).
-func TestTextDialectRoundTrip(t *testing.T) {
-	m := sampleMetrics()
-	for _, enc := range [][]byte{EncodeJSONMetrics(m), EncodeCommandMetrics(m)} {
-		back, err := DecodeMetricsJSON(enc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if back.CpuTotal != m.CpuTotal || back.MemUsed != m.MemUsed || back.SwapTotal != m.SwapTotal || back.Hostname != m.Hostname ||
-			back.GetCpuTempC() != m.GetCpuTempC() || len(back.Networks) != 2 || back.Networks[0].RxBytes != m.Networks[0].RxBytes ||
-			len(back.Gpus) != 1 || back.Gpus[0].MemTotal != m.Gpus[0].MemTotal || back.SampledAtMs != m.SampledAtMs {
-			t.Errorf("metrics round trip: %s\n→ %v", enc, back)
-		}
-	}
-	d := sampleDisks()
-	for _, enc := range [][]byte{EncodeJSONDisks(d), EncodeCommandDisks(d)} {
-		back, err := DecodeDisksJSON(enc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, x := range d.Disks {
-			y := back.Disks[i]
-			if x.Name != y.Name || x.Total != y.Total || x.Available != y.Available || x.IsPartition != y.IsPartition || x.Parent != y.Parent || x.GetTemperatureC() != y.GetTemperatureC() {
-				t.Errorf("disk %d: %v → %v", i, x, y)
-			}
-		}
-	}
-	det := sampleDetail()
-	backDet, err := DecodeProcessDetailJSON(EncodeProcessDetailJSON(det))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// "user" is ours, not upstream's: the text dialects do not carry it.
-	want := proto.Clone(det).(*ProcessDetail)
-	want.SampledAtMs = det.SampledAtMs / 1000 * 1000
-	want.Process.User, want.Process.ChildProcesses[0].User = "", ""
-	if !proto.Equal(backDet, want) {
-		t.Errorf("detail round trip:\n got %v\nwant %v", backDet, want)
-	}
-	j := sampleJournal()
-	backJ, err := DecodeJournalJSON(EncodeJournalJSON(j))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantJ := proto.Clone(j).(*Journal)
-	wantJ.SampledAtMs = j.SampledAtMs / 1000 * 1000
-	if !proto.Equal(backJ, wantJ) {
-		t.Errorf("journal round trip:\n got %v\nwant %v", backJ, wantJ)
-	}
-}
-
-// TestEncodeNonFinite: NaN and Inf, which JSON cannot carry, become 0 or
-// null instead of breaking the reply.
-func TestEncodeNonFinite(t *testing.T) {
-	nan := float32(0)
-	nan /= nan
-	m := &Metrics{CpuTotal: nan, CpuPerCore: []float32{nan}, CpuTempC: &nan, Load1: float64(nan)}
-	for _, b := range [][]byte{EncodeJSONMetrics(m), EncodeCommandMetrics(m)} {
-		back, err := DecodeMetricsJSON(b)
-		if err != nil {
-			t.Fatalf("%s: %v", b, err)
-		}
-		if back.CpuTotal != 0 || back.CpuTempC != nil || back.CpuPerCore[0] != 0 {
-			t.Errorf("NaN not sanitised: %s", b)
-		}
-	}
-}
-
-// TestEncodeNilMessages: encoders treat absent messages and list elements
-// as empty instead of panicking (a v2 ProcessDetail without its process
-// was found by FuzzDecodeResponse).
-func TestEncodeNilMessages(t *testing.T) {
-	outs := [][]byte{
-		EncodeJSONMetrics(nil), EncodeCommandMetrics(nil), EncodeJSONDisks(nil), EncodeCommandDisks(nil),
-		EncodeProcessDetailJSON(nil), EncodeProcessDetailJSON(&ProcessDetail{}), EncodeJournalJSON(nil),
-		EncodeJSONMetrics(&Metrics{Gpus: []*Gpu{nil}, Networks: []*Network{nil}}),
-		EncodeCommandMetrics(&Metrics{Gpus: []*Gpu{nil}}),
-		EncodeJSONDisks(&Disks{Disks: []*Disk{nil}}), EncodeJournalJSON(&Journal{Entries: []*JournalEntry{nil}}),
-		EncodeProcessDetailJSON(&ProcessDetail{Process: &DetailedProcess{ChildProcesses: []*DetailedProcess{nil}, Threads: []*ThreadInfo{nil}}}),
-		ReplyProcesses(DialectJSON, nil).Data, ReplyProcesses(DialectJSON, &Processes{Processes: []*ProcessInfo{nil}}).Data,
-	}
-	for i, b := range outs[:len(outs)-2] {
-		if !json.Valid(b) {
-			t.Errorf("output %d is not JSON: %s", i, b)
-		}
 	}
 }

@@ -96,26 +96,3 @@ func Payload(f Frame) ([]byte, error) {
 	}
 	return f.Data, nil
 }
-
-// FrameCommandJSON frames a command-dialect JSON reply as upstream does: a
-// text frame when it is at most GzipThreshold bytes, otherwise a binary
-// frame holding its gzip compression.
-func FrameCommandJSON(b []byte) Frame {
-	if len(b) <= GzipThreshold {
-		return Frame{Type: websocket.MessageText, Data: b}
-	}
-	return Frame{Type: websocket.MessageBinary, Data: Gzip(b)}
-}
-
-// FrameText frames a JSON-dialect reply: always a plain text frame, because
-// the documented clients JSON.parse every text frame.
-func FrameText(b []byte) Frame { return Frame{Type: websocket.MessageText, Data: b} }
-
-// FrameProcessList frames an encoded ProcessList for both the JSON and the
-// command dialect: always binary, gzip-compressed above GzipThreshold.
-func FrameProcessList(b []byte) Frame {
-	if len(b) <= GzipThreshold {
-		return Frame{Type: websocket.MessageBinary, Data: b}
-	}
-	return Frame{Type: websocket.MessageBinary, Data: Gzip(b)}
-}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 	"github.com/socktop/socktop/wire/wiretest"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -63,7 +64,7 @@ func startHostile(t *testing.T, v2 bool, reply replyFunc) *hostileAgent {
 				h.Capabilities = append(h.Capabilities, wire.CapSubscribe)
 				frames = []rawFrame{{websocket.MessageBinary, wire.AppendResponse(nil, &wire.Response{Id: hr.GetId(), Body: &wire.Response_Hello{Hello: h}})}}
 			case first:
-				f := wire.ReplyMetrics(wire.DialectCommand, wiretest.SampleMetrics())
+				f := dialect.ReplyMetrics(wire.DialectCommand, wiretest.SampleMetrics())
 				frames = []rawFrame{{f.Type, f.Data}}
 			default:
 				frames = reply(req)
@@ -264,7 +265,10 @@ func metrics(ctx context.Context, c *wire.Client) error     { _, err := c.Metric
 func processes(ctx context.Context, c *wire.Client) error   { _, err := c.Processes(ctx); return err }
 func disks(ctx context.Context, c *wire.Client) error       { _, err := c.Disks(ctx); return err }
 func connections(ctx context.Context, c *wire.Client) error { _, err := c.Connections(ctx); return err }
-func journal(ctx context.Context, c *wire.Client) error     { _, err := c.Journal(ctx, 4242); return err }
+func journal(ctx context.Context, c *wire.Client) error {
+	_, err := c.Journal(ctx, 4242, 0)
+	return err
+}
 func detail(ctx context.Context, c *wire.Client) error {
 	_, err := c.ProcessDetail(ctx, 4242)
 	return err

@@ -15,7 +15,7 @@ import (
 func TestImports(t *testing.T) {
 	allowed := []string{"google.golang.org/protobuf/", "github.com/planetscale/vtprotobuf/", "github.com/coder/websocket", "github.com/socktop/socktop/wire"}
 	files, _ := filepath.Glob("*.go")
-	for _, dir := range []string{"wiretest", "history"} {
+	for _, dir := range []string{"wiretest", "history", "dialect"} {
 		sub, _ := filepath.Glob(dir + "/*.go")
 		files = append(files, sub...)
 	}

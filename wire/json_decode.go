@@ -11,8 +11,10 @@ import (
 	"time"
 )
 
-// ErrMalformed is wrapped by every decoder error about a frame's content.
-var ErrMalformed = errors.New("malformed reply")
+// The command transport's decoders: the JSON replies of upstream agents
+// (and of the JSON dialect, which shares their shapes) into the native
+// messages. They are the library's own business, so none is exported;
+// PROTOCOL.md §3 and §4 describe the shapes.
 
 // lenient number types: upstream agents of different versions send
 // integers, floats and occasionally null for the same field. They accept a
@@ -168,8 +170,8 @@ func (e *AgentError) Error() string {
 	return fmt.Sprintf("agent: %s (request %s)", e.Message, e.Request)
 }
 
-// DecodeErrorJSON returns the error object in b, or nil when b is not one.
-func DecodeErrorJSON(b []byte) *AgentError {
+// decodeErrorJSON returns the error object in b, or nil when b is not one.
+func decodeErrorJSON(b []byte) *AgentError {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' || !bytes.Contains(b, []byte(`"error"`)) {
 		return nil
@@ -229,11 +231,11 @@ type inMetrics struct {
 	LoadAvg      []lnum      `json:"load_avg"`
 }
 
-// DecodeMetricsJSON decodes a metrics reply of either text dialect (upstream
+// decodeMetricsJSON decodes a metrics reply of either text dialect (upstream
 // 1.50–1.60 get_metrics, or the JSON dialect) into a Metrics. GPU field
 // aliases are accepted; missing optional fields stay zero or absent. When
 // the reply carries no sampled_at_ms (upstream before 1.60) it is left 0.
-func DecodeMetricsJSON(b []byte) (*Metrics, error) {
+func decodeMetricsJSON(b []byte) (*Metrics, error) {
 	var in inMetrics
 	if err := unmarshalReply("metrics", b, &in, jsonMetricsElements); err != nil {
 		return nil, err
@@ -291,10 +293,10 @@ type inDisk struct {
 	TemperatureC lnum   `json:"temperature_c"`
 }
 
-// DecodeDisksJSON decodes a disks reply of either text dialect. A partition's
+// decodeDisksJSON decodes a disks reply of either text dialect. A partition's
 // parent is the nearest preceding non-partition entry, as upstream lists
 // parents before their partitions.
-func DecodeDisksJSON(b []byte) (*Disks, error) {
+func decodeDisksJSON(b []byte) (*Disks, error) {
 	var in []inDisk
 	if err := unmarshalReply("disks", b, &in, jsonDisksElements); err != nil {
 		return nil, err
@@ -373,7 +375,7 @@ func (p *inDetail) toV2(depth int) *DetailedProcess {
 		WorkingDirectory: p.WorkingDirectory.opt(), ExecutablePath: p.ExecutablePath.opt(),
 		ChildrenTotal: p.ChildrenTotal.u32(), Truncated: p.Truncated,
 	}
-	if depth < maxDetailDepth {
+	if depth < maxJSONDepth {
 		for i := range p.ChildProcesses {
 			out.ChildProcesses = append(out.ChildProcesses, p.ChildProcesses[i].toV2(depth+1))
 		}
@@ -384,10 +386,10 @@ func (p *inDetail) toV2(depth int) *DetailedProcess {
 	return out
 }
 
-// DecodeProcessDetailJSON decodes a process_metrics reply of either text
+// decodeProcessDetailJSON decodes a process_metrics reply of either text
 // dialect. An error object becomes a *AgentError.
-func DecodeProcessDetailJSON(b []byte) (*ProcessDetail, error) {
-	if e := DecodeErrorJSON(b); e != nil {
+func decodeProcessDetailJSON(b []byte) (*ProcessDetail, error) {
+	if e := decodeErrorJSON(b); e != nil {
 		return nil, e
 	}
 	var in struct {
@@ -418,36 +420,37 @@ type inJournalEntry struct {
 	GID         lnum `json:"gid"`
 }
 
-// ParsePriority maps upstream's priority names (any case, also "err",
+// parsePriority maps upstream's priority names (any case, also "err",
 // "warn", "crit", "emerg") or a syslog number to a level 0..7; unknown
 // text is 6 (info).
-func ParsePriority(s string) uint32 {
+func parsePriority(s string) uint32 {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if n, err := strconv.ParseUint(s, 10, 8); err == nil && n < 8 {
 		return uint32(n)
 	}
-	for i, name := range priorityNames {
-		if s == strings.ToLower(name) {
-			return uint32(i)
-		}
-	}
 	switch s {
-	case "emerg", "panic":
+	case "emergency", "emerg", "panic":
 		return 0
-	case "crit":
+	case "alert":
+		return 1
+	case "critical", "crit":
 		return 2
-	case "err":
+	case "error", "err":
 		return 3
-	case "warn":
+	case "warning", "warn":
 		return 4
+	case "notice":
+		return 5
+	case "debug":
+		return 7
 	}
 	return 6
 }
 
-// DecodeJournalJSON decodes a journal_entries reply of either text dialect.
+// decodeJournalJSON decodes a journal_entries reply of either text dialect.
 // When an entry lacks timestamp_us its RFC 3339 timestamp is parsed.
-func DecodeJournalJSON(b []byte) (*Journal, error) {
-	if e := DecodeErrorJSON(b); e != nil {
+func decodeJournalJSON(b []byte) (*Journal, error) {
+	if e := decodeErrorJSON(b); e != nil {
 		return nil, e
 	}
 	var in struct {
@@ -471,15 +474,15 @@ func DecodeJournalJSON(b []byte) (*Journal, error) {
 				ts = uint64(t.UnixMicro())
 			}
 		}
-		j.Entries = append(j.Entries, &JournalEntry{TimestampUs: ts, Priority: ParsePriority(e.Priority.v), Message: e.Message.v,
+		j.Entries = append(j.Entries, &JournalEntry{TimestampUs: ts, Priority: parsePriority(e.Priority.v), Message: e.Message.v,
 			Unit: e.Unit.opt(), Pid: e.Pid.optU32(), Comm: e.Comm.opt(), Uid: e.UID.optU32(), Gid: e.GID.optU32()})
 	}
 	return j, nil
 }
 
-// DecodeProcessList decodes a process-list frame payload (gzip detected by
+// decodeProcessList decodes a process-list frame payload (gzip detected by
 // its magic bytes) into a ProcessList.
-func DecodeProcessList(b []byte) (*ProcessList, error) {
+func decodeProcessList(b []byte) (*ProcessList, error) {
 	if IsGzip(b) {
 		var err error
 		if b, err = Gunzip(b); err != nil {

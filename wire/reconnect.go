@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"time"
 )
 
@@ -26,6 +27,12 @@ const (
 	StateCertRejected
 	// StateStopped: the context ended or the run function returned nil.
 	StateStopped
+	// StateUnresolved: the host name does not exist (the resolver said
+	// so: NXDOMAIN, not a timeout). Not retried — a typo does not fix
+	// itself — unless this loop has been connected before: a name that
+	// resolved once and stops resolving is a network changing (a VPN, a
+	// laptop waking up), and is retried like any other failure.
+	StateUnresolved
 )
 
 func (s State) String() string {
@@ -42,6 +49,8 @@ func (s State) String() string {
 		return "certificate rejected"
 	case StateStopped:
 		return "stopped"
+	case StateUnresolved:
+		return "host unknown"
 	}
 	return "unknown"
 }
@@ -100,17 +109,23 @@ func (o *ReconnectOptions) defaults() {
 
 // Classify says how Reconnect treats a failed dial or connection:
 // StateAuthFailed for a refused token, StateCertRejected for a certificate
-// that is not the pinned one, is not trusted or does not name the host
-// (neither is retried: waiting cannot fix them), StateRetrying for the rest.
+// that is not the pinned one, is not trusted or does not name the host,
+// StateUnresolved for a host name the resolver says does not exist (none
+// is retried: waiting cannot fix them), StateRetrying for the rest — a
+// refused or timed-out connection, a full agent, a resolver that did not
+// answer.
 func Classify(err error) State {
 	var pin *PinMismatchError
 	var untrusted *UntrustedCertError
 	var host *HostnameError
+	var dns *net.DNSError
 	switch {
 	case errors.Is(err, ErrUnauthorized):
 		return StateAuthFailed
 	case errors.As(err, &pin), errors.As(err, &untrusted), errors.As(err, &host):
 		return StateCertRejected
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return StateUnresolved
 	}
 	return StateRetrying
 }
@@ -122,8 +137,10 @@ func Classify(err error) State {
 // reported to opts.OnState.
 //
 // It returns nil when run returns nil, ctx's error when ctx ends, and the
-// error itself — without retrying — when the agent refuses the token or
-// the certificate is rejected, since retrying cannot fix either.
+// error itself — without retrying — when the agent refuses the token, the
+// certificate is rejected or the host name does not exist (one that has
+// resolved before in this loop is retried: see StateUnresolved), since
+// retrying cannot fix them.
 func Reconnect(ctx context.Context, url string, dial *Options, opts ReconnectOptions,
 	run func(ctx context.Context, c *Client) error) error {
 	opts.defaults()
@@ -132,7 +149,7 @@ func Reconnect(ctx context.Context, url string, dial *Options, opts ReconnectOpt
 			opts.OnState(e)
 		}
 	}
-	attempt := 0
+	attempt, connected := 0, false
 	for {
 		if ctx.Err() != nil {
 			report(Event{State: StateStopped, Err: ctx.Err()})
@@ -142,7 +159,7 @@ func Reconnect(ctx context.Context, url string, dial *Options, opts ReconnectOpt
 		report(Event{State: StateConnecting, Attempt: attempt})
 		c, err := Dial(ctx, url, dial)
 		if err == nil {
-			attempt = 0
+			attempt, connected = 0, true
 			report(Event{State: StateConnected, Client: c})
 			err = run(ctx, c)
 			c.Close()
@@ -155,7 +172,7 @@ func Reconnect(ctx context.Context, url string, dial *Options, opts ReconnectOpt
 			report(Event{State: StateStopped, Err: ctx.Err()})
 			return ctx.Err()
 		}
-		if st := Classify(err); st != StateRetrying {
+		if st := Classify(err); st != StateRetrying && (st != StateUnresolved || !connected) {
 			report(Event{State: st, Attempt: attempt, Err: err})
 			return err
 		}

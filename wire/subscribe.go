@@ -31,9 +31,7 @@ const pushBuffer = 8
 
 // CanSubscribe reports whether the agent pushes samples (a socktop.v2 agent
 // that lists CapSubscribe).
-func (c *Client) CanSubscribe() bool {
-	return c.dialect == DialectV2 && c.hello.HasCapability(CapSubscribe)
-}
+func (c *Client) CanSubscribe() bool { return c.hello.HasCapability(CapSubscribe) }
 
 // Subscribe asks the agent to push samples at s's intervals, replacing this
 // connection's earlier subscription; a zero Cadence ends it. Pushes
@@ -42,8 +40,8 @@ func (c *Client) CanSubscribe() bool {
 // its floors). Agents that cannot push (upstream ones) give ErrNotSupported;
 // ask for each sample instead.
 func (c *Client) Subscribe(ctx context.Context, s Cadence) (Cadence, error) {
-	if !c.CanSubscribe() {
-		return Cadence{}, fmt.Errorf("subscribe: %w (the agent does not push samples; ask for each one)", ErrNotSupported)
+	if err := c.need(CapSubscribe, "subscribe", "the agent does not push samples; ask for each one"); err != nil {
+		return Cadence{}, err
 	}
 	ms := func(d time.Duration) uint32 {
 		if d <= 0 {
@@ -51,18 +49,9 @@ func (c *Client) Subscribe(ctx context.Context, s Cadence) (Cadence, error) {
 		}
 		return uint32(min(max(d.Milliseconds(), 1), 1<<31))
 	}
-	// Pushes carry the subscription's id; it is known before the request
-	// leaves so that none of them can arrive unrecognised.
-	id := c.newID()
-	c.subID.Store(id)
-	r, err := c.roundTripV2ID(ctx, id, &Request{Body: &Request_Subscribe{Subscribe: &SubscribeRequest{
+	got, err := call(c, ctx, &Request{Body: &Request_Subscribe{Subscribe: &SubscribeRequest{
 		MetricsMs: ms(s.Metrics), ProcessesMs: ms(s.Processes), DisksMs: ms(s.Disks),
-		ContainersMs: ms(s.Containers), ProcessExtras: s.Extras}}})
-	if err != nil {
-		c.subID.CompareAndSwap(id, 0)
-		return Cadence{}, err
-	}
-	got, err := expect(r, r.GetSubscription(), "subscribe")
+		ContainersMs: ms(s.Containers), ProcessExtras: s.Extras}}}, (*Response).GetSubscription)
 	if err != nil {
 		return Cadence{}, err
 	}
@@ -75,39 +64,36 @@ func (c *Client) Subscribe(ctx context.Context, s Cadence) (Cadence, error) {
 // closed; watch Done for the end of the connection.
 func (c *Client) Pushes() <-chan Push { return c.pushes }
 
-// deliverPush hands a pushed Response to Pushes without blocking the read
-// loop: when the reader is behind, the push is dropped.
-func (c *Client) deliverPush(r *Response) {
-	var p Push
-	switch b := r.Body.(type) {
-	case *Response_Metrics:
-		p.Metrics = b.Metrics
-	case *Response_Processes:
-		p.Processes = b.Processes
-	case *Response_Disks:
-		p.Disks = b.Disks
-	case *Response_Containers:
-		p.Containers = b.Containers
-	default:
-		return
-	}
-	select {
-	case c.pushes <- p:
-	default:
-	}
-}
-
 // Ping measures the round trip to the agent with a WebSocket ping, which
 // the agent answers without reading anything.
 func (c *Client) Ping(ctx context.Context) (time.Duration, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	start := time.Now()
-	if err := c.conn.Ping(ctx); err != nil {
-		if ctx.Err() != nil {
-			return 0, timeoutErr(ctx, "ping")
-		}
-		return 0, fmt.Errorf("ping: %w", err)
+	if ctx.Err() != nil {
+		return 0, timeoutErr(ctx, "ping")
 	}
-	return time.Since(start), nil
+	// coder/websocket closes the connection when the context of a write
+	// ends mid-write: the ping is sent and awaited under the client's own
+	// bound, and the caller stops waiting when its ctx ends.
+	type pong struct {
+		rtt time.Duration
+		err error
+	}
+	got := make(chan pong, 1)
+	go func() {
+		pctx, cancel := context.WithTimeout(c.loopCtx, writeTimeout)
+		defer cancel()
+		start := time.Now()
+		err := c.ws.Ping(pctx)
+		got <- pong{time.Since(start), err}
+	}()
+	select {
+	case p := <-got:
+		if p.err != nil {
+			return 0, fmt.Errorf("ping: %w", p.err)
+		}
+		return p.rtt, nil
+	case <-ctx.Done():
+		return 0, timeoutErr(ctx, "ping")
+	}
 }

@@ -31,10 +31,16 @@ type Collector struct {
 	stats Stats
 
 	noNetlink error // tests: pretend netlink is refused with this error
+	// rootChecked is set once procRoot has been checked to be a procfs;
+	// when it is not (a fixture tree), netlink, which describes this
+	// kernel, is not asked and noNetlink says why.
+	rootChecked bool
 }
 
 // NewCollector returns a Collector reading processes and the /proc/net
-// fallback under procRoot (normally "/proc").
+// fallback under procRoot (normally "/proc"). When procRoot is not a
+// procfs (a fixture tree), the sockets are read from its net/ files only:
+// netlink would list this kernel's.
 func NewCollector(procRoot string) *Collector {
 	return &Collector{procRoot: procRoot, RescanAfter: DefaultRescanAfter}
 }

@@ -3,6 +3,7 @@
 package sockdiag
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,4 +175,28 @@ func copyTree(t *testing.T, src string) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// TestFixtureRootNotNetlink: a proc root that is no procfs is read from its
+// net/ files, never answered with this kernel's sockets through netlink.
+func TestFixtureRootNotNetlink(t *testing.T) {
+	if !littleEndianHost() {
+		t.Skip("fixture addresses are in little-endian host order")
+	}
+	c := NewCollector("testdata/proc")
+	socks, err := c.Collect(nil, Options{Listening: true, Closed: true, Processes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/proc.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Netlink || !errors.Is(st.NetlinkErr, errNotProcfs) || formatSockets(socks) != string(want) {
+		t.Errorf("stats %+v; listing:\n%s", st, formatSockets(socks))
+	}
+	live := NewCollector("/proc")
+	if live.Collect(nil, Options{}); live.noNetlink != nil {
+		t.Errorf("the live /proc refused netlink: %v", live.noNetlink)
+	}
 }

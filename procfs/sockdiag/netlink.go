@@ -20,6 +20,10 @@ const (
 	nlmFDump    = 0x300 // NLM_F_ROOT | NLM_F_MATCH
 
 	sockDiagByFamily = 20
+	// tcpDiagGetSock is the original inet_diag request (struct
+	// inet_diag_req): the kernel answers it for both address families in
+	// one walk of the socket tables, and replies with the same type.
+	tcpDiagGetSock = 18
 
 	afInet  = 2
 	afInet6 = 10
@@ -54,11 +58,7 @@ const (
 // matching the state mask, asking for tcp_info when proto is TCP.
 func appendDiagRequest(b []byte, seq uint32, family uint8, proto Proto, states uint32) []byte {
 	ne := binary.NativeEndian
-	b = ne.AppendUint32(b, nlmsgHdrLen+inetDiagReqV2Len)
-	b = ne.AppendUint16(b, sockDiagByFamily)
-	b = ne.AppendUint16(b, nlmFRequest|nlmFDump)
-	b = ne.AppendUint32(b, seq)
-	b = ne.AppendUint32(b, 0) // port id: the kernel
+	b = appendNlHeader(b, inetDiagReqV2Len, sockDiagByFamily, nlmFRequest|nlmFDump, seq)
 	var ext uint8
 	if proto == TCP {
 		ext = 1 << (inetDiagInfo - 1)
@@ -68,6 +68,17 @@ func appendDiagRequest(b []byte, seq uint32, family uint8, proto Proto, states u
 	// struct inet_diag_sockid: all zero (no address filter), cookie
 	// INET_DIAG_NOCOOKIE would also do but zero means "any" for dumps.
 	return append(b, make([]byte, 48)...)
+}
+
+// appendNlHeader appends a struct nlmsghdr for a request to the kernel
+// whose payload is bodyLen bytes.
+func appendNlHeader(b []byte, bodyLen uint32, typ, flags uint16, seq uint32) []byte {
+	ne := binary.NativeEndian
+	b = ne.AppendUint32(b, nlmsgHdrLen+bodyLen)
+	b = ne.AppendUint16(b, typ)
+	b = ne.AppendUint16(b, flags)
+	b = ne.AppendUint32(b, seq)
+	return ne.AppendUint32(b, 0) // port id: the kernel
 }
 
 // parseDump parses one buffer of a netlink dump reply: zero or more
@@ -118,7 +129,7 @@ func parseDump(b []byte, seq uint32, proto Proto, dst []Socket) (out []Socket, d
 				return dst[:n0], false, fmt.Errorf("%w: NLMSG_ERROR status %d", ErrMalformed, st)
 			}
 			return dst[:n0], false, syscall.Errno(-st)
-		case sockDiagByFamily:
+		case sockDiagByFamily, tcpDiagGetSock:
 			s, err := parseDiagMsg(body, proto)
 			if err != nil {
 				return dst[:n0], false, err

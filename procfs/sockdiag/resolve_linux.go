@@ -4,10 +4,12 @@ package sockdiag
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 	"unsafe"
@@ -44,8 +46,12 @@ type resolver struct {
 	gen        uint32
 	euid       uint32
 
-	want      map[uint64]struct{} // scratch: inodes to find this call
-	aliveMemo map[int]bool        // scratch: owner pids checked this call
+	want map[uint64]int // scratch: inodes to find this call → index in socks
+	// held, when set, asks the kernel whether a socket is still held by a
+	// file (an exact sock_diag lookup): a wanted socket that is not (closed
+	// since the dump) is not searched for in every process.
+	held      func(*Socket) bool
+	aliveMemo map[int]bool // scratch: owner pids checked this call
 	dirBuf    []byte
 	linkBuf   []byte
 	pids      []int
@@ -60,7 +66,7 @@ func (r *resolver) init() {
 	r.procs = make(map[int]*procEntry)
 	r.unresolved = make(map[uint64]struct{})
 	r.deniedUIDs = make(map[uint32]struct{})
-	r.want = make(map[uint64]struct{})
+	r.want = make(map[uint64]int)
 	r.aliveMemo = make(map[int]bool)
 	r.dirBuf = make([]byte, 32<<10)
 	r.linkBuf = make([]byte, 64)
@@ -91,7 +97,7 @@ func (r *resolver) resolve(procRoot string, socks []Socket, now time.Time, maxAg
 				r.unresolved[ino] = struct{}{}
 				continue
 			}
-			r.want[ino] = struct{}{}
+			r.want[ino] = i
 		}
 	}
 	if full || len(r.want) > 0 {
@@ -135,7 +141,7 @@ func (r *resolver) alive(procRoot string, pid int) bool {
 func (r *resolver) scan(procRoot string, socks []Socket, full bool, now time.Time, st *Stats) error {
 	r.gen++
 	r.pids = r.pids[:0]
-	var newPids, changed, rest []int
+	var newPids, holders, others []int
 	err := r.readDir(procRoot, func(name []byte) {
 		pid, ok := atoiPID(name)
 		if !ok {
@@ -151,9 +157,9 @@ func (r *resolver) scan(procRoot string, socks []Socket, full bool, now time.Tim
 		clear(r.procs)
 		clear(r.unresolved)
 		clear(r.deniedUIDs)
-		for _, s := range socks {
+		for i, s := range socks {
 			if s.Inode != 0 {
-				r.want[s.Inode] = struct{}{}
+				r.want[s.Inode] = i
 			}
 		}
 	}
@@ -168,11 +174,10 @@ func (r *resolver) scan(procRoot string, socks []Socket, full bool, now time.Tim
 		if p.denied {
 			continue
 		}
-		var fi unix.Stat_t
-		if err := unix.Stat(procFdPath(procRoot, pid), &fi); err == nil && fi.Size != 0 && fi.Size != p.fdSize {
-			changed = append(changed, pid)
+		if len(p.inodes) > 0 {
+			holders = append(holders, pid)
 		} else {
-			rest = append(rest, pid)
+			others = append(others, pid)
 		}
 	}
 	// Forget processes that exited.
@@ -183,16 +188,23 @@ func (r *resolver) scan(procRoot string, socks []Socket, full bool, now time.Tim
 		}
 	}
 
-	complete := true
-groups:
-	for _, group := range [3][]int{newPids, changed, rest} {
-		for _, pid := range group {
-			if !full && len(r.want) == 0 {
-				complete = false // everything found: stop early
-				break groups
-			}
-			r.scanPid(procRoot, pid, st)
+	// New processes first, then those that held sockets at their last
+	// scan (servers and clients get the new sockets), then the others; in
+	// each, those whose fd count changed first, and the ones with fewer fds
+	// (cheaper to read) before those with more.
+	complete := r.scanEach(procRoot, newPids, full, st)
+	if complete && !full {
+		r.dropClosed(socks)
+	}
+	for _, group := range [2][]int{holders, others} {
+		if !complete {
+			break
 		}
+		same := []int(nil)
+		if !full {
+			group, same = r.splitChanged(procRoot, group)
+		}
+		complete = r.scanEach(procRoot, group, full, st) && r.scanEach(procRoot, same, full, st)
 	}
 	if complete {
 		// Every visible process was read: what is still wanted has no
@@ -205,6 +217,55 @@ groups:
 		st.FullScan = true
 	}
 	return nil
+}
+
+// scanEach scans the fds of pids, stopping early (false) once every wanted
+// inode is found, unless full.
+func (r *resolver) scanEach(procRoot string, pids []int, full bool, st *Stats) bool {
+	for _, pid := range pids {
+		if !full && len(r.want) == 0 {
+			return false
+		}
+		r.scanPid(procRoot, pid, st)
+	}
+	return full || len(r.want) > 0
+}
+
+// splitChanged splits pids into those whose fd count changed since their
+// last scan (Linux ≥ 6.2 reports it as the fd directory's size) and the
+// others, each ordered by fd count at the last scan.
+func (r *resolver) splitChanged(procRoot string, pids []int) (changed, same []int) {
+	for _, pid := range pids {
+		var fi unix.Stat_t
+		if err := unix.Stat(procFdPath(procRoot, pid), &fi); err == nil && fi.Size != 0 && fi.Size != r.procs[pid].fdSize {
+			changed = append(changed, pid)
+		} else {
+			same = append(same, pid)
+		}
+	}
+	bySize := func(a, b int) int { return cmp.Compare(r.procs[a].fdSize, r.procs[b].fdSize) }
+	slices.SortStableFunc(changed, bySize)
+	slices.SortStableFunc(same, bySize)
+	return changed, same
+}
+
+// maxHeldLookups bounds the exact lookups of one call: past it, walking
+// every process is cheaper.
+const maxHeldLookups = 64
+
+// dropClosed stops looking for the wanted sockets that no file holds any
+// more: sockets that lived briefly between the dump and now (a busy
+// server's short connections) would otherwise make every call read every
+// process's fds in vain.
+func (r *resolver) dropClosed(socks []Socket) {
+	if r.held == nil || len(r.want) == 0 || len(r.want) > maxHeldLookups {
+		return
+	}
+	for ino, i := range r.want {
+		if !r.held(&socks[i]) {
+			delete(r.want, ino)
+		}
+	}
 }
 
 // scanPid reads one process's fd directory and records its socket inodes.
@@ -221,11 +282,7 @@ func (r *resolver) scanPid(procRoot string, pid int, st *Stats) {
 	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if err == unix.EACCES || err == unix.EPERM {
-			p.denied = true
-			var fi unix.Stat_t
-			if unix.Stat(filepath.Join(procRoot, strconv.Itoa(pid)), &fi) == nil {
-				r.deniedUIDs[fi.Uid] = struct{}{}
-			}
+			r.deny(procRoot, pid, p)
 		}
 		r.dropInodes(pid, p)
 		return
@@ -233,12 +290,19 @@ func (r *resolver) scanPid(procRoot string, pid int, st *Stats) {
 	defer unix.Close(dfd)
 	st.PIDsScanned++
 	r.scratch = r.scratch[:0]
+	denied := false
 	_ = r.readDirFd(dfd, func(name []byte) {
-		if len(name) == 0 || name[0] == '.' {
+		if len(name) == 0 || name[0] == '.' || denied {
 			return
 		}
 		st.FDsRead++
 		n, err := readlinkat(dfd, name, r.linkBuf)
+		if err == unix.EACCES || err == unix.EPERM {
+			// The directory lists but its links need ptrace access (a
+			// process root may not trace): its sockets are unknown.
+			denied = true
+			return
+		}
 		if err != nil {
 			return // closed since listed
 		}
@@ -246,6 +310,12 @@ func (r *resolver) scanPid(procRoot string, pid int, st *Stats) {
 			r.scratch = append(r.scratch, ino)
 		}
 	})
+	if denied {
+		r.deny(procRoot, pid, p)
+		r.dropInodes(pid, p)
+		return
+	}
+	p.denied = false
 	r.dropInodes(pid, p)
 	p.inodes = append(p.inodes[:0], r.scratch...)
 	for _, ino := range p.inodes {
@@ -259,6 +329,15 @@ func (r *resolver) scanPid(procRoot string, pid int, st *Stats) {
 		if b, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "comm")); err == nil {
 			p.name = string(bytes.TrimSuffix(b, []byte("\n")))
 		}
+	}
+}
+
+// deny records that pid's fds may not be read, and by whose processes.
+func (r *resolver) deny(procRoot string, pid int, p *procEntry) {
+	p.denied = true
+	var fi unix.Stat_t
+	if unix.Stat(filepath.Join(procRoot, strconv.Itoa(pid)), &fi) == nil {
+		r.deniedUIDs[fi.Uid] = struct{}{}
 	}
 }
 

@@ -87,6 +87,8 @@ type Host struct {
 
 	// Conns is the socket table while a screen shows it.
 	Conns ConnModel
+
+	alerts *alertFeed // nil: no alert rules (alerts.go)
 }
 
 // NewHost is an empty host called label, at url.
@@ -222,10 +224,12 @@ func (h *Host) AddMetrics(m *wire.Metrics, now time.Time) {
 	if t := m.GetSwapTotal(); t > 0 {
 		h.Swap.Push(100 * float64(m.GetSwapUsed()) / float64(t))
 	}
-	h.addNet(m)
+	h.alertMetrics(m, h.addNet(m), now)
 }
 
-func (h *Host) addNet(m *wire.Metrics) {
+// addNet folds in the interfaces' counters; it reports whether the sample
+// gave new rates.
+func (h *Host) addNet(m *wire.Metrics) bool {
 	at := m.GetSampledAtMs()
 	if at == 0 {
 		at = uint64(h.MetricsAt.UnixMilli())
@@ -271,6 +275,7 @@ func (h *Host) addNet(m *wire.Metrics) {
 		h.NetTx.Push(sumTx)
 		h.NetPeakRx, h.NetPeakTx = max(h.NetPeakRx, sumRx), max(h.NetPeakTx, sumTx)
 	}
+	return valid
 }
 
 // forgetIfaces drops the interfaces not listed for IfaceForget before at.
@@ -319,6 +324,7 @@ func (h *Host) AddDisks(d *wire.Disks, now time.Time) {
 		}
 	}
 	h.prevDiskMS = at
+	h.alertDisks(d, now)
 }
 
 // AddProcs stores a process list and derives the table rows.
@@ -351,6 +357,7 @@ func (h *Host) AddProcs(p *wire.Processes, now time.Time) {
 			r.MemPct = memShare(r.RSS, memTotal)
 		}
 	}
+	h.alertProcs(p, now)
 }
 
 // TicksPerSecond is the unit of the process list's CPU ticks (USER_HZ);

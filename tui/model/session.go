@@ -79,7 +79,11 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 			w.post(func() { w.h.AddMetrics(m, time.Now()) })
 			return nil
 		})
-		loop(w.every.Processes, nil, func() bool { return w.Needs().Processes && has(c, wire.CapProcesses) }, func(ctx context.Context) error {
+		var procsAt, disksAt time.Time // the last fetches, for alert rules' slower cadence
+		loop(w.every.Processes, nil, func() bool {
+			n := w.Needs()
+			return has(c, wire.CapProcesses) && due(n.Processes, n.AlertProcesses, &procsAt)
+		}, func(ctx context.Context) error {
 			p, err := c.ProcessesWith(ctx, w.extras(c))
 			if err != nil {
 				return err
@@ -87,7 +91,10 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 			w.post(func() { w.h.AddProcs(p, time.Now()) })
 			return nil
 		})
-		loop(w.every.Disks, nil, func() bool { return w.Needs().Disks && has(c, wire.CapDisks) }, func(ctx context.Context) error {
+		loop(w.every.Disks, nil, func() bool {
+			n := w.Needs()
+			return has(c, wire.CapDisks) && due(n.Disks, n.AlertDisks, &disksAt)
+		}, func(ctx context.Context) error {
 			d, err := c.Disks(ctx)
 			if err != nil {
 				return err
@@ -153,12 +160,14 @@ func (w *Watcher) pushes(ctx context.Context, c Client, p Pusher) error {
 	want := func() wire.Cadence {
 		n := w.Needs()
 		cd := wire.Cadence{Metrics: w.every.Metrics}
-		if n.Processes && has(c, wire.CapProcesses) {
-			cd.Processes = w.every.Processes
-			cd.Extras = w.extras(c)
+		if has(c, wire.CapProcesses) {
+			cd.Processes = cadence(n.Processes, n.AlertProcesses, w.every.Processes)
+			if cd.Processes != 0 {
+				cd.Extras = w.extras(c)
+			}
 		}
-		if n.Disks && has(c, wire.CapDisks) {
-			cd.Disks = w.every.Disks
+		if has(c, wire.CapDisks) {
+			cd.Disks = cadence(n.Disks, n.AlertDisks, w.every.Disks)
 		}
 		return cd
 	}
@@ -205,6 +214,30 @@ func (w *Watcher) pushes(ctx context.Context, c Client, p Pusher) error {
 			}
 		}
 	}
+}
+
+// due reports whether a polled kind of data is to be fetched now: a screen
+// shows it, or alert rules read it and AlertEvery has passed since the
+// fetch at *last (which it then moves).
+func due(screen, alerts bool, last *time.Time) bool {
+	now := time.Now()
+	if screen || alerts && now.Sub(*last) >= AlertEvery {
+		*last = now
+		return true
+	}
+	return false
+}
+
+// cadence is a pushed kind's period: the screens' when one shows it, the
+// alert rules' slower one when only they read it, else 0 (not pushed).
+func cadence(screen, alerts bool, every time.Duration) time.Duration {
+	switch {
+	case screen:
+		return every
+	case alerts:
+		return max(AlertEvery, every)
+	}
+	return 0
 }
 
 // pingLoop pings the agent every pingEvery (the session pinged once at

@@ -17,7 +17,7 @@ const (
 	PhaseWaiting // waiting to reconnect after a failure
 	PhaseAuth    // refused: token missing or wrong; not retried blindly
 	PhasePin     // refused: certificate fingerprint mismatch; not retried
-	PhaseFailed  // other refusal waiting cannot fix (untrusted certificate, wrong host name)
+	PhaseFailed  // other refusal waiting cannot fix (untrusted certificate, wrong host name, a name that does not exist)
 )
 
 // Status is what the header says about the connection.
@@ -42,9 +42,14 @@ var reconnect = wire.ReconnectOptions{MinDelay: time.Second, MaxDelay: 30 * time
 func retryDelay(n int) time.Duration { return reconnect.Backoff(n, rand.Float64()*2-1) }
 
 // classify maps a dial error onto the phase the header shows, as
-// wire.Reconnect would treat it.
-func classify(err error) Phase {
+// wire.Reconnect would treat it: a name that stops resolving after the
+// agent was connected (connected) is retried.
+func classify(err error, connected bool) Phase {
 	switch wire.Classify(err) {
+	case wire.StateUnresolved:
+		if !connected {
+			return PhaseFailed
+		}
 	case wire.StateAuthFailed:
 		return PhaseAuth
 	case wire.StateCertRejected:

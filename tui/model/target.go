@@ -23,6 +23,10 @@ type Target struct {
 	TLSCA          string
 	Pin            string
 	VerifyHostname bool
+	// Profile is the profile the target came from ("" for a host or URL
+	// typed as such): the pin-mismatch banner names it in the command
+	// that updates the pin.
+	Profile string
 }
 
 // TLS reports whether the target is reached over wss://.
@@ -135,9 +139,6 @@ type wireClient struct {
 
 func (w *wireClient) Hello() *wire.Hello { return w.hello }
 func (w *wireClient) Dialect() string    { return w.Client.Dialect().String() }
-func (w *wireClient) Journal(ctx context.Context, pid uint32, _ uint32) (*wire.Journal, error) {
-	return w.Client.Journal(ctx, pid)
-}
 
 // Cadence is the request intervals after defaults and floors.
 type Cadence struct {

@@ -30,6 +30,9 @@ type Needs struct {
 	// new process, so they are asked for only then.
 	Commands  bool
 	DetailPID uint32 // 0: no process detail
+	// AlertProcesses, AlertDisks: alert rules read them; they are fetched
+	// every AlertEvery unless a screen needs them more often.
+	AlertProcesses, AlertDisks bool
 }
 
 func (n Needs) union(o Needs) Needs {
@@ -38,6 +41,8 @@ func (n Needs) union(o Needs) Needs {
 	n.Disks = n.Disks || o.Disks
 	n.Connections = n.Connections || o.Connections
 	n.Journal = n.Journal || o.Journal
+	n.AlertProcesses = n.AlertProcesses || o.AlertProcesses
+	n.AlertDisks = n.AlertDisks || o.AlertDisks
 	if o.DetailPID != 0 {
 		n.DetailPID = o.DetailPID
 	}
@@ -160,7 +165,7 @@ func (w *Watcher) Every() Cadence { return w.every }
 // Run connects and reconnects until ctx ends.
 func (w *Watcher) Run(ctx context.Context) {
 	defer w.bg.Wait()
-	attempt := 0
+	attempt, connected := 0, false
 	for ctx.Err() == nil {
 		n0 := attempt // the closure runs later, on the UI goroutine
 		w.post(func() {
@@ -175,13 +180,13 @@ func (w *Watcher) Run(ctx context.Context) {
 				return
 			}
 			attempt++
-			phase := classify(err)
+			phase := classify(err, connected)
 			if !w.wait(ctx, phase, err, attempt, phase == PhaseWaiting) {
 				return
 			}
 			continue
 		}
-		attempt = 0
+		attempt, connected = 0, true
 		hello, dialect := c.Hello(), c.Dialect()
 		w.post(func() {
 			w.h.SetHello(hello)

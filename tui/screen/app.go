@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/socktop/socktop/tui/alert"
 	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/tui/shell"
 	"github.com/socktop/socktop/tui/widget"
@@ -41,6 +42,10 @@ type Options struct {
 	Dial model.DialFunc
 	// Now is the clock; nil uses time.Now (tests pin it).
 	Now func() time.Time
+	// Alerts is the host's alert rules and profiles.toml's [notify]
+	// (alert.ForHost); the zero value watches nothing. A fleet takes each
+	// member's rules, and [notify] from the first member that has one.
+	Alerts alert.Setup
 }
 
 // ErrNoTargets is returned by RunFleet when it is given no agent.
@@ -84,21 +89,25 @@ func setup(ctx context.Context, opts Options) (*shell.Shell, Options) {
 // newSingle is one host's dashboard on its own shell.
 func newSingle(ctx context.Context, opts Options) *dash {
 	sh, opts := setup(ctx, opts)
-	d := newDash(sh, opts, false)
+	al := newAlerting(sh, opts.Alerts)
+	d := newDash(sh, opts, false, al)
+	al.watch(d, opts.Alerts)
+	al.start()
 	sh.Push(d.main)
 	sh.OnStart(func() { sh.Go(d.w.Run) })
 	return d
 }
 
-// newDash builds a host's model, watcher and screens on sh.
-func newDash(sh *shell.Shell, opts Options, member bool) *dash {
+// newDash builds a host's model, watcher and screens on sh; al is the
+// shell's alerting.
+func newDash(sh *shell.Shell, opts Options, member bool, al *alerting) *dash {
 	label := opts.Target.Label
 	if label == "" {
 		label = opts.Target.URL
 	}
 	every := model.NewCadence(opts.MetricsInterval, opts.ProcessesInterval, opts.DisksInterval)
 	h := model.NewHost(label, opts.Target.URL)
-	d := &dash{sh: sh, th: sh.Theme(), h: h, target: opts.Target, every: every, demo: opts.Demo, member: member}
+	d := &dash{sh: sh, th: sh.Theme(), h: h, target: opts.Target, every: every, demo: opts.Demo, member: member, al: al}
 	d.w = model.NewWatcher(opts.Target, opts.Dial, sh.Post, h, every)
 	d.build()
 	return d

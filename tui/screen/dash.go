@@ -21,6 +21,7 @@ type dash struct {
 	every  model.Cadence
 	demo   bool
 	member bool // on a fleet: Esc on the dashboard goes back to it
+	al     *alerting
 
 	main    *shell.Screen
 	view    *dashView
@@ -111,6 +112,7 @@ func (d *dash) mainKeys() []shell.Binding {
 		shell.Binding{Keys: shell.Runes('M'), Label: "M", Desc: "sort by memory", Do: func() { p.t.SortBy(int(model.ColMem)) }},
 		shell.Binding{Keys: shell.Runes('N'), Label: "N", Desc: "sort by PID", Do: func() { p.t.SortBy(int(model.ColPID)) }},
 		d.retryKey(),
+		d.al.keys()[0],
 		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", HintNow: d.escapeHint, Desc: esc, Do: d.escape},
 	)
 	return append(keys, moveKeys(p.t, "move the selection (mouse: click a row, wheel scrolls)")...)

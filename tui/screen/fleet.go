@@ -32,6 +32,7 @@ type fleet struct {
 	sh      *shell.Shell
 	th      *widget.Theme
 	members []*member
+	al      *alerting
 	view    *fleetView
 	screen  *shell.Screen
 }
@@ -41,13 +42,16 @@ func newFleet(ctx context.Context, each []Options, shared Options) (*fleet, erro
 		return nil, ErrNoTargets
 	}
 	sh, shared := setup(ctx, shared)
-	f := &fleet{sh: sh, th: sh.Theme()}
+	f := &fleet{sh: sh, th: sh.Theme(), al: newAlerting(sh, fleetNotify(each))}
 	for i, mo := range each {
 		mo.Screen = nil // the member never opens a screen of its own
 		mo.Dial, mo.Now, mo.Version = shared.Dial, shared.Now, shared.Version
 		mo.ASCII, mo.NoColor = shared.ASCII, shared.NoColor
-		f.members = append(f.members, &member{idx: i, d: newDash(sh, mo, true)})
+		m := &member{idx: i, d: newDash(sh, mo, true, f.al)}
+		f.al.watch(m.d, mo.Alerts)
+		f.members = append(f.members, m)
 	}
+	f.al.start()
 	f.view = newFleetView(f)
 	f.screen = &shell.Screen{Name: "Fleet", View: f.view, Keys: f.keys(), Header: f.paintHeader, HeaderRows: 1,
 		Help: []shell.Section{{Name: "Host dashboard (after Enter)", Keys: []shell.Binding{
@@ -81,6 +85,9 @@ func (f *fleet) keys() []shell.Binding {
 		{Keys: shell.Runes('M'), Label: "M", Desc: "sort by memory%", Do: sortBy(fcMem)},
 		{Keys: shell.Runes('N'), Label: "N", Desc: "sort by name", Do: sortBy(fcName)},
 		{Keys: shell.Runes('S'), Label: "S", Desc: "sort by state (trouble first)", Do: sortBy(fcState)},
+		{Keys: shell.Runes('a'), Label: "a", Desc: "sort by alerts: hosts with firing alerts first", Do: sortBy(fcAlert),
+			When: f.al.m.Watched, WhenText: "profiles have [[alerts]] rules"},
+		f.al.keys()[0],
 		{Keys: shell.Runes('r'), Label: "r", Hint: "retry", Desc: "reconnect the selected host now (also a refused token or pin)", Do: f.retrySelected},
 		{Keys: shell.Runes('R'), Label: "R", Desc: "reconnect every host that is not connected, now", Do: f.retryAll},
 		{Keys: shell.Special(tcell.KeyUp, tcell.KeyDown, tcell.KeyLeft, tcell.KeyRight), Label: "arrows",
@@ -121,7 +128,8 @@ func (f *fleet) retryAll() {
 // paintHeader: "socktop fleet  12 hosts: 10 live, 1 stale, 1 reconnecting · sort CPU% ▼".
 func (f *fleet) paintHeader(s tcell.Screen, x, y, w, _ int) {
 	t := f.th
-	put := widget.NewLine(s, x, y, w).Put
+	line := widget.NewLine(s, x, y, w)
+	put := line.Put
 	put("socktop ", t.Title)
 	put("fleet", t.HeaderHost)
 	counts := [numFleetStates]int{}
@@ -139,6 +147,7 @@ func (f *fleet) paintHeader(s tcell.Screen, x, y, w, _ int) {
 		put(sep+strconv.Itoa(n)+" "+fleetStateNames[st], f.stateStyle(fleetStateKind(st)))
 		sep = ", "
 	}
+	f.al.putCount(line, f.members)
 	col, desc := f.view.t.Sort()
 	put("  · sort ", t.Label)
 	put(fleetCols[col].Name+t.Arrow(desc), t.Value)

@@ -27,7 +27,15 @@ func startFleet(t testing.TB, targets []model.Target, opts Options, w, h int) (*
 		each[i] = opts
 		each[i].Target = tg
 	}
-	f, err := newFleet(context.Background(), each, opts)
+	return startFleetEach(t, each, opts, w, h)
+}
+
+// startFleetEach is startFleet with each member's own options (shared's
+// Screen is a SimulationScreen).
+func startFleetEach(t testing.TB, each []Options, shared Options, w, h int) (*harness, *fleet) {
+	t.Helper()
+	scr := shared.Screen.(tcell.SimulationScreen)
+	f, err := newFleet(context.Background(), each, shared)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,9 @@ type fleetRow struct {
 	errText    string
 	ident      string // "hostname · arm64×4"
 	hasLoad    bool
-	staleValue bool // figures are from a sample that is no longer fresh
+	staleValue bool   // figures are from a sample that is no longer fresh
+	alerts     int    // firing alerts
+	alertText  string // what they are (firingText)
 }
 
 // hostName is what a tile is called: the profile name (or what the user
@@ -122,6 +124,8 @@ func rowOf(m *member, now time.Time, r *fleetRow) {
 	if h.Status.Err != nil && r.kind != fsLive {
 		r.errText = statusText(h.Status)
 	}
+	firing := h.Firing()
+	r.alerts, r.alertText = len(firing), firingText(firing)
 	mt := h.Metrics
 	if mt == nil {
 		return
@@ -195,6 +199,7 @@ type fleetColumn int
 const (
 	fcName fleetColumn = iota
 	fcState
+	fcAlert // firing alerts; hidden when no host has rules
 	fcCPU
 	fcHist // the CPU history, a sparkline
 	fcMem
@@ -213,6 +218,7 @@ const (
 var fleetCols = [numFleetColumns]widget.Column{
 	fcName:  {Name: "NAME", Min: 14, Max: 24},
 	fcState: {Name: "STATE", Width: 26, Desc: true},
+	fcAlert: {Name: "ALERT", Min: 10, Max: 30, Desc: true},
 	fcCPU:   {Name: "CPU%", Width: 6, Align: widget.AlignRight, Desc: true},
 	fcHist:  {Width: 12, NoSort: true, Priority: 5},
 	fcMem:   {Name: "MEM%", Width: 6, Align: widget.AlignRight, Desc: true},
@@ -237,6 +243,8 @@ func compareFleet(a, b *fleetRow, c fleetColumn) int {
 		r = naturalCompare(a.name, b.name)
 	case fcState:
 		r = cmp.Compare(a.kind, b.kind)
+	case fcAlert:
+		r = cmp.Compare(a.alerts, b.alerts)
 	case fcCPU:
 		r = cmp.Compare(num(a.has, a.cpu), num(b.has, b.cpu))
 	case fcMem:

@@ -45,6 +45,7 @@ const (
 func newFleetView(f *fleet) *fleetView {
 	v := &fleetView{Box: tview.NewBox(), f: f}
 	cols := fleetCols
+	cols[fcAlert].Hidden = !f.al.m.Watched()
 	v.t = widget.NewTable[*member](f.th, cols[:], int(fcName))
 	v.t.Rows = v
 	v.t.Refresh = v.refresh
@@ -214,6 +215,12 @@ func (v *fleetView) Cell(s tcell.Screen, i, col int, c widget.Cell) {
 		}
 		c.Text(s, t.Dot+" "+state)
 		return
+	case fcAlert:
+		if !c.Selected {
+			c.Style = t.Bad
+		}
+		c.Text(s, r.alertText)
+		return
 	}
 	if !r.has {
 		switch fleetColumn(col) {
@@ -293,6 +300,8 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 	switch {
 	case selected:
 		border = t.Title
+	case r.alerts > 0:
+		border = t.Bad
 	case r.kind == fsAuth || r.kind == fsPin || r.kind == fsFailed:
 		border = t.Bad
 	case r.kind != fsLive:
@@ -303,6 +312,7 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 		nameSt = t.Selected
 	}
 	ix, iy, iw, ih := widget.Frame(s, x, y, w, h, t.Frame, border, nameSt, r.name, "")
+	v.f.al.drawTileAlert(s, x, y+h-1, w, r)
 	// the state on the top border, right, in its own colour
 	used := widget.Width(r.name) + 4
 	if room := w - used - 3; room >= 6 {

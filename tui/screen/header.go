@@ -72,7 +72,8 @@ func (d *dash) paintHeader(s tcell.Screen, x, y, w, h int) {
 	if h < 2 {
 		return
 	}
-	put = widget.NewLine(s, x, y+1, w).Put
+	status := widget.NewLine(s, x, y+1, w)
+	put = status.Put
 	st := hs.Status
 	switch st.Phase {
 	case model.PhaseConnecting:
@@ -104,6 +105,7 @@ func (d *dash) paintHeader(s tcell.Screen, x, y, w, h int) {
 		}
 		put("  STALE "+text, t.Bad)
 	}
+	d.al.putFiring(status, hs, now)
 	if st.Phase == model.PhaseConnected && st.RTT > 0 {
 		put("  rtt ", t.Label)
 		put(widget.Latency(st.RTT), t.Value)
@@ -154,10 +156,7 @@ func errText(err error) string {
 // without the URL the header already shows.
 func statusText(st model.Status) string {
 	var pe *wire.PinMismatchError
-	switch {
-	case st.Phase == model.PhaseAuth:
-		return wire.ErrUnauthorized.Error()
-	case errors.As(st.Err, &pe):
+	if errors.As(st.Err, &pe) {
 		return pe.Error()
 	}
 	return errText(st.Err)

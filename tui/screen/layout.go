@@ -200,12 +200,12 @@ func (d *dash) banner() (title string, lines []string) {
 		if errors.As(st.Err, &pe) {
 			lines = []string{"The agent's certificate does not match the pinned one.",
 				"pinned:  " + strings.Join(pe.Want, " or "), "offered: " + pe.Got,
-				"If it was regenerated on purpose, update the pin (socktop cert on the agent).",
-				"Refusing to connect. Press r to try again."}
+				"If it was regenerated on purpose (compare with socktop cert on the agent), trust it with:"}
+			lines = append(append(lines, pinCommand(d.target, pe.Got)...), "Refusing to connect. Press r to try again.")
 		}
 	case model.PhaseFailed:
 		title = "cannot connect"
-		lines = []string{statusText(st)}
+		lines = []string{statusText(st), "Not retried automatically; press r to try again."}
 	case model.PhaseWaiting:
 		if !d.h.LastSample().IsZero() {
 			return // data on screen, marked stale; the header has the countdown
@@ -240,4 +240,19 @@ func (d *dash) drawBanner(s tcell.Screen, x, y, w, h int, title string, lines []
 	for i, l := range lines {
 		widget.Print(s, ix+1, iy+i, iw-2, l, d.th.Value)
 	}
+}
+
+// pinCommand is the command that trusts pin for t from now on, in two
+// lines a shell takes as one (each fits the banner): it updates t's
+// profile, keeping the rest of it, or connects once with the pin.
+func pinCommand(t model.Target, pin string) []string {
+	first := "socktop connect --save --profile " + t.Profile + ` \`
+	if t.Profile == "" {
+		u := model.RedactURL(t.URL)
+		if strings.ContainsAny(u, "?&*[]$;|<>()'\" \t") {
+			u = "'" + strings.ReplaceAll(u, "'", `'\''`) + "'"
+		}
+		first = "socktop connect " + u + ` \`
+	}
+	return []string{first, "--pin " + pin}
 }

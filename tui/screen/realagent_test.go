@@ -143,7 +143,7 @@ func TestKilledAgentRecovers(t *testing.T) {
 func TestUnauthorizedShown(t *testing.T) {
 	la := startLiveAgent(t, "s3cret", "")
 	hs := startApp(t, Options{Target: model.Target{URL: la.url}}, 120, 40)
-	hs.waitFor("authentication failed", "token rejected by agent (HTTP 401)", "press r")
+	hs.waitFor("authentication failed", "this agent needs a token (HTTP 401)", "press r")
 	// not retried blindly: no countdown, and only r dials again
 	if s := hs.text(); strings.Contains(s, "reconnecting in") {
 		t.Errorf("a refused token is retried on a timer:\n%s", s)

@@ -97,6 +97,7 @@ type Shell struct {
 	quitOnce sync.Once
 	started  sync.Once
 	onStart  []func()
+	every    []func() // run once a second with the clock's redraw
 }
 
 // New makes a shell whose context ends with ctx.
@@ -147,7 +148,9 @@ func (sh *Shell) App() *tview.Application { return sh.app }
 func (sh *Shell) Root() tview.Primitive { return sh.root }
 
 // Screen is what the layout draws on: the frame buffer over the terminal
-// (nil until the terminal is open). Benchmarks draw on it as tview does.
+// (nil until the terminal is open), whose Tty and Beep are the terminal's.
+// Use it on the UI goroutine only: there nothing else writes to it.
+// Benchmarks draw on it as tview does.
 func (sh *Shell) Screen() tcell.Screen {
 	if sh.screen == nil {
 		return nil
@@ -158,6 +161,11 @@ func (sh *Shell) Screen() tcell.Screen {
 // OnStart runs f once the event loop is live (after the first frame is on
 // the terminal), so whatever f starts always has a loop to post to.
 func (sh *Shell) OnStart(f func()) { sh.onStart = append(sh.onStart, f) }
+
+// Every runs f on the UI goroutine about once a second, in the redraw
+// that moves ages and countdowns, so it costs no redraw of its own. Call
+// it before Run.
+func (sh *Shell) Every(f func()) { sh.every = append(sh.every, f) }
 
 // Run shows the screens until Quit or the context ends. It returns once
 // every goroutine started through Go has ended.
@@ -255,17 +263,24 @@ func (sh *Shell) flusher(ctx context.Context) {
 	defer clock.Stop()
 	gap := time.NewTimer(sh.frame)
 	defer gap.Stop()
+	var lastEvery time.Time
 	for {
+		tick := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-sh.wake:
 		case <-clock.C:
+			tick = true
 		}
 		sh.mu.Lock()
 		batch := sh.pending
 		sh.pending = sh.spare[:0]
 		sh.mu.Unlock()
+		// posts that keep waking the flusher never starve Every
+		if now := time.Now(); tick || now.Sub(lastEvery) >= time.Second {
+			batch, lastEvery = append(batch, sh.every...), now
+		}
 		// QueueUpdateDraw returns once the batch ran on the UI goroutine,
 		// so its slice is free again afterwards. The loop outlives the
 		// flusher on a normal quit; loopDone covers a loop that ended on

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -139,4 +140,47 @@ func TestPostBatchesInOrder(t *testing.T) {
 			t.Fatalf("post %d ran as number %d", v, i)
 		}
 	}
+}
+
+// Every runs on the UI goroutine, again and again, each time in a batch
+// that is drawn: what it flashes reaches the footer.
+func TestEveryRunsWithTheClock(t *testing.T) {
+	scr := tcell.NewSimulationScreen("UTF-8")
+	sh := New(context.Background(), Options{Screen: scr})
+	sh.Push(&Screen{Name: "main", View: tview.NewBox()})
+	n := 0
+	sh.Every(func() {
+		n++
+		sh.Flash("tick " + strconv.Itoa(n))
+	})
+	done := make(chan error, 1)
+	go func() { done <- sh.Run() }()
+	defer func() { sh.Quit(); <-done }()
+	deadline := time.Now().Add(waitLimit)
+	for !strings.Contains(screenText(scr, sh), "tick 3") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the footer never said tick 3:\n%s", screenText(scr, sh))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// screenText reads the screen on the UI goroutine.
+func screenText(scr tcell.SimulationScreen, sh *Shell) string {
+	var b strings.Builder
+	ran := make(chan struct{})
+	go sh.App().QueueUpdate(func() {
+		cells, w, h := scr.GetContents()
+		for y := range h {
+			for x := range w {
+				if c := cells[y*w+x]; len(c.Runes) > 0 {
+					b.WriteRune(c.Runes[0])
+				}
+			}
+			b.WriteByte('\n')
+		}
+		close(ran)
+	})
+	<-ran
+	return b.String()
 }

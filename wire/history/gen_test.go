@@ -105,7 +105,7 @@ func (g *synth) sample() *wire.HistorySample {
 	}
 	for len(kept) < 20 && g.r.IntN(4) > 0 {
 		g.next += 1 + uint32(g.r.IntN(3000))
-		kept = append(kept, &wire.Process{Pid: g.next, Name: g.name(), CpuUsage: g.pct(), MemBytes: uint64(g.r.IntN(1 << 34))})
+		kept = append(kept, &wire.Process{Pid: g.next, Name: g.name(), CpuUsage: g.pct(), MemBytes: g.r.Uint64N(1 << 34)})
 	}
 	g.r.Shuffle(len(kept), func(i, j int) { kept[i], kept[j] = kept[j], kept[i] })
 	g.procs = kept

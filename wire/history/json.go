@@ -61,7 +61,7 @@ func fin64(f float64) float64 {
 
 // EncodeJSON encodes h as the JSON dialect's history reply. Lists are
 // never null; names are made valid UTF-8. The agent frames it as the
-// command dialect frames JSON (wire.FrameCommandJSON: text, or gzip in a
+// command dialect frames JSON (dialect.FrameCommandJSON: text, or gzip in a
 // binary frame when large).
 func EncodeJSON(h *wire.History) []byte {
 	out := jsonHistory{IntervalMs: h.GetIntervalMs(), Samples: make([]jsonSample, 0, len(h.GetSamples()))}

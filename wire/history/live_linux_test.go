@@ -67,11 +67,14 @@ func countProcs() int {
 }
 
 type live struct {
-	fs    *procfs.FS
-	cpu   *procfs.CPUTracker
-	procs *procfs.ProcessSampler
-	buf   []procfs.Process
-	nd    []procfs.NetDev
+	fs        *procfs.FS
+	cpu       *procfs.CPUTracker
+	procs     *procfs.ProcessSampler
+	buf       []procfs.Process
+	nd        []procfs.NetDev
+	users     map[uint32]string
+	temps     []procfs.TempSensor
+	diskState *procfs.DiskState
 }
 
 func newLive(tb testing.TB) *live {
@@ -79,7 +82,8 @@ func newLive(tb testing.TB) *live {
 	if err != nil {
 		tb.Skip(err)
 	}
-	l := &live{fs: fs, cpu: fs.NewCPUTracker(), procs: fs.NewProcessSampler()}
+	l := &live{fs: fs, cpu: fs.NewCPUTracker(), procs: fs.NewProcessSampler(), temps: fs.DiscoverTemps(), diskState: procfs.NewDiskState()}
+	l.users, _ = fs.Users()
 	tb.Cleanup(func() { l.procs.Close() })
 	return l
 }
@@ -106,10 +110,8 @@ func (l *live) metrics(tb testing.TB) *wire.Metrics {
 			m.Networks = append(m.Networks, &wire.Network{Name: n.Name, RxBytes: n.RxBytes, TxBytes: n.TxBytes, RxPackets: n.RxPackets, TxPackets: n.TxPackets})
 		}
 	}
-	if ts, err := l.fs.Temperatures(); err == nil {
-		for _, t := range ts {
-			m.Temperatures = append(m.Temperatures, &wire.Temperature{Label: t.Label, Sensor: t.Chip, ValueC: float32(t.Celsius)})
-		}
+	for _, t := range l.fs.ReadTemps(l.temps) {
+		m.Temperatures = append(m.Temperatures, &wire.Temperature{Label: t.Label, Sensor: t.Chip, ValueC: float32(t.Celsius)})
 	}
 	return m
 }
@@ -125,7 +127,7 @@ func (l *live) processes(tb testing.TB) *wire.Processes {
 	for i := range ps {
 		p, r := &ps[i], &rows[i]
 		r.Pid, r.Ppid, r.Name, r.State = uint32(p.PID), uint32(p.PPID), p.Name, string(rune(p.State))
-		r.Uid, r.User = p.UID, l.fs.UserName(p.UID)
+		r.Uid, r.User = p.UID, l.users[p.UID]
 		r.CpuPercent, r.RssBytes, r.VirtualBytes = float32(p.CPU), p.RSS, p.VSize
 		r.Threads, r.CpuTicks, r.StartTime = uint32(p.Threads), p.UTime+p.STime, p.StartTime
 		out.Processes[i] = r
@@ -134,7 +136,7 @@ func (l *live) processes(tb testing.TB) *wire.Processes {
 }
 
 func (l *live) disks(tb testing.TB) *wire.Disks {
-	ds, err := l.fs.Disks()
+	ds, err := l.fs.Disks(l.diskState)
 	if err != nil {
 		tb.Fatal(err)
 	}

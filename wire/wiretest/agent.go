@@ -22,6 +22,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -216,12 +217,12 @@ func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
 		if a.cfg.Ignore != nil && a.cfg.Ignore(string(data)) {
 			continue
 		}
-		req := wire.ParseTextRequest(data)
+		req := dialect.ParseTextRequest(data)
 		if !a.v2 && (req.Dialect != wire.DialectCommand || req.Err != nil) {
 			continue // upstream answers only the commands it knows
 		}
 		f := a.reply(req)
-		if a.cfg.Latency != nil && !sleep(ctx, a.cfg.Latency(textKinds[req.Kind])) {
+		if a.cfg.Latency != nil && !sleep(ctx, a.cfg.Latency(textKind(req))) {
 			return
 		}
 		if err := c.Write(ctx, f.Type, f.Data); err != nil {
@@ -230,27 +231,36 @@ func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (a *Agent) reply(req wire.TextRequest) wire.Frame {
+// Routes of dialect.Upstream, by ID.
+const (
+	routeMetrics = iota
+	routeDisks
+	routeProcesses
+	routeDetail
+	routeJournal
+)
+
+func (a *Agent) reply(req dialect.TextRequest) wire.Frame {
 	if req.Err != nil {
-		return wire.ReplyError(req, req.Err)
+		return dialect.ReplyError(req, req.Err)
 	}
-	switch req.Kind {
-	case wire.KindMetrics:
-		return wire.ReplyMetrics(req.Dialect, a.metrics())
-	case wire.KindDisks:
-		return wire.ReplyDisks(req.Dialect, a.disks())
-	case wire.KindProcesses:
-		return wire.ReplyProcesses(req.Dialect, a.processes())
-	case wire.KindProcessDetail:
+	switch req.Route.ID {
+	case routeMetrics:
+		return dialect.ReplyMetrics(req.Dialect, a.metrics())
+	case routeDisks:
+		return dialect.ReplyDisks(req.Dialect, a.disks())
+	case routeProcesses:
+		return dialect.ReplyProcesses(req.Dialect, a.processes())
+	case routeDetail:
 		if d := a.details()[req.PID]; d != nil {
-			return wire.ReplyProcessDetail(req.Dialect, d)
+			return dialect.ReplyProcessDetail(req.Dialect, d)
 		}
-	case wire.KindJournal:
+	case routeJournal:
 		if j := a.journals()[req.PID]; j != nil {
-			return wire.ReplyJournal(req.Dialect, j)
+			return dialect.ReplyJournal(req.Dialect, j)
 		}
 	}
-	return wire.ReplyError(req, wire.UnknownPIDError(req.PID))
+	return dialect.ReplyError(req, wire.UnknownPIDError(req.PID))
 }
 
 func (a *Agent) serveV2(ctx context.Context, c *websocket.Conn) {
@@ -301,8 +311,13 @@ func (a *Agent) serveV2(ctx context.Context, c *websocket.Conn) {
 	}
 }
 
-var textKinds = map[wire.Kind]string{wire.KindMetrics: "metrics", wire.KindDisks: "disks",
-	wire.KindProcesses: "processes", wire.KindProcessDetail: "process_detail", wire.KindJournal: "journal"}
+// textKind names a text request as Config.Latency knows it.
+func textKind(req dialect.TextRequest) string {
+	if req.Route == nil {
+		return ""
+	}
+	return [...]string{"metrics", "disks", "processes", "process_detail", "journal"}[req.Route.ID]
+}
 
 // sleep waits d, or less when ctx ends (then it returns false).
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -1,0 +1,147 @@
+package agent
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/dialect"
+)
+
+// metricsKind is the whole-machine sample: CPU, memory, load, network,
+// sensors, and the busiest process.
+var metricsKind = &kind{
+	name: "metrics", capability: wire.CapMetrics, features: (*Agent).sensorFeatures,
+	v2:       3,
+	text:     dialect.Route{JSON: "metrics", Command: "get_metrics"},
+	encode:   textOf(dialect.ReplyMetrics),
+	open:     func(a *Agent) source { return cachedOf(a.cfg.MetricsTTL, a.coll.metrics) },
+	snapshot: true,
+	push: &pushSpec{floor: 100 * time.Millisecond, asked: (*wire.SubscribeRequest).GetMetricsMs,
+		kept: func(s *wire.Subscription, ms uint32) { s.MetricsMs = ms }},
+	prom: func(p *promWriter, r reply) { writeMachineMetrics(p, r.message().(*wire.Metrics)) },
+}
+
+// sensorFeatures are the capabilities this machine's sensors add.
+func (a *Agent) sensorFeatures() []string {
+	a.coll.sensors.probe(context.Background())
+	var caps []string
+	if a.coll.sensors.haveTemps {
+		caps = append(caps, wire.CapTemps)
+	}
+	if a.coll.sensors.haveGPU {
+		caps = append(caps, wire.CapGPU)
+	}
+	return caps
+}
+
+func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error) {
+	usage, err := c.cpu.Sample(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := &wire.Metrics{SampledAtMs: nowMS(), CpuTotal: float32(usage.Total)}
+	cores := usage.PerCore[:min(len(usage.PerCore), wire.MaxCores)]
+	m.CpuPerCore = make([]float32, len(cores))
+	for i, v := range cores {
+		m.CpuPerCore[i] = float32(v)
+	}
+	if mi, err := c.fs.Meminfo(); err == nil {
+		m.MemTotal, m.MemUsed, m.MemAvailable = mi.Total, mi.Used(), mi.Available
+		m.MemBuffers, m.MemCached = mi.Buffers, mi.Cached
+		m.SwapTotal, m.SwapUsed = mi.SwapTotal, mi.SwapUsed()
+	} else {
+		return nil, err
+	}
+	if la, err := c.fs.LoadAvg(); err == nil {
+		m.Load1, m.Load5, m.Load15 = la.One, la.Five, la.Fifteen
+	}
+	// Uptime from the boot time the CPU sample already read (btime of
+	// /proc/stat), sparing a read of /proc/uptime per sample.
+	if bt := usage.Stat.BootTime; bt > 0 {
+		m.UptimeS = max(float64(time.Now().UnixMilli())/1000-float64(bt), 0)
+	}
+	m.Hostname = c.hostInfo().Hostname
+	if nd, err := c.fs.NetDev(); err == nil {
+		nd = nd[:min(len(nd), wire.MaxInterfaces)] // what a client believes (wire/plausible.go)
+		m.Networks = make([]*wire.Network, len(nd))
+		for i, n := range nd {
+			m.Networks[i] = &wire.Network{Name: validText(n.Name), RxBytes: n.RxBytes, TxBytes: n.TxBytes,
+				RxPackets: n.RxPackets, TxPackets: n.TxPackets, RxErrors: n.RxErrors, TxErrors: n.TxErrors,
+				RxDrops: n.RxDrop, TxDrops: n.TxDrop}
+		}
+	}
+	c.sensors.add(ctx, m)
+	if c.topProcess != nil {
+		m.TopProcess = c.topProcess(ctx)
+	}
+	c.mu.Lock()
+	m.ProcessCount = c.lastN
+	c.mu.Unlock()
+	return newSample(m), nil
+}
+
+func writeMachineMetrics(p *promWriter, m *wire.Metrics) {
+	p.family("socktop_cpu_busy_percent", "gauge", "CPU busy share (all − idle − iowait) over the latest sample window, 0..100.")
+	p.sample("socktop_cpu_busy_percent", float64(m.CpuTotal), "cpu", "all")
+	for i, v := range m.CpuPerCore {
+		p.sample("socktop_cpu_busy_percent", float64(v), "cpu", strconv.Itoa(i))
+	}
+	p.gauge("socktop_memory_total_bytes", "MemTotal.", float64(m.MemTotal))
+	p.gauge("socktop_memory_used_bytes", "MemTotal − MemAvailable.", float64(m.MemUsed))
+	p.gauge("socktop_memory_available_bytes", "MemAvailable.", float64(m.MemAvailable))
+	p.gauge("socktop_swap_total_bytes", "SwapTotal.", float64(m.SwapTotal))
+	p.gauge("socktop_swap_used_bytes", "SwapTotal − SwapFree.", float64(m.SwapUsed))
+	p.family("socktop_load_average", "gauge", "Load average over the window.")
+	p.sample("socktop_load_average", m.Load1, "window", "1m")
+	p.sample("socktop_load_average", m.Load5, "window", "5m")
+	p.sample("socktop_load_average", m.Load15, "window", "15m")
+	p.gauge("socktop_uptime_seconds", "Seconds since boot.", m.UptimeS)
+	p.gauge("socktop_processes", "Processes (not threads) in the latest process sample.", float64(m.ProcessCount))
+
+	counters := []struct {
+		name, help string
+		get        func(*wire.Network) uint64
+	}{
+		{"socktop_network_receive_bytes_total", "Bytes received by the interface.", (*wire.Network).GetRxBytes},
+		{"socktop_network_transmit_bytes_total", "Bytes sent by the interface.", (*wire.Network).GetTxBytes},
+		{"socktop_network_receive_packets_total", "Packets received by the interface.", (*wire.Network).GetRxPackets},
+		{"socktop_network_transmit_packets_total", "Packets sent by the interface.", (*wire.Network).GetTxPackets},
+		{"socktop_network_receive_errors_total", "Receive errors of the interface.", (*wire.Network).GetRxErrors},
+		{"socktop_network_transmit_errors_total", "Transmit errors of the interface.", (*wire.Network).GetTxErrors},
+		{"socktop_network_receive_drops_total", "Received packets dropped.", (*wire.Network).GetRxDrops},
+		{"socktop_network_transmit_drops_total", "Transmitted packets dropped.", (*wire.Network).GetTxDrops},
+	}
+	if len(m.Networks) > 0 {
+		for _, c := range counters {
+			p.family(c.name, "counter", c.help)
+			for _, n := range m.Networks {
+				p.sample(c.name, float64(c.get(n)), "interface", n.Name)
+			}
+		}
+	}
+	if len(m.Temperatures) > 0 {
+		p.family("socktop_temperature_celsius", "gauge", "Temperature sensor reading.")
+		for _, t := range m.Temperatures {
+			p.sample("socktop_temperature_celsius", float64(t.ValueC), "sensor", t.Sensor, "label", t.Label)
+		}
+	}
+	if m.CpuTempC != nil {
+		p.gauge("socktop_cpu_temperature_celsius", "The CPU temperature socktop shows (see README for the rule).", float64(*m.CpuTempC))
+	}
+	if len(m.Gpus) > 0 {
+		p.family("socktop_gpu_busy_percent", "gauge", "GPU busy share, 0..100.")
+		for i, g := range m.Gpus {
+			p.sample("socktop_gpu_busy_percent", float64(g.Usage), "gpu", strconv.Itoa(i), "name", g.Name)
+		}
+		p.family("socktop_gpu_memory_used_bytes", "gauge", "GPU memory in use.")
+		for i, g := range m.Gpus {
+			p.sample("socktop_gpu_memory_used_bytes", float64(g.MemUsed), "gpu", strconv.Itoa(i), "name", g.Name)
+		}
+		p.family("socktop_gpu_memory_total_bytes", "gauge", "GPU memory.")
+		for i, g := range m.Gpus {
+			p.sample("socktop_gpu_memory_total_bytes", float64(g.MemTotal), "gpu", strconv.Itoa(i), "name", g.Name)
+		}
+	}
+}
