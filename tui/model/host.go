@@ -69,6 +69,9 @@ type Host struct {
 	Procs   *wire.Processes
 	ProcsAt time.Time
 	Rows    []ProcRow // unsorted, derived from Procs
+	// HasCommands: some row carries its command line; HasNice: some row
+	// a nice value other than 0 (the field is not sent by older agents).
+	HasCommands, HasNice bool
 
 	Status Status
 
@@ -336,13 +339,17 @@ func (h *Host) AddProcs(p *wire.Processes, now time.Time) {
 		h.Rows = make([]ProcRow, len(list))
 	}
 	h.Rows = h.Rows[:len(list)]
+	h.HasCommands, h.HasNice = false, false
 	for i, pi := range list {
 		r := &h.Rows[i]
 		*r = ProcRow{
 			PID: pi.GetPid(), PPID: pi.GetPpid(), Name: pi.GetName(), User: pi.GetUser(),
 			State: pi.GetState(), CPU: float64(pi.GetCpuPercent()), RSS: pi.GetRssBytes(),
 			Threads: pi.GetThreads(), Start: pi.GetStartTime(),
+			Command: pi.GetCommand(), Nice: pi.GetNice(), Ticks: pi.GetCpuTicks(),
 		}
+		h.HasCommands = h.HasCommands || r.Command != ""
+		h.HasNice = h.HasNice || r.Nice != 0
 		if r.User == "" && pi.GetUid() != 0 {
 			r.User = strconv.FormatUint(uint64(pi.GetUid()), 10)
 		}
@@ -351,6 +358,19 @@ func (h *Host) AddProcs(p *wire.Processes, now time.Time) {
 		}
 	}
 	h.alertProcs(p, now)
+}
+
+// TicksPerSecond is the unit of the process list's CPU ticks (USER_HZ);
+// 0 when the agent did not say (upstream's list has no ticks).
+func (h *Host) TicksPerSecond() uint32 { return h.Procs.GetTicksPerSecond() }
+
+// CoreCount is how many CPUs the agent's machine has: Hello's count, else
+// the per-core list's length; 0 when unknown.
+func (h *Host) CoreCount() int {
+	if c := h.Hello.GetCores(); c > 0 && c <= MaxCores {
+		return int(c)
+	}
+	return len(h.Cores)
 }
 
 // memShare is rss as a percentage of total; NaN (drawn "-") when rss is

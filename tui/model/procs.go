@@ -23,6 +23,9 @@ type ProcRow struct {
 	MemPct    float64
 	Threads   uint32
 	Start     uint64 // start time (Unix s): a signal names the process by pid and this
+	Command   string // the command line, when the agent sent it
+	Nice      int32
+	Ticks     uint64 // CPU time used, in the list's ticks (utime+stime)
 	Depth     int    // tree depth when the tree view is on
 	Prefix    string // tree branch drawing
 }
@@ -39,6 +42,9 @@ const (
 	ColMem
 	ColMemPct
 	ColThreads
+	ColNice
+	ColTime
+	ColCommand
 	NumProcCols
 )
 
@@ -60,6 +66,12 @@ func CompareProcs(a, b *ProcRow, c ProcCol) int {
 		r = cmp.Compare(a.RSS, b.RSS)
 	case ColThreads:
 		r = cmp.Compare(a.Threads, b.Threads)
+	case ColNice:
+		r = cmp.Compare(a.Nice, b.Nice)
+	case ColTime:
+		r = cmp.Compare(a.Ticks, b.Ticks)
+	case ColCommand:
+		r = CompareFold(a.CommandText(), b.CommandText())
 	}
 	if r == 0 {
 		r = cmp.Compare(a.PID, b.PID)
@@ -80,8 +92,17 @@ func CompareFold(a, b string) int {
 	return cmp.Compare(len(a), len(b))
 }
 
-// ProcFilter is a parsed `/` filter: a substring of the name or command,
-// or pid:N / user:NAME.
+// CommandText is the command line, or the name when the agent sent none
+// (kernel threads have none; upstream agents send none at all).
+func (r *ProcRow) CommandText() string {
+	if r.Command != "" {
+		return r.Command
+	}
+	return r.Name
+}
+
+// ProcFilter is a parsed `/` filter: a substring of the name, the command
+// line (its arguments too) or the pid, or pid:N / user:NAME.
 type ProcFilter struct {
 	text string
 	pid  uint32
@@ -91,6 +112,10 @@ type ProcFilter struct {
 
 // Empty reports whether the filter lets every row through.
 func (f ProcFilter) Empty() bool { return f.kind == 0 }
+
+// Text reports whether the filter matches text (names and command lines),
+// which then needs the command lines to match arguments.
+func (f ProcFilter) Text() bool { return f.kind == 1 }
 
 // ParseFilter parses what the user typed after /.
 func ParseFilter(s string) ProcFilter {
@@ -115,7 +140,8 @@ func ParseFilter(s string) ProcFilter {
 func (f ProcFilter) Match(r *ProcRow) bool {
 	switch f.kind {
 	case 1:
-		return ContainsFold(r.Name, f.text) || strings.Contains(strconv.FormatUint(uint64(r.PID), 10), f.text)
+		return ContainsFold(r.Name, f.text) || ContainsFold(r.Command, f.text) ||
+			strings.Contains(strconv.FormatUint(uint64(r.PID), 10), f.text)
 	case 2:
 		return r.PID == f.pid
 	case 3:

@@ -3,9 +3,10 @@ package model
 // Ring is a fixed-capacity history of samples, oldest first. The zero value
 // is unusable; make one with NewRing.
 type Ring struct {
-	buf   []float64
-	start int
-	n     int
+	buf    []float64
+	start  int
+	n      int
+	pushed uint64
 }
 
 // NewRing returns a ring that keeps the last capacity samples.
@@ -18,6 +19,7 @@ func NewRing(capacity int) *Ring {
 
 // Push appends v, dropping the oldest sample when full.
 func (r *Ring) Push(v float64) {
+	r.pushed++
 	if r.n < len(r.buf) {
 		r.buf[(r.start+r.n)%len(r.buf)] = v
 		r.n++
@@ -73,5 +75,9 @@ func (r *Ring) Avg(n int) float64 {
 	return s / float64(n)
 }
 
+// Pushed is how many samples were ever pushed: a graph places samples by
+// it, so they keep their cell while newer ones arrive.
+func (r *Ring) Pushed() uint64 { return r.pushed }
+
 // Reset forgets every sample.
-func (r *Ring) Reset() { r.start, r.n = 0, 0 }
+func (r *Ring) Reset() { r.start, r.n, r.pushed = 0, 0, 0 }

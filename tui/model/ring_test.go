@@ -16,4 +16,10 @@ func TestRing(t *testing.T) {
 	if r.Max(0) != 4 || r.Avg(0) != 3 || r.Max(1) != 4 || r.Avg(2) != 3.5 {
 		t.Fatalf("max %v avg %v", r.Max(0), r.Avg(0))
 	}
+	if r.Pushed() != 4 { // it counts past the capacity: graphs place samples by it
+		t.Errorf("Pushed = %d, want 4", r.Pushed())
+	}
+	if r.Reset(); r.Pushed() != 0 || r.Len() != 0 {
+		t.Errorf("after Reset: %d pushed, %d held", r.Pushed(), r.Len())
+	}
 }

@@ -15,6 +15,9 @@ import (
 const (
 	WantsEvery = time.Second
 	pingEvery  = 5 * time.Second
+	// firstPingWait bounds the session's first ping: an agent that does
+	// not answer pings is not kept waiting for its data.
+	firstPingWait = 2 * time.Second
 )
 
 // errNoPush: the agent refused the subscription; poll instead.
@@ -52,18 +55,28 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 			}
 		}()
 	}
+	pinger, _ := c.(Pinger)
+	if pinger != nil {
+		// The round trip the header shows is a ping's, taken before any
+		// request: behind the first request it would time the agent's
+		// first collection (~300 ms), not the network.
+		rctx, rcancel := context.WithTimeout(sctx, firstPingWait)
+		if rtt, err := pinger.Ping(rctx); err == nil {
+			w.post(func() { w.h.Status.RTT = rtt })
+		}
+		rcancel()
+	}
 	poll := func() {
+		if pinger != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); w.pingLoop(sctx, pinger, nil) }()
+		}
 		loop(w.every.Metrics, nil, func() bool { return true }, func(ctx context.Context) error {
-			start := time.Now()
 			m, err := c.Metrics(ctx)
 			if err != nil {
 				return err
 			}
-			rtt := time.Since(start)
-			w.post(func() {
-				w.h.AddMetrics(m, time.Now())
-				w.h.Status.RTT = rtt
-			})
+			w.post(func() { w.h.AddMetrics(m, time.Now()) })
 			return nil
 		})
 		var procsAt, disksAt time.Time // the last fetches, for alert rules' slower cadence
@@ -71,7 +84,7 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 			n := w.Needs()
 			return has(c, wire.CapProcesses) && due(n.Processes, n.AlertProcesses, &procsAt)
 		}, func(ctx context.Context) error {
-			p, err := c.Processes(ctx)
+			p, err := c.ProcessesWith(ctx, w.extras(c))
 			if err != nil {
 				return err
 			}
@@ -149,6 +162,9 @@ func (w *Watcher) pushes(ctx context.Context, c Client, p Pusher) error {
 		cd := wire.Cadence{Metrics: w.every.Metrics}
 		if has(c, wire.CapProcesses) {
 			cd.Processes = cadence(n.Processes, n.AlertProcesses, w.every.Processes)
+			if cd.Processes != 0 {
+				cd.Extras = w.extras(c)
+			}
 		}
 		if has(c, wire.CapDisks) {
 			cd.Disks = cadence(n.Disks, n.AlertDisks, w.every.Disks)
@@ -224,27 +240,30 @@ func cadence(screen, alerts bool, every time.Duration) time.Duration {
 	return 0
 }
 
-// pingLoop pings the agent every pingEvery and ends the session (through
-// fail) when a ping goes unanswered for RequestTimeout.
-func (w *Watcher) pingLoop(ctx context.Context, p Pusher, fail context.CancelCauseFunc) {
+// pingLoop pings the agent every pingEvery (the session pinged once at
+// its start) for the round trip shown. With fail set, a ping unanswered
+// for RequestTimeout ends the session through it: a pushing agent that
+// stopped answering only stops pushing.
+func (w *Watcher) pingLoop(ctx context.Context, p Pinger, fail context.CancelCauseFunc) {
 	t := time.NewTicker(pingEvery)
 	defer t.Stop()
 	for {
-		rctx, cancel := context.WithTimeout(ctx, RequestTimeout)
-		rtt, err := p.Ping(rctx)
-		cancel()
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			fail(err)
-			return
-		}
-		w.post(func() { w.h.Status.RTT = rtt })
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+		rtt, err := p.Ping(rctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil:
+			w.post(func() { w.h.Status.RTT = rtt })
+		case fail != nil:
+			fail(err)
+			return
 		}
 	}
 }

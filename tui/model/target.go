@@ -63,7 +63,9 @@ type Client interface {
 	Dialect() string
 	Metrics(ctx context.Context) (*wire.Metrics, error)
 	Disks(ctx context.Context) (*wire.Disks, error)
-	Processes(ctx context.Context) (*wire.Processes, error)
+	// ProcessesWith lists the processes with the costly fields named in
+	// extras (nil: none); agents without wire.CapProcessExtras send none.
+	ProcessesWith(ctx context.Context, extras *wire.ProcessExtras) (*wire.Processes, error)
 	ProcessDetail(ctx context.Context, pid uint32) (*wire.ProcessDetail, error)
 	Journal(ctx context.Context, pid uint32, lines uint32) (*wire.Journal, error)
 	// Signal signals the process pid that started at startTime (Unix
@@ -79,12 +81,18 @@ type ConnectionsClient interface {
 	Connections(ctx context.Context) (*wire.Connections, error)
 }
 
+// Pinger is a Client that can time a round trip to its agent (a
+// WebSocket ping, which every agent answers at once).
+type Pinger interface {
+	Ping(ctx context.Context) (time.Duration, error)
+}
+
 // Pusher is a Client whose agent pushes samples (a socktop.v2 agent).
 type Pusher interface {
+	Pinger
 	CanSubscribe() bool
 	Subscribe(ctx context.Context, c wire.Cadence) (wire.Cadence, error)
 	Pushes() <-chan wire.Push
-	Ping(ctx context.Context) (time.Duration, error)
 	Done() <-chan struct{}
 	Err() error
 }

@@ -25,7 +25,11 @@ const (
 // union of what its screens need, so hidden panes cost nothing.
 type Needs struct {
 	Processes, Disks, Connections, Journal bool
-	DetailPID                              uint32 // 0: no process detail
+	// Commands: the process list with command lines (a column shows
+	// them, or a filter matches them); they cost the agent a read per
+	// new process, so they are asked for only then.
+	Commands  bool
+	DetailPID uint32 // 0: no process detail
 	// AlertProcesses, AlertDisks: alert rules read them; they are fetched
 	// every AlertEvery unless a screen needs them more often.
 	AlertProcesses, AlertDisks bool
@@ -33,6 +37,7 @@ type Needs struct {
 
 func (n Needs) union(o Needs) Needs {
 	n.Processes = n.Processes || o.Processes
+	n.Commands = n.Commands || o.Commands
 	n.Disks = n.Disks || o.Disks
 	n.Connections = n.Connections || o.Connections
 	n.Journal = n.Journal || o.Journal
@@ -122,6 +127,18 @@ func (w *Watcher) update() {
 
 // Needs is what the visible screens need now.
 func (w *Watcher) Needs() Needs { return *w.needs.Load() }
+
+// commandExtras asks for command lines. One value, so that two cadences
+// asking for them compare equal.
+var commandExtras = &wire.ProcessExtras{Command: true}
+
+// extras is what the process list is asked to carry on c now.
+func (w *Watcher) extras(c Client) *wire.ProcessExtras {
+	if w.Needs().Commands && has(c, wire.CapProcessExtras) {
+		return commandExtras
+	}
+	return nil
+}
 
 func signal(c chan struct{}) {
 	select {

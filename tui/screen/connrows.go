@@ -26,16 +26,21 @@ func (v *connsView) Cell(s tcell.Screen, i, col int, c widget.Cell) {
 	if !c.Selected {
 		na.Style = th.Dim
 	}
-	// counted is a traffic figure, or n/a where the kernel keeps none
+	// counted is a traffic figure, or n/a where the kernel keeps none; a
+	// TCP listener carries no traffic of its own: "-"
+	listener := !r.Group && !r.Key.UDP && r.State == model.TCPListen
 	counted := func(text string) {
-		if !r.Counted {
+		switch {
+		case listener:
+			na.Text(s, "-")
+		case !r.Counted:
 			na.Text(s, "n/a")
-			return
+		default:
+			c.Text(s, text)
 		}
-		c.Text(s, text)
 	}
 	rate := func(bps float64) {
-		if r.Counted && !r.HasRate {
+		if r.Counted && !r.HasRate && !listener {
 			na.Text(s, "-") // first seen: a rate needs two samples
 			return
 		}

@@ -15,15 +15,16 @@ import (
 
 // connCols are the Connections table's columns, in model.ConnCol order.
 // At narrow widths SEGS IN, SEGS OUT, RETR, RTT, PROTO, PID, STATE, then IN
-// and OUT give way; LOCAL and REMOTE share what is left, each at least
-// "127.0.0.1:65535" wide.
+// and OUT give way; LOCAL, REMOTE and PROCESS share what is left equally,
+// the addresses each at least "127.0.0.1:65535" wide and at most an IPv6
+// address with its port, the process name at most 32.
 var connCols = [model.NumConnCols]widget.Column{
 	model.CCProto:   {Name: "PROTO", Width: 5, Priority: 5},
 	model.CCLocal:   {Name: "LOCAL", Min: 15, Max: 47},
 	model.CCRemote:  {Name: "REMOTE", Min: 15, Max: 47},
 	model.CCState:   {Name: "STATE", Width: 10, Priority: 7},
 	model.CCPID:     {Name: "PID", Width: 7, Align: widget.AlignRight, Priority: 6},
-	model.CCProc:    {Name: "PROCESS", Min: 10, Max: 15},
+	model.CCProc:    {Name: "PROCESS", Min: 10, Max: 32},
 	model.CCIn:      {Name: "IN", Width: 7, Align: widget.AlignRight, Desc: true, Priority: 8},
 	model.CCOut:     {Name: "OUT", Width: 7, Align: widget.AlignRight, Desc: true, Priority: 8},
 	model.CCSegsIn:  {Name: "SEGS IN", Width: 8, Align: widget.AlignRight, Desc: true, Priority: 1},
@@ -66,6 +67,7 @@ func newConnsView(d *dash) *connsView {
 	v.t = widget.NewTable[model.ConnKey](d.th, cols[:], int(model.CCRateIn))
 	v.t.Rows = v
 	v.t.Refresh = v.refresh
+	v.t.Activate = v.openProcess
 	v.pane = widget.NewPane(v.draw)
 	v.pane.Mouse = v.t.Mouse
 	v.filter = newFilterBar(d.sh, "filter connections: ", v.setFilter)
@@ -80,7 +82,13 @@ func newConnsView(d *dash) *connsView {
 func (v *connsView) keys() []shell.Binding {
 	d := v.d
 	keys := []shell.Binding{
-		{Keys: shell.Keys(shell.Special(tcell.KeyEscape), shell.Runes('c')), Label: "Esc/c", Hint: "back", HintLabel: "Esc",
+		{Keys: shell.Keys(shell.Special(tcell.KeyEscape), shell.Runes('c')), Label: "Esc/c", HintLabel: "Esc",
+			HintNow: func() string {
+				if v.text != "" {
+					return "clear filter"
+				}
+				return "back"
+			},
 			Desc: "back to the dashboard (Esc clears the filter first)", Do: v.escape},
 		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter: words must all match; port:N pid:N proc:NAME addr:TEXT state:NAME (e.g. state:estab)",
 			Do: func() { v.filter.open(v.text) }},
@@ -90,6 +98,8 @@ func (v *connsView) keys() []shell.Binding {
 		shell.Binding{Keys: shell.Runes('L'), Label: "L", Hint: "listening", Desc: "show or hide listening sockets (TCP LISTEN, unconnected UDP)",
 			Do: v.toggleListening},
 		shell.Binding{Keys: shell.Runes('g'), Label: "g", Hint: "by process", Desc: "per-process totals instead of sockets (on/off)", Do: v.toggleGroup},
+		shell.Binding{Keys: shell.Special(tcell.KeyEnter), Label: "Enter", Hint: "process", Desc: "open the selected connection's process (mouse: double-click a row)",
+			When: func() bool { return v.selectedPID() != 0 }, Do: v.openProcess},
 		shell.Binding{Keys: shell.Runes('d'), Label: "d", Hint: "dns", Desc: "reverse DNS names for addresses (on/off; looked up in the background, cached)",
 			Do: v.toggleDNS},
 		d.helpKey(), d.quitKey(),
@@ -99,6 +109,27 @@ func (v *connsView) keys() []shell.Binding {
 
 // open shows the screen; its Shown hook asks the watcher for the table.
 func (v *connsView) open() { v.d.sh.Push(v.screen) }
+
+// selectedPID is the selected row's process, 0 for none (a socket the
+// agent could not tie to a process).
+func (v *connsView) selectedPID() uint32 {
+	if _, ok := v.t.Selected(); !ok {
+		return 0
+	}
+	if i := v.t.Index(); i < len(v.view) {
+		return v.view[i].PID
+	}
+	return 0
+}
+
+// openProcess opens the selected connection's process in the detail view,
+// over this screen: Esc comes back here.
+func (v *connsView) openProcess() {
+	i := v.t.Index()
+	if pid := v.selectedPID(); pid != 0 && i < len(v.view) {
+		v.d.detail.open(pid, v.view[i].Proc)
+	}
+}
 
 // escape clears the filter, then closes the screen.
 func (v *connsView) escape() {

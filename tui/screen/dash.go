@@ -85,15 +85,15 @@ func (d *dash) signalKeys() []shell.Binding {
 
 func (d *dash) mainKeys() []shell.Binding {
 	p := d.procs
-	esc := "on the dashboard clear the filter, then quit"
+	esc := "clear the filter; nothing more on the first screen (q quits, so a stray Esc never loses the graphs)"
 	if d.member {
-		esc = "on the dashboard clear the filter, then back to the fleet"
+		esc = "clear the filter, then back to the fleet"
 	}
 	keys := []shell.Binding{
 		d.quitKey(), d.helpKey(),
 		{Keys: shell.Special(tcell.KeyEnter), Label: "Enter", Hint: "detail", Desc: "open the selected process (mouse: double-click a row)",
 			When: func() bool { return d.selectedPID() != 0 }, Do: d.openDetail},
-		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter processes: text matches name or pid; pid:N, user:NAME",
+		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter processes: text matches the name, the command line (arguments too) or the pid; pid:N, user:NAME",
 			Do: func() { d.filter.open(p.filter) }},
 		{Keys: shell.Runes('c'), Label: "c", Hint: "conns", Desc: "connections: every socket with its process, traffic, rates and RTT",
 			When: func() bool { return d.h.Has(wire.CapConnections) }, WhenText: "agent advertises connections", Do: d.conns.open},
@@ -101,7 +101,11 @@ func (d *dash) mainKeys() []shell.Binding {
 	keys = append(keys, d.signalKeys()...)
 	keys = append(keys,
 		shell.Binding{Keys: shell.Runes('t'), Label: "t", Hint: "tree", Desc: "tree view by parent pid (on/off)",
-			When: d.h.HasTreeData, WhenText: "agent sends parent pids", Do: p.toggleTree})
+			When: d.h.HasTreeData, WhenText: "agent sends parent pids", Do: p.toggleTree},
+		shell.Binding{Keys: shell.Runes('p'), Label: "p", Hint: "cmd", Desc: "show the name and the command line, the name only, or the command line only (in turn)",
+			Do: p.cycleNames},
+		shell.Binding{Keys: shell.Runes('%'), Label: "%", Hint: "cpu%", Desc: "CPU% per core (top's: a process using a whole core shows 100) or of the whole machine (upstream's: per core = machine × cores)",
+			Do: p.toggleCPU})
 	keys = append(keys, sortKeys(p.t.MoveSort, p.t.Reverse, "mouse: click a column header; again reverses")...)
 	keys = append(keys,
 		shell.Binding{Keys: shell.Runes('P'), Label: "P", Desc: "sort by CPU%", Do: func() { p.t.SortBy(int(model.ColCPU)) }},
@@ -109,7 +113,7 @@ func (d *dash) mainKeys() []shell.Binding {
 		shell.Binding{Keys: shell.Runes('N'), Label: "N", Desc: "sort by PID", Do: func() { p.t.SortBy(int(model.ColPID)) }},
 		d.retryKey(),
 		d.al.keys()[0],
-		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", Hint: "back", Desc: "close the dialog or view on top; " + esc, Do: d.escape},
+		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", HintNow: d.escapeHint, Desc: esc, Do: d.escape},
 	)
 	return append(keys, moveKeys(p.t, "move the selection (mouse: click a row, wheel scrolls)")...)
 }
@@ -156,13 +160,30 @@ func moveKeys(t table, what string) []shell.Binding {
 	}
 }
 
-// escape clears the filter, then goes back (or quits on the first screen).
+// escape clears the filter, then goes back to the fleet. On the first
+// screen it does nothing more: quitting is q's job, and Esc is pressed by
+// habit (closing a dialog, leaving vi's insert mode) often enough that
+// quitting on it lost people their graphs' history.
 func (d *dash) escape() {
-	if d.procs.filter != "" {
+	switch {
+	case d.procs.filter != "":
 		d.procs.setFilter("")
-		return
+	case d.member:
+		d.sh.Pop()
+	default:
+		d.sh.Flash("q quits")
 	}
-	d.sh.Pop()
+}
+
+// escapeHint is what Esc does now, for the footer.
+func (d *dash) escapeHint() string {
+	switch {
+	case d.procs.filter != "":
+		return "clear filter"
+	case d.member:
+		return "fleet"
+	}
+	return ""
 }
 
 func (d *dash) selectedPID() uint32 {

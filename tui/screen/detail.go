@@ -2,6 +2,7 @@ package screen
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ func newDetailView(d *dash) *detailView {
 	keys := []shell.Binding{d.quitKey(), d.helpKey()}
 	keys = append(keys, d.signalKeys()...)
 	keys = append(keys, d.retryKey(),
-		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", Hint: "back", Desc: "back to the dashboard", Do: d.sh.Pop},
+		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", Hint: "back", Desc: "back to the screen it was opened from (the dashboard or the connections)", Do: d.sh.Pop},
 		shell.Binding{Keys: shell.Special(tcell.KeyUp, tcell.KeyDown, tcell.KeyPgUp, tcell.KeyPgDn, tcell.KeyHome, tcell.KeyEnd),
 			Label: "↑/↓ PgUp/PgDn", Desc: "scroll the lists (mouse: wheel)"})
 	v.screen = &shell.Screen{Name: "Process detail", View: v, Keys: keys, Shown: v.shown, Hidden: v.hidden}
@@ -65,16 +66,17 @@ func (v *detailView) lowerLines() []string {
 	dp := h.Detail
 	var out []string
 	if dp != nil {
+		scale := v.d.procs.cpuScale()
 		if kids := dp.GetChildProcesses(); len(kids) > 0 {
-			out = append(out, "children ("+strconv.Itoa(len(kids))+")")
+			out = append(out, "children ("+ofTotal(len(kids), dp.GetChildrenTotal())+")")
 			for _, c := range kids {
 				out = append(out, fmt.Sprintf("  %7d  %-24s %6s %7s  %s", c.GetPid(), widget.Clip(c.GetName(), 24),
-					widget.Percent(float64(c.GetCpuUsage())), widget.Bytes(c.GetMemBytes()), c.GetCommand()))
+					widget.Percent(float64(c.GetCpuUsage())*scale), widget.Bytes(c.GetMemBytes()), c.GetCommand()))
 			}
 		}
 		out = append(out, v.connLines()...)
 		if ths := dp.GetThreads(); len(ths) > 0 {
-			out = append(out, "threads ("+strconv.Itoa(len(ths))+")")
+			out = append(out, "threads ("+ofTotal(len(ths), dp.GetThreadCount())+")")
 			for _, t := range ths {
 				cpu := time.Duration(t.GetCpuTimeUser()+t.GetCpuTimeSystem()) * time.Microsecond
 				out = append(out, fmt.Sprintf("  %7d  %-24s %-10s cpu %s", t.GetTid(), widget.Clip(t.GetName(), 24),
@@ -88,6 +90,16 @@ func (v *detailView) lowerLines() []string {
 	return out
 }
 
+// ofTotal is "64", or "64 of 120" when the agent listed fewer than there
+// are (it bounds its reply).
+func ofTotal(listed int, total uint32) string {
+	n := strconv.Itoa(listed)
+	if uint64(total) > uint64(listed) {
+		n += " of " + strconv.FormatUint(uint64(total), 10)
+	}
+	return n
+}
+
 func (v *detailView) journalLines() []string {
 	h := v.d.h
 	switch {
@@ -99,7 +111,7 @@ func (v *detailView) journalLines() []string {
 	j := h.Journal
 	head := "journal (" + strconv.Itoa(len(j.GetEntries())) + " lines"
 	if j.GetTruncated() {
-		head += " of " + strconv.Itoa(int(j.GetTotalCount()))
+		head += " of " + strconv.FormatUint(uint64(j.GetTotalCount()), 10)
 	}
 	out := []string{head + ")"}
 	if j.Notice != nil && len(j.GetEntries()) == 0 {
@@ -169,7 +181,7 @@ func (v *detailView) Draw(s tcell.Screen) {
 	if h.DetailErr != nil {
 		info = errText(h.DetailErr)
 	}
-	ix, iy, iw, ih := d.frame(s, x, y, w, hh, "process "+strconv.Itoa(int(v.pid))+" "+v.name, info)
+	ix, iy, iw, ih := d.frame(s, x, y, w, hh, "process "+strconv.FormatUint(uint64(v.pid), 10)+" "+v.name, info)
 	if iw <= 0 || ih <= 0 {
 		return
 	}
@@ -181,35 +193,70 @@ func (v *detailView) Draw(s tcell.Screen) {
 		widget.Print(s, ix+1, iy, iw-1, msg, t.Dim)
 		return
 	}
+	scale := d.procs.cpuScale()
+	kids := strconv.Itoa(len(dp.GetChildProcesses()))
+	if n := dp.GetChildrenTotal(); int64(n) > int64(len(dp.GetChildProcesses())) {
+		kids = strconv.FormatUint(uint64(n), 10) + " (" + kids + " listed)"
+	}
 	fields := [][2]string{
-		{"command", dp.GetCommand()},
 		{"exe", dp.GetExecutablePath()},
 		{"cwd", dp.GetWorkingDirectory()},
 		{"user", userText(dp.GetUser(), dp.GetUserId(), dp.GetGroupId())},
 		{"status", dp.GetStatus()},
 		{"parent", optU32(dp.ParentPid)},
 		{"started", startText(dp.GetStartTime(), d.sh.Now())},
-		{"threads", strconv.Itoa(int(dp.GetThreadCount())) + "   children " + strconv.Itoa(len(dp.GetChildProcesses())) + "   fds " + optU32(dp.FdCount)},
-		{"cpu", widget.Percent(float64(dp.GetCpuUsage())) + "   user " + usText(dp.GetCpuTimeUser()) + "  system " + usText(dp.GetCpuTimeSystem())},
+		{"threads", strconv.FormatUint(uint64(dp.GetThreadCount()), 10) + "   children " + kids + "   fds " + optU32(dp.FdCount)},
+		{"cpu", widget.Percent(float64(dp.GetCpuUsage())*scale) + " " + d.procs.cpuMode() + "   user " + usText(dp.GetCpuTimeUser()) + "  system " + usText(dp.GetCpuTimeSystem())},
 		{"memory", "rss " + widget.Bytes(dp.GetMemBytes()) + "  virt " + widget.Bytes(dp.GetVirtualMemBytes()) + "  shared " + optBytes(dp.SharedMemBytes)},
 		{"I/O", "read " + optBytes(dp.ReadBytes) + "  written " + optBytes(dp.WriteBytes)},
+	}
+	if dp.GetTruncated() {
+		fields = append(fields, [2]string{"note", "the agent left parts out to keep its reply bounded: a cut text ends with …, the counts say how many threads and children there are"})
 	}
 	leftW := iw
 	graphs := iw >= 70 && ih >= 14
 	if graphs {
 		leftW = iw * 55 / 100
 	}
-	top := min(len(fields), ih)
+	// every value whole, wrapped at spaces; the command line a quarter of
+	// the height at most
+	var upper [][2]string
+	add := func(label, value string, most int) {
+		lines := widget.Wrap(widget.Dash(value), leftW-12)
+		if len(lines) > most {
+			lines = lines[:most]
+			lines[most-1] = widget.Clip(lines[most-1]+" …", leftW-12)
+		}
+		for i, l := range lines {
+			if i > 0 {
+				label = ""
+			}
+			upper = append(upper, [2]string{label, l})
+		}
+	}
+	add("command", dp.GetCommand(), max(ih/4, 1))
+	for _, f := range fields {
+		add(f[0], f[1], 3)
+	}
+	top := min(len(upper), ih)
 	for i := 0; i < top; i++ {
-		widget.Print(s, ix+1, iy+i, 9, fields[i][0], t.Label)
-		widget.Print(s, ix+11, iy+i, leftW-12, widget.Dash(fields[i][1]), t.Value)
+		widget.Print(s, ix+1, iy+i, 9, upper[i][0], t.Label)
+		widget.Print(s, ix+11, iy+i, leftW-12, upper[i][1], t.Value)
 	}
 	if graphs {
 		gx, gw := ix+leftW+1, iw-leftW-1
 		gh := top / 2
 		cpu, mem := h.DetailCPU, h.DetailMem
-		widget.Print(s, gx, iy, gw, "cpu "+widget.Percent(cpu.Last())+"  peak "+widget.Percent(cpu.Max(0)), t.Label)
-		widget.Graph(s, gx, iy+1, gw, gh-1, cpu, max(cpu.Max(0), 1), t.ASCII, t.CPU)
+		// a fixed scale: 100% of a core (per core; more cores when the
+		// process uses more) or of the machine, never the process's own
+		// peak, so 2.6% draws low
+		full := 100 / scale
+		if peak := cpu.Max(0); peak > full {
+			full *= math.Ceil(peak / full)
+		}
+		widget.Print(s, gx, iy, gw, "cpu "+widget.Percent(cpu.Last()*scale)+"  peak "+widget.Percent(cpu.Max(0)*scale)+
+			"  (graph 0-"+widget.Percent(full*scale)+")", t.Label)
+		widget.Graph(s, gx, iy+1, gw, gh-1, cpu, full, t.ASCII, t.CPU)
 		widget.Print(s, gx, iy+gh, gw, "rss "+widget.Bytes(uint64(mem.Last()))+"  peak "+widget.Bytes(uint64(mem.Max(0))), t.Label)
 		widget.Graph(s, gx, iy+gh+1, gw, top-gh-1, mem, max(mem.Max(0), 1), t.ASCII, t.Mem)
 	}
@@ -225,7 +272,7 @@ func (v *detailView) Draw(s tcell.Screen) {
 }
 
 func userText(user string, uid, gid uint32) string {
-	s := "uid " + strconv.Itoa(int(uid)) + " gid " + strconv.Itoa(int(gid))
+	s := "uid " + strconv.FormatUint(uint64(uid), 10) + " gid " + strconv.FormatUint(uint64(gid), 10)
 	if user != "" {
 		return user + " (" + s + ")"
 	}
@@ -236,7 +283,7 @@ func optU32(v *uint32) string {
 	if v == nil {
 		return "-"
 	}
-	return strconv.Itoa(int(*v))
+	return strconv.FormatUint(uint64(*v), 10)
 }
 
 func optBytes(v *uint64) string {

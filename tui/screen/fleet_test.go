@@ -349,13 +349,13 @@ func TestFleetOpenHostAndBack(t *testing.T) {
 	if got := count(a2, "get_processes"); got > n+1 { // one may have been in flight
 		t.Errorf("processes still asked for after Esc: %d → %d", n, got)
 	}
-	// a click on the dashboard footer's "Esc back" comes back too, it does
-	// not quit
+	// a click on the dashboard footer's "Esc fleet" comes back too, it
+	// does not quit
 	hs.key(tcell.KeyEnter)
-	s = hs.waitFor("─ processes ", "Esc  back")
+	s = hs.waitFor("─ processes ", "Esc  fleet")
 	lines := strings.Split(s, "\n")
-	y := rowIndex(s, "Esc  back")
-	hs.click(len([]rune(lines[y][:strings.Index(lines[y], "Esc  back")]))+1, y)
+	y := rowIndex(s, "Esc  fleet")
+	hs.click(len([]rune(lines[y][:strings.Index(lines[y], "Esc  fleet")]))+1, y)
 	hs.waitFor("socktop fleet", "alpha", "beta")
 	// q quits from the fleet
 	hs.rune('q')
@@ -421,6 +421,9 @@ func TestHostName(t *testing.T) {
 		{model.Target{URL: "ws://10.0.0.5:3000/ws"}, "10.0.0.5"},
 		{model.Target{URL: "wss://nas:8443/ws"}, "nas:8443"},
 		{model.Target{URL: "::bad"}, "::bad"},
+		// what the user typed, when it is a URL, is shortened too
+		{model.Target{Label: "ws://10.0.0.5:3001/ws", URL: "ws://10.0.0.5:3001/ws"}, "10.0.0.5:3001"},
+		{model.Target{Label: "wss://nas.example:8443/ws?token=x", URL: "wss://nas.example:8443/ws?token=x"}, "nas.example:8443"},
 	} {
 		if got := hostName(c.t); got != c.want {
 			t.Errorf("hostName(%+v) = %q, want %q", c.t, got, c.want)

@@ -95,14 +95,19 @@ type fleetRow struct {
 }
 
 // hostName is what a tile is called: the profile name (or what the user
-// typed), else the URL's host, without the default port.
+// typed), but a URL as host:port — ws://10.0.0.5:3001/ws is 10.0.0.5:3001,
+// and the default port (3000) is left out.
 func hostName(t model.Target) string {
+	raw := t.URL
 	if t.Label != "" {
-		return t.Label
+		if !strings.Contains(t.Label, "://") {
+			return t.Label
+		}
+		raw = t.Label
 	}
-	u, err := url.Parse(t.URL)
+	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return t.URL
+		return raw
 	}
 	if u.Port() == "3000" {
 		return u.Hostname()
@@ -140,7 +145,7 @@ func rowOf(m *member, now time.Time, r *fleetRow) {
 	if hl := h.Hello; hl.GetArch() != "" {
 		r.ident += " · " + hl.GetArch()
 		if c := hl.GetCores(); c > 0 {
-			r.ident += "×" + strconv.Itoa(int(c))
+			r.ident += "×" + strconv.FormatUint(uint64(c), 10)
 		}
 	}
 	// The overview asks for metrics only: our agents name the busiest

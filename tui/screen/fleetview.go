@@ -429,7 +429,7 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 	if ly, ok := line(); ok {
 		right := ""
 		if r.procs > 0 {
-			right = strconv.Itoa(int(r.procs)) + " procs"
+			right = strconv.FormatUint(uint64(r.procs), 10) + " procs"
 		}
 		room := iw
 		if right != "" {
@@ -441,9 +441,9 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 			if r.topAge > 10*time.Second {
 				top += " (" + widget.Duration(r.topAge) + " ago)"
 			}
-			widget.Print(s, cx, ly, room-(cx-ix), top, t.Busiest)
+			widget.PrintCut(s, cx, ly, room-(cx-ix), top, t.Busiest)
 		} else {
-			widget.Print(s, ix, ly, room, r.ident, t.Dim)
+			widget.PrintCut(s, ix, ly, room, r.ident, t.Dim)
 		}
 		if right != "" {
 			widget.PrintRight(s, ix, ly, iw, right, t.Dim)

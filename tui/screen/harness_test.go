@@ -26,7 +26,12 @@ const waitLimit = 15 * time.Second
 
 func startApp(t testing.TB, opts Options, w, h int) *harness {
 	t.Helper()
-	scr := tcell.NewSimulationScreen("UTF-8")
+	return startAppOn(t, opts, tcell.NewSimulationScreen("UTF-8"), w, h)
+}
+
+// startAppOn is startApp on a given screen (one that counts what is drawn).
+func startAppOn(t testing.TB, opts Options, scr tcell.SimulationScreen, w, h int) *harness {
+	t.Helper()
 	opts.Screen = scr
 	d := newSingle(context.Background(), opts) // SetScreen initialises the screen (80×25)
 	scr.SetSize(w, h)

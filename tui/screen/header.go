@@ -57,13 +57,13 @@ func (d *dash) paintHeader(s tcell.Screen, x, y, w, h int) {
 		}
 		if n := m.GetProcessCount(); n > 0 {
 			put("  procs ", t.Label)
-			put(strconv.Itoa(int(n)), t.Value)
+			put(strconv.FormatUint(uint64(n), 10), t.Value)
 		}
 	}
 	if hl := hs.Hello; hl.GetArch() != "" {
 		put("  "+hl.GetArch(), t.Dim)
 		if c := hl.GetCores(); c > 0 {
-			put("×"+strconv.Itoa(int(c)), t.Dim)
+			put("×"+strconv.FormatUint(uint64(c), 10), t.Dim)
 		}
 		if os := hl.GetOs(); os != "" && line.Room() > widget.Width(os)+2 {
 			put("  "+os, t.Dim)
@@ -96,18 +96,21 @@ func (d *dash) paintHeader(s tcell.Screen, x, y, w, h int) {
 	case model.PhaseFailed:
 		put("✗ "+statusText(st), t.Bad)
 	}
+	// the data's age, once, and only when it is stale: a fresh age would
+	// only tick (and redraw the header) every frame
 	if age := d.staleAge(now); age > 0 {
-		put("  STALE "+widget.Duration(age), t.Bad)
+		text := widget.Duration(age)
+		if age < time.Minute {
+			text = widget.Number(age.Seconds(), 1) + "s"
+		}
+		put("  STALE "+text, t.Bad)
 	}
 	d.al.putFiring(status, hs, now)
 	if st.Phase == model.PhaseConnected && st.RTT > 0 {
 		put("  rtt ", t.Label)
 		put(widget.Latency(st.RTT), t.Value)
 	}
-	if last := hs.LastSample(); !last.IsZero() {
-		put("  age ", t.Label)
-		put(widget.Number(now.Sub(last).Seconds(), 1)+"s", t.Value)
-	}
+	put("  CPU% "+d.procs.cpuMode(), t.Label)
 	put("  ", t.Base)
 	switch {
 	case !d.target.TLS():

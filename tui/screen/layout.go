@@ -105,7 +105,7 @@ func (v *dashView) hasSensors() bool {
 // claim tells the watcher what the dashboard shows: the process list, and
 // disks when the layout has room for them.
 func (v *dashView) claim() {
-	v.d.w.Need(v.d.main, model.Needs{Processes: true, Disks: v.lay.disks})
+	v.d.w.Need(v.d.main, model.Needs{Processes: true, Disks: v.lay.disks, Commands: v.d.procs.commands})
 }
 
 // relayout recomputes the layout for the current rectangle and rebuilds the
@@ -169,21 +169,26 @@ func (v *dashView) build(l layout) {
 func (v *dashView) Draw(s tcell.Screen) {
 	v.relayout()
 	x, y, w, h := v.GetRect()
-	v.grid.SetRect(x, y, w, h)
-	v.grid.Draw(s)
-	v.d.drawBanner(s, x, y, w, h)
+	title, lines := v.d.banner()
+	if title != "" && v.d.h.LastSample().IsZero() {
+		// nothing to show yet: the cause alone, not empty panes behind it
+		widget.Fill(s, x, y, w, h, ' ', v.d.th.Base)
+	} else {
+		v.grid.SetRect(x, y, w, h)
+		v.grid.Draw(s)
+	}
+	v.d.drawBanner(s, x, y, w, h, title, lines)
 }
 
 func (v *dashView) MouseHandler() func(action tview.MouseAction, ev *tcell.EventMouse, setFocus func(tview.Primitive)) (bool, tview.Primitive) {
 	return v.grid.MouseHandler()
 }
 
-// drawBanner puts a box in the middle of the dashboard when the connection
-// was refused (token, pin) or has never worked, so the cause is unmissable.
-func (d *dash) drawBanner(s tcell.Screen, x, y, w, h int) {
+// banner is what the box in the middle of the dashboard says when the
+// connection was refused (token, pin) or has never worked, so the cause
+// is unmissable; "" when there is nothing to say.
+func (d *dash) banner() (title string, lines []string) {
 	st := d.h.Status
-	var title string
-	var lines []string
 	switch st.Phase {
 	case model.PhaseAuth:
 		title = "authentication failed"
@@ -210,7 +215,13 @@ func (d *dash) drawBanner(s tcell.Screen, x, y, w, h int) {
 			title = "cannot connect"
 		}
 		lines = []string{statusText(st), "Retrying automatically; press r to retry now."}
-	default:
+	}
+	return title, lines
+}
+
+// drawBanner draws the banner's box over the dashboard.
+func (d *dash) drawBanner(s tcell.Screen, x, y, w, h int, title string, lines []string) {
+	if title == "" {
 		return
 	}
 	bw := min(w-4, 96)

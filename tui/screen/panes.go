@@ -1,11 +1,13 @@
 package screen
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/tui/widget"
+	"github.com/socktop/socktop/wire"
 )
 
 // coreColWidth is the width of one per-core column: "c12 ▕████▏ 100% ⣀⣀⣀⣀⣀⣀".
@@ -28,6 +30,10 @@ func (d *dash) paintCPU(s tcell.Screen, x, y, w, h int) {
 	ix, iy, iw, ih := d.frame(s, x, y, w, h, "cpu", info)
 	if iw <= 0 || ih <= 0 {
 		return
+	}
+	if b := hs.Metrics.GetCpuBreakdown(); b != nil && ih >= 3 {
+		ih--
+		d.paintBreakdown(s, ix, iy+ih, iw, b)
 	}
 	n := len(hs.Cores)
 	gw := iw
@@ -54,6 +60,45 @@ func (d *dash) paintCPU(s tcell.Screen, x, y, w, h int) {
 	widget.Graph(s, ix, iy, gw, ih, hs.CPU, 100, t.ASCII, t.CPU)
 	if hs.CPU.Len() > 0 && gw > 12 {
 		widget.Print(s, ix, iy, 6, "100%", t.Dim)
+	}
+}
+
+// paintBreakdown is the line under the CPU graph that says where the time
+// went, as top's %Cpu(s): "user 8.1  sys 3.2  iowait 0.4  irq 0.1  steal
+// 0.0", in top's short names where that does not fit. iowait and steal
+// stand out from 10%: an SD card or a busy hypervisor.
+func (d *dash) paintBreakdown(s tcell.Screen, x, y, w int, b *wire.CpuBreakdown) {
+	t := d.th
+	parts := []struct {
+		long, short string
+		v           float32
+		warn        bool
+	}{
+		{"user", "us", b.GetUser() + b.GetNice(), false},
+		{"sys", "sy", b.GetSystem(), false},
+		{"iowait", "wa", b.GetIowait(), true},
+		{"irq", "hi", b.GetIrq() + b.GetSoftirq(), false},
+		{"steal", "st", b.GetSteal(), true},
+	}
+	long := 0
+	for _, p := range parts {
+		long += len(p.long) + 7
+	}
+	line := widget.NewLine(s, x, y, w)
+	for i, p := range parts {
+		name := p.long
+		if long > w {
+			name = p.short
+		}
+		if i > 0 {
+			line.Put("  ", t.Base)
+		}
+		line.Put(name+" ", t.Label)
+		st := t.Value
+		if p.warn && p.v >= 10 {
+			st = t.Warn
+		}
+		line.Put(widget.Number(float64(p.v), 1), st)
 	}
 }
 
@@ -141,9 +186,38 @@ func (d *dash) paintNet(s tcell.Screen, x, y, w, h int) {
 	}
 }
 
+// diskUse is a disk's figures as df computes them: used = total − free
+// (free counts the blocks reserved for root), use% = used ÷ (used +
+// available). An agent that sends no used or free (upstream's, older
+// ones) gives used as total − available, which counts the reserved
+// blocks as used: df reports that only as the gap between its columns, so
+// the figure is marked (exact false).
+func diskUse(dk *wire.Disk) (used, avail uint64, frac float64, exact bool) {
+	total, avail := dk.GetTotal(), dk.GetAvailable()
+	used, free := dk.GetUsed(), dk.GetFree()
+	if used == 0 && free == 0 {
+		used = total - min(avail, total)
+		return used, avail, widget.Share(used, total), false
+	}
+	if used == 0 && free <= total {
+		used = total - free
+	}
+	if avail > math.MaxUint64-used {
+		return used, avail, math.NaN(), true
+	}
+	return used, avail, widget.Share(used, used+avail), true
+}
+
 func (d *dash) paintDisks(s tcell.Screen, x, y, w, h int) {
 	t, hs := d.th, d.h
-	ix, iy, iw, ih := d.frame(s, x, y, w, h, "disks", "")
+	info := ""
+	for _, dk := range hs.Disks.GetDisks() {
+		if _, _, _, exact := diskUse(dk); !exact {
+			info = "* used = size − available" // the agent sends no free count
+			break
+		}
+	}
+	ix, iy, iw, ih := d.frame(s, x, y, w, h, "disks", info)
 	if iw <= 0 || ih <= 0 || hs.Disks == nil {
 		return
 	}
@@ -161,16 +235,22 @@ func (d *dash) paintDisks(s tcell.Screen, x, y, w, h int) {
 		if mp := dk.GetMountPoint(); mp != "" && iw >= 60 {
 			name += " " + mp
 		}
-		total, avail := dk.GetTotal(), dk.GetAvailable()
-		used := total - min(avail, total)
-		frac := widget.Share(used, total)
+		used, avail, frac, exact := diskUse(dk)
 		nameW := min(max(iw/3, 8), 32)
 		widget.Print(s, ix, iy+row, nameW, name, t.Label)
-		right := widget.Percent(100*frac) + " " + widget.Bytes(used) + "/" + widget.Bytes(total)
-		if r, ok := hs.DiskRates[dk.GetName()]; ok && iw >= 56 {
+		pct := widget.Percent(100 * frac)
+		if !exact {
+			pct += "*"
+		}
+		// "16.0% 15.0G/252G 225G avail", as df's Use% Used Size Avail
+		right := pct + " " + widget.Bytes(used) + "/" + widget.Bytes(dk.GetTotal())
+		if iw >= 48 {
+			right += " " + widget.Bytes(avail) + " avail"
+		}
+		if r, ok := hs.DiskRates[dk.GetName()]; ok && iw >= 76 {
 			right += " r " + widget.Rate(r.Read) + " w " + widget.Rate(r.Write)
 		}
-		if iw >= 70 {
+		if iw >= 90 {
 			right += optCelsius(dk.TemperatureC)
 		}
 		rw := widget.Width(right)

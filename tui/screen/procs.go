@@ -11,17 +11,35 @@ import (
 )
 
 // procCols are the process table's columns, in model.ProcCol order. At
-// narrow widths THR, USER, MEM% and S give way, in that order.
+// narrow widths NI, THR, TIME+, the command (when the name is shown too),
+// USER, MEM% and S give way, in that order.
 var procCols = [model.NumProcCols]widget.Column{
 	model.ColPID:     {Name: "PID", Width: 7, Align: widget.AlignRight},
-	model.ColUser:    {Name: "USER", Width: 9, Priority: 2},
+	model.ColUser:    {Name: "USER", Width: 9, Priority: 5},
 	model.ColName:    {Name: "NAME", Min: 16},
-	model.ColState:   {Name: "S", Width: 2, Priority: 4},
+	model.ColState:   {Name: "S", Width: 2, Priority: 7},
 	model.ColCPU:     {Name: "CPU%", Width: 6, Align: widget.AlignRight, Desc: true},
 	model.ColMem:     {Name: "MEM", Width: 7, Align: widget.AlignRight, Desc: true},
-	model.ColMemPct:  {Name: "MEM%", Width: 6, Align: widget.AlignRight, Desc: true, Priority: 3},
-	model.ColThreads: {Name: "THR", Width: 4, Align: widget.AlignRight, Desc: true, Priority: 1},
+	model.ColMemPct:  {Name: "MEM%", Width: 6, Align: widget.AlignRight, Desc: true, Priority: 6},
+	model.ColThreads: {Name: "THR", Width: 4, Align: widget.AlignRight, Desc: true, Priority: 2},
+	model.ColNice:    {Name: "NI", Width: 3, Align: widget.AlignRight, Priority: 1},
+	model.ColTime:    {Name: "TIME+", Width: 9, Align: widget.AlignRight, Desc: true, Priority: 3},
+	model.ColCommand: {Name: "COMMAND", Min: 16},
 }
+
+// nameMode is what the process table shows of each process: its name,
+// its command line, or both (the name, then the command line in the
+// spare width); `p` goes round them, as htop's and btop's keys do.
+type nameMode int
+
+const (
+	showBoth nameMode = iota
+	showName
+	showCommand
+	numNameModes
+)
+
+var nameModeNames = [numNameModes]string{"name and command", "name", "command"}
 
 // procTable is the process list: the table widget over the host's rows,
 // filtered, sorted and (t) as a tree. Only the visible rows are drawn, so
@@ -31,9 +49,14 @@ type procTable struct {
 	t    *widget.Table[uint32]
 	pane *widget.Pane
 
-	tree   bool
-	filter string
-	flt    model.ProcFilter
+	tree    bool
+	filter  string
+	flt     model.ProcFilter
+	names   nameMode
+	machine bool // CPU% as a share of the whole machine (upstream's), not of one core (top's)
+	// commands: the command lines are wanted (their column was drawn, or
+	// a filter matches them), as last told to the watcher
+	commands bool
 
 	view      []*model.ProcRow
 	builtAt   time.Time // ProcsAt of the data the view was built from
@@ -53,10 +76,97 @@ func newProcTable(d *dash) *procTable {
 	p.t.Activate = d.openDetail
 	p.pane = widget.NewPane(p.draw)
 	p.pane.Mouse = p.t.Mouse
+	p.columns()
 	return p
 }
 
 func (p *procTable) toggleTree() { p.tree = !p.tree; p.dirty = true }
+
+// cycleNames shows the name, the command line, or both, in turn.
+func (p *procTable) cycleNames() {
+	p.names = (p.names + 1) % numNameModes
+	p.dirty = true
+	p.columns()
+	// a sort by name or command follows the text column that is shown
+	name, cmd := p.t.Cols[model.ColName].Hidden, p.t.Cols[model.ColCommand].Hidden
+	if col, desc := p.t.Sort(); col == int(model.ColName) && name && !cmd {
+		p.t.SetSort(int(model.ColCommand), desc)
+	} else if col == int(model.ColCommand) && cmd {
+		p.t.SetSort(int(model.ColName), desc)
+	}
+	p.d.sh.Flash("processes: " + nameModeNames[p.names])
+}
+
+// toggleCPU switches CPU% between one core's share and the machine's.
+func (p *procTable) toggleCPU() {
+	p.machine = !p.machine
+	p.d.sh.Flash("CPU% " + p.cpuMode())
+}
+
+// cpuMode names the CPU% convention on: "per core" (a process using a
+// whole core shows 100, as in top) or "of machine" (upstream's; what
+// agents send).
+func (p *procTable) cpuMode() string {
+	if p.machine {
+		return "of machine"
+	}
+	return "per core"
+}
+
+// cpuScale turns the agents' share of the machine into what CPU% shows:
+// per core it is the share times the cores.
+func (p *procTable) cpuScale() float64 {
+	if n := p.d.h.CoreCount(); !p.machine && n > 0 {
+		return float64(n)
+	}
+	return 1
+}
+
+// columns shows and hides columns for the data and the name mode. The
+// command column is shown where the agent sends command lines or can
+// (process extras); elsewhere the name stays.
+func (p *procTable) columns() {
+	h, cols := p.d.h, p.t.Cols
+	if !h.ProcsAt.IsZero() {
+		// upstream's list has no user, state, thread count, nice or CPU
+		// time: those columns are hidden then
+		var hasUser, hasState, hasThreads, hasTicks bool
+		for i := range h.Rows {
+			r := &h.Rows[i]
+			hasUser = hasUser || r.User != ""
+			hasState = hasState || r.State != ""
+			hasThreads = hasThreads || r.Threads != 0
+			hasTicks = hasTicks || r.Ticks != 0
+		}
+		cols[model.ColUser].Hidden = !hasUser
+		cols[model.ColState].Hidden = !hasState
+		cols[model.ColThreads].Hidden = !hasThreads
+		cols[model.ColNice].Hidden = !h.HasNice
+		cols[model.ColTime].Hidden = !hasTicks || h.TicksPerSecond() == 0
+	}
+	commands := h.HasCommands || h.Has(wire.CapProcessExtras)
+	name, cmd := &cols[model.ColName], &cols[model.ColCommand]
+	*name, *cmd = procCols[model.ColName], procCols[model.ColCommand]
+	switch {
+	case !commands || p.names == showName:
+		cmd.Hidden = true
+	case p.names == showCommand:
+		name.Hidden = true
+	default: // both: a short name, the command line in the spare width, which goes first
+		name.Min, name.Max = 12, 20
+		cmd.Priority = 4
+	}
+}
+
+// wantCommands tells the watcher whether the command lines are needed:
+// while their column is drawn, or a text filter may match them.
+func (p *procTable) wantCommands() {
+	want := p.t.Shown(int(model.ColCommand)) || p.flt.Text()
+	if want != p.commands {
+		p.commands = want
+		p.d.view.claim()
+	}
+}
 
 func (p *procTable) setFilter(s string) {
 	p.filter, p.flt = s, model.ParseFilter(s)
@@ -75,27 +185,16 @@ func (p *procTable) refresh() bool {
 	p.view = model.BuildView(p.view, h.Rows, p.flt, model.ProcCol(col), desc, p.treeOn())
 	p.builtAt, p.builtCol, p.builtDesc, p.dirty = h.ProcsAt, col, desc, false
 	p.busiest = 0
-	var hasUser, hasState, hasThreads bool
 	best := -1.0
 	for i := range h.Rows {
-		r := &h.Rows[i]
-		if r.CPU > best {
+		if r := &h.Rows[i]; r.CPU > best {
 			best, p.busiest = r.CPU, r.PID
 		}
-		hasUser = hasUser || r.User != ""
-		hasState = hasState || r.State != ""
-		hasThreads = hasThreads || r.Threads != 0
 	}
 	if best <= 0 {
 		p.busiest = 0
 	}
-	// upstream's list has no user, state or thread count: those columns
-	// are hidden then
-	if !h.ProcsAt.IsZero() {
-		p.t.Cols[model.ColUser].Hidden = !hasUser
-		p.t.Cols[model.ColState].Hidden = !hasState
-		p.t.Cols[model.ColThreads].Hidden = !hasThreads
-	}
+	p.columns()
 	return true
 }
 
@@ -119,7 +218,7 @@ func (p *procTable) draw(s tcell.Screen, x, y, w, h int) {
 		info += "/" + strconv.Itoa(len(hs.Rows))
 	}
 	col, desc := p.t.Sort()
-	info += " · sort " + procCols[col].Name + t.Arrow(desc)
+	info += " · sort " + procCols[col].Name + t.Arrow(desc) + " · CPU% " + p.cpuMode()
 	if p.treeOn() {
 		info += " · tree"
 	}
@@ -131,13 +230,17 @@ func (p *procTable) draw(s tcell.Screen, x, y, w, h int) {
 		return
 	}
 	p.t.Empty = ""
-	if len(hs.Rows) == 0 && hs.ProcsAt.IsZero() {
+	switch {
+	case len(hs.Rows) == 0 && hs.ProcsAt.IsZero():
 		p.t.Empty = "waiting for the process list…"
 		if !hs.Has(wire.CapProcesses) {
 			p.t.Empty = "this agent does not serve processes"
 		}
+	case p.filter != "":
+		p.t.Empty = "no process matches \"" + p.filter + "\" (Esc clears the filter)"
 	}
 	p.t.Draw(s, ix, iy, iw, ih)
+	p.wantCommands()
 }
 
 // The table's rows (widget.Rows).
@@ -169,16 +272,30 @@ func (p *procTable) Cell(s tcell.Screen, i, col int, c widget.Cell) {
 	case model.ColState:
 		c.Text(s, widget.Dash(r.State))
 	case model.ColCPU:
-		if !c.Selected && r.PID != p.busiest && r.CPU >= 50 {
+		v := r.CPU * p.cpuScale()
+		if !c.Selected && r.PID != p.busiest && v >= 50 {
 			c.Style = p.d.th.Warn
 		}
-		b = widget.AppendNumber(b, r.CPU, 1)
+		b = widget.AppendNumber(b, v, 1)
 	case model.ColMem:
 		b = widget.AppendBytes(b, r.RSS)
 	case model.ColMemPct:
 		b = widget.AppendNumber(b, r.MemPct, 1)
 	case model.ColThreads:
 		b = strconv.AppendUint(b, uint64(r.Threads), 10)
+	case model.ColNice:
+		b = strconv.AppendInt(b, int64(r.Nice), 10)
+	case model.ColTime:
+		b = widget.AppendCPUTime(b, r.Ticks, p.d.h.TicksPerSecond())
+	case model.ColCommand:
+		if r.Command == "" && !c.Selected {
+			c.Style = p.d.th.Dim // no command line (a kernel thread, an older agent): the name
+		}
+		text := r.CommandText()
+		if r.Prefix != "" && p.treeOn() && p.t.Cols[model.ColName].Hidden {
+			text = r.Prefix + text
+		}
+		c.Text(s, text)
 	}
 	if len(b) > 0 {
 		c.ASCII(s, b)

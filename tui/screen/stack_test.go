@@ -54,7 +54,7 @@ func (hs *harness) running() bool {
 }
 
 // Esc pops the screens one at a time, in the order they were opened; on
-// the first screen it clears the filter, then quits.
+// the first screen it clears the filter and does nothing more: q quits.
 func TestEscPopsScreensInOrder(t *testing.T) {
 	ag := v2Agent(t, 60)
 	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 160, 50)
@@ -91,11 +91,41 @@ func TestEscPopsScreensInOrder(t *testing.T) {
 	hs.waitStack("Dashboard > Connections")
 	hs.key(tcell.KeyEscape)
 	hs.waitStack("Dashboard")
+	hs.key(tcell.KeyEscape)
+	hs.waitFor("q quits")
 	if !hs.running() {
-		t.Fatal("the dashboard quit before Esc on its first screen")
+		t.Fatal("Esc on the first screen quit the dashboard")
+	}
+	hs.rune('q')
+	hs.waitQuit("q on the first screen")
+}
+
+// The footer says what Esc does now: nothing on the first screen (so no
+// hint), "clear filter" while a filter is set, "back" on a screen above.
+func TestFooterSaysWhatEscDoes(t *testing.T) {
+	ag := v2Agent(t, 60)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 160, 50)
+	footer := func() string { s := hs.text(); return lineWith(s, "q  quit") }
+	hs.waitFor("systemd", "q  quit")
+	if f := footer(); strings.Contains(f, "Esc") {
+		t.Errorf("the first screen's footer offers Esc: %q", f)
+	}
+	hs.filterFor("nginx")
+	if f := footer(); !strings.Contains(f, "Esc  clear filter") {
+		t.Errorf("with a filter the footer does not say Esc clears it: %q", f)
 	}
 	hs.key(tcell.KeyEscape)
-	hs.waitQuit("Esc on the first screen")
+	hs.waitUntil("the filter cleared", func(s string) bool { return !strings.Contains(s, `filter "`) })
+	hs.rune('c')
+	hs.waitFor("─ connections ")
+	if f := footer(); !strings.Contains(f, "Esc  back") {
+		t.Errorf("the connections footer does not say Esc goes back: %q", f)
+	}
+	hs.rune('?')
+	hs.waitFor("─ keys ")
+	if f := footer(); !strings.Contains(f, "Esc  close") || strings.Contains(f, "back") {
+		t.Errorf("the help's footer does not say Esc closes it: %q", f)
+	}
 }
 
 // On a fleet, Esc pops a member's screens back to the fleet, which stays.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/wiretest"
@@ -91,3 +92,29 @@ func TestBadValuesDrawnAsDash(t *testing.T) {
 	s = fhs.waitFor("NAME▲", "TEMP")
 	checkNoNonsense(t, "the fleet table", s)
 }
+
+// Counts and ids above 2^31 — a pid, uid or process count from a hostile
+// or strange agent — are drawn unsigned, also where int is 32 bits wide
+// (GOARCH=arm, 386), never as the negative number int(uint32) makes.
+func TestBigIDsDrawnUnsigned(t *testing.T) {
+	const big = math.MaxUint32
+	m := wiretest.SampleMetrics()
+	m.ProcessCount = big
+	procs := wiretest.SampleProcesses(5)
+	procs.Processes[0].Pid = big
+	d := wiretest.SampleDetail()
+	d.Process.Pid, d.Process.UserId, d.Process.GroupId = big, big, big
+	d.Process.ThreadCount, d.Process.FdCount = big, ptr(uint32(big))
+	ag := wiretest.NewV2(wiretest.Config{Metrics: m, Processes: procs, Details: map[uint32]*wire.ProcessDetail{big: d}})
+	t.Cleanup(ag.Close)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 160, 40)
+	hs.waitFor("procs 4294967295", "4294967295 ")
+	hs.filterFor("pid:4294967295")
+	hs.key(tcell.KeyEnter)
+	s := hs.waitFor("process 4294967295 ", "uid 4294967295 gid 4294967295", "threads   4294967295", "fds 4294967295")
+	if strings.Contains(s, "-1 ") || strings.Contains(s, "-2147483") {
+		t.Errorf("a big id drawn signed:\n%s", s)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

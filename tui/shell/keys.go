@@ -49,6 +49,9 @@ type Binding struct {
 	Keys  []Key
 	Label string // the keys as shown: "↑/↓"
 	Hint  string // short footer text; "" keeps it out of the footer
+	// HintNow, when set, is the footer text now (what the key would do
+	// now: "clear filter", "fleet"); "" keeps it out of the footer.
+	HintNow func() string
 	// HintLabel replaces Label in the footer ("h/l" for a pair)
 	HintLabel string
 	Desc      string // help text

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,10 +35,14 @@ func (sh *Shell) clickFooter(x, _ int) {
 	}
 }
 
-// hints is the footer's bindings for s: those with a hint that apply now.
+// hints is the footer's bindings for s: those with a hint that apply now,
+// each with the hint it has now.
 func hints(s *Screen) []Binding {
 	var out []Binding
 	for _, b := range s.Keys {
+		if b.HintNow != nil {
+			b.Hint = b.HintNow()
+		}
 		if b.Hint == "" || (b.When != nil && !b.When()) {
 			continue
 		}
@@ -82,8 +87,8 @@ func (sh *Shell) paintFooter(s tcell.Screen, x, y, w, _ int) {
 func (sh *Shell) helpKeys() []Binding {
 	return []Binding{
 		{Keys: Runes('q'), Label: "q", Hint: "quit", Desc: "quit socktop", Do: sh.Quit},
-		{Keys: Runes('?'), Label: "?", Hint: "close", Desc: "close this help", Do: sh.Pop},
-		{Keys: Special(tcell.KeyEscape), Label: "Esc", Hint: "back", Desc: "close this help (a click anywhere too)", Do: sh.Pop},
+		{Keys: Runes('?'), Label: "?", Desc: "close this help", Do: sh.Pop},
+		{Keys: Special(tcell.KeyEscape), Label: "Esc", Hint: "close", Desc: "close this help (a click anywhere too)", Do: sh.Pop},
 		{Keys: Special(tcell.KeyUp, tcell.KeyDown, tcell.KeyPgUp, tcell.KeyPgDn, tcell.KeyHome, tcell.KeyEnd), Label: "↑/↓ PgUp/PgDn", Desc: "scroll the help (mouse: wheel)"},
 	}
 }
@@ -116,14 +121,16 @@ type helpView struct {
 	pageH    int
 }
 
-// Lines is the help's text, one entry a line.
-func (v *helpView) lines() []string {
+// lines is the help's text for a box w cells wide: a heading per section,
+// then a line per binding whose description wraps under itself.
+func (v *helpView) lines(w int) []string {
 	labelW := 0
 	for _, sec := range v.sections {
 		for _, b := range sec.Keys {
 			labelW = max(labelW, min(widget.Width(b.Label), 20))
 		}
 	}
+	indent := strings.Repeat(" ", 2+labelW+1)
 	var out []string
 	for i, sec := range v.sections {
 		if len(sec.Keys) == 0 {
@@ -134,11 +141,22 @@ func (v *helpView) lines() []string {
 		}
 		out = append(out, sec.Name)
 		for _, b := range sec.Keys {
-			l := "  " + widget.PadRight(b.Label, labelW) + " " + b.Desc
+			desc := b.Desc
 			if b.WhenText != "" {
-				l += " (when the " + b.WhenText + ")"
+				desc += " (when the " + b.WhenText + ")"
 			}
-			out = append(out, l)
+			lead := "  " + widget.PadRight(b.Label, labelW) + " "
+			if widget.Width(lead) > len(indent) {
+				// a label wider than the column gets a line of its own
+				out = append(out, strings.TrimRight(lead, " "))
+				lead = indent
+			}
+			for j, l := range widget.Wrap(desc, max(w-len(indent), 8)) {
+				if j > 0 {
+					lead = indent
+				}
+				out = append(out, lead+l)
+			}
 		}
 	}
 	return out
@@ -147,17 +165,24 @@ func (v *helpView) lines() []string {
 func (v *helpView) Draw(s tcell.Screen) {
 	t := v.sh.th
 	x, y, w, h := v.GetRect()
-	lines := v.lines()
 	bw := min(w-2, 120)
+	lines := v.lines(bw - 4)
 	bh := min(h-2, len(lines)+2)
 	if bw < 20 || bh < 3 {
 		return
 	}
 	bx, by := x+(w-bw)/2, y+(h-bh)/2
 	widget.Fill(s, bx, by, bw, bh, ' ', t.Base)
-	ix, iy, iw, ih := widget.Frame(s, bx, by, bw, bh, t.Frame, t.Title, t.Title, "keys", "Esc closes")
+	ih := bh - 2
 	v.pageH = max(ih, 1)
 	v.offset = min(v.offset, max(len(lines)-ih, 0))
+	info := "Esc closes"
+	if len(lines) > ih {
+		// where the page is: "↑/↓ 21-40 of 83"
+		info = "↑/↓ " + strconv.Itoa(v.offset+1) + "-" + strconv.Itoa(min(v.offset+ih, len(lines))) +
+			" of " + strconv.Itoa(len(lines)) + " · " + info
+	}
+	ix, iy, iw, _ := widget.Frame(s, bx, by, bw, bh, t.Frame, t.Title, t.Title, "keys", info)
 	DrawLines(s, t, lines[v.offset:], ix+1, iy, iw-2, ih)
 }
 

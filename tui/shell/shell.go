@@ -68,6 +68,8 @@ type Shell struct {
 	now   func() time.Time
 	frame time.Duration
 
+	screen *frameScreen // nil until Run opens the terminal
+
 	root   *tview.Flex
 	header *widget.Pane
 	footer *widget.Pane
@@ -96,7 +98,6 @@ type Shell struct {
 	started  sync.Once
 	onStart  []func()
 	every    []func() // run once a second with the clock's redraw
-	drawn    tcell.Screen
 }
 
 // New makes a shell whose context ends with ctx.
@@ -114,7 +115,7 @@ func New(ctx context.Context, o Options) *Shell {
 		wake: make(chan struct{}, 1), loopDone: make(chan struct{})}
 	sh.ctx, sh.cancel = context.WithCancel(ctx)
 	if o.Screen != nil {
-		sh.app.SetScreen(o.Screen)
+		sh.setScreen(o.Screen)
 	}
 	sh.app.EnableMouse(true)
 	sh.header = widget.NewPane(sh.paintHeader)
@@ -128,10 +129,6 @@ func New(ctx context.Context, o Options) *Shell {
 	sh.bottom = sh.footer
 	sh.app.SetRoot(sh.root, true)
 	sh.app.SetInputCapture(sh.onKey)
-	sh.app.SetAfterDrawFunc(func(s tcell.Screen) {
-		sh.drawn = s
-		sh.started.Do(sh.start)
-	})
 	return sh
 }
 
@@ -147,15 +144,22 @@ func (sh *Shell) Context() context.Context { return sh.ctx }
 // App is the tview application (tests read the screen through it).
 func (sh *Shell) App() *tview.Application { return sh.app }
 
-// Screen is the terminal the last draw went to (nil before the first
-// draw). Use it on the UI goroutine only: there nothing else writes to it.
-func (sh *Shell) Screen() tcell.Screen { return sh.drawn }
-
 // Root is the whole layout (benchmarks draw it without an event loop).
 func (sh *Shell) Root() tview.Primitive { return sh.root }
 
-// OnStart runs f once the event loop is live (after the first draw), so
-// whatever f starts always has a loop to post to.
+// Screen is what the layout draws on: the frame buffer over the terminal
+// (nil until the terminal is open), whose Tty and Beep are the terminal's.
+// Use it on the UI goroutine only: there nothing else writes to it.
+// Benchmarks draw on it as tview does.
+func (sh *Shell) Screen() tcell.Screen {
+	if sh.screen == nil {
+		return nil
+	}
+	return sh.screen
+}
+
+// OnStart runs f once the event loop is live (after the first frame is on
+// the terminal), so whatever f starts always has a loop to post to.
 func (sh *Shell) OnStart(f func()) { sh.onStart = append(sh.onStart, f) }
 
 // Every runs f on the UI goroutine about once a second, in the redraw
@@ -167,11 +171,30 @@ func (sh *Shell) Every(f func()) { sh.every = append(sh.every, f) }
 // every goroutine started through Go has ended.
 func (sh *Shell) Run() error {
 	defer sh.cancel()
+	if sh.screen == nil {
+		s, err := tcell.NewScreen()
+		if err != nil {
+			return err
+		}
+		if sh.setScreen(s); sh.screen.initErr != nil {
+			return sh.screen.initErr
+		}
+		sh.app.EnableMouse(true)
+	}
+	// the first frame the loop puts on the terminal starts what OnStart
+	// queued
+	sh.screen.shown = func() { sh.started.Do(sh.start) }
 	err := sh.app.Run()
 	close(sh.loopDone)
 	sh.Quit()
 	sh.wg.Wait()
 	return err
+}
+
+// setScreen draws on s through a frame buffer.
+func (sh *Shell) setScreen(s tcell.Screen) {
+	sh.screen = newFrameScreen(s)
+	sh.app.SetScreen(sh.screen)
 }
 
 func (sh *Shell) start() {

@@ -44,6 +44,20 @@ func PrintRight(s tcell.Screen, x, y, maxW int, text string, st tcell.Style) int
 	return Print(s, x+maxW-w, y, w, text, st)
 }
 
+// PrintCut is Print that ends a cut with "…", so a reader knows there is
+// more: "kworker/0:1-ev…".
+func PrintCut(s tcell.Screen, x, y, maxW int, text string, st tcell.Style) int {
+	if maxW <= 0 {
+		return 0
+	}
+	if Width(text) <= maxW {
+		return Print(s, x, y, maxW, text, st)
+	}
+	used := Print(s, x, y, maxW-1, text, st)
+	s.SetContent(x+used, y, '…', nil, st)
+	return used + 1
+}
+
 // Width is the number of cells text occupies.
 func Width(text string) int {
 	n := 0
@@ -97,7 +111,7 @@ func Frame(s tcell.Screen, x, y, w, h int, fc FrameChars, border, title tcell.St
 	s.SetContent(x+w-1, y+h-1, fc.BR, nil, border)
 	used := 0
 	if titleText != "" && w > 4 {
-		used = Print(s, x+2, y, w-4, " "+titleText+" ", title)
+		used = PrintCut(s, x+2, y, w-4, " "+titleText+" ", title)
 	}
 	if info != "" {
 		room := w - 4 - used - 1
@@ -118,11 +132,18 @@ type Line struct {
 // NewLine starts a line at (x, y), w cells wide.
 func NewLine(s tcell.Screen, x, y, w int) *Line { return &Line{s: s, x: x, y: y, end: x + w} }
 
-// Put writes text in style st after what is already on the line.
+// Put writes text in style st after what is already on the line; a
+// piece that does not fit is cut with "…" and ends the line.
 func (l *Line) Put(text string, st tcell.Style) {
-	if l.x < l.end {
-		l.x += Print(l.s, l.x, l.y, l.end-l.x, text, st)
+	if l.x >= l.end {
+		return
 	}
+	if Width(text) > l.end-l.x {
+		PrintCut(l.s, l.x, l.y, l.end-l.x, text, st)
+		l.x = l.end
+		return
+	}
+	l.x += Print(l.s, l.x, l.y, l.end-l.x, text, st)
 }
 
 // Room is how many cells are left.

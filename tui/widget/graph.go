@@ -12,6 +12,15 @@ type Series interface {
 	At(i int) float64
 }
 
+// Counted is a Series that knows how many samples it was ever given: a
+// graph of it keeps each sample in the same cell until the cell is full,
+// so a braille graph shifts one cell every two samples instead of half a
+// cell every sample — which rewrote every cell of it on the terminal.
+type Counted interface {
+	Series
+	Pushed() uint64
+}
+
 // Shade picks a style for a value that fills frac (0..1) of its scale, so a
 // graph can run green → yellow → red as btop's do.
 type Shade func(frac float64) tcell.Style
@@ -40,11 +49,16 @@ func Graph(s tcell.Screen, x, y, w, h int, r Series, top float64, ascii bool, sh
 	total := h * dotsPerCell
 	samples := w * perCell
 	n := r.Len()
+	// the slots after the newest sample, up to the end of its cell
+	pad := 0
+	if c, ok := r.(Counted); ok {
+		pad = int((uint64(perCell) - c.Pushed()%uint64(perCell)) % uint64(perCell))
+	}
 	// height in dots of sample k (0 = leftmost slot); slots before the
-	// first sample are empty.
+	// first sample and after the newest are empty.
 	level := func(k int) int {
-		i := n - samples + k
-		if i < 0 {
+		i := n - samples + k + pad
+		if i < 0 || i >= n {
 			return 0
 		}
 		v := r.At(i) / top

@@ -52,13 +52,13 @@ type Cell struct {
 	Selected bool
 }
 
-// Text draws text in the cell, clipped and aligned.
+// Text draws text in the cell, aligned; a cut ends with "…".
 func (c Cell) Text(s tcell.Screen, text string) {
-	if c.Align == AlignRight {
+	if c.Align == AlignRight && Width(text) <= c.W {
 		PrintRight(s, c.X, c.Y, c.W, text, c.Style)
 		return
 	}
-	Print(s, c.X, c.Y, c.W, text, c.Style)
+	PrintCut(s, c.X, c.Y, c.W, text, c.Style)
 }
 
 // ASCII draws ASCII bytes (a formatted number) without making a string.
@@ -127,13 +127,15 @@ func (t *Table[K]) SortBy(c int) {
 	t.col, t.desc = c, t.Cols[c].Desc
 }
 
-// MoveSort sorts by the next (d > 0) or previous sortable column.
+// MoveSort sorts by the next (d > 0) or previous sortable column among
+// those drawn at the last width: a sort never lands on a column that gave
+// way on a narrow screen.
 func (t *Table[K]) MoveSort(d int) {
 	n := len(t.Cols)
 	c := t.col
 	for range n {
 		c = ((c+d)%n + n) % n
-		if !t.Cols[c].NoSort && !t.Cols[c].Hidden {
+		if !t.Cols[c].NoSort && !t.Cols[c].Hidden && (!t.hasDraw || t.show[c]) {
 			break
 		}
 	}
@@ -330,7 +332,14 @@ func (t *Table[K]) Draw(s tcell.Screen, x, y, w, h int) {
 		}
 		st, name := th.ColHeader, col.Name
 		if c == t.col {
-			st, name = th.ColSorted, name+th.Arrow(t.desc)
+			// the arrow stays when the name does not fit: "PROT▲"
+			name = col.Name
+			if a := th.Arrow(t.desc); Width(name+a) > t.w[c] && t.w[c] > 1 {
+				name = string([]rune(name)[:max(min(len([]rune(name)), t.w[c]-Width(a)), 0)]) + a
+			} else {
+				name += a
+			}
+			st = th.ColSorted
 		}
 		Cell{X: t.x[c], Y: y, W: t.w[c], Align: col.Align, Style: st}.Text(s, name)
 	}

@@ -180,3 +180,35 @@ func Micros(us uint32) string {
 	}
 	return strconv.FormatFloat(float64(us)/1e6, 'f', 1, 64) + "s"
 }
+
+// AppendCPUTime formats CPU time given in ticks of hz per second as top's
+// TIME+ does: "0:01.23", "12:34.56"; from 100 minutes "1234:56"; from
+// 10000 minutes "234h". "-" when hz is 0 (the unit is unknown).
+func AppendCPUTime(b []byte, ticks uint64, hz uint32) []byte {
+	if hz == 0 || ticks/uint64(hz) > 1e12 { // beyond 30000 years: not a CPU time
+		return append(b, '-')
+	}
+	cs := ticks/uint64(hz)*100 + ticks%uint64(hz)*100/uint64(hz)
+	sec, min := cs/100, cs/6000
+	switch {
+	case min < 100:
+		b = strconv.AppendUint(b, min, 10)
+		b = append(b, ':')
+		b = appendPad2(b, sec%60)
+		b = append(b, '.')
+		return appendPad2(b, cs%100)
+	case min < 10000:
+		b = strconv.AppendUint(b, min, 10)
+		b = append(b, ':')
+		return appendPad2(b, sec%60)
+	}
+	b = strconv.AppendUint(b, sec/3600, 10)
+	return append(b, 'h')
+}
+
+func appendPad2(b []byte, v uint64) []byte {
+	if v < 10 {
+		b = append(b, '0')
+	}
+	return strconv.AppendUint(b, v, 10)
+}

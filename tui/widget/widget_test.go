@@ -125,3 +125,39 @@ func TestValuesThatCannotBe(t *testing.T) {
 		t.Errorf("more than the whole is a share of %v", s)
 	}
 }
+
+// counted is a series that says how many samples it was ever given.
+type counted struct {
+	series
+	pushed uint64
+}
+
+func (c counted) Pushed() uint64 { return c.pushed }
+
+// A braille graph of a counted series keeps each sample in its cell: a
+// sample that fills the newest cell's second half changes that cell only;
+// the next one starts a new cell and shifts the rest by one cell.
+func TestGraphShiftsByCells(t *testing.T) {
+	s := screen(t, 4, 1)
+	shade := func(float64) tcell.Style { return tcell.StyleDefault }
+	draw := func(c counted) string {
+		Graph(s, 0, 0, 4, 1, c, 100, false, shade)
+		s.Show()
+		return row(s, 0)
+	}
+	// an odd count: the newest sample is the left half of the last cell
+	a := []rune(draw(counted{series{100, 0, 100, 0, 100}, 5}))
+	b := []rune(draw(counted{series{100, 0, 100, 0, 100, 100}, 6}))
+	for x := range 3 {
+		if a[x] != b[x] {
+			t.Errorf("cell %d changed (%q → %q) when the newest cell filled", x, a[x], b[x])
+		}
+	}
+	if a[3] == b[3] || a[3] != '⡇' || b[3] != '⣿' {
+		t.Errorf("the newest cell went %q → %q, want ⡇ → ⣿", a[3], b[3])
+	}
+	c := []rune(draw(counted{series{100, 0, 100, 0, 100, 100, 0}, 7}))
+	if string(c[:3]) != string(b[1:]) {
+		t.Errorf("a new cell did not shift the graph by one cell: %q then %q", string(b), string(c))
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/dialect"
+	"google.golang.org/protobuf/proto"
 )
 
 // Config is the data and behaviour of a test agent. Nil data fields serve
@@ -65,6 +66,7 @@ type Agent struct {
 	seen   []string
 	kinds  []string
 	sigs   []string
+	extras []*wire.ProcessExtras
 	live   map[*websocket.Conn]struct{}
 	wg     sync.WaitGroup
 }
@@ -112,6 +114,14 @@ func (a *Agent) Requests() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]string(nil), a.kinds...)
+}
+
+// ProcessExtras returns the extras of every v2 processes request, in
+// order (nil for a request that named none).
+func (a *Agent) ProcessExtras() []*wire.ProcessExtras {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]*wire.ProcessExtras(nil), a.extras...)
 }
 
 // Signals returns the "pid:SIGNAL" pairs v2 clients asked for (nothing is
@@ -358,7 +368,11 @@ func (a *Agent) serveRequest(req *wire.Request) *wire.Response {
 	case *wire.Request_Disks:
 		resp.Body = &wire.Response_Disks{Disks: a.disks()}
 	case *wire.Request_Processes:
-		resp.Body = &wire.Response_Processes{Processes: a.processes()}
+		ex := b.Processes.GetExtras()
+		a.mu.Lock()
+		a.extras = append(a.extras, ex)
+		a.mu.Unlock()
+		resp.Body = &wire.Response_Processes{Processes: withoutCommands(a.processes(), ex.GetCommand())}
 	case *wire.Request_ProcessDetail:
 		if d := a.details()[b.ProcessDetail.GetPid()]; d != nil {
 			resp.Body = &wire.Response_ProcessDetail{ProcessDetail: d}
@@ -448,6 +462,24 @@ func (a *Agent) processes() *wire.Processes {
 		return a.cfg.Processes
 	}
 	return SampleProcesses(50)
+}
+
+// withoutCommands is p without command lines unless they were asked for,
+// as a real agent answers.
+func withoutCommands(p *wire.Processes, asked bool) *wire.Processes {
+	if asked {
+		return p
+	}
+	for _, pi := range p.GetProcesses() {
+		if pi.GetCommand() != "" {
+			q := proto.Clone(p).(*wire.Processes)
+			for _, pi := range q.GetProcesses() {
+				pi.Command = ""
+			}
+			return q
+		}
+	}
+	return p
 }
 
 func (a *Agent) details() map[uint32]*wire.ProcessDetail {
