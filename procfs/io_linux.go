@@ -14,9 +14,9 @@ type ioHeld struct {
 	// then 1 if files may be held there (each counts against heldFiles,
 	// the process's one budget), 0 if not.
 	hold int8
-	buf    []byte
-	path   []byte
-	name   []byte
+	buf  []byte
+	path []byte
+	name []byte
 }
 
 type heldIO struct {
