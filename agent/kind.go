@@ -70,8 +70,9 @@ type kind struct {
 // query is what one request asks of its kind, in whichever dialect it
 // came. It is comparable: subscribers asking the same share one push.
 type query struct {
-	pid   uint32
-	lines int
+	pid    uint32
+	lines  int
+	extras extras // processes: the costly fields asked for
 	// closed asks connections for TIME-WAIT and NEW-SYN-RECV sockets too,
 	// as ss lists them (the snapshot does; the dashboards do not).
 	closed bool
@@ -86,9 +87,10 @@ type pushSpec struct {
 	// floor is the shortest interval served (upstream's client's).
 	floor time.Duration
 	// asked reads the interval a SubscribeRequest asks, in ms (0: none);
-	// kept writes the interval served into the Subscription.
+	// kept writes the interval served, and what of the query is, into the
+	// Subscription.
 	asked func(*wire.SubscribeRequest) uint32
-	kept  func(*wire.Subscription, uint32)
+	kept  func(s *wire.Subscription, ms uint32, q query)
 	// query reads what else the subscription asks of the kind; nil: nothing.
 	query func(*wire.SubscribeRequest) query
 }

@@ -46,7 +46,7 @@ func fakeKind(served bool, collections *atomic.Int64) *kind {
 		},
 		snapshot: true,
 		push: &pushSpec{floor: 50 * time.Millisecond, asked: (*wire.SubscribeRequest).GetContainersMs,
-			kept: func(s *wire.Subscription, ms uint32) { s.ContainersMs = ms }},
+			kept: func(s *wire.Subscription, ms uint32, _ query) { s.ContainersMs = ms }},
 		prom: func(p *promWriter, r reply) {
 			p.gauge("socktop_fake_groups", "Groups of the fake kind.", float64(len(r.message().(*wire.Containers).Containers)))
 		},

@@ -73,7 +73,7 @@ func (cn *conn) subscribe(id uint32, s *wire.SubscribeRequest) {
 	a.leave(cn)
 	reply := &wire.Subscription{}
 	for _, sub := range subs {
-		a.reg.kinds[sub.kind].push.kept(reply, uint32(sub.every.Milliseconds()))
+		a.reg.kinds[sub.kind].push.kept(reply, uint32(sub.every.Milliseconds()), sub.q)
 	}
 	body, _ := reply.MarshalVT()
 	if cn.writeV2(envelope(id, fieldSubscription, body)) != nil || len(subs) == 0 {
