@@ -12,7 +12,7 @@ import (
 // disksKind is every mounted real file system with its device's I/O.
 var disksKind = &kind{
 	name: "disks", capability: wire.CapDisks,
-	v2:       4,
+	v2:       &wire.Request{Body: &wire.Request_Disks{Disks: &wire.DisksRequest{}}},
 	text:     dialect.Route{JSON: "disks", Command: "get_disks"},
 	encode:   textOf(dialect.ReplyDisks),
 	open:     func(a *Agent) source { return cachedOf(a.cfg.DisksTTL, a.coll.disks) },

@@ -14,7 +14,7 @@ import (
 // sensors, and the busiest process.
 var metricsKind = &kind{
 	name: "metrics", capability: wire.CapMetrics, features: (*Agent).sensorFeatures,
-	v2:       3,
+	v2:       &wire.Request{Body: &wire.Request_Metrics{Metrics: &wire.MetricsRequest{}}},
 	text:     dialect.Route{JSON: "metrics", Command: "get_metrics"},
 	encode:   textOf(dialect.ReplyMetrics),
 	open:     func(a *Agent) source { return cachedOf(a.cfg.MetricsTTL, a.coll.metrics) },

@@ -15,7 +15,7 @@ import (
 // sample. The text dialects get upstream's ProcessList.
 var processesKind = &kind{
 	name: "processes", capability: wire.CapProcesses, features: processFeatures,
-	v2:      5,
+	v2:      &wire.Request{Body: &wire.Request_Processes{Processes: &wire.ProcessesRequest{}}},
 	v2Query: func(r *wire.Request) query { return query{extras: extrasOf(r.GetProcesses().GetExtras())} },
 	text:    dialect.Route{JSON: "processes", Command: "get_processes"},
 	encode:  textOf(dialect.ReplyProcesses),
