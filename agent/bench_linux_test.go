@@ -56,25 +56,35 @@ func BenchmarkProcessesVsSampler(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var base, subj time.Duration
 	n := 0
-	for b.Loop() {
-		t0 := threadCPUTime()
-		buf, _ = c.procs.Sample(ctx, buf)
-		t1 := threadCPUTime()
+	alternately(b, func() { buf, _ = c.procs.Sample(ctx, buf) }, func() {
 		s, err := c.processes(ctx)
-		t2 := threadCPUTime()
 		if err != nil {
 			b.Fatal(err)
 		}
 		n = len(s.msg.Processes)
-		base += t1 - t0
-		subj += t2 - t1
-	}
-	b.ReportMetric(float64(subj)/float64(base), "x-cpu")
+	})
 	b.ReportMetric(float64(n), "procs")
+}
+
+// alternately runs base and subject in turn on one locked thread and
+// reports subject ÷ base in thread CPU time (x-cpu), and the subject's
+// CPU time per run.
+func alternately(b *testing.B, base, subject func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var tb, ts time.Duration
+	for b.Loop() {
+		t0 := threadCPUTime()
+		base()
+		t1 := threadCPUTime()
+		subject()
+		t2 := threadCPUTime()
+		tb += t1 - t0
+		ts += t2 - t1
+	}
+	b.ReportMetric(float64(ts)/float64(tb), "x-cpu")
+	b.ReportMetric(float64(ts.Microseconds())/float64(b.N), "cpu-µs/op")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -133,4 +143,38 @@ func BenchmarkDetailOfBigTree(b *testing.B) {
 	b.ReportMetric(float64(subj)/float64(base), "x-cpu")
 	b.ReportMetric(float64(subj.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkCommandsVsSample reports what the command lines cost a client
+// that asks for them: making the sample with them (ProcessExtras.command:
+// the shared sample's rows copied with each command appended, the command
+// lines read once and kept) ÷ collecting the sample they are made from,
+// measured alternately on one locked thread. A client that asks for none
+// pays nothing of it (BenchmarkProcessesVsSampler).
+func BenchmarkCommandsVsSample(b *testing.B) {
+	startSleepers(b, 1000)
+	a, err := New(testConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := a.coll
+	c.procs.Window = 0
+	c.commands.asked.Store(time.Now().UnixNano())
+	ctx := context.Background()
+	s, err := c.processes(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.commands.add(s) // the first reads every command line
+	alternately(b, func() {
+		if s, err = c.processes(ctx); err != nil {
+			b.Fatal(err)
+		}
+		s.v2Body()
+	}, func() {
+		if _, err := c.commands.add(s); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.ReportMetric(float64(len(s.msg.Processes)), "procs")
 }

@@ -17,6 +17,10 @@ import (
 type sample[M message] struct {
 	msg M
 
+	// aux is what travels with the sample for its kind's own use (a
+	// process sample's stat openings, for the command lines).
+	aux any
+
 	jsonOnce, cmdOnce, v2Once sync.Once
 	jsonFrame, cmdFrame       wire.Frame
 	body                      []byte
@@ -68,7 +72,8 @@ type collector struct {
 	// topProcess names the busiest process for the metrics sample.
 	topProcess func(context.Context) *wire.ProcessInfo
 
-	users *users
+	users    *users
+	commands *commands // the command lines (commands.go)
 	// diskState is what Disks learnt of block devices, forgotten each
 	// blockRecheck (disks.go).
 	diskState *procfs.DiskState
@@ -83,7 +88,7 @@ type collector struct {
 
 func newCollector(fs *procfs.FS, cfg Config) *collector {
 	c := &collector{fs: fs, cfg: cfg, cpu: fs.NewCPUTracker(), procs: fs.NewProcessSampler(),
-		sensors: &sensors{fs: fs, temps: cfg.Temps, gpu: cfg.GPU}, users: &users{fs: fs},
+		sensors: &sensors{fs: fs, temps: cfg.Temps, gpu: cfg.GPU}, users: &users{fs: fs}, commands: newCommands(fs),
 		diskState: procfs.NewDiskState()}
 	c.cpu.StaleAfter, c.procs.StaleAfter = cfg.StaleAfter, cfg.StaleAfter
 	return c

@@ -15,7 +15,7 @@ var connectionsKind = &kind{
 	name: "connections", capability: wire.CapConnections,
 	served:   func(*Agent) bool { return runtime.GOOS == "linux" },
 	unserved: "connections is not available on this agent",
-	v2:       8,
+	v2:       &wire.Request{Body: &wire.Request_Connections{Connections: &wire.ConnectionsRequest{}}},
 	open: func(a *Agent) source {
 		cc := newConnCollector(a.cfg.ProcRoot)
 		return connSource{cachedOf(a.cfg.ConnectionsTTL, cc.collect(false)), cachedOf(a.cfg.ConnectionsTTL, cc.collect(true))}

@@ -39,7 +39,7 @@ const detailCost = 5
 // its command line, files and I/O.
 var detailKind = &kind{
 	name: "process_detail", capability: wire.CapProcessDetail,
-	v2:      6,
+	v2:      &wire.Request{Body: &wire.Request_ProcessDetail{ProcessDetail: &wire.ProcessDetailRequest{}}},
 	v2Query: func(r *wire.Request) query { return query{pid: r.GetProcessDetail().GetPid()} },
 	text:    dialect.Route{JSON: "process_metrics", Command: "get_process_metrics", PID: true},
 	encode:  textOf(dialect.ReplyProcessDetail),

@@ -12,13 +12,13 @@ import (
 // disksKind is every mounted real file system with its device's I/O.
 var disksKind = &kind{
 	name: "disks", capability: wire.CapDisks,
-	v2:       4,
+	v2:       &wire.Request{Body: &wire.Request_Disks{Disks: &wire.DisksRequest{}}},
 	text:     dialect.Route{JSON: "disks", Command: "get_disks"},
 	encode:   textOf(dialect.ReplyDisks),
 	open:     func(a *Agent) source { return cachedOf(a.cfg.DisksTTL, a.coll.disks) },
 	snapshot: true,
 	push: &pushSpec{floor: 200 * time.Millisecond, asked: (*wire.SubscribeRequest).GetDisksMs,
-		kept: func(s *wire.Subscription, ms uint32) { s.DisksMs = ms }},
+		kept: func(s *wire.Subscription, ms uint32, _ query) { s.DisksMs = ms }},
 	prom: func(p *promWriter, r reply) { writeDiskMetrics(p, r.message().(*wire.Disks)) },
 }
 
@@ -57,6 +57,8 @@ func (c *collector) disks(context.Context) (*sample[*wire.Disks], error) {
 		}
 		p.Total += row.Total
 		p.Available += row.Available
+		p.Used += row.Used
+		p.Free += row.Free
 		p.ReadBytes += row.ReadBytes
 		p.WriteBytes += row.WriteBytes
 		p.ReadOps += row.ReadOps
@@ -82,7 +84,10 @@ func (c *collector) disks(context.Context) (*sample[*wire.Disks], error) {
 }
 
 func diskRow(d *procfs.Disk) *wire.Disk {
+	// As df computes them: used is what is not free, the blocks reserved
+	// for root not counted as used; use% = used ÷ (used + available).
 	w := &wire.Disk{Name: validText(d.Name), MountPoint: validText(d.MountPoint), FsType: validText(d.FSType), Total: d.Total, Available: d.Available,
+		Used: d.Total - min(d.Free, d.Total), Free: d.Free,
 		IsPartition: d.IsPartition && d.Parent != "", Parent: validText(d.Parent),
 		ReadBytes: d.ReadBytes, WriteBytes: d.WrittenBytes, ReadOps: d.Reads, WriteOps: d.Writes, IoTimeMs: d.IOTimeMs}
 	if d.TempC != nil {
@@ -110,6 +115,10 @@ func writeDiskMetrics(p *promWriter, d *wire.Disks) {
 		p.family("socktop_filesystem_avail_bytes", "gauge", "Filesystem space available to unprivileged users.")
 		for _, x := range fsys {
 			p.sample("socktop_filesystem_avail_bytes", float64(x.Available), "device", x.Name, "mountpoint", x.MountPoint, "fstype", x.FsType)
+		}
+		p.family("socktop_filesystem_free_bytes", "gauge", "Filesystem free space, the blocks reserved for root included (df's used = size − free).")
+		for _, x := range fsys {
+			p.sample("socktop_filesystem_free_bytes", float64(x.Free), "device", x.Name, "mountpoint", x.MountPoint, "fstype", x.FsType)
 		}
 	}
 	if len(devs) > 0 {

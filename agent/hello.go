@@ -10,7 +10,7 @@ import (
 // the first request of a v2 client).
 var helloKind = &kind{
 	name: "hello",
-	v2:   2,
+	v2:   &wire.Request{Body: &wire.Request_Hello{Hello: &wire.HelloRequest{}}},
 	open: uncached(func(a *Agent, _ context.Context, _ query) (*wire.Hello, error) { return a.hello(), nil }),
 }
 

@@ -51,7 +51,7 @@ var journalKind = &kind{
 		return err == nil && runtime.GOOS == "linux"
 	},
 	unserved: "the journal (journalctl is not installed) is not available on this agent",
-	v2:       7,
+	v2:       &wire.Request{Body: &wire.Request_Journal{Journal: &wire.JournalRequest{}}},
 	v2Query: func(r *wire.Request) query {
 		j := r.GetJournal()
 		return query{pid: j.GetPid(), lines: int(min(j.GetLines(), journalMaxLines))}

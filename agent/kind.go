@@ -36,9 +36,11 @@ type kind struct {
 	// features are capabilities the kind adds when served (temps, gpu).
 	features func(*Agent) []string
 
-	// v2 is the kind's field number in Request.body and Response.body
-	// (the same number in both, socktop.proto); 0: not in the v2 dialect.
-	v2 protowire.Number
+	// v2 is a request of the kind, with an empty body message: requests
+	// are routed by its body's Go type, and answered in the Response body
+	// field of its body's number (the same number in both oneofs,
+	// socktop.proto); nil: not in the v2 dialect.
+	v2 *wire.Request
 	// v2Query reads a v2 request's parameters; nil: it has none.
 	v2Query func(*wire.Request) query
 	// text is the kind's request in the JSON and command dialects (its
@@ -70,8 +72,9 @@ type kind struct {
 // query is what one request asks of its kind, in whichever dialect it
 // came. It is comparable: subscribers asking the same share one push.
 type query struct {
-	pid   uint32
-	lines int
+	pid    uint32
+	lines  int
+	extras extras // processes: the costly fields asked for
 	// closed asks connections for TIME-WAIT and NEW-SYN-RECV sockets too,
 	// as ss lists them (the snapshot does; the dashboards do not).
 	closed bool
@@ -86,9 +89,10 @@ type pushSpec struct {
 	// floor is the shortest interval served (upstream's client's).
 	floor time.Duration
 	// asked reads the interval a SubscribeRequest asks, in ms (0: none);
-	// kept writes the interval served into the Subscription.
+	// kept writes the interval served, and what of the query is, into the
+	// Subscription.
 	asked func(*wire.SubscribeRequest) uint32
-	kept  func(*wire.Subscription, uint32)
+	kept  func(s *wire.Subscription, ms uint32, q query)
 	// query reads what else the subscription asks of the kind; nil: nothing.
 	query func(*wire.SubscribeRequest) query
 }
@@ -114,6 +118,7 @@ type reply interface {
 // registry indexes a list of kinds for the ways they are asked for.
 type registry struct {
 	kinds    []*kind
+	fields   []protowire.Number // each kind's v2 body field number
 	index    map[*kind]int
 	byBody   map[reflect.Type]int // v2 request body type → kind
 	byName   map[string]int       // snapshot names
@@ -135,15 +140,15 @@ var builtin = newRegistry(builtinKinds()...)
 // newRegistry indexes kinds. A kind's v2 body, text names and snapshot
 // name must be its own; a clash is a programming error and panics.
 func newRegistry(kinds ...*kind) *registry {
-	r := &registry{kinds: kinds, index: map[*kind]int{}, byBody: map[reflect.Type]int{}, byName: map[string]int{}}
+	r := &registry{kinds: kinds, fields: make([]protowire.Number, len(kinds)), index: map[*kind]int{}, byBody: map[reflect.Type]int{}, byName: map[string]int{}}
 	for i, k := range kinds {
 		r.index[k] = i
-		if k.v2 != 0 {
-			t := requestBodyType(k.v2)
-			if _, dup := r.byBody[t]; dup {
-				panic(fmt.Sprintf("agent: kinds %q and %q share v2 field %d", k.name, kinds[r.byBody[t]].name, k.v2))
+		if k.v2 != nil {
+			t, n := bodyOf(k.v2)
+			if j, dup := r.byBody[t]; dup {
+				panic(fmt.Sprintf("agent: kinds %q and %q share v2 field %d", k.name, kinds[j].name, n))
 			}
-			r.byBody[t] = i
+			r.byBody[t], r.fields[i] = i, n
 		}
 		if k.snapshot {
 			if _, dup := r.byName[k.name]; dup {
@@ -169,17 +174,17 @@ func newRegistry(kinds ...*kind) *registry {
 	return r
 }
 
-// requestBodyType is the Go type of Request.body's field n (the oneof
-// wrapper, such as *wire.Request_Metrics), found through the schema.
-func requestBodyType(n protowire.Number) reflect.Type {
-	var req wire.Request
-	m := req.ProtoReflect()
-	fd := m.Descriptor().Fields().ByNumber(n)
-	if fd == nil || fd.ContainingOneof() == nil {
-		panic(fmt.Sprintf("agent: Request has no body field %d", n))
+// bodyOf is the Go type of req's body (the oneof wrapper, such as
+// *wire.Request_Metrics) and its field number, read from the body's own
+// encoding: no protobuf reflection, which would cost every socktop
+// command ~0.6 MiB of memory at start.
+func bodyOf(req *wire.Request) (reflect.Type, protowire.Number) {
+	b, err := (&wire.Request{Body: req.Body}).MarshalVT()
+	n, typ, size := protowire.ConsumeTag(b)
+	if err != nil || req.Body == nil || size <= 0 || typ != protowire.BytesType {
+		panic(fmt.Sprintf("agent: %v is no request with a body", req))
 	}
-	m.Set(fd, m.NewField(fd))
-	return reflect.TypeOf(req.Body)
+	return reflect.TypeOf(req.Body), n
 }
 
 // v2Route is the kind a v2 request asks for (k nil: none) and its index.

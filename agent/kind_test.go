@@ -31,7 +31,7 @@ func fakeKind(served bool, collections *atomic.Int64) *kind {
 		name: "fake", capability: "fake_groups",
 		served:   func(*Agent) bool { return served },
 		unserved: "fake groups are not available on this agent",
-		v2:       12,
+		v2:       &wire.Request{Body: &wire.Request_Containers{Containers: &wire.ContainersRequest{}}},
 		text:     dialect.Route{JSON: "fake_groups", Command: "get_fake_groups"},
 		encode: textOf(func(d wire.Dialect, c *wire.Containers) wire.Frame {
 			b, _ := json.Marshal(map[string]any{"groups": len(c.Containers), "first": c.Containers[0].Id})
@@ -46,7 +46,7 @@ func fakeKind(served bool, collections *atomic.Int64) *kind {
 		},
 		snapshot: true,
 		push: &pushSpec{floor: 50 * time.Millisecond, asked: (*wire.SubscribeRequest).GetContainersMs,
-			kept: func(s *wire.Subscription, ms uint32) { s.ContainersMs = ms }},
+			kept: func(s *wire.Subscription, ms uint32, _ query) { s.ContainersMs = ms }},
 		prom: func(p *promWriter, r reply) {
 			p.gauge("socktop_fake_groups", "Groups of the fake kind.", float64(len(r.message().(*wire.Containers).Containers)))
 		},
@@ -187,10 +187,10 @@ func TestRegistryRefusesClashes(t *testing.T) {
 	}
 	for name, edit := range map[string]func(*kind){
 		"v2 body":       func(k *kind) { k.v2 = metricsKind.v2 },
+		"empty v2 body": func(k *kind) { k.v2 = &wire.Request{} },
 		"JSON type":     func(k *kind) { k.text.JSON = "disks" },
 		"command":       func(k *kind) { k.text.Command = "get_processes" },
 		"snapshot name": func(k *kind) { k.name = "metrics" },
-		"no such body":  func(k *kind) { k.v2 = 14 },
 	} {
 		if !clash(edit) {
 			t.Errorf("a kind with another's %s was registered", name)
@@ -198,5 +198,27 @@ func TestRegistryRefusesClashes(t *testing.T) {
 	}
 	if clash(func(*kind) {}) {
 		t.Error("the fake kind itself was refused")
+	}
+}
+
+// TestRegistryFieldsMatchTheSchema: each kind's request body field has a
+// Response body field of the same number and name, where its replies go.
+func TestRegistryFieldsMatchTheSchema(t *testing.T) {
+	req := (&wire.Request{}).ProtoReflect().Descriptor().Fields()
+	resp := (&wire.Response{}).ProtoReflect().Descriptor().Fields()
+	n := 0
+	for i, k := range builtin.kinds {
+		if k.v2 == nil {
+			continue
+		}
+		f := builtin.fields[i]
+		q, r := req.ByNumber(f), resp.ByNumber(f)
+		if q == nil || r == nil || q.ContainingOneof() == nil || r.ContainingOneof() == nil || q.Name() != r.Name() {
+			t.Errorf("%s: field %d is %v in Request and %v in Response", k.name, f, q, r)
+		}
+		n++
+	}
+	if n != 8 {
+		t.Errorf("%d kinds in the v2 dialect, want 8", n)
 	}
 }

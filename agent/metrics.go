@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/socktop/socktop/procfs"
 	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/dialect"
 )
@@ -13,13 +14,13 @@ import (
 // sensors, and the busiest process.
 var metricsKind = &kind{
 	name: "metrics", capability: wire.CapMetrics, features: (*Agent).sensorFeatures,
-	v2:       3,
+	v2:       &wire.Request{Body: &wire.Request_Metrics{Metrics: &wire.MetricsRequest{}}},
 	text:     dialect.Route{JSON: "metrics", Command: "get_metrics"},
 	encode:   textOf(dialect.ReplyMetrics),
 	open:     func(a *Agent) source { return cachedOf(a.cfg.MetricsTTL, a.coll.metrics) },
 	snapshot: true,
 	push: &pushSpec{floor: 100 * time.Millisecond, asked: (*wire.SubscribeRequest).GetMetricsMs,
-		kept: func(s *wire.Subscription, ms uint32) { s.MetricsMs = ms }},
+		kept: func(s *wire.Subscription, ms uint32, _ query) { s.MetricsMs = ms }},
 	prom: func(p *promWriter, r reply) { writeMachineMetrics(p, r.message().(*wire.Metrics)) },
 }
 
@@ -42,6 +43,10 @@ func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error)
 		return nil, err
 	}
 	m := &wire.Metrics{SampledAtMs: nowMS(), CpuTotal: float32(usage.Total)}
+	if sh := usage.Shares; sh != (procfs.CPUShares{}) {
+		m.CpuBreakdown = &wire.CpuBreakdown{User: float32(sh.User), Nice: float32(sh.Nice), System: float32(sh.System),
+			Idle: float32(sh.Idle), Iowait: float32(sh.IOWait), Irq: float32(sh.IRQ), Softirq: float32(sh.SoftIRQ), Steal: float32(sh.Steal)}
+	}
 	cores := usage.PerCore[:min(len(usage.PerCore), wire.MaxCores)]
 	m.CpuPerCore = make([]float32, len(cores))
 	for i, v := range cores {

@@ -73,7 +73,7 @@ func (cn *conn) subscribe(id uint32, s *wire.SubscribeRequest) {
 	a.leave(cn)
 	reply := &wire.Subscription{}
 	for _, sub := range subs {
-		a.reg.kinds[sub.kind].push.kept(reply, uint32(sub.every.Milliseconds()))
+		a.reg.kinds[sub.kind].push.kept(reply, uint32(sub.every.Milliseconds()), sub.q)
 	}
 	body, _ := reply.MarshalVT()
 	if cn.writeV2(envelope(id, fieldSubscription, body)) != nil || len(subs) == 0 {
@@ -82,7 +82,7 @@ func (cn *conn) subscribe(id uint32, s *wire.SubscribeRequest) {
 	sent := make([][]byte, len(subs))
 	for j, sub := range subs {
 		if b, err := a.pushBody(cn.ctx, sub); err == nil {
-			cn.writeV2(envelope(id, a.reg.kinds[sub.kind].v2, b))
+			cn.writeV2(envelope(id, a.reg.fields[sub.kind], b))
 			sent[j] = b
 		}
 	}
@@ -159,7 +159,7 @@ func (a *Agent) tick(g *pushGroup) {
 		now := time.Now()
 		return now.Truncate(g.key.every).Add(g.key.every).Sub(now)
 	}
-	field := a.reg.kinds[g.key.kind].v2
+	field := a.reg.fields[g.key.kind]
 	t := time.NewTimer(next())
 	defer t.Stop()
 	var to []*conn

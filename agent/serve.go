@@ -41,7 +41,7 @@ func (a *Agent) serveKind(ctx context.Context, rt v2Route, req *wire.Request) ([
 		return nil, err
 	}
 	body, err := r.v2Body()
-	return envelope(req.Id, rt.k.v2, body), err
+	return envelope(req.Id, a.reg.fields[rt.i], body), err
 }
 
 // Rate-limit costs: a request for shared, cached data costs 1 token; a

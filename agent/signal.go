@@ -16,7 +16,7 @@ var signalKind = &kind{
 	name: "signal", capability: wire.CapSignals,
 	served:   func(a *Agent) bool { return a.cfg.AllowSignals },
 	unserved: "signals are off on this agent (start it with --allow-signals)",
-	v2:       9,
+	v2:       &wire.Request{Body: &wire.Request_Signal{Signal: &wire.SignalRequest{}}},
 	v2Query:  func(r *wire.Request) query { return query{pid: r.GetSignal().GetPid(), v2: r} },
 	open: uncached(func(a *Agent, _ context.Context, q query) (*wire.SignalResult, error) {
 		return a.signal(q.v2.GetSignal())

@@ -21,6 +21,9 @@ const (
 // CPUUsage is the busy share between two /proc/stat samples, 0..100.
 type CPUUsage struct {
 	Total float64
+	// Shares splits the whole machine's time between the samples by kind,
+	// as top's "%Cpu(s)" line does (each 0..100; they sum to 100).
+	Shares CPUShares
 	// PerCore is indexed like Stat.Cores of the newer sample (online cores in
 	// /proc/stat order); CoreIDs holds their cpu numbers.
 	PerCore []float64
@@ -84,12 +87,42 @@ func (t *CPUTracker) Sample(ctx context.Context) (CPUUsage, error) {
 	return u, nil
 }
 
+// CPUShares are the shares of CPU time by kind, 0..100 each. Guest time
+// is in User and Nice, as the kernel accounts it.
+type CPUShares struct {
+	User, Nice, System, Idle, IOWait, IRQ, SoftIRQ, Steal float64
+}
+
+// shares splits the time between two readings of one cpu line by kind.
+// A counter that went back (hotplug) counts as no time; the shares are of
+// the time that moved, so they sum to 100 (all zero when none moved).
+func shares(prev, cur CPUTimes) CPUShares {
+	c := [...]uint64{cur.User, cur.Nice, cur.System, cur.Idle, cur.IOWait, cur.IRQ, cur.SoftIRQ, cur.Steal}
+	p := [...]uint64{prev.User, prev.Nice, prev.System, prev.Idle, prev.IOWait, prev.IRQ, prev.SoftIRQ, prev.Steal}
+	var d [len(c)]float64
+	var sum float64
+	for i := range c {
+		if c[i] > p[i] {
+			d[i] = float64(c[i] - p[i])
+			sum += d[i]
+		}
+	}
+	if sum == 0 {
+		return CPUShares{}
+	}
+	for i := range d {
+		d[i] = d[i] / sum * 100
+	}
+	return CPUShares{User: d[0], Nice: d[1], System: d[2], Idle: d[3], IOWait: d[4], IRQ: d[5], SoftIRQ: d[6], Steal: d[7]}
+}
+
 // Usage computes the busy share between two samples, in total and per core
 // (matched by cpu number, so cores going offline or online are handled; a core
 // without an earlier sample reports its share since boot).
 func Usage(prev, cur *Stat) CPUUsage {
 	u := CPUUsage{Stat: *cur}
 	u.Total = pct(prev.Total, cur.Total)
+	u.Shares = shares(prev.Total, cur.Total)
 	n := len(cur.Cores)
 	u.PerCore = make([]float64, n)
 	u.CoreIDs = make([]int, n)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -166,5 +167,24 @@ func TestV3DUsage(t *testing.T) {
 	g = fsys.ReadGPU(context.Background(), &cards[0])
 	if g.Usage == nil || *g.Usage < 39.99 || *g.Usage > 40.01 {
 		t.Errorf("usage %v, want 40", g.Usage)
+	}
+}
+
+// TestCmdlineReader reads this test's own command line: argv with a NUL
+// after each argument, cut at the reader's size with more reported.
+func TestCmdlineReader(t *testing.T) {
+	fs := liveFS(t)
+	want := strings.Join(os.Args, "\x00") + "\x00"
+	r := fs.NewCmdlineReader(len(want) + 10)
+	b, more, err := r.Read(int32(os.Getpid()))
+	if err != nil || more || string(b) != want {
+		t.Fatalf("own cmdline %q more=%v err=%v, want %q", b, more, err, want)
+	}
+	short := fs.NewCmdlineReader(5)
+	if b, more, err := short.Read(int32(os.Getpid())); err != nil || !more || string(b) != want[:5] {
+		t.Errorf("cut at 5: %q more=%v err=%v", b, more, err)
+	}
+	if _, _, err := r.Read(1<<31 - 1); err == nil {
+		t.Error("a pid that does not exist read without an error")
 	}
 }

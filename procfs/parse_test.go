@@ -47,8 +47,16 @@ func TestUsage(t *testing.T) {
 	if len(u.PerCore) != 2 || u.PerCore[0] != 50 || u.PerCore[1] != 25 || u.CoreIDs[1] != 3 {
 		t.Errorf("PerCore = %v ids %v, want [50 25] ids [1 3]", u.PerCore, u.CoreIDs)
 	}
-	if u := Usage(&cur, &cur); u.Total != 0 {
-		t.Errorf("no time passed: %v", u.Total)
+	if sh := u.Shares; sh.User != 25 || sh.Idle != 25 || sh.IOWait != 50 || sh.System != 0 {
+		t.Errorf("Shares = %+v, want user 25, idle 25, iowait 50", sh)
+	}
+	if u := Usage(&cur, &cur); u.Total != 0 || u.Shares != (CPUShares{}) {
+		t.Errorf("no time passed: %v %+v", u.Total, u.Shares)
+	}
+	// A counter that went back (a core unplugged and back) is no share.
+	back := Stat{Total: CPUTimes{User: 10, Idle: 400, IOWait: 100}}
+	if sh := Usage(&cur, &back).Shares; sh.User != 0 || sh.Idle != 100 {
+		t.Errorf("user went back: %+v", sh)
 	}
 }
 

@@ -34,6 +34,13 @@ type Process struct {
 	// CPU is Δ(utime+stime) ÷ Δ(total machine jiffies) × 100 over the sample
 	// window: the share of the whole machine, 0..100.
 	CPU float64
+	// StatOpened tells the opening of <pid>/stat this row was read from:
+	// a new number whenever the sampler opened the file afresh (first
+	// sight, a reused pid, or the periodic reopen that reads the owner
+	// again), the same one while it re-reads a file it holds. A caller
+	// keeping values read elsewhere (the command line) reads them again
+	// when it changes.
+	StatOpened uint32
 }
 
 // ProcStat is the parsed content of /proc/<pid>/stat (times in jiffies,

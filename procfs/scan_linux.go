@@ -19,12 +19,14 @@ import (
 // file setup are most of what reading a small /proc file costs. Nothing here
 // allocates in steady state.
 type scanner struct {
-	dents []byte
-	buf   []byte
-	path  []byte
-	st    unix.Stat_t
-	ps    ProcStat
-	fds   *fdCache
+	dents  []byte
+	buf    []byte
+	path   []byte
+	st     unix.Stat_t
+	ps     ProcStat
+	fds    *fdCache
+	opens  uint32 // <pid>/stat files opened so far
+	opened uint32 // the opening the last readStat read from
 }
 
 // fdCache holds the open <pid>/stat files of the previous scan, sorted by pid
@@ -79,10 +81,11 @@ func closeHeld(fd int32) {
 }
 
 type cachedFD struct {
-	pid   int32
-	fd    int32
-	uid   uint32 // owner when opened
-	reads uint16 // reads since opened
+	pid    int32
+	fd     int32
+	uid    uint32 // owner when opened
+	opened uint32 // the scanner's count of opens when opened (Process.StatOpened)
+	reads  uint16 // reads since opened
 }
 
 // refreshReads bounds how long one open file serves: the owner is read at
@@ -183,7 +186,7 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 		dst = append(dst, Process{})
 		p := &dst[len(dst)-1]
 		fs.fillProcess(p, &sc.ps)
-		p.UID = uid
+		p.UID, p.StatOpened = uid, sc.opened
 		fn(p, &sc.ps, name)
 		return nil
 	})
@@ -205,6 +208,7 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 			if n, err := readFull(int(held.fd), &sc.buf, true); err == nil && n > 0 {
 				held.reads++
 				c.next = append(c.next, held)
+				sc.opened = held.opened
 				return sc.buf[:n], held.uid, nil
 			}
 		}
@@ -214,6 +218,8 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 	if err != nil {
 		return nil, 0, err
 	}
+	sc.opens++
+	sc.opened = sc.opens
 	n, err := 0, unix.Fstat(fd, &sc.st)
 	if err == nil {
 		n, err = readFull(fd, &sc.buf, false)
@@ -224,7 +230,7 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 	if err != nil || id <= 0 || c.hold != 1 || !heldFiles.take() {
 		unix.Close(fd)
 	} else {
-		c.next = append(c.next, cachedFD{pid: id, fd: int32(fd), uid: sc.st.Uid})
+		c.next = append(c.next, cachedFD{pid: id, fd: int32(fd), uid: sc.st.Uid, opened: sc.opened})
 	}
 	if err != nil {
 		return nil, 0, err

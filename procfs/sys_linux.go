@@ -77,3 +77,36 @@ func readInto(path string, rb *readBuf) ([]byte, error) {
 		buf = buf[:len(buf)+n]
 	}
 }
+
+// readPrefix reads at most len(buf) bytes of the file at path (a
+// NUL-free path built in *pathBuf's storage) into buf, and reports whether
+// the file holds more, with raw syscalls as readInto does.
+func readPrefixInto(path []byte, pathBuf *[]byte, buf []byte) (int, bool, error) {
+	fd, err := openAt(unix.AT_FDCWD, pathBuf, path, "")
+	if err != nil {
+		return 0, false, err
+	}
+	defer unix.Close(fd)
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, false, err
+		}
+		if m <= 0 {
+			return n, false, nil
+		}
+		n += m
+	}
+	var one [1]byte
+	for {
+		m, err := unix.Read(fd, one[:])
+		if err == unix.EINTR {
+			continue
+		}
+		return n, err == nil && m > 0, nil
+	}
+}

@@ -38,3 +38,20 @@ func readInto(path string, rb *readBuf) ([]byte, error) {
 		}
 	}
 }
+
+// readPrefixInto reads at most len(buf) bytes of the file at path into buf
+// and reports whether the file holds more.
+func readPrefixInto(path []byte, _ *[]byte, buf []byte) (int, bool, error) {
+	f, err := os.Open(string(path))
+	if err != nil {
+		return 0, false, err
+	}
+	defer f.Close()
+	n, err := io.ReadFull(f, buf)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return n, false, err
+	}
+	var one [1]byte
+	m, _ := f.Read(one[:])
+	return n, n == len(buf) && m > 0, nil
+}

@@ -80,6 +80,8 @@ type jsonDisk struct {
 	IsPartition bool     `json:"is_partition"`
 	MountPoint  string   `json:"mount_point"`
 	FsType      string   `json:"fs_type"`
+	Used        uint64   `json:"used"`
+	Free        uint64   `json:"free"`
 }
 
 type cmdDisk struct {
@@ -272,7 +274,7 @@ func pct32(f float32) uint32 {
 
 // EncodeJSONDisks encodes the JSON dialect's disks reply: the documented
 // name/total/available plus the additive temperature, is_partition,
-// mount_point and fs_type.
+// mount_point, fs_type, and df's used and free (protocol minor 2).
 func EncodeJSONDisks(d *wire.Disks) []byte {
 	out := make([]jsonDisk, 0, len(d.GetDisks()))
 	for _, x := range d.GetDisks() {
@@ -280,7 +282,8 @@ func EncodeJSONDisks(d *wire.Disks) []byte {
 			continue
 		}
 		out = append(out, jsonDisk{Name: x.GetName(), Total: x.GetTotal(), Available: x.GetAvailable(),
-			Temperature: optFin(x.TemperatureC), IsPartition: x.GetIsPartition(), MountPoint: x.GetMountPoint(), FsType: x.GetFsType()})
+			Temperature: optFin(x.TemperatureC), IsPartition: x.GetIsPartition(), MountPoint: x.GetMountPoint(), FsType: x.GetFsType(),
+			Used: x.GetUsed(), Free: x.GetFree()})
 	}
 	return marshal(out)
 }
