@@ -144,20 +144,9 @@ func parseConnectFlags(args []string, stderr io.Writer) (f *connectFlags, rest [
 	fs.IntVar(&f.disksMS, "disks-interval-ms", 0, "disks refresh `ms` (default 5000, min 200)")
 	fs.BoolVar(&f.ascii, "ascii", false, "draw without braille and box characters")
 	fs.BoolVar(&f.noColor, "no-color", false, "draw without colour (also NO_COLOR)")
-	if code, done := parseFlags(fs, args); done {
+	rest, code, done = parseInterspersed(fs, args)
+	if done {
 		return nil, nil, code, true
-	}
-	// flags after the positional arguments, as people type them
-	if rest = fs.Args(); len(rest) > 1 {
-		var pos []string
-		for len(rest) > 0 {
-			pos = append(pos, rest[0])
-			if code, done := parseFlags(fs, rest[1:]); done {
-				return nil, nil, code, true
-			}
-			rest = fs.Args()
-		}
-		rest = pos
 	}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	usageErr := func(err error) (*connectFlags, []string, int, bool) {
