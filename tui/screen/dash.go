@@ -22,6 +22,11 @@ type dash struct {
 	demo   bool
 	member bool // on a fleet: Esc on the dashboard goes back to it
 	al     *alerting
+	replay *model.Replay    // the recording played back; nil: an agent
+	rec    *model.Recording // what the watcher records to; nil: nothing
+
+	// where the graphs were last drawn, for clicks (travel.go)
+	cpuArea, memArea, netArea graphArea
 
 	main    *shell.Screen
 	view    *dashView
@@ -74,7 +79,8 @@ func (d *dash) retryKey() shell.Binding {
 // signalKeys are k and K, where a process is selected and the agent takes
 // signals.
 func (d *dash) signalKeys() []shell.Binding {
-	signals := func() bool { return d.h.Has(wire.CapSignals) && d.selectedPID() != 0 }
+	// Never from a past moment's list: its pid may name another process now.
+	signals := func() bool { return d.h.Has(wire.CapSignals) && d.selectedPID() != 0 && d.h.CursorAt == 0 }
 	return []shell.Binding{
 		{Keys: shell.Runes('k'), Label: "k", Hint: "kill", Desc: "send SIGTERM to the selected process (asks first)",
 			When: signals, WhenText: "agent advertises signals", Do: func() { d.confirmSignal("SIGTERM") }},
@@ -85,14 +91,14 @@ func (d *dash) signalKeys() []shell.Binding {
 
 func (d *dash) mainKeys() []shell.Binding {
 	p := d.procs
-	esc := "on the dashboard clear the filter, then quit"
+	esc := "on the dashboard clear the filter, go back to live, then quit"
 	if d.member {
-		esc = "on the dashboard clear the filter, then back to the fleet"
+		esc = "on the dashboard clear the filter, go back to live, then to the fleet"
 	}
 	keys := []shell.Binding{
 		d.quitKey(), d.helpKey(),
 		{Keys: shell.Special(tcell.KeyEnter), Label: "Enter", Hint: "detail", Desc: "open the selected process (mouse: double-click a row)",
-			When: func() bool { return d.selectedPID() != 0 }, Do: d.openDetail},
+			When: func() bool { return d.selectedPID() != 0 && d.h.CursorAt == 0 && d.h.Has(wire.CapProcessDetail) }, Do: d.openDetail},
 		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter processes: text matches name or pid; pid:N, user:NAME",
 			Do: func() { d.filter.open(p.filter) }},
 		{Keys: shell.Runes('c'), Label: "c", Hint: "conns", Desc: "connections: every socket with its process, traffic, rates and RTT",
@@ -101,7 +107,7 @@ func (d *dash) mainKeys() []shell.Binding {
 	keys = append(keys, d.signalKeys()...)
 	keys = append(keys,
 		shell.Binding{Keys: shell.Runes('t'), Label: "t", Hint: "tree", Desc: "tree view by parent pid (on/off)",
-			When: d.h.HasTreeData, WhenText: "agent sends parent pids", Do: p.toggleTree})
+			When: func() bool { return d.h.HasTreeData() && d.h.CursorAt == 0 }, WhenText: "agent sends parent pids", Do: p.toggleTree})
 	keys = append(keys, sortKeys(p.t.MoveSort, p.t.Reverse, "mouse: click a column header; again reverses")...)
 	keys = append(keys,
 		shell.Binding{Keys: shell.Runes('P'), Label: "P", Desc: "sort by CPU%", Do: func() { p.t.SortBy(int(model.ColCPU)) }},
@@ -111,6 +117,10 @@ func (d *dash) mainKeys() []shell.Binding {
 		d.al.keys()[0],
 		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", Hint: "back", Desc: "close the dialog or view on top; " + esc, Do: d.escape},
 	)
+	keys = append(keys, d.timeKeys()...)
+	if d.replay != nil {
+		keys = append(keys, d.replayKeys()...)
+	}
 	return append(keys, moveKeys(p.t, "move the selection (mouse: click a row, wheel scrolls)")...)
 }
 
@@ -156,10 +166,14 @@ func moveKeys(t table, what string) []shell.Binding {
 	}
 }
 
-// escape clears the filter, then goes back (or quits on the first screen).
+// escape clears the filter, then goes back to live, then goes back (or
+// quits on the first screen).
 func (d *dash) escape() {
 	if d.procs.filter != "" {
 		d.procs.setFilter("")
+		return
+	}
+	if d.backToLive() {
 		return
 	}
 	d.sh.Pop()

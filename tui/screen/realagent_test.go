@@ -258,8 +258,7 @@ func TestLiveAgentInteractions(t *testing.T) {
 	hs.rune('t')
 	hs.key(tcell.KeyHome)
 	hs.waitFor("· tree", "─")
-	hs.rune('?')
-	s = hs.waitFor("─ keys ")
+	s = hs.helpText()
 	for _, b := range hs.d.keyMap() {
 		if !strings.Contains(lineWith(s, b.Desc), b.Label) {
 			t.Errorf("help lacks %q %q", b.Label, b.Desc)

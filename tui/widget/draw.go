@@ -127,3 +127,15 @@ func (l *Line) Put(text string, st tcell.Style) {
 
 // Room is how many cells are left.
 func (l *Line) Room() int { return l.end - l.x }
+
+// MarkColumn shows column x of the rows y to y+h-1 in reverse video,
+// keeping what is drawn there (a graph's time cursor).
+func MarkColumn(s tcell.Screen, x, y, h int) {
+	for row := y; row < y+h; row++ {
+		r, comb, st, _ := s.GetContent(x, row)
+		if r == 0 {
+			r = ' '
+		}
+		s.SetContent(x, row, r, comb, st.Reverse(true))
+	}
+}
