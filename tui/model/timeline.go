@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -70,9 +71,16 @@ type Timeline struct {
 	Cores                        [][]float64
 }
 
-// NewTimeline derives a zoomed timeline from an answer covering [from, to].
+// maxTimelineSamples bounds what a timeline keeps of an answer, whatever
+// an agent sends: more than any request asks.
+const maxTimelineSamples = 2 * TimelinePoints
+
+// NewTimeline derives a zoomed timeline from an answer covering [from, to]:
+// its newest maxTimelineSamples samples, in time order (an agent that sends
+// them in another order or twice cannot confuse the cursor).
 func NewTimeline(z Zoom, from, to uint64, h *wire.History) *Timeline {
-	ss := slices.DeleteFunc(slices.Clone(h.GetSamples()), func(s *wire.HistorySample) bool { return s == nil })
+	ss := ordered(h.GetSamples())
+	ss = ss[max(0, len(ss)-maxTimelineSamples):]
 	tl := &Timeline{Zoom: z, From: from, To: max(to, from+1), Interval: time.Duration(h.GetIntervalMs()) * time.Millisecond, Samples: ss}
 	n := len(ss)
 	tl.CPU, tl.Mem, tl.Swap = make([]float64, n), make([]float64, n), make([]float64, n)
@@ -92,6 +100,13 @@ func NewTimeline(z Zoom, from, to uint64, h *wire.History) *Timeline {
 		}
 	}
 	return tl
+}
+
+// ordered is samples without nils, sorted by time, one per time.
+func ordered(samples []*wire.HistorySample) []*wire.HistorySample {
+	ss := slices.DeleteFunc(slices.Clone(samples), func(s *wire.HistorySample) bool { return s == nil })
+	slices.SortStableFunc(ss, func(a, b *wire.HistorySample) int { return cmp.Compare(a.SampledAtMs, b.SampledAtMs) })
+	return slices.CompactFunc(ss, func(a, b *wire.HistorySample) bool { return a.SampledAtMs == b.SampledAtMs })
 }
 
 func filled(n int, v float64) []float64 {

@@ -17,7 +17,8 @@ func (h *Host) Backfill(hist *wire.History, every time.Duration) bool {
 	if h.firstAt == 0 {
 		return false
 	}
-	ss := slices.DeleteFunc(slices.Clone(hist.GetSamples()), func(s *wire.HistorySample) bool { return s == nil })
+	ss := ordered(hist.GetSamples())
+	ss = ss[max(0, len(ss)-2*HistoryLen):] // what the watcher asks for, whatever an agent sends
 	step := uint64(h.cadence(every).Milliseconds())
 	if len(ss) == 0 || step == 0 {
 		return true

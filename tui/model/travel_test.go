@@ -165,3 +165,25 @@ func TestTimeCursor(t *testing.T) {
 		t.Errorf("moment rows %+v", rows)
 	}
 }
+
+// TestTimelineFromAHostileAgent: samples out of order, repeated, nil, or
+// far more than asked give a bounded timeline in time order.
+func TestTimelineFromAHostileAgent(t *testing.T) {
+	h := &wire.History{IntervalMs: 1000}
+	for i := range 5000 {
+		at := uint64(1_700_000_000_000) + uint64((i*7919)%5000)*1000
+		h.Samples = append(h.Samples, &wire.HistorySample{SampledAtMs: at}, nil, &wire.HistorySample{SampledAtMs: at})
+	}
+	tl := NewTimeline(Zoom1h, 1_700_000_000_000, 1_700_000_000_000+5_000_000, h)
+	if len(tl.Samples) != maxTimelineSamples {
+		t.Fatalf("%d samples kept, want %d", len(tl.Samples), maxTimelineSamples)
+	}
+	for i := 1; i < len(tl.Samples); i++ {
+		if tl.Samples[i].SampledAtMs <= tl.Samples[i-1].SampledAtMs {
+			t.Fatalf("sample %d at %d after %d", i, tl.Samples[i].SampledAtMs, tl.Samples[i-1].SampledAtMs)
+		}
+	}
+	if tl.Samples[len(tl.Samples)-1].SampledAtMs != 1_700_000_000_000+4_999_000 {
+		t.Error("the newest samples were not the ones kept")
+	}
+}
