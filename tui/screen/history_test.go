@@ -316,7 +316,7 @@ func TestRecordThenReplay(t *testing.T) {
 	rp.rune('+')
 	rp.waitFor("×2")
 	rp.rune('[')
-	sc = rp.waitFor("◷ history", "processes · history", pid)
+	rp.waitFor("◷ history", "processes · history", pid)
 	rp.key(tcell.KeyEscape)
 	rp.waitUntil("live replay", func(s string) bool { return !strings.Contains(s, "◷ history") })
 	rp.rune('\'') // a minute on: past the end

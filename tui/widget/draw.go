@@ -132,10 +132,10 @@ func (l *Line) Room() int { return l.end - l.x }
 // keeping what is drawn there (a graph's time cursor).
 func MarkColumn(s tcell.Screen, x, y, h int) {
 	for row := y; row < y+h; row++ {
-		r, comb, st, _ := s.GetContent(x, row)
-		if r == 0 {
-			r = ' '
+		str, st, _ := s.Get(x, row)
+		if str == "" {
+			str = " "
 		}
-		s.SetContent(x, row, r, comb, st.Reverse(true))
+		s.Put(x, row, str, st.Reverse(true))
 	}
 }
