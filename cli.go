@@ -34,3 +34,19 @@ func failure(sub string, err error) int {
 	fmt.Fprintf(os.Stderr, "socktop %s: %v\n", sub, err)
 	return exitFailure
 }
+
+// parseInterspersed parses flags before, between and after the positional
+// arguments, as people type them (socktop snapshot history --since 1h
+// HOST), and returns the positional ones in order.
+func parseInterspersed(fs *flag.FlagSet, args []string) (pos []string, code int, done bool) {
+	if code, done := parseFlags(fs, args); done {
+		return nil, code, true
+	}
+	for rest := fs.Args(); len(rest) > 0; rest = fs.Args() {
+		pos = append(pos, rest[0])
+		if code, done := parseFlags(fs, rest[1:]); done {
+			return nil, code, true
+		}
+	}
+	return pos, exitOK, false
+}

@@ -68,6 +68,7 @@ func runAgent(args []string) int {
 	if err != nil {
 		return failure("agent", err)
 	}
+	defer a.Close()
 	attrs := []any{"url", fmt.Sprintf("%s://%s/ws", scheme, ln.Addr()),
 		"version", version, "token", cfg.Token != "", "signals", cfg.AllowSignals, "capabilities", strings.Join(a.Capabilities(), ",")}
 	if cfg.Token == "" {
@@ -122,6 +123,19 @@ func parseAgentArgs(args []string, getenv func(string) string, stderr io.Writer)
 		return time.Duration(n) * time.Millisecond
 	}
 
+	envSpan := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := parseSpan(v)
+		if err != nil {
+			envErr = errors.Join(envErr, fmt.Errorf("%s=%q: %v", name, v, err))
+			return def
+		}
+		return d
+	}
+
 	var port portFlag // unset: 3000, or 8443 with TLS; 0 asks the kernel for a free port
 	if v := getenv("SOCKTOP_PORT"); v != "" {
 		if err := port.Set(v); err != nil {
@@ -144,6 +158,12 @@ func parseAgentArgs(args []string, getenv func(string) string, stderr io.Writer)
 	fs.Var(&allowed, "allowed-host", "without --token, also answer requests for this host `name` (repeatable; *.lan matches names under lan; env SOCKTOP_AGENT_ALLOWED_HOSTS=a,b)")
 	fs.BoolVar(&cfg.AllowSignals, "allow-signals", false, "let clients send TERM, KILL, INT, HUP, STOP, CONT to processes this user may signal")
 	fs.StringVar(&so.logFormat, "log-format", "text", "log format: text or json")
+	history := spanFlag{d: envSpan("SOCKTOP_AGENT_HISTORY", 0)}
+	fs.Var(&history, "history", "keep a sample every --history-interval for this `long` (e.g. 24h, 7d; 0 = off; env SOCKTOP_AGENT_HISTORY)")
+	every := spanFlag{d: envSpan("SOCKTOP_AGENT_HISTORY_INTERVAL", agent.DefaultHistoryInterval)}
+	fs.Var(&every, "history-interval", "the history's `interval`, at least 1s (env SOCKTOP_AGENT_HISTORY_INTERVAL)")
+	historyFile := getenv("SOCKTOP_AGENT_HISTORY_FILE")
+	fs.StringVar(&historyFile, "history-file", historyFile, "where the history is kept, `PATH` or none for memory only (default $XDG_STATE_HOME/socktop_agent/history.bin, else ~/.local/state/…; env SOCKTOP_AGENT_HISTORY_FILE)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `usage: socktop agent [flags]
 
@@ -155,6 +175,7 @@ Examples:
   socktop agent --tls --token s3cret     # wss://0.0.0.0:8443/ws; clients pin the cert of 'socktop cert'
   socktop agent --listen 127.0.0.1 -p 4000
   socktop agent --allowed-host kitchen.lan   # also answer clients that dial ws://kitchen.lan:3000
+  socktop agent --history 24h            # a sample every 10 s, kept a day, in ~/.local/state/socktop_agent/
 
 Without --token the agent answers only requests whose Host header is an IP
 address, localhost, this machine's hostname (and NAME.local) or an
@@ -173,6 +194,15 @@ Environment:
   SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0            skip GPU / temperature collection
   SOCKTOP_AGENT_EXTRA_SANS=pi.lan,10.0.0.5             extra names in a generated certificate
   SOCKTOP_AGENT_ALLOWED_HOSTS=pi.lan,kitchen.lan       as --allowed-host
+  SOCKTOP_AGENT_HISTORY, SOCKTOP_AGENT_HISTORY_INTERVAL, SOCKTOP_AGENT_HISTORY_FILE
+                                      as --history, --history-interval, --history-file
+
+History (--history): the agent records the machine (CPU, memory, load,
+network and disk counters, the hottest temperature, the 20 top processes)
+every interval, keeps it that long, and appends it to the history file
+(mode 0600; a torn or damaged tail is skipped with one log line), so the
+dashboard can show what happened while nobody watched. Without --history
+the agent runs no timer at all.
 `)
 	}
 
@@ -207,6 +237,23 @@ Environment:
 		}
 	}
 	cfg.AllowedHosts = allowed
+	cfg.History, cfg.HistoryInterval = history.d, every.d
+	if err := agent.CheckHistory(&cfg); err != nil {
+		return usage(fmt.Errorf("%s (see --history and --history-interval)", strings.TrimPrefix(err.Error(), "agent: ")))
+	}
+	switch {
+	case cfg.History == 0:
+	case historyFile == "none":
+		cfg.HistoryFile = ""
+	case historyFile != "":
+		cfg.HistoryFile = historyFile
+	default:
+		path, err := agent.DefaultHistoryFile(getenv)
+		if err != nil {
+			return usage(err)
+		}
+		cfg.HistoryFile = path
+	}
 	if !port.set {
 		port.n = defaultPort
 		if so.tls {
@@ -263,6 +310,45 @@ func (p *portFlag) Set(v string) error {
 	}
 	p.n, p.set = n, true
 	return nil
+}
+
+// spanFlag is a duration flag that also takes days ("7d", "1d12h").
+type spanFlag struct{ d time.Duration }
+
+func (f *spanFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f *spanFlag) Set(v string) error {
+	d, err := parseSpan(v)
+	if err == nil {
+		f.d = d
+	}
+	return err
+}
+
+// parseSpan is time.ParseDuration with a leading count of days ("7d",
+// "1d12h"); "0" is 0.
+func parseSpan(v string) (time.Duration, error) {
+	days, rest := time.Duration(0), v
+	if i := strings.IndexByte(v, 'd'); i > 0 {
+		n, err := strconv.ParseUint(v[:i], 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("want a duration such as 24h, 7d or 90s")
+		}
+		days, rest = time.Duration(n)*24*time.Hour, v[i+1:]
+		if rest == "" {
+			return days, nil
+		}
+	}
+	d, err := time.ParseDuration(rest)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("want a duration such as 24h, 7d or 90s")
+	}
+	return days + d, nil
 }
 
 // multiFlag is a repeatable string flag.

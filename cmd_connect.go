@@ -103,9 +103,12 @@ Examples:
   socktop connect -t agent-cert.pem wss://pi.lan:8443/ws
   socktop connect --save --profile pi --pin sha256:…   # a regenerated certificate
   socktop connect --metrics-interval-ms 1000 --ascii pi-kitchen
+  socktop connect --record pi.rec pi-kitchen     # then: socktop replay pi.rec
 
 Profiles live in $XDG_CONFIG_HOME/socktop/profiles.toml (~/.config if unset).
-Keys on the dashboard: ? shows them all.
+Keys on the dashboard: ? shows them all. With an agent that keeps a history
+(socktop agent --history 24h), [ and ] travel back and forth through it and
+z zooms the graphs to the last 5 min, 1 h or 24 h.
 
 Flags (one dash or two; -t/--tls-ca, -P/--profile):
 `
@@ -113,6 +116,7 @@ Flags (one dash or two; -t/--tls-ca, -P/--profile):
 // connectFlags are the parsed command line.
 type connectFlags struct {
 	profile, token, tlsCA, pin, group    string
+	record                               string
 	verifyHostname, save, ascii, noColor bool
 	metricsMS, processesMS, disksMS      int
 	set                                  map[string]bool
@@ -144,20 +148,10 @@ func parseConnectFlags(args []string, stderr io.Writer) (f *connectFlags, rest [
 	fs.IntVar(&f.disksMS, "disks-interval-ms", 0, "disks refresh `ms` (default 5000, min 200)")
 	fs.BoolVar(&f.ascii, "ascii", false, "draw without braille and box characters")
 	fs.BoolVar(&f.noColor, "no-color", false, "draw without colour (also NO_COLOR)")
-	if code, done := parseFlags(fs, args); done {
+	fs.StringVar(&f.record, "record", "", "write every sample received to `FILE` (a history file, mode 0600; socktop replay FILE plays it)")
+	rest, code, done = parseInterspersed(fs, args)
+	if done {
 		return nil, nil, code, true
-	}
-	// flags after the positional arguments, as people type them
-	if rest = fs.Args(); len(rest) > 1 {
-		var pos []string
-		for len(rest) > 0 {
-			pos = append(pos, rest[0])
-			if code, done := parseFlags(fs, rest[1:]); done {
-				return nil, nil, code, true
-			}
-			rest = fs.Args()
-		}
-		rest = pos
 	}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	usageErr := func(err error) (*connectFlags, []string, int, bool) {
@@ -248,6 +242,7 @@ func connect(ctx context.Context, args []string, env connectEnv) int {
 	}
 	opts.Version, opts.ASCII, opts.NoColor, opts.Screen = env.Version, f.ascii, f.noColor, env.Screen
 	opts.Alerts = alert.ForHost(store, prof, opts.Target.URL)
+	opts.Record = f.record
 	if err := env.Run(ctx, opts); err != nil {
 		return fail(exitFailure, err)
 	}
@@ -268,7 +263,8 @@ func connectDemo(ctx context.Context, f *connectFlags, env connectEnv) int {
 		return exitFailure
 	}
 	defer stop()
-	opts := tui.Options{Target: tui.Target{Label: "demo", URL: u}, Demo: true, Version: env.Version, ASCII: f.ascii, NoColor: f.noColor, Screen: env.Screen}
+	opts := tui.Options{Target: tui.Target{Label: "demo", URL: u}, Demo: true, Version: env.Version, ASCII: f.ascii, NoColor: f.noColor, Screen: env.Screen,
+		Record: f.record}
 	if err := env.Run(ctx, opts); err != nil {
 		fmt.Fprintf(env.Stderr, "socktop connect: %v\n", err)
 		return exitFailure
@@ -561,8 +557,8 @@ func wantsFleet(store *profiles.Store, args []string) bool {
 // token, pin and intervals — new certificates are offered for trust one
 // after the other, then the fleet view runs.
 func connectFleet(ctx context.Context, f *connectFlags, store *profiles.Store, args []string, env connectEnv) int {
-	if f.profile != "" || f.save {
-		fmt.Fprintln(env.Stderr, "socktop connect: --profile and --save take one agent, not several")
+	if f.profile != "" || f.save || f.record != "" {
+		fmt.Fprintln(env.Stderr, "socktop connect: --profile, --save and --record take one agent, not several")
 		return exitUsage
 	}
 	var names []string

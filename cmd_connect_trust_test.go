@@ -24,10 +24,13 @@ type testAgent struct {
 	url, pin, certDir string
 }
 
-func startTLSAgent(t *testing.T) testAgent {
+func startTLSAgent(t *testing.T, configure ...func(*agent.Config)) testAgent {
 	t.Helper()
 	cfg := agent.DefaultConfig()
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, f := range configure {
+		f(&cfg)
+	}
 	a, err := agent.New(cfg)
 	if err != nil {
 		t.Fatal(err)

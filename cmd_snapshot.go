@@ -39,10 +39,13 @@ func snapshotCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	sysRoot := fs.String("sys-root", "/sys", "where sysfs is mounted")
 	watch := fs.Duration("watch", 0, "print one fresh sample every `interval` (JSON lines) until interrupted")
 	format := fs.String("format", "json", "json, or with --watch connections: text, one line per new, changed or closed connection")
+	var hf historyFlags
+	hf.add(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `usage: socktop snapshot [flags] metrics|disks|processes|connections
        socktop snapshot --watch 1s KIND
        socktop snapshot --watch 2s --format text connections
+       socktop snapshot history [--since 1h] [--max-points N] NAME|HOST[:PORT]|URL
 
 Prints one sample of this machine as JSON, with the field names of the
 socktop.v2 schema: numbers as numbers (64-bit counters too), floats rounded
@@ -57,29 +60,50 @@ include earlier traffic), then NEW, CHANGED (counters or state moved; with
 rates over the interval) and CLOSED, in the dashboard's units and ss's state
 names.
 
+history asks a running agent (one started with --history) for what it
+recorded, since history lives in the agent: NAME is a profile (its token
+and pin are used), HOST[:PORT] or URL an agent, as socktop connect takes
+them. It prints the JSON dialect's history reply (PROTOCOL.md §5): the
+interval, then each sample's time, CPU total and per core, memory, swap,
+load, network and disk counters and its top processes. --since counts
+back from now on this machine's clock; --max-points averages longer spans
+into that many buckets, each keeping its busiest processes.
+
 Examples:
   socktop snapshot metrics | jq '.mem_used / .mem_total'
   socktop snapshot processes | jq '.processes | length'
   socktop snapshot --watch 1s metrics | jq .cpu_total
   socktop snapshot --watch 2s --format text connections
+  socktop snapshot history --since 1h pi-kitchen | jq '.samples[] | [.sampled_at_ms, .cpu_total]'
+  socktop snapshot history --since 24h --max-points 96 ws://10.0.0.5:3000/ws
 
 Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if code, done := parseFlags(fs, args); done {
+	pos, code, done := parseInterspersed(fs, args)
+	if done {
 		return code
 	}
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "socktop snapshot: "+format+"\n", a...)
 		return exitUsage
 	}
+	if len(pos) > 0 && pos[0] == "history" {
+		if len(pos) != 2 || *watch != 0 || *format != "json" {
+			return usage("history asks one agent: socktop snapshot history [--since 1h] NAME|HOST|URL (no --watch, no --format)")
+		}
+		return snapshotHistory(ctx, pos[1], hf, stdout, stderr)
+	}
+	if hf.given(fs) {
+		return usage("--since, --max-points, --token, --pin and --tls-ca are for snapshot history")
+	}
 	switch {
-	case fs.NArg() != 1:
-		return usage("name one kind: metrics, disks, processes or connections")
+	case len(pos) != 1:
+		return usage("name one kind: metrics, disks, processes or connections (or history NAME|URL)")
 	case *format != "json" && *format != "text":
 		return usage("--format %q: want json or text", *format)
-	case *format == "text" && (*watch <= 0 || fs.Arg(0) != "connections"):
+	case *format == "text" && (*watch <= 0 || pos[0] != "connections"):
 		return usage("--format text is the stream of --watch connections (e.g. --watch 2s --format text connections)")
 	case *watch < 0:
 		return usage("--watch %v: want an interval such as 1s", *watch)
@@ -98,7 +122,7 @@ Flags:
 	if err != nil {
 		return failure("snapshot", err)
 	}
-	kind := fs.Arg(0)
+	kind := pos[0]
 	if !slices.Contains(a.SnapshotKinds(), kind) {
 		return usage("unknown kind %q (want %s)", kind, strings.Join(a.SnapshotKinds(), ", "))
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socktop/socktop/agent"
 	"github.com/socktop/socktop/wire"
 )
 
@@ -105,11 +106,71 @@ func TestSnapshotUsage(t *testing.T) {
 		{[]string{"--watch", "1s", "--format", "text", "metrics"}, "--format text is the stream of --watch connections"},
 		{[]string{"--format", "xml", "metrics"}, `--format "xml"`},
 		{[]string{"--watch", "-1s", "metrics"}, "--watch -1s"},
+		{[]string{"history"}, "history asks one agent"},
+		{[]string{"history", "a", "b"}, "history asks one agent"},
+		{[]string{"--watch", "1s", "history", "pi"}, "history asks one agent"},
+		{[]string{"--since", "1h", "metrics"}, "are for snapshot history"},
+		{[]string{"history", "--max-points", "0", "pi"}, "--max-points 0"},
+		{[]string{"history", "--since", "soon", "pi"}, "want a duration"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := snapshotCommand(t.Context(), c.args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), c.want) {
 			t.Errorf("snapshot %v: exit %d, said %q; want 2 and %q", c.args, code, stderr.String(), c.want)
 		}
+	}
+}
+
+// TestSnapshotHistoryAsksTheAgent: snapshot history asks a running agent
+// (over TLS, pinned) for what it recorded and prints the JSON dialect's
+// reply; an agent without --history says how to get one.
+func TestSnapshotHistoryAsksTheAgent(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // no profiles of the user's
+	ta := startTLSAgent(t, func(c *agent.Config) { c.History, c.HistoryInterval = time.Hour, time.Second })
+	ask := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := snapshotCommand(t.Context(), args, &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	type reply struct {
+		IntervalMs uint32 `json:"interval_ms"`
+		Samples    []struct {
+			SampledAtMs int64     `json:"sampled_at_ms"`
+			MemTotal    uint64    `json:"mem_total"`
+			CPUPerCore  []any     `json:"cpu_per_core"`
+			Top         []any     `json:"top_processes"`
+			LoadAvg     []float64 `json:"load_avg"`
+		} `json:"samples"`
+	}
+	var h reply
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.Samples) < 3 {
+		code, out, errs := ask("history", "--since", "10m", "--pin", ta.pin, ta.url)
+		if code != 0 || json.Unmarshal([]byte(out), &h) != nil {
+			t.Fatalf("snapshot history: exit %d, %s%.200s", code, errs, out)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d samples after 10 s at 1 s", len(h.Samples))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	since := time.Now().Add(-10 * time.Minute).UnixMilli()
+	for _, s := range h.Samples {
+		if s.SampledAtMs < since || s.MemTotal == 0 || len(s.CPUPerCore) == 0 || len(s.Top) == 0 || len(s.LoadAvg) != 3 {
+			t.Fatalf("sample %+v: want one of the last 10 minutes with memory, cores, load and top processes", s)
+		}
+	}
+	if h.IntervalMs != 1000 {
+		t.Errorf("interval_ms %d, want 1000", h.IntervalMs)
+	}
+	if code, out, _ := ask("history", "--max-points", "1", "--pin", ta.pin, ta.url); code != 0 || json.Unmarshal([]byte(out), &h) != nil || len(h.Samples) != 1 {
+		t.Errorf("--max-points 1: exit %d, %d samples", code, len(h.Samples))
+	}
+	if code, _, errs := ask("history", ta.url); code != exitFailure {
+		t.Errorf("without the pin: exit %d (%s), want 1", code, errs)
+	}
+	plain := startTLSAgent(t)
+	if code, _, errs := ask("history", "--pin", plain.pin, plain.url); code != exitFailure || !strings.Contains(errs, "--history") {
+		t.Errorf("an agent without history: exit %d, %q; want 1 and a hint naming --history", code, errs)
 	}
 }
 

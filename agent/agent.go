@@ -61,6 +61,9 @@ type Agent struct {
 	noPidfd      atomic.Bool
 	fragmentTime time.Duration
 
+	// rec is the flight recorder (history.go); nil without Config.History.
+	rec *recorder
+
 	// subscriptions (push.go)
 	pushMu        sync.Mutex
 	groups        map[pushKey]*pushGroup
@@ -69,7 +72,8 @@ type Agent struct {
 
 // New checks cfg, fills in the defaults of its zero fields (see Config),
 // opens the proc and sys roots and prepares the caches. It reads nothing
-// else until a request arrives.
+// else until a request arrives, but for the history file (Config.History),
+// which it loads; Close releases it.
 func New(cfg Config) (*Agent, error) { return newAgent(cfg, builtin) }
 
 // newAgent is New serving the kinds of reg, reading procfs with opts (the
@@ -112,6 +116,14 @@ func newAgent(cfg Config, reg *registry, opts ...procfs.Option) (*Agent, error) 
 			return nil, fmt.Errorf("agent: %s %v: want 0 (no caching) or more", ttl.name, ttl.d)
 		}
 	}
+	if err := CheckHistory(&cfg); err != nil {
+		return nil, err
+	}
+	if cfg.History > 0 {
+		// Each tick's CPU shares then cover the whole interval, measured
+		// from the tick before, instead of a short window of their own.
+		cfg.StaleAfter = max(cfg.StaleAfter, 2*cfg.HistoryInterval)
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
@@ -130,6 +142,11 @@ func newAgent(cfg Config, reg *registry, opts ...procfs.Option) (*Agent, error) 
 	a.src = make([]source, len(reg.kinds))
 	for i, k := range reg.kinds {
 		a.src[i] = k.open(a)
+	}
+	if cfg.History > 0 {
+		if a.rec, err = newRecorder(a, cfg); err != nil {
+			return nil, err
+		}
 	}
 	return a, nil
 }
@@ -297,7 +314,14 @@ func (a *Agent) Requests() uint64 { return a.requests.Load() }
 
 // Serve runs an HTTP server for the agent on ln until ctx is done, then
 // closes every WebSocket with 1001 and returns within about two seconds.
+// With History it runs the flight recorder (Record) meanwhile.
 func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
+	if a.rec != nil {
+		rctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { a.Record(rctx) })
+		defer func() { stop(); wg.Wait() }()
+	}
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,

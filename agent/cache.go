@@ -37,9 +37,17 @@ func newCache[T any](ttl time.Duration, collect func(context.Context) (T, error)
 }
 
 // Get returns a sample no older than the TTL, collecting one if needed.
-func (c *cache[T]) Get(ctx context.Context) (T, error) {
+func (c *cache[T]) Get(ctx context.Context) (T, error) { return c.get(ctx, c.ttl) }
+
+// GetWithin is Get for a caller that wants a sample younger than maxAge
+// too (the flight recorder: two ticks never share one sample).
+func (c *cache[T]) GetWithin(ctx context.Context, maxAge time.Duration) (T, error) {
+	return c.get(ctx, min(c.ttl, maxAge))
+}
+
+func (c *cache[T]) get(ctx context.Context, ttl time.Duration) (T, error) {
 	c.mu.Lock()
-	if c.valid && c.ttl > 0 && c.now().Sub(c.at) < c.ttl {
+	if c.valid && ttl > 0 && c.now().Sub(c.at) < ttl {
 		v := c.val
 		c.mu.Unlock()
 		return v, nil

@@ -56,6 +56,14 @@ type Config struct {
 	PingInterval time.Duration
 	// Logger receives the agent's log; nil means slog.Default().
 	Logger *slog.Logger
+
+	// History, when positive, runs the flight recorder (history.go): one
+	// sample every HistoryInterval (default DefaultHistoryInterval, at
+	// least MinHistoryInterval), kept this long, persisted to HistoryFile
+	// ("" keeps it in memory only). 0 records nothing and costs nothing.
+	History         time.Duration
+	HistoryInterval time.Duration
+	HistoryFile     string
 }
 
 // Defaults of DefaultConfig.
@@ -65,6 +73,10 @@ const (
 	DefaultDisksTTL       = 1000 * time.Millisecond
 	DefaultConnectionsTTL = 1000 * time.Millisecond
 	DefaultMaxClients     = 512
+	// DefaultHistoryInterval and MinHistoryInterval are the flight
+	// recorder's interval and its floor.
+	DefaultHistoryInterval = 10 * time.Second
+	MinHistoryInterval     = time.Second
 	// MaxFrame is the largest request frame; a larger one closes the
 	// connection with status 1009.
 	MaxFrame = 64 << 10

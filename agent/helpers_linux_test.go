@@ -33,6 +33,8 @@ func init() {
 		runVictim()
 	case "listen":
 		runListener()
+	case "burn":
+		runBurner()
 	case "threads":
 		n, _ := strconv.Atoi(os.Getenv("SOCKTOP_TEST_THREADS"))
 		holdThreads(n)
@@ -60,6 +62,20 @@ func runVictim() {
 			return
 		}
 	}
+}
+
+// runBurner prints "ready", keeps one core busy for SOCKTOP_TEST_BURN (a
+// duration), then prints "done" and exits.
+func runBurner() {
+	d, err := time.ParseDuration(os.Getenv("SOCKTOP_TEST_BURN"))
+	if err != nil {
+		fmt.Println("SOCKTOP_TEST_BURN:", err)
+		os.Exit(1)
+	}
+	fmt.Println("ready")
+	for end := time.Now().Add(d); time.Now().Before(end); {
+	}
+	fmt.Println("done")
 }
 
 // runListener listens on a loopback port, names one of its threads

@@ -78,6 +78,9 @@ type query struct {
 	// closed asks connections for TIME-WAIT and NEW-SYN-RECV sockets too,
 	// as ss lists them (the snapshot does; the dashboards do not).
 	closed bool
+	// seconds and points are a JSON-dialect history request's span (0:
+	// everything kept) and max_points (0: the default).
+	seconds, points uint32
 	// v2 is the whole request, for kinds whose parameters are their own
 	// (signal); nil for text requests, snapshots, pushes and scrapes.
 	v2 *wire.Request
@@ -132,7 +135,7 @@ type registry struct {
 // order) and /metrics writes its series.
 func builtinKinds() []*kind {
 	return []*kind{helloKind, metricsKind, disksKind, processesKind, detailKind,
-		journalKind, connectionsKind, signalKind}
+		journalKind, connectionsKind, signalKind, historyKind}
 }
 
 var builtin = newRegistry(builtinKinds()...)
@@ -270,6 +273,22 @@ type cachedSource struct {
 }
 
 func (s cachedSource) get(ctx context.Context, _ query) (reply, error) { return s.c.Get(ctx) }
+
+func (s cachedSource) shared() *cache[reply] { return s.c }
+
+// sharedCache is the cache of a kind whose sample every client shares (a
+// cachedSource, or a source built on one), nil for other kinds: the busiest
+// process of a metrics sample and the flight recorder take from it.
+func (a *Agent) sharedCache(k *kind) *cache[reply] {
+	s, ok := a.sourceOf(k)
+	if !ok {
+		return nil
+	}
+	if c, ok := s.(interface{ shared() *cache[reply] }); ok {
+		return c.shared()
+	}
+	return nil
+}
 
 // cachedOf is a source whose sample collect fills for every client, for ttl.
 func cachedOf[M message](ttl time.Duration, collect func(context.Context) (*sample[M], error)) cachedSource {

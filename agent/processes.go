@@ -98,13 +98,7 @@ func (s *processSource) get(ctx context.Context, q query) (reply, error) {
 func (s *processSource) release() { s.sampler.Close() }
 
 // processes is this agent's process cache.
-func (a *Agent) processes() *cache[reply] {
-	s, ok := a.sourceOf(processesKind)
-	if !ok {
-		return nil
-	}
-	return s.(*processSource).c
-}
+func (a *Agent) processes() *cache[reply] { return a.sharedCache(processesKind) }
 
 // topProcessMaxAge bounds the age of the process sample a metrics sample
 // takes its top process from. Kept under the sampler's stale limit, so an

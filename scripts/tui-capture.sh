@@ -5,12 +5,18 @@
 #   scripts/tui-capture.sh [OUT.txt]            socktop demo, 120×40, after 5 s
 #   COLS=200 ROWS=60 scripts/tui-capture.sh big.txt
 #   MODE=connect CPU_SECONDS=30 scripts/tui-capture.sh
+#   MODE=connect AGENT_ARGS="--history 1h --history-interval 1s --history-file none" \
+#     BURN=10 KEYS="[ {" scripts/tui-capture.sh past.txt   # a past moment
 #
 # MODE=demo (default) captures `socktop demo`. MODE=connect starts
 # `socktop agent` on a loopback port as its own process and captures
 # `socktop connect` to it, so CPU_SECONDS measures the dashboard alone: the
 # utime+stime ticks of its process (from /proc/PID/stat) over that many
 # seconds at the default cadence, printed as % of one core.
+# AGENT_ARGS are more flags for that agent; BURN=N keeps a core busy (yes)
+# for N seconds, 3 s after the agent starts and 3 s before the dashboard
+# does, with nobody connected; KEYS are keys typed (tmux send-keys, one
+# word each) after WAIT, before the capture.
 # SOCKTOP_BIN names a built binary; otherwise the script builds one.
 set -eu
 
@@ -21,6 +27,9 @@ wait=${WAIT:-5}
 mode=${MODE:-demo}
 cpu_seconds=${CPU_SECONDS:-0}
 extra=${ARGS:-}
+agent_args=${AGENT_ARGS:-}
+burn=${BURN:-0}
+keys=${KEYS:-}
 
 command -v tmux >/dev/null || { echo "tui-capture: tmux is needed" >&2; exit 1; }
 cd "$(dirname "$0")/.."
@@ -46,10 +55,16 @@ demo)
 	;;
 connect)
 	port=${PORT:-39123}
-	"$bin" agent --listen "127.0.0.1:$port" >"$tmp/agent.log" 2>&1 &
+	# shellcheck disable=SC2086 # AGENT_ARGS is a list of flags
+	"$bin" agent --listen "127.0.0.1:$port" $agent_args >"$tmp/agent.log" 2>&1 &
 	agent_pid=$!
 	i=0
 	until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+	if [ "$burn" -gt 0 ]; then
+		sleep 3
+		timeout "$burn" yes >/dev/null || true
+		sleep 3
+	fi
 	cmd="$bin connect $extra 127.0.0.1:$port"
 	;;
 *)
@@ -61,6 +76,11 @@ esac
 # a UTF-8 locale so braille and box characters survive the capture
 tmux new-session -d -s "$session" -x "$cols" -y "$rows" "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color $cmd"
 sleep "$wait"
+for k in $keys; do
+	tmux send-keys -t "$session" "$k"
+	sleep 0.5
+done
+[ -n "$keys" ] && sleep 1.5
 tmux capture-pane -p -t "$session" >"$out"
 echo "screen (${cols}x${rows}) saved to $out"
 

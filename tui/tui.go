@@ -2,10 +2,12 @@ package tui
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/tui/screen"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/history"
 )
 
 // Options configures one dashboard run (see screen.Options).
@@ -59,6 +61,27 @@ func Probe(ctx context.Context, t Target, version string) error {
 		c.Close()
 	}
 	return err
+}
+
+// Replay is a recording played back on the dashboard (Options.Replay).
+type Replay = model.Replay
+
+// A replay's speeds (Replay.SetSpeed).
+const (
+	MinReplaySpeed = model.MinReplaySpeed
+	MaxReplaySpeed = model.MaxReplaySpeed
+)
+
+// OpenReplay loads the recording at path (socktop connect --record, or an
+// agent's history file) for Options.Replay, without changing the file. A
+// damaged tail is skipped: info says where (print info.String() once).
+func OpenReplay(path string) (*Replay, history.LoadInfo, error) {
+	s, info, err := history.Load(path, history.Options{})
+	if err != nil {
+		return nil, info, err
+	}
+	r, err := model.NewReplay(filepath.Base(path), s, nil)
+	return r, info, err
 }
 
 // RedactURL hides a ?token= in u, as the header shows URLs.

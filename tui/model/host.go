@@ -88,6 +88,17 @@ type Host struct {
 	// Conns is the socket table while a screen shows it.
 	Conns ConnModel
 
+	// What the agent remembers (travel.go): the span the graphs show, its
+	// timeline, and the moment the time cursor is on (Unix ms on the
+	// agent's clock; 0 is live).
+	Zoom     Zoom
+	Timeline *Timeline
+	CursorAt uint64
+	// firstAt and lastAt are the times of the graphs' oldest and newest
+	// metrics samples; step the gap between the last two.
+	firstAt, lastAt uint64
+	step            time.Duration
+
 	alerts *alertFeed // nil: no alert rules (alerts.go)
 }
 
@@ -206,6 +217,16 @@ func (h *Host) AddJournal(pid uint32, j *wire.Journal, err error) {
 // AddMetrics folds a metrics sample into the histories and rates.
 func (h *Host) AddMetrics(m *wire.Metrics, now time.Time) {
 	h.Metrics, h.MetricsAt = m, now
+	at := m.GetSampledAtMs()
+	if at == 0 {
+		at = uint64(now.UnixMilli())
+	}
+	if h.CPU.Len() == 0 {
+		h.firstAt = at
+	} else if at > h.lastAt {
+		h.step = time.Duration(at-h.lastAt) * time.Millisecond
+	}
+	h.lastAt = at
 	h.CPU.Push(float64(m.GetCpuTotal()))
 	pc := m.GetCpuPerCore()
 	pc = pc[:min(len(pc), MaxCores)]

@@ -29,6 +29,17 @@ func (r *Ring) Push(v float64) {
 	r.start = (r.start + 1) % len(r.buf)
 }
 
+// Prepend puts vals (oldest first) before the samples held, as many of
+// the newest of them as there is room for.
+func (r *Ring) Prepend(vals []float64) {
+	vals = vals[max(0, len(vals)-(len(r.buf)-r.n)):]
+	for i := len(vals) - 1; i >= 0; i-- {
+		r.start = (r.start - 1 + len(r.buf)) % len(r.buf)
+		r.buf[r.start] = vals[i]
+		r.n++
+	}
+}
+
 // Len is the number of samples held.
 func (r *Ring) Len() int { return r.n }
 

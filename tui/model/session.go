@@ -29,7 +29,7 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	loop := func(every time.Duration, kick <-chan struct{}, enabled func() bool, fetch func(context.Context) error) {
+	var loop loopFunc = func(every time.Duration, kick <-chan struct{}, enabled func() bool, fetch func(context.Context) error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -76,6 +76,7 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 			if err != nil {
 				return err
 			}
+			w.gotMetrics(m)
 			w.post(func() { w.h.AddMetrics(m, time.Now()) })
 			return nil
 		})
@@ -88,6 +89,7 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 			if err != nil {
 				return err
 			}
+			w.rec.processes(p)
 			w.post(func() { w.h.AddProcs(p, time.Now()) })
 			return nil
 		})
@@ -99,6 +101,7 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 			if err != nil {
 				return err
 			}
+			w.rec.disks(d)
 			w.post(func() { w.h.AddDisks(d, time.Now()) })
 			return nil
 		})
@@ -139,6 +142,9 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 		w.post(func() { w.h.AddJournal(pid, j, err) })
 		return err
 	})
+	if hc, ok := c.(HistoryClient); ok && has(c, wire.CapHistory) {
+		w.history(loop, hc)
+	}
 	if cc, ok := c.(ConnectionsClient); ok && has(c, wire.CapConnections) {
 		// The socket table is polled at the process list's cadence while
 		// a screen shows it; a gap longer than a few rounds starts afresh.
@@ -152,6 +158,65 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 	wg.Wait()
 	return context.Cause(sctx)
 }
+
+// gotMetrics notes a metrics sample the watcher received: its time is the
+// agent's now, and a recording gets it.
+func (w *Watcher) gotMetrics(m *wire.Metrics) {
+	at := m.GetSampledAtMs()
+	if at == 0 {
+		at = uint64(time.Now().UnixMilli())
+	}
+	w.agentNow.Store(at)
+	w.rec.metrics(m, at)
+}
+
+// loopFunc starts one of a session's fetch loops (session's loop).
+type loopFunc func(every time.Duration, kick <-chan struct{}, enabled func() bool, fetch func(context.Context) error)
+
+// history runs a session's history requests: once, after the first
+// metrics sample, the span the graphs cover, to fill them (again after
+// Refill); and while a screen shows a zoomed span, that span, refreshed
+// as often as it gains a point.
+func (w *Watcher) history(loop loopFunc, hc HistoryClient) {
+	w.wantFill.Store(true)
+	every := w.every.Metrics
+	loop(WantsEvery, nil, func() bool { return w.wantFill.Load() && w.agentNow.Load() != 0 }, func(ctx context.Context) error {
+		w.wantFill.Store(false)
+		now := w.agentNow.Load()
+		span := uint64(2 * HistoryLen * every.Milliseconds()) // room for gaps and a slower cadence
+		h, err := hc.History(ctx, &wire.HistoryRequest{SinceMs: now - min(now, span), UntilMs: now, MaxPoints: HistoryLen})
+		if err != nil {
+			return err
+		}
+		w.post(func() {
+			if !w.h.Backfill(h, every) {
+				w.wantFill.Store(true) // the graphs were reset since: no sample to count back from yet
+			}
+		})
+		return nil
+	})
+	var lastAt time.Time
+	var last Zoom
+	loop(WantsEvery, w.kickTL, func() bool {
+		z := w.Needs().Timeline
+		return z != ZoomLive && w.agentNow.Load() != 0 && (z != last || time.Since(lastAt) >= refreshEvery(z))
+	}, func(ctx context.Context) error {
+		z, now := w.Needs().Timeline, w.agentNow.Load()
+		last, lastAt = z, time.Now()
+		from := now - min(now, uint64(z.Span().Milliseconds()))
+		h, err := hc.History(ctx, &wire.HistoryRequest{SinceMs: from, UntilMs: now, MaxPoints: TimelinePoints})
+		if err != nil {
+			return err
+		}
+		tl := NewTimeline(z, from, now, h)
+		w.post(func() { w.h.SetTimeline(tl) })
+		return nil
+	})
+}
+
+// refreshEvery is how often a zoomed span is asked again: as often as it
+// gains a point, at most every 2 s.
+func refreshEvery(z Zoom) time.Duration { return max(z.Span()/TimelinePoints, 2*time.Second) }
 
 // pushes keeps a subscription that matches what the screens show and
 // hands every pushed sample to the UI, until the connection fails or ctx
@@ -206,10 +271,13 @@ func (w *Watcher) pushes(ctx context.Context, c Client, p Pusher) error {
 			now := time.Now()
 			switch {
 			case push.Metrics != nil:
+				w.gotMetrics(push.Metrics)
 				w.post(func() { w.h.AddMetrics(push.Metrics, now) })
 			case push.Processes != nil:
+				w.rec.processes(push.Processes)
 				w.post(func() { w.h.AddProcs(push.Processes, now) })
 			case push.Disks != nil:
+				w.rec.disks(push.Disks)
 				w.post(func() { w.h.AddDisks(push.Disks, now) })
 			}
 		}

@@ -87,6 +87,12 @@ type Pinger interface {
 	Ping(ctx context.Context) (time.Duration, error)
 }
 
+// HistoryClient is a Client that can ask for the agent's recorded samples
+// (capability history); the wire adapter and a replay are.
+type HistoryClient interface {
+	History(ctx context.Context, req *wire.HistoryRequest) (*wire.History, error)
+}
+
 // Pusher is a Client whose agent pushes samples (a socktop.v2 agent).
 type Pusher interface {
 	Pinger

@@ -33,6 +33,9 @@ type Needs struct {
 	// AlertProcesses, AlertDisks: alert rules read them; they are fetched
 	// every AlertEvery unless a screen needs them more often.
 	AlertProcesses, AlertDisks bool
+	// Timeline is the span of the agent's history the graphs show
+	// (ZoomLive: none).
+	Timeline Zoom
 }
 
 func (n Needs) union(o Needs) Needs {
@@ -46,6 +49,7 @@ func (n Needs) union(o Needs) Needs {
 	if o.DetailPID != 0 {
 		n.DetailPID = o.DetailPID
 	}
+	n.Timeline = max(n.Timeline, o.Timeline)
 	return n
 }
 
@@ -64,6 +68,14 @@ type Watcher struct {
 	kick      chan struct{} // the detail view opened: fetch now
 	kickConns chan struct{} // connections wanted now
 	changed   chan struct{} // the needs changed: re-subscribe now
+	kickTL    chan struct{} // another span of history wanted now
+
+	// agentNow is the newest metrics sample's time (Unix ms on the
+	// agent's clock), what history requests count back from; wantFill
+	// asks for the graphs to be backfilled from the agent's history.
+	agentNow atomic.Uint64
+	wantFill atomic.Bool
+	rec      *Recording // nil: not recording
 
 	bg sync.WaitGroup // signal requests in flight
 
@@ -79,7 +91,7 @@ type Watcher struct {
 func NewWatcher(t Target, dial DialFunc, post func(func()), h *Host, every Cadence) *Watcher {
 	w := &Watcher{target: t, dial: dial, post: post, h: h, every: every,
 		retry: make(chan struct{}, 1), kick: make(chan struct{}, 1), kickConns: make(chan struct{}, 1),
-		changed: make(chan struct{}, 1), claims: map[any]Needs{}}
+		changed: make(chan struct{}, 1), kickTL: make(chan struct{}, 1), claims: map[any]Needs{}}
 	w.needs.Store(&Needs{})
 	return w
 }
@@ -122,6 +134,9 @@ func (w *Watcher) update() {
 	if all.Connections && !old.Connections {
 		signal(w.kickConns)
 	}
+	if all.Timeline != old.Timeline {
+		signal(w.kickTL)
+	}
 	signal(w.changed)
 }
 
@@ -152,6 +167,18 @@ func (w *Watcher) RetryNow() { signal(w.retry) }
 
 // KickConnections asks for the socket table now.
 func (w *Watcher) KickConnections() { signal(w.kickConns) }
+
+// Record writes every sample the watcher receives to r (call it before
+// Run).
+func (w *Watcher) Record(r *Recording) { w.rec = r }
+
+// Refill asks for the graphs to be filled from the agent's history again
+// once the next metrics sample has arrived (a replay that jumped, whose
+// graphs were reset).
+func (w *Watcher) Refill() {
+	w.agentNow.Store(0)
+	w.wantFill.Store(true)
+}
 
 // Requests counts the answers and pushes received.
 func (w *Watcher) Requests() int64 { return w.requests.Load() }
@@ -249,7 +276,7 @@ func requestError(err error) bool {
 	var coded interface{ GetCode() wire.ErrorCode }
 	var ae *wire.AgentError
 	for _, s := range []error{wire.ErrUnknownPID, wire.ErrNotPermitted, wire.ErrNotSupported,
-		wire.ErrRateLimited, wire.ErrBadRequest, wire.ErrInternal} {
+		wire.ErrRateLimited, wire.ErrBadRequest, wire.ErrInternal, errNoNewSample} {
 		if errors.Is(err, s) {
 			return true
 		}

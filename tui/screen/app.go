@@ -46,6 +46,12 @@ type Options struct {
 	// (alert.ForHost); the zero value watches nothing. A fleet takes each
 	// member's rules, and [notify] from the first member that has one.
 	Alerts alert.Setup
+	// Record names a history file that every sample received is written
+	// to (socktop connect --record; one agent only).
+	Record string
+	// Replay plays a recording instead of watching an agent (socktop
+	// replay): Target and Dial are then the recording's.
+	Replay *model.Replay
 }
 
 // ErrNoTargets is returned by RunFleet when it is given no agent.
@@ -53,8 +59,25 @@ var ErrNoTargets = errors.New("tui: fleet view needs at least one agent")
 
 // Run shows one agent's dashboard until the user quits or ctx ends. It
 // never returns because the agent went away: that is shown and retried.
+// With Record it first opens the recording, and returns its error.
 func Run(ctx context.Context, opts Options) error {
-	return newSingle(ctx, opts).sh.Run()
+	var rec *model.Recording
+	if opts.Record != "" {
+		var err error
+		if rec, err = model.OpenRecording(opts.Record); err != nil {
+			return err
+		}
+	}
+	d := newSingle(ctx, opts)
+	d.rec = rec
+	d.w.Record(rec)
+	err := d.sh.Run() // returns once the watcher has stopped
+	if rec != nil {
+		if cerr := rec.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // RunFleet shows the fleet view for each agent's options (its Target and
@@ -101,13 +124,16 @@ func newSingle(ctx context.Context, opts Options) *dash {
 // newDash builds a host's model, watcher and screens on sh; al is the
 // shell's alerting.
 func newDash(sh *shell.Shell, opts Options, member bool, al *alerting) *dash {
+	if r := opts.Replay; r != nil {
+		opts.Dial, opts.Target = r.Dial, model.Target{Label: r.Name(), URL: "replay:" + r.Name()}
+	}
 	label := opts.Target.Label
 	if label == "" {
 		label = opts.Target.URL
 	}
 	every := model.NewCadence(opts.MetricsInterval, opts.ProcessesInterval, opts.DisksInterval)
 	h := model.NewHost(label, opts.Target.URL)
-	d := &dash{sh: sh, th: sh.Theme(), h: h, target: opts.Target, every: every, demo: opts.Demo, member: member, al: al}
+	d := &dash{sh: sh, th: sh.Theme(), h: h, target: opts.Target, every: every, demo: opts.Demo, member: member, al: al, replay: opts.Replay}
 	d.w = model.NewWatcher(opts.Target, opts.Dial, sh.Post, h, every)
 	d.build()
 	return d

@@ -22,6 +22,11 @@ type dash struct {
 	demo   bool
 	member bool // on a fleet: Esc on the dashboard goes back to it
 	al     *alerting
+	replay *model.Replay    // the recording played back; nil: an agent
+	rec    *model.Recording // what the watcher records to; nil: nothing
+
+	// where the graphs were last drawn, for clicks (travel.go)
+	cpuArea, memArea, netArea graphArea
 
 	main    *shell.Screen
 	view    *dashView
@@ -74,7 +79,8 @@ func (d *dash) retryKey() shell.Binding {
 // signalKeys are k and K, where a process is selected and the agent takes
 // signals.
 func (d *dash) signalKeys() []shell.Binding {
-	signals := func() bool { return d.h.Has(wire.CapSignals) && d.selectedPID() != 0 }
+	// Never from a past moment's list: its pid may name another process now.
+	signals := func() bool { return d.h.Has(wire.CapSignals) && d.selectedPID() != 0 && d.h.CursorAt == 0 }
 	return []shell.Binding{
 		{Keys: shell.Runes('k'), Label: "k", Hint: "kill", Desc: "send SIGTERM to the selected process (asks first)",
 			When: signals, WhenText: "agent advertises signals", Do: func() { d.confirmSignal("SIGTERM") }},
@@ -85,14 +91,14 @@ func (d *dash) signalKeys() []shell.Binding {
 
 func (d *dash) mainKeys() []shell.Binding {
 	p := d.procs
-	esc := "clear the filter; nothing more on the first screen (q quits, so a stray Esc never loses the graphs)"
+	esc := "clear the filter, then go back to live; nothing more on the first screen (q quits, so a stray Esc never loses the graphs)"
 	if d.member {
-		esc = "clear the filter, then back to the fleet"
+		esc = "clear the filter, go back to live, then back to the fleet"
 	}
 	keys := []shell.Binding{
 		d.quitKey(), d.helpKey(),
 		{Keys: shell.Special(tcell.KeyEnter), Label: "Enter", Hint: "detail", Desc: "open the selected process (mouse: double-click a row)",
-			When: func() bool { return d.selectedPID() != 0 }, Do: d.openDetail},
+			When: func() bool { return d.selectedPID() != 0 && d.h.CursorAt == 0 && d.h.Has(wire.CapProcessDetail) }, Do: d.openDetail},
 		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter processes: text matches the name, the command line (arguments too) or the pid; pid:N, user:NAME",
 			Do: func() { d.filter.open(p.filter) }},
 		{Keys: shell.Runes('c'), Label: "c", Hint: "conns", Desc: "connections: every socket with its process, traffic, rates and RTT",
@@ -101,7 +107,7 @@ func (d *dash) mainKeys() []shell.Binding {
 	keys = append(keys, d.signalKeys()...)
 	keys = append(keys,
 		shell.Binding{Keys: shell.Runes('t'), Label: "t", Hint: "tree", Desc: "tree view by parent pid (on/off)",
-			When: d.h.HasTreeData, WhenText: "agent sends parent pids", Do: p.toggleTree},
+			When: func() bool { return d.h.HasTreeData() && d.h.CursorAt == 0 }, WhenText: "agent sends parent pids", Do: p.toggleTree},
 		shell.Binding{Keys: shell.Runes('p'), Label: "p", Hint: "cmd", Desc: "show the name and the command line, the name only, or the command line only (in turn)",
 			Do: p.cycleNames},
 		shell.Binding{Keys: shell.Runes('%'), Label: "%", Hint: "cpu%", Desc: "CPU% per core (top's: a process using a whole core shows 100) or of the whole machine (upstream's: per core = machine × cores)",
@@ -115,6 +121,10 @@ func (d *dash) mainKeys() []shell.Binding {
 		d.al.keys()[0],
 		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", HintNow: d.escapeHint, Desc: esc, Do: d.escape},
 	)
+	keys = append(keys, d.timeKeys()...)
+	if d.replay != nil {
+		keys = append(keys, d.replayKeys()...)
+	}
 	return append(keys, moveKeys(p.t, "move the selection (mouse: click a row, wheel scrolls)")...)
 }
 
@@ -160,14 +170,15 @@ func moveKeys(t table, what string) []shell.Binding {
 	}
 }
 
-// escape clears the filter, then goes back to the fleet. On the first
-// screen it does nothing more: quitting is q's job, and Esc is pressed by
-// habit (closing a dialog, leaving vi's insert mode) often enough that
-// quitting on it lost people their graphs' history.
+// escape clears the filter, then goes back to live, then to the fleet. On
+// the first screen it does nothing more: quitting is q's job, and Esc is
+// pressed by habit (closing a dialog, leaving vi's insert mode) often
+// enough that quitting on it lost people their graphs' history.
 func (d *dash) escape() {
 	switch {
 	case d.procs.filter != "":
 		d.procs.setFilter("")
+	case d.backToLive():
 	case d.member:
 		d.sh.Pop()
 	default:
@@ -180,6 +191,8 @@ func (d *dash) escapeHint() string {
 	switch {
 	case d.procs.filter != "":
 		return "clear filter"
+	case d.h.CursorAt != 0 || d.h.Zoom != model.ZoomLive:
+		return "live"
 	case d.member:
 		return "fleet"
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/socktop/socktop/tui/shell"
 	"github.com/socktop/socktop/tui/widget"
 	"github.com/socktop/socktop/wire"
+	"github.com/socktop/socktop/wire/history"
 	"github.com/socktop/socktop/wire/wiretest"
 )
 
@@ -371,8 +372,15 @@ func TestKeyMapHasNoClashes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rs := history.New(history.Options{})
+	rs.Append(&wire.HistorySample{SampledAtMs: 1})
+	r, err := model.NewReplay("rec", rs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := newSingle(context.Background(), Options{Replay: r, Screen: tcell.NewSimulationScreen("UTF-8")})
 	screens := []*shell.Screen{d.main, d.detail.screen, d.filter.screen, d.confirm.screen, d.conns.screen, d.conns.filter.screen,
-		f.screen, f.members[0].d.main}
+		f.screen, f.members[0].d.main, rd.main}
 	for _, sc := range screens {
 		seen := map[shell.Key]string{}
 		for _, b := range sc.Keys {

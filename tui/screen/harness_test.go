@@ -26,15 +26,20 @@ const waitLimit = 15 * time.Second
 
 func startApp(t testing.TB, opts Options, w, h int) *harness {
 	t.Helper()
-	return startAppOn(t, opts, tcell.NewSimulationScreen("UTF-8"), w, h)
+	return startAppWith(t, opts, w, h, nil)
 }
 
-// startAppOn is startApp on a given screen (one that counts what is drawn).
-func startAppOn(t testing.TB, opts Options, scr tcell.SimulationScreen, w, h int) *harness {
+// startAppWith is startApp calling before with the dashboard before it
+// runs (before its watcher starts).
+func startAppWith(t testing.TB, opts Options, w, h int, before func(*dash)) *harness {
 	t.Helper()
+	scr := tcell.NewSimulationScreen("UTF-8")
 	opts.Screen = scr
 	d := newSingle(context.Background(), opts) // SetScreen initialises the screen (80×25)
 	scr.SetSize(w, h)
+	if before != nil {
+		before(d)
+	}
 	hs := &harness{t: t, d: d, sh: d.sh, scr: scr, done: make(chan error, 1)}
 	go func() { hs.done <- d.sh.Run() }()
 	t.Cleanup(hs.stop)
@@ -221,4 +226,22 @@ func kinds(ag *wiretest.Agent, kind string) int {
 		}
 	}
 	return n
+}
+
+// helpText opens the help and returns all of it, paging down until its
+// last page (it may be longer than the terminal).
+func (hs *harness) helpText() string {
+	hs.t.Helper()
+	hs.rune('?')
+	all := hs.waitFor("─ keys ")
+	for range 10 {
+		hs.key(tcell.KeyPgDn)
+		time.Sleep(50 * time.Millisecond)
+		s := hs.waitFor("─ keys ")
+		if s == all || strings.Contains(all, s) {
+			break
+		}
+		all += s
+	}
+	return all
 }

@@ -13,8 +13,12 @@ import (
 	"github.com/socktop/socktop/wire"
 )
 
-// staleAge returns the age of the host's data when it is stale, else 0.
+// staleAge returns the age of the host's data when it is stale, else 0
+// (a replay is never: paused, it sends nothing new on purpose).
 func (d *dash) staleAge(now time.Time) time.Duration {
+	if d.replay != nil {
+		return 0
+	}
 	return d.h.StaleAge(now, d.every.StaleAfter())
 }
 
@@ -74,6 +78,11 @@ func (d *dash) paintHeader(s tcell.Screen, x, y, w, h int) {
 	}
 	status := widget.NewLine(s, x, y+1, w)
 	put = status.Put
+	if d.replay != nil {
+		d.putReplay(status)
+		d.putTravel(status)
+		return
+	}
 	st := hs.Status
 	switch st.Phase {
 	case model.PhaseConnecting:
@@ -105,6 +114,7 @@ func (d *dash) paintHeader(s tcell.Screen, x, y, w, h int) {
 		}
 		put("  STALE "+text, t.Bad)
 	}
+	d.putTravel(status)
 	d.al.putFiring(status, hs, now)
 	if st.Phase == model.PhaseConnected && st.RTT > 0 {
 		put("  rtt ", t.Label)

@@ -92,6 +92,9 @@ func newDashView(d *dash) *dashView {
 	v.cpu = widget.NewPane(d.paintCPU)
 	v.mem = widget.NewPane(d.paintMem)
 	v.net = widget.NewPane(d.paintNet)
+	v.cpu.Click = func(x, y int) { d.clickGraph(&d.cpuArea, x, y) }
+	v.mem.Click = func(x, y int) { d.clickGraph(&d.memArea, x, y) }
+	v.net.Click = func(x, y int) { d.clickGraph(&d.netArea, x, y) }
 	v.disks = widget.NewPane(d.paintDisks)
 	v.sensors = widget.NewPane(d.paintTemps)
 	return v
@@ -102,10 +105,12 @@ func (v *dashView) hasSensors() bool {
 	return len(m.GetTemperatures()) > 0 || len(m.GetGpus()) > 0
 }
 
-// claim tells the watcher what the dashboard shows: the process list, and
-// disks when the layout has room for them.
+// claim tells the watcher what the dashboard shows: the process list,
+// disks when the layout has room for them, and the span of history the
+// graphs are zoomed to (or the time cursor reaches).
 func (v *dashView) claim() {
-	v.d.w.Need(v.d.main, model.Needs{Processes: true, Disks: v.lay.disks, Commands: v.d.procs.commands})
+	v.d.w.Need(v.d.main, model.Needs{Processes: true, Disks: v.lay.disks, Commands: v.d.procs.commands,
+		Timeline: v.d.h.ViewZoom(v.d.sh.Now())})
 }
 
 // relayout recomputes the layout for the current rectangle and rebuilds the
@@ -168,6 +173,9 @@ func (v *dashView) build(l layout) {
 
 func (v *dashView) Draw(s tcell.Screen) {
 	v.relayout()
+	if v.d.h.CursorAt != 0 {
+		v.claim() // the moment ages: the zoom that reaches it may widen
+	}
 	x, y, w, h := v.GetRect()
 	title, lines := v.d.banner()
 	if title != "" && v.d.h.LastSample().IsZero() {

@@ -23,9 +23,16 @@ func optCelsius(c *float32) string {
 
 func (d *dash) paintCPU(s tcell.Screen, x, y, w, h int) {
 	t, hs := d.th, d.h
+	tl, mi := d.moment()
 	info := ""
-	if hs.CPU.Len() > 0 {
+	switch {
+	case mi >= 0:
+		info = "at " + momentClock(tl.Samples[mi].SampledAtMs, hs.AgentNow(d.sh.Now())) + " " + widget.Percent(tl.CPU[mi])
+	case hs.CPU.Len() > 0:
 		info = "now " + widget.Percent(hs.CPU.Last()) + " avg " + widget.Percent(hs.CPU.Avg(120)) + optCelsius(hs.Metrics.CpuTempC)
+	}
+	if tl != nil {
+		info = tl.Zoom.String() + " · " + info
 	}
 	ix, iy, iw, ih := d.frame(s, x, y, w, h, "cpu", info)
 	if iw <= 0 || ih <= 0 {
@@ -51,13 +58,18 @@ func (d *dash) paintCPU(s tcell.Screen, x, y, w, h int) {
 			cx := ix + gw + (i/rows)*coreColWidth + 1
 			cy := iy + i%rows
 			v := r.Last()
+			if mi >= 0 {
+				v = coreAt(tl, i, mi)
+			}
 			widget.Print(s, cx, cy, 4, "c"+strconv.Itoa(i), t.Label)
 			widget.Bar(s, cx+4, cy, 6, v/100, t.ASCII, t.CPU(v/100), t.BarEmpty)
 			widget.PrintRight(s, cx+11, cy, 5, widget.Percent(v), t.Value)
-			widget.Sparkline(s, cx+17, cy, coreColWidth-18, r, 100, t.ASCII, t.CPU)
+			sw := coreColWidth - 18
+			widget.Sparkline(s, cx+17, cy, sw, d.series(r, func(tl *model.Timeline) []float64 { return coreValues(tl, i) }, sw), 100, t.ASCII, t.CPU)
 		}
 	}
-	widget.Graph(s, ix, iy, gw, ih, hs.CPU, 100, t.ASCII, t.CPU)
+	widget.Graph(s, ix, iy, gw, ih, d.series(hs.CPU, func(tl *model.Timeline) []float64 { return tl.CPU }, gw), 100, t.ASCII, t.CPU)
+	d.graphDrawn(s, &d.cpuArea, ix, iy, gw, ih, hs.CPU)
 	if hs.CPU.Len() > 0 && gw > 12 {
 		widget.Print(s, ix, iy, 6, "100%", t.Dim)
 	}
@@ -102,6 +114,22 @@ func (d *dash) paintBreakdown(s tcell.Screen, x, y, w int, b *wire.CpuBreakdown)
 	}
 }
 
+// coreValues are core i's values over a timeline (nil when it had none).
+func coreValues(tl *model.Timeline, i int) []float64 {
+	if i < len(tl.Cores) {
+		return tl.Cores[i]
+	}
+	return nil
+}
+
+// coreAt is core i at the timeline's sample j (NaN when unknown).
+func coreAt(tl *model.Timeline, i, j int) float64 {
+	if v := coreValues(tl, i); v != nil {
+		return v[j]
+	}
+	return math.NaN()
+}
+
 func (d *dash) paintMem(s tcell.Screen, x, y, w, h int) {
 	t, m := d.th, d.h.Metrics
 	ix, iy, iw, ih := d.frame(s, x, y, w, h, "memory", "")
@@ -124,19 +152,28 @@ func (d *dash) paintMem(s tcell.Screen, x, y, w, h int) {
 			widget.Print(s, ix+5, iy+row, iw-5, text, t.Value)
 		}
 	}
-	gauge(0, "mem", m.GetMemUsed(), m.GetMemTotal())
-	if m.GetSwapTotal() > 0 {
-		gauge(1, "swap", m.GetSwapUsed(), m.GetSwapTotal())
+	used, total, swapUsed, swapTotal := m.GetMemUsed(), m.GetMemTotal(), m.GetSwapUsed(), m.GetSwapTotal()
+	tl, mi := d.moment()
+	if mi >= 0 {
+		hs := tl.Samples[mi]
+		used, total, swapUsed, swapTotal = hs.MemUsed, hs.MemTotal, hs.SwapUsed, hs.SwapTotal
+	}
+	gauge(0, "mem", used, total)
+	if swapTotal > 0 {
+		gauge(1, "swap", swapUsed, swapTotal)
 	} else if ih > 1 {
 		widget.Print(s, ix, iy+1, iw, "swap none", t.Dim)
 	}
-	if ih > 2 && (m.GetMemAvailable() > 0 || m.GetMemCached() > 0) {
+	if ih > 2 && mi >= 0 {
+		widget.Print(s, ix, iy+2, iw, "at "+momentClock(tl.Samples[mi].SampledAtMs, d.h.AgentNow(d.sh.Now())), t.Dim)
+	} else if ih > 2 && (m.GetMemAvailable() > 0 || m.GetMemCached() > 0) {
 		line := "avail " + widget.Bytes(m.GetMemAvailable()) + "  cache " + widget.Bytes(m.GetMemCached()) +
 			"  buf " + widget.Bytes(m.GetMemBuffers())
 		widget.Print(s, ix, iy+2, iw, line, t.Dim)
 	}
 	if ih > 4 {
-		widget.Graph(s, ix, iy+3, iw, ih-3, d.h.Mem, 100, t.ASCII, t.Mem)
+		widget.Graph(s, ix, iy+3, iw, ih-3, d.series(d.h.Mem, func(tl *model.Timeline) []float64 { return tl.Mem }, iw), 100, t.ASCII, t.Mem)
+		d.graphDrawn(s, &d.memArea, ix, iy+3, iw, ih-3, d.h.Mem)
 	}
 }
 
@@ -146,7 +183,11 @@ func (d *dash) paintNet(s tcell.Screen, x, y, w, h int) {
 	if t.ASCII {
 		down, up = "rx", "tx"
 	}
-	info := down + " " + widget.Rate(hs.NetRx.Last()) + " " + up + " " + widget.Rate(hs.NetTx.Last())
+	rxNow, txNow := hs.NetRx.Last(), hs.NetTx.Last()
+	if tl, mi := d.moment(); mi >= 0 {
+		rxNow, txNow = tl.NetRx[mi], tl.NetTx[mi]
+	}
+	info := down + " " + widget.Rate(rxNow) + " " + up + " " + widget.Rate(txNow)
 	ix, iy, iw, ih := d.frame(s, x, y, w, h, "network", info)
 	if iw <= 0 || ih <= 0 {
 		return
@@ -159,12 +200,14 @@ func (d *dash) paintNet(s tcell.Screen, x, y, w, h int) {
 	gw := iw - listW
 	top := ih / 2
 	bottom := ih - top
-	scale := func(r *model.Ring) float64 { return max(r.Max(gw*2), 1024) }
-	widget.Graph(s, ix, iy, gw, top, hs.NetRx, scale(hs.NetRx), t.ASCII, t.Rx)
-	widget.Graph(s, ix, iy+top, gw, bottom, hs.NetTx, scale(hs.NetTx), t.ASCII, t.Tx)
-	widget.Print(s, ix, iy, gw, down+" "+widget.Rate(hs.NetRx.Last())+" peak "+widget.Rate(hs.NetPeakRx), t.Label)
+	rx := d.series(hs.NetRx, func(tl *model.Timeline) []float64 { return tl.NetRx }, gw)
+	tx := d.series(hs.NetTx, func(tl *model.Timeline) []float64 { return tl.NetTx }, gw)
+	widget.Graph(s, ix, iy, gw, top, rx, max(rx.Max(gw*2), 1024), t.ASCII, t.Rx)
+	widget.Graph(s, ix, iy+top, gw, bottom, tx, max(tx.Max(gw*2), 1024), t.ASCII, t.Tx)
+	d.graphDrawn(s, &d.netArea, ix, iy, gw, ih, hs.NetRx)
+	widget.Print(s, ix, iy, gw, down+" "+widget.Rate(rxNow)+" peak "+widget.Rate(hs.NetPeakRx), t.Label)
 	if bottom > 0 {
-		widget.Print(s, ix, iy+top, gw, up+" "+widget.Rate(hs.NetTx.Last())+" peak "+widget.Rate(hs.NetPeakTx), t.Label)
+		widget.Print(s, ix, iy+top, gw, up+" "+widget.Rate(txNow)+" peak "+widget.Rate(hs.NetPeakTx), t.Label)
 	}
 	if listW == 0 {
 		return
@@ -212,7 +255,7 @@ func (d *dash) paintDisks(s tcell.Screen, x, y, w, h int) {
 	t, hs := d.th, d.h
 	info := ""
 	for _, dk := range hs.Disks.GetDisks() {
-		if _, _, _, exact := diskUse(dk); !exact {
+		if _, _, _, exact := diskUse(dk); !exact && dk.GetTotal() > 0 {
 			info = "* used = size − available" // the agent sends no free count
 			break
 		}
@@ -242,12 +285,17 @@ func (d *dash) paintDisks(s tcell.Screen, x, y, w, h int) {
 		if !exact {
 			pct += "*"
 		}
+		r, rated := hs.DiskRates[dk.GetName()]
+		if dk.GetTotal() == 0 { // a recording keeps a disk's I/O, not its size
+			widget.Print(s, ix+nameW+1, iy+row, iw-nameW-1, "r "+widget.Rate(r.Read)+" w "+widget.Rate(r.Write), t.Value)
+			continue
+		}
 		// "16.0% 15.0G/252G 225G avail", as df's Use% Used Size Avail
 		right := pct + " " + widget.Bytes(used) + "/" + widget.Bytes(dk.GetTotal())
 		if iw >= 48 {
 			right += " " + widget.Bytes(avail) + " avail"
 		}
-		if r, ok := hs.DiskRates[dk.GetName()]; ok && iw >= 76 {
+		if rated && iw >= 76 {
 			right += " r " + widget.Rate(r.Read) + " w " + widget.Rate(r.Write)
 		}
 		if iw >= 90 {

@@ -59,7 +59,9 @@ type procTable struct {
 	commands bool
 
 	view      []*model.ProcRow
-	builtAt   time.Time // ProcsAt of the data the view was built from
+	past      []model.ProcRow // a past moment's rows (its top processes)
+	builtAt   time.Time       // ProcsAt of the data the view was built from
+	builtPast uint64          // the past moment's time, 0 for live rows
 	builtCol  int
 	builtDesc bool
 	dirty     bool
@@ -175,19 +177,38 @@ func (p *procTable) setFilter(s string) {
 
 func (p *procTable) treeOn() bool { return p.tree && p.d.h.HasTreeData() }
 
-// refresh rebuilds the view when the data, the filter or the order changed.
+// rows are the rows shown: the live list, or with the time cursor on a
+// past moment that moment's top processes; at is that moment (0: live).
+func (p *procTable) rows() (rows []model.ProcRow, at uint64) {
+	h := p.d.h
+	if h.CursorAt == 0 {
+		return h.Rows, 0
+	}
+	m := h.Moment()
+	if m == nil {
+		return nil, 1 // the moment is on its way
+	}
+	if m.SampledAtMs != p.builtPast {
+		p.past = model.MomentRows(p.past, m)
+	}
+	return p.past, m.SampledAtMs
+}
+
+// refresh rebuilds the view when the data, the moment, the filter or the
+// order changed.
 func (p *procTable) refresh() bool {
 	h := p.d.h
 	col, desc := p.t.Sort()
-	if !p.dirty && p.builtAt.Equal(h.ProcsAt) && col == p.builtCol && desc == p.builtDesc {
+	rows, past := p.rows()
+	if !p.dirty && p.builtAt.Equal(h.ProcsAt) && past == p.builtPast && col == p.builtCol && desc == p.builtDesc {
 		return false
 	}
-	p.view = model.BuildView(p.view, h.Rows, p.flt, model.ProcCol(col), desc, p.treeOn())
-	p.builtAt, p.builtCol, p.builtDesc, p.dirty = h.ProcsAt, col, desc, false
+	p.view = model.BuildView(p.view, rows, p.flt, model.ProcCol(col), desc, p.treeOn() && past == 0)
+	p.builtAt, p.builtPast, p.builtCol, p.builtDesc, p.dirty = h.ProcsAt, past, col, desc, false
 	p.busiest = 0
 	best := -1.0
-	for i := range h.Rows {
-		if r := &h.Rows[i]; r.CPU > best {
+	for i := range rows {
+		if r := &rows[i]; r.CPU > best {
 			best, p.busiest = r.CPU, r.PID
 		}
 	}
@@ -213,9 +234,19 @@ func (p *procTable) draw(s tcell.Screen, x, y, w, h int) {
 	d, t := p.d, p.d.th
 	hs := d.h
 	p.t.Update()
+	rows, past := p.rows()
 	info := strconv.Itoa(len(p.view))
-	if len(p.view) != len(hs.Rows) {
-		info += "/" + strconv.Itoa(len(hs.Rows))
+	if len(p.view) != len(rows) {
+		info += "/" + strconv.Itoa(len(rows))
+	}
+	title := "processes"
+	if past != 0 {
+		// A past moment keeps only its busiest and largest processes.
+		title = "processes · history"
+		info = "top " + info
+		if past > 1 {
+			title += " " + momentClock(past, hs.AgentNow(d.sh.Now()))
+		}
 	}
 	col, desc := p.t.Sort()
 	info += " · sort " + procCols[col].Name + t.Arrow(desc) + " · CPU% " + p.cpuMode()
@@ -225,12 +256,16 @@ func (p *procTable) draw(s tcell.Screen, x, y, w, h int) {
 	if p.filter != "" {
 		info += " · filter \"" + p.filter + "\""
 	}
-	ix, iy, iw, ih := d.frame(s, x, y, w, h, "processes", info)
+	ix, iy, iw, ih := d.frame(s, x, y, w, h, title, info)
 	if iw <= 0 || ih <= 0 {
 		return
 	}
 	p.t.Empty = ""
 	switch {
+	case past == 1:
+		p.t.Empty = "asking the agent for that moment…"
+	case past != 0 && len(rows) == 0:
+		p.t.Empty = "no processes were recorded at that moment"
 	case len(hs.Rows) == 0 && hs.ProcsAt.IsZero():
 		p.t.Empty = "waiting for the process list…"
 		if !hs.Has(wire.CapProcesses) {

@@ -148,3 +148,15 @@ func (l *Line) Put(text string, st tcell.Style) {
 
 // Room is how many cells are left.
 func (l *Line) Room() int { return l.end - l.x }
+
+// MarkColumn shows column x of the rows y to y+h-1 in reverse video,
+// keeping what is drawn there (a graph's time cursor).
+func MarkColumn(s tcell.Screen, x, y, h int) {
+	for row := y; row < y+h; row++ {
+		str, st, _ := s.Get(x, row)
+		if str == "" {
+			str = " "
+		}
+		s.Put(x, row, str, st.Reverse(true))
+	}
+}

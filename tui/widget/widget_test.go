@@ -161,3 +161,26 @@ func TestGraphShiftsByCells(t *testing.T) {
 		t.Errorf("a new cell did not shift the graph by one cell: %q then %q", string(b), string(c))
 	}
 }
+
+func reversed(st tcell.Style) bool {
+	_, _, attr := st.Decompose()
+	return attr&tcell.AttrReverse != 0
+}
+
+// TestMarkColumn: the column is shown reversed with what was drawn kept.
+func TestMarkColumn(t *testing.T) {
+	s := tcell.NewSimulationScreen("UTF-8")
+	s.Init()
+	s.SetSize(4, 3)
+	s.SetContent(1, 0, '⣿', nil, tcell.StyleDefault)
+	MarkColumn(s, 1, 0, 2)
+	for row, want := range []string{"⣿", " "} {
+		str, st, _ := s.Get(1, row)
+		if str != want || !reversed(st) {
+			t.Errorf("row %d: %q reverse %v, want %q reversed", row, str, reversed(st), want)
+		}
+	}
+	if _, st, _ := s.Get(1, 2); reversed(st) {
+		t.Error("a row below the marked ones is reversed")
+	}
+}

@@ -3,17 +3,14 @@
 package history
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
-	"unsafe"
 
+	"github.com/socktop/socktop/procfs/proctest"
 	"github.com/socktop/socktop/wire"
-	"golang.org/x/sys/unix"
 )
 
 // Benchmarks of the history against baselines measured in the same run
@@ -21,96 +18,6 @@ import (
 // wall time). Run with, e.g.:
 //
 //	go test ./wire/history -run '^$' -bench . -benchtime 20x
-
-// floorScan is the floor of any process list, as procfs's BenchmarkFloor
-// measures it: readdir of /proc, then open+read+close of every
-// /proc/<pid>/stat, nothing else.
-type floorScan struct {
-	dents, buf, path []byte
-}
-
-func newFloorScan() *floorScan {
-	return &floorScan{dents: make([]byte, 32<<10), buf: make([]byte, 1024), path: make([]byte, 0, 32)}
-}
-
-func (f *floorScan) run() int {
-	dir, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		panic(err)
-	}
-	defer unix.Close(dir)
-	procs := 0
-	for {
-		n, err := unix.Getdents(dir, f.dents)
-		if n <= 0 || err != nil {
-			return procs
-		}
-		for b := f.dents[:n]; len(b) > 19; {
-			reclen := int(b[16]) | int(b[17])<<8
-			name := b[19:reclen]
-			name = name[:bytes.IndexByte(name, 0)]
-			b = b[reclen:]
-			if len(name) == 0 || name[0] < '1' || name[0] > '9' {
-				continue
-			}
-			// openat(dir, "<pid>/stat") with a reused path buffer, as the
-			// sampler opens it: no allocation per process.
-			f.path = append(append(f.path[:0], name...), "/stat\x00"...)
-			fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(dir), uintptr(unsafe.Pointer(&f.path[0])), uintptr(unix.O_RDONLY|unix.O_CLOEXEC), 0, 0, 0)
-			if e != 0 {
-				continue
-			}
-			if n, _ := unix.Read(int(fd), f.buf); n > 0 {
-				procs++
-			}
-			unix.Close(int(fd))
-		}
-	}
-}
-
-func threadCPU() time.Duration {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
-	return time.Duration(ts.Nano())
-}
-
-type step struct {
-	name string
-	fn   func()
-}
-
-// ratios runs the steps one after the other in every iteration on one
-// locked OS thread and reports each step's thread CPU time per op (name-µs)
-// and its ratio to the first step, the baseline (x-name). Groups sums
-// steps: a named total reported against the baseline too.
-func ratios(b *testing.B, steps []step, groups map[string][]string) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cpu := make([]time.Duration, len(steps))
-	for b.Loop() {
-		for i, s := range steps {
-			c0 := threadCPU()
-			s.fn()
-			cpu[i] += threadCPU() - c0
-		}
-	}
-	byName := map[string]time.Duration{}
-	for i, s := range steps {
-		byName[s.name] = cpu[i]
-		b.ReportMetric(float64(cpu[i].Microseconds())/float64(b.N), s.name+"-µs")
-		if i > 0 {
-			b.ReportMetric(float64(cpu[i])/float64(cpu[0]), "x-"+s.name)
-		}
-	}
-	for g, names := range groups {
-		var sum time.Duration
-		for _, n := range names {
-			sum += byName[n]
-		}
-		b.ReportMetric(float64(sum)/float64(cpu[0]), "x-"+g)
-	}
-	b.ReportMetric(0, "ns/op")
-}
 
 // BenchmarkDayMemory records a day (8,640 samples at 10 s) of this machine
 // with 1,000 processes and reports the bytes per sample and the heap held.
@@ -177,15 +84,15 @@ func BenchmarkWireDay(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	ratios(b, []step{
-		{"plist-marshal", func() { _, err := pl.MarshalVT(); must(err) }},
-		{"day-query", func() { s.Query(0, math.MaxUint64, 0) }},
-		{"day-marshal", func() { _, err := full.MarshalVT(); must(err) }},
-		{"day-unmarshal", func() { var h wire.History; must(h.UnmarshalVT(fullB)) }},
-		{"1000pt-query", func() { s.Query(0, math.MaxUint64, 1000) }},
-		{"1000pt-marshal", func() { _, err := down.MarshalVT(); must(err) }},
-		{"1000pt-unmarshal", func() { var h wire.History; must(h.UnmarshalVT(downB)) }},
-		{"1000pt-json", func() { EncodeJSON(down) }},
+	proctest.Ratios(b, []proctest.Step{
+		proctest.Named("plist-marshal", func() { _, err := pl.MarshalVT(); must(err) }),
+		proctest.Named("day-query", func() { s.Query(0, math.MaxUint64, 0) }),
+		proctest.Named("day-marshal", func() { _, err := full.MarshalVT(); must(err) }),
+		proctest.Named("day-unmarshal", func() { var h wire.History; must(h.UnmarshalVT(fullB)) }),
+		proctest.Named("1000pt-query", func() { s.Query(0, math.MaxUint64, 1000) }),
+		proctest.Named("1000pt-marshal", func() { _, err := down.MarshalVT(); must(err) }),
+		proctest.Named("1000pt-unmarshal", func() { var h wire.History; must(h.UnmarshalVT(downB)) }),
+		proctest.Named("1000pt-json", func() { EncodeJSON(down) }),
 	}, nil)
 	b.ReportMetric(float64(len(plB)), "plist-bytes")
 	b.ReportMetric(float64(len(fullB)), "day-bytes")
@@ -215,26 +122,26 @@ func BenchmarkRecorderTickVsFloor(b *testing.B) {
 		}
 	}
 	at := d.at
-	floor := newFloorScan()
+	floor := proctest.NewFloor()
 	var m *wire.Metrics
 	var p *wire.Processes
 	var dk *wire.Disks
 	var hs *wire.HistorySample
-	ratios(b, []step{
-		{"floor", func() { floor.run() }},
-		{"scan", func() { p = l.processes(b) }},
-		{"metrics", func() { m = l.metrics(b) }},
-		{"disks", func() { dk = l.disks(b) }},
-		{"select", func() {
+	proctest.Ratios(b, []proctest.Step{
+		proctest.Named("floor", func() { floor.Scan() }),
+		proctest.Named("scan", func() { p = l.processes(b) }),
+		proctest.Named("metrics", func() { m = l.metrics(b) }),
+		proctest.Named("disks", func() { dk = l.disks(b) }),
+		proctest.Named("select", func() {
 			at += 10_000
 			m.SampledAtMs = at
 			hs = FromSnapshot(m, dk, p)
-		}},
-		{"append", func() {
+		}),
+		proctest.Named("append", func() {
 			if err := s.Append(hs); err != nil {
 				b.Fatal(err)
 			}
-		}},
+		}),
 	}, map[string][]string{"record": {"select", "append"}, "tick": {"scan", "metrics", "disks", "select", "append"}})
 	b.ReportMetric(float64(len(p.Processes)), "procs")
 }
