@@ -40,7 +40,7 @@ func snapshotCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	watch := fs.Duration("watch", 0, "print one fresh sample every `interval` (JSON lines) until interrupted")
 	format := fs.String("format", "json", "json, or with --watch connections: text, one line per new, changed or closed connection")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: socktop snapshot [flags] metrics|disks|processes|connections
+		fmt.Fprint(fs.Output(), `usage: socktop snapshot [flags] metrics|disks|processes|connections|containers
        socktop snapshot --watch 1s KIND
        socktop snapshot --watch 2s --format text connections
 
@@ -50,6 +50,10 @@ to two decimals, enums and socket states by name, addresses as text. CPU
 shares are measured over a short window (~150 ms). With --watch it prints
 one sample a line, each collected afresh, every interval: CPU shares then
 cover the interval. connections lists TIME-WAIT sockets too, as ss does.
+containers lists the cgroups that are containers, pods' containers, LXC
+guests, systemd services and user sessions, with CPU (share of the machine),
+memory and its limit, pids, I/O, throttling and pressure; processes name
+theirs in "container".
 
 --format text with --watch connections streams the changes, as tcptop does:
 PARTIAL for each connection already open when the watch began (its counters
@@ -60,6 +64,7 @@ names.
 Examples:
   socktop snapshot metrics | jq '.mem_used / .mem_total'
   socktop snapshot processes | jq '.processes | length'
+  socktop snapshot containers | jq -r '.containers[] | "\(.name) \(.cpu_percent)"'
   socktop snapshot --watch 1s metrics | jq .cpu_total
   socktop snapshot --watch 2s --format text connections
 
@@ -76,7 +81,7 @@ Flags:
 	}
 	switch {
 	case fs.NArg() != 1:
-		return usage("name one kind: metrics, disks, processes or connections")
+		return usage("name one kind: metrics, disks, processes, connections or containers")
 	case *format != "json" && *format != "text":
 		return usage("--format %q: want json or text", *format)
 	case *format == "text" && (*watch <= 0 || fs.Arg(0) != "connections"):
@@ -91,7 +96,7 @@ Flags:
 	if *watch > 0 {
 		// Each line is collected afresh (no cache serves it twice), and
 		// its CPU shares are measured since the line before.
-		cfg.MetricsTTL, cfg.ProcessesTTL, cfg.DisksTTL, cfg.ConnectionsTTL = 0, 0, 0, 0
+		cfg.MetricsTTL, cfg.ProcessesTTL, cfg.DisksTTL, cfg.ConnectionsTTL, cfg.ContainersTTL = 0, 0, 0, 0, 0
 		cfg.StaleAfter = max(cfg.StaleAfter, 2*every)
 	}
 	a, err := agent.New(cfg)

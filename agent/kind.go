@@ -127,7 +127,7 @@ type registry struct {
 // order) and /metrics writes its series.
 func builtinKinds() []*kind {
 	return []*kind{helloKind, metricsKind, disksKind, processesKind, detailKind,
-		journalKind, connectionsKind, signalKind}
+		journalKind, connectionsKind, signalKind, containersKind}
 }
 
 var builtin = newRegistry(builtinKinds()...)
