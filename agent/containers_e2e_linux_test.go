@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,7 +14,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/agent/internal/containernames"
@@ -179,4 +182,105 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// A machine with more groups than /metrics writes series for: each family
+// stops at maxContainerSeries, the count says how many there are, label
+// values stay short valid UTF-8 with quotes and backslashes escaped, and
+// promtool finds nothing wrong.
+func TestContainerMetricsBounded(t *testing.T) {
+	dir := t.TempDir()
+	mi := "30 21 0:25 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate\n"
+	write := func(path, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(dir, "proc", "self", "mountinfo"), mi)
+	odd := []string{`quo"te\back.service`, strings.Repeat("long-", 45) + "name.service", "größe-ünïcode.service"}
+	names := odd
+	for i := range maxContainerSeries + 44 {
+		names = append(names, fmt.Sprintf("svc%03d.service", i))
+	}
+	for _, n := range names {
+		g := filepath.Join(dir, "sys", "fs", "cgroup", "system.slice", n)
+		write(filepath.Join(g, "cpu.stat"), "usage_usec 1000\n")
+		write(filepath.Join(g, "memory.current"), "4096\n")
+		write(filepath.Join(g, "memory.max"), "max\n")
+		write(filepath.Join(g, "pids.current"), "1\n")
+	}
+	cfg := testConfig()
+	cfg.ProcRoot, cfg.SysRoot, cfg.ContainerSockets = filepath.Join(dir, "proc"), filepath.Join(dir, "sys"), []string{}
+	_, srv := startAgent(t, cfg)
+	body := scrape(t, srv.URL+"/metrics")
+	counts := map[string]int{}
+	for line := range strings.Lines(string(body)) {
+		name, rest, ok := strings.Cut(line, "{")
+		if !ok || !strings.HasPrefix(name, "socktop_container_") {
+			continue
+		}
+		counts[name]++
+		labels, _, _ := strings.Cut(rest, "} ")
+		if !utf8.ValidString(labels) || len(labels) > 3*(maxLabelBytes+8)+40 {
+			t.Errorf("labels %q", labels)
+		}
+	}
+	for _, f := range []string{"socktop_container_cpu_seconds_total", "socktop_container_memory_bytes", "socktop_container_pids"} {
+		if counts[f] != maxContainerSeries {
+			t.Errorf("%s: %d series, want %d", f, counts[f], maxContainerSeries)
+		}
+	}
+	if counts["socktop_container_memory_limit_bytes"] != 0 {
+		t.Errorf("%d memory limit series for groups without a limit", counts["socktop_container_memory_limit_bytes"])
+	}
+	if !bytes.Contains(body, fmt.Appendf(nil, "socktop_container_groups %d\n", len(names))) {
+		t.Errorf("no socktop_container_groups %d", len(names))
+	}
+	if long := clip(odd[1], maxLabelBytes); !strings.HasSuffix(long, "…") || !bytes.Contains(body, []byte(`name="`+long+`"`)) {
+		t.Errorf("the %d-byte name is not cut to %d bytes", len(odd[1]), maxLabelBytes)
+	}
+	if !bytes.Contains(body, []byte(`name="quo\"te\\back.service"`)) {
+		t.Errorf("the quoted name is not escaped as the text format wants")
+	}
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = bytes.NewReader(body)
+		if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+	}
+}
+
+// Where no cgroup hierarchy can be read (the x86 fixture lists a cgroup2
+// mount but has no /sys/fs/cgroup), containers is not advertised, is
+// refused in every dialect, and processes name no container.
+func TestContainersNotServedWithoutCgroups(t *testing.T) {
+	a, _ := fixtureAgent(t, "x86-server")
+	if slices.Contains(a.Capabilities(), wire.CapContainers) {
+		t.Fatalf("capabilities %v list containers", a.Capabilities())
+	}
+	if _, err := a.Snapshot(context.Background(), "containers"); !errorsIsCode(err, wire.ErrorCode_ERROR_CODE_NOT_SUPPORTED) {
+		t.Errorf("snapshot containers: %v", err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	if _, b := roundTrip(t, dial(t, wsURL(srv), nil), websocket.MessageText, []byte(`{"type":"containers"}`)); !bytes.Contains(b, []byte(`"error":"containers is not available`)) {
+		t.Errorf("JSON dialect: %s", b)
+	}
+	m, err := a.Snapshot(context.Background(), "processes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.(*wire.Processes).Processes {
+		if p.Container != "" {
+			t.Errorf("process %d in container %q", p.Pid, p.Container)
+		}
+	}
+	if a.coll.procs.GroupOf != nil {
+		t.Error("the process sampler reads /proc/<pid>/cgroup on an agent that does not serve containers")
+	}
 }
