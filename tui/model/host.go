@@ -84,6 +84,9 @@ type Host struct {
 
 	// Conns is the socket table while a screen shows it.
 	Conns ConnModel
+	// Containers are the containers and services while a screen (or the
+	// fleet's tile) shows them.
+	Containers ContainerModel
 
 	alerts *alertFeed // nil: no alert rules (alerts.go)
 }
@@ -341,7 +344,7 @@ func (h *Host) AddProcs(p *wire.Processes, now time.Time) {
 		*r = ProcRow{
 			PID: pi.GetPid(), PPID: pi.GetPpid(), Name: pi.GetName(), User: pi.GetUser(),
 			State: pi.GetState(), CPU: float64(pi.GetCpuPercent()), RSS: pi.GetRssBytes(),
-			Threads: pi.GetThreads(), Start: pi.GetStartTime(),
+			Threads: pi.GetThreads(), Start: pi.GetStartTime(), Container: pi.GetContainer(),
 		}
 		if r.User == "" && pi.GetUid() != 0 {
 			r.User = strconv.FormatUint(uint64(pi.GetUid()), 10)

@@ -29,6 +29,9 @@ type Needs struct {
 	// AlertProcesses, AlertDisks: alert rules read them; they are fetched
 	// every AlertEvery unless a screen needs them more often.
 	AlertProcesses, AlertDisks bool
+	// Containers: a screen lists them (at the processes cadence);
+	// TileContainers: the fleet's tile names the busiest (every AlertEvery).
+	Containers, TileContainers bool
 }
 
 func (n Needs) union(o Needs) Needs {
@@ -38,6 +41,8 @@ func (n Needs) union(o Needs) Needs {
 	n.Journal = n.Journal || o.Journal
 	n.AlertProcesses = n.AlertProcesses || o.AlertProcesses
 	n.AlertDisks = n.AlertDisks || o.AlertDisks
+	n.Containers = n.Containers || o.Containers
+	n.TileContainers = n.TileContainers || o.TileContainers
 	if o.DetailPID != 0 {
 		n.DetailPID = o.DetailPID
 	}

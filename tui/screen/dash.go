@@ -30,6 +30,7 @@ type dash struct {
 	confirm *confirmDialog
 	detail  *detailView
 	conns   *connsView
+	ctrs    *containersView
 }
 
 func (d *dash) build() {
@@ -39,10 +40,12 @@ func (d *dash) build() {
 	d.confirm = newConfirm(d)
 	d.detail = newDetailView(d)
 	d.conns = newConnsView(d)
+	d.ctrs = newContainersView(d)
 	d.main = &shell.Screen{Name: "Dashboard", View: d.view, Keys: d.mainKeys(),
 		Header: d.paintHeader, HeaderRows: 2,
 		Help: []shell.Section{{Name: "Process detail", Keys: d.detail.screen.Keys}, {Name: "Filter", Keys: d.filter.screen.Keys},
-			{Name: "Signal dialog", Keys: d.confirm.screen.Keys}, {Name: "Connections", Keys: d.conns.screen.Keys}},
+			{Name: "Signal dialog", Keys: d.confirm.screen.Keys}, {Name: "Connections", Keys: d.conns.screen.Keys},
+			{Name: "Containers", Keys: d.ctrs.screen.Keys}},
 		Shown:  func() { d.view.claim() },
 		Hidden: func() { d.w.Release(d.main) },
 	}
@@ -93,14 +96,16 @@ func (d *dash) mainKeys() []shell.Binding {
 		d.quitKey(), d.helpKey(),
 		{Keys: shell.Special(tcell.KeyEnter), Label: "Enter", Hint: "detail", Desc: "open the selected process (mouse: double-click a row)",
 			When: func() bool { return d.selectedPID() != 0 }, Do: d.openDetail},
-		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter processes: text matches name or pid; pid:N, user:NAME",
+		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter processes: text matches name or pid; pid:N, user:NAME, container:NAME",
 			Do: func() { d.filter.open(p.filter) }},
 		{Keys: shell.Runes('c'), Label: "c", Hint: "conns", Desc: "connections: every socket with its process, traffic, rates and RTT",
 			When: func() bool { return d.h.Has(wire.CapConnections) }, WhenText: "agent advertises connections", Do: d.conns.open},
+		{Keys: shell.Runes('C'), Label: "C", Hint: "containers", Desc: "containers and services: CPU, memory and limits, pids, I/O, throttling, pressure",
+			When: func() bool { return d.h.Has(wire.CapContainers) }, WhenText: "agent advertises containers", Do: d.ctrs.open},
 	}
 	keys = append(keys, d.signalKeys()...)
 	keys = append(keys,
-		shell.Binding{Keys: shell.Runes('t'), Label: "t", Hint: "tree", Desc: "tree view by parent pid (on/off)",
+		shell.Binding{Keys: shell.Runes('t'), Label: "t", Hint: "tree", Desc: "tree view by parent pid; again: grouped by container; again: off",
 			When: d.h.HasTreeData, WhenText: "agent sends parent pids", Do: p.toggleTree})
 	keys = append(keys, sortKeys(p.t.MoveSort, p.t.Reverse, "mouse: click a column header; again reverses")...)
 	keys = append(keys,

@@ -11,16 +11,17 @@ import (
 )
 
 // procCols are the process table's columns, in model.ProcCol order. At
-// narrow widths THR, USER, MEM% and S give way, in that order.
+// narrow widths CONTAINER, THR, USER, MEM% and S give way, in that order.
 var procCols = [model.NumProcCols]widget.Column{
-	model.ColPID:     {Name: "PID", Width: 7, Align: widget.AlignRight},
-	model.ColUser:    {Name: "USER", Width: 9, Priority: 2},
-	model.ColName:    {Name: "NAME", Min: 16},
-	model.ColState:   {Name: "S", Width: 2, Priority: 4},
-	model.ColCPU:     {Name: "CPU%", Width: 6, Align: widget.AlignRight, Desc: true},
-	model.ColMem:     {Name: "MEM", Width: 7, Align: widget.AlignRight, Desc: true},
-	model.ColMemPct:  {Name: "MEM%", Width: 6, Align: widget.AlignRight, Desc: true, Priority: 3},
-	model.ColThreads: {Name: "THR", Width: 4, Align: widget.AlignRight, Desc: true, Priority: 1},
+	model.ColPID:       {Name: "PID", Width: 7, Align: widget.AlignRight},
+	model.ColUser:      {Name: "USER", Width: 9, Priority: 3},
+	model.ColName:      {Name: "NAME", Min: 16},
+	model.ColState:     {Name: "S", Width: 2, Priority: 5},
+	model.ColCPU:       {Name: "CPU%", Width: 6, Align: widget.AlignRight, Desc: true},
+	model.ColMem:       {Name: "MEM", Width: 7, Align: widget.AlignRight, Desc: true},
+	model.ColMemPct:    {Name: "MEM%", Width: 6, Align: widget.AlignRight, Desc: true, Priority: 4},
+	model.ColThreads:   {Name: "THR", Width: 4, Align: widget.AlignRight, Desc: true, Priority: 2},
+	model.ColContainer: {Name: "CONTAINER", Width: 14, Priority: 1, Hidden: true},
 }
 
 // procTable is the process list: the table widget over the host's rows,
@@ -31,9 +32,10 @@ type procTable struct {
 	t    *widget.Table[uint32]
 	pane *widget.Pane
 
-	tree   bool
+	tree   treeMode
 	filter string
 	flt    model.ProcFilter
+	heads  []model.ProcRow // the container heads of a tree grouped by container
 
 	view      []*model.ProcRow
 	builtAt   time.Time // ProcsAt of the data the view was built from
@@ -56,14 +58,48 @@ func newProcTable(d *dash) *procTable {
 	return p
 }
 
-func (p *procTable) toggleTree() { p.tree = !p.tree; p.dirty = true }
+// treeMode is how the table is arranged: a list, a tree by parent pid,
+// or that tree grouped by container.
+type treeMode uint8
+
+const (
+	treeOff treeMode = iota
+	treeParents
+	treeContainers
+)
+
+// toggleTree goes from the list to the tree, to the tree grouped by
+// container (where processes name one), back to the list.
+func (p *procTable) toggleTree() {
+	switch {
+	case p.tree == treeOff:
+		p.tree = treeParents
+	case p.tree == treeParents && p.hasContainers():
+		p.tree = treeContainers
+	default:
+		p.tree = treeOff
+	}
+	p.dirty = true
+}
+
+func (p *procTable) hasContainers() bool {
+	for i := range p.d.h.Rows {
+		if p.d.h.Rows[i].Container != "" {
+			return true
+		}
+	}
+	return false
+}
 
 func (p *procTable) setFilter(s string) {
 	p.filter, p.flt = s, model.ParseFilter(s)
 	p.dirty = true
 }
 
-func (p *procTable) treeOn() bool { return p.tree && p.d.h.HasTreeData() }
+func (p *procTable) treeOn() bool { return p.tree != treeOff && p.d.h.HasTreeData() }
+
+// grouped reports whether the tree is grouped by container.
+func (p *procTable) grouped() bool { return p.tree == treeContainers && p.treeOn() }
 
 // refresh rebuilds the view when the data, the filter or the order changed.
 func (p *procTable) refresh() bool {
@@ -72,10 +108,14 @@ func (p *procTable) refresh() bool {
 	if !p.dirty && p.builtAt.Equal(h.ProcsAt) && col == p.builtCol && desc == p.builtDesc {
 		return false
 	}
-	p.view = model.BuildView(p.view, h.Rows, p.flt, model.ProcCol(col), desc, p.treeOn())
+	if p.grouped() {
+		p.view = model.BuildContainerTree(p.view, &p.heads, h.Rows, p.flt, model.ProcCol(col), desc)
+	} else {
+		p.view = model.BuildView(p.view, h.Rows, p.flt, model.ProcCol(col), desc, p.treeOn())
+	}
 	p.builtAt, p.builtCol, p.builtDesc, p.dirty = h.ProcsAt, col, desc, false
 	p.busiest = 0
-	var hasUser, hasState, hasThreads bool
+	var hasUser, hasState, hasThreads, hasContainer bool
 	best := -1.0
 	for i := range h.Rows {
 		r := &h.Rows[i]
@@ -85,6 +125,7 @@ func (p *procTable) refresh() bool {
 		hasUser = hasUser || r.User != ""
 		hasState = hasState || r.State != ""
 		hasThreads = hasThreads || r.Threads != 0
+		hasContainer = hasContainer || r.Container != ""
 	}
 	if best <= 0 {
 		p.busiest = 0
@@ -95,16 +136,19 @@ func (p *procTable) refresh() bool {
 		p.t.Cols[model.ColUser].Hidden = !hasUser
 		p.t.Cols[model.ColState].Hidden = !hasState
 		p.t.Cols[model.ColThreads].Hidden = !hasThreads
+		// only agents with containers name them; grouped, heads name them
+		p.t.Cols[model.ColContainer].Hidden = !hasContainer || p.grouped()
 	}
 	return true
 }
 
-// selected is the selected row, nil when there is none.
+// selected is the selected process, nil when there is none (or the
+// selection is a container's head row, which is no process).
 func (p *procTable) selected() *model.ProcRow {
 	if _, ok := p.t.Selected(); !ok {
 		return nil
 	}
-	if i := p.t.Index(); i < len(p.view) {
+	if i := p.t.Index(); i < len(p.view) && !p.view[i].IsContainerHead() {
 		return p.view[i]
 	}
 	return nil
@@ -120,7 +164,10 @@ func (p *procTable) draw(s tcell.Screen, x, y, w, h int) {
 	}
 	col, desc := p.t.Sort()
 	info += " · sort " + procCols[col].Name + t.Arrow(desc)
-	if p.treeOn() {
+	switch {
+	case p.grouped():
+		info += " · tree by container"
+	case p.treeOn():
 		info += " · tree"
 	}
 	if p.filter != "" {
@@ -146,6 +193,9 @@ func (p *procTable) Len() int         { return len(p.view) }
 func (p *procTable) Key(i int) uint32 { return p.view[i].PID }
 
 func (p *procTable) Style(i int) tcell.Style {
+	if p.view[i].IsContainerHead() {
+		return p.d.th.Title
+	}
 	if p.view[i].PID == p.busiest {
 		return p.d.th.Busiest
 	}
@@ -155,19 +205,33 @@ func (p *procTable) Style(i int) tcell.Style {
 func (p *procTable) Cell(s tcell.Screen, i, col int, c widget.Cell) {
 	r := p.view[i]
 	b := p.buf[:0]
+	head := r.IsContainerHead()
 	switch model.ProcCol(col) {
 	case model.ColPID:
-		b = strconv.AppendUint(b, uint64(r.PID), 10)
+		if !head {
+			b = strconv.AppendUint(b, uint64(r.PID), 10)
+		}
 	case model.ColUser:
-		c.Text(s, widget.Dash(r.User))
+		if !head {
+			c.Text(s, widget.Dash(r.User))
+		}
 	case model.ColName:
 		name := r.Name
-		if r.Prefix != "" && p.treeOn() {
+		switch {
+		case head:
+			name = p.d.th.Dot + " " + name
+		case p.grouped():
+			name = "  " + r.Prefix + name
+		case r.Prefix != "" && p.treeOn():
 			name = r.Prefix + name
 		}
 		c.Text(s, name)
+	case model.ColContainer:
+		c.Text(s, widget.Dash(r.Container))
 	case model.ColState:
-		c.Text(s, widget.Dash(r.State))
+		if !head {
+			c.Text(s, widget.Dash(r.State))
+		}
 	case model.ColCPU:
 		if !c.Selected && r.PID != p.busiest && r.CPU >= 50 {
 			c.Style = p.d.th.Warn
