@@ -117,12 +117,12 @@ func optional(v *float32) float64 {
 	return float64(*v)
 }
 
-// Busiest is the container or service using the most CPU, false when no
-// containers sample is known.
+// Busiest is the container or service using the most CPU, false when
+// none uses any (or no containers sample is known).
 func (m *ContainerModel) Busiest() (ContainerRow, bool) {
 	best := -1
 	for i := range m.Rows {
-		if best < 0 || m.Rows[i].CPU > m.Rows[best].CPU {
+		if m.Rows[i].CPU > 0 && (best < 0 || m.Rows[i].CPU > m.Rows[best].CPU) {
 			best = i
 		}
 	}
@@ -329,18 +329,40 @@ func ContainerHeadPID(i int) uint32 { return math.MaxUint32 - uint32(i) }
 // IsContainerHead reports whether r is a container head of a grouped tree.
 func (r *ProcRow) IsContainerHead() bool { return r.Depth < 0 }
 
+// TileEvery is how often the fleet's tiles learn each host's busiest
+// container: under the agent's 5 s after which a sample measures CPU over a
+// short window only, so each share covers the whole interval.
+const TileEvery = 4 * time.Second
+
+// containersCadence is how often containers are pushed for what the
+// screens need (0: not).
+func containersCadence(n Needs, processes time.Duration) time.Duration {
+	switch {
+	case n.Containers:
+		return processes
+	case n.TileContainers:
+		return TileEvery
+	}
+	return 0
+}
+
 // pollContainers asks an agent that does not push for its containers while
 // a screen lists them (at the processes cadence) or the fleet's tile names
-// the busiest (every AlertEvery).
+// the busiest (every TileEvery).
 func (w *Watcher) pollContainers(c Client, loop func(time.Duration, <-chan struct{}, func() bool, func(context.Context) error)) {
 	cc, ok := c.(ContainersClient)
 	if !ok || !has(c, wire.CapContainers) {
 		return
 	}
 	var last time.Time
-	loop(w.every.Processes, nil, func() bool {
+	loop(min(w.every.Processes, TileEvery), nil, func() bool {
 		n := w.Needs()
-		return due(n.Containers, n.TileContainers, &last)
+		every := containersCadence(n, w.every.Processes)
+		if every == 0 || time.Since(last) < every-every/8 {
+			return false
+		}
+		last = time.Now()
+		return true
 	}, func(ctx context.Context) error {
 		cs, err := cc.Containers(ctx)
 		w.post(func() { w.h.AddContainers(cs, err, time.Now()) })

@@ -155,7 +155,7 @@ func (w *Watcher) pushes(ctx context.Context, c Client, p Pusher) error {
 			cd.Disks = cadence(n.Disks, n.AlertDisks, w.every.Disks)
 		}
 		if has(c, wire.CapContainers) {
-			cd.Containers = cadence(n.Containers, n.TileContainers, w.every.Processes)
+			cd.Containers = containersCadence(n, w.every.Processes)
 		}
 		return cd
 	}

@@ -30,7 +30,7 @@ type Needs struct {
 	// every AlertEvery unless a screen needs them more often.
 	AlertProcesses, AlertDisks bool
 	// Containers: a screen lists them (at the processes cadence);
-	// TileContainers: the fleet's tile names the busiest (every AlertEvery).
+	// TileContainers: the fleet's tile names the busiest (every TileEvery).
 	Containers, TileContainers bool
 }
 

@@ -146,7 +146,7 @@ func (v *containersView) status() string {
 	if v.text != "" {
 		parts = append(parts, "filter \""+v.text+"\"")
 	}
-	if b, ok := m.Busiest(); ok && b.CPU > 0 {
+	if b, ok := m.Busiest(); ok {
 		parts = append(parts, "busiest "+b.Name+" "+widget.Percent(b.CPU))
 	}
 	parts = append(parts, "CPU% of the machine, LIM% of its limit")
