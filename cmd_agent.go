@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -122,6 +123,24 @@ func parseAgentArgs(args []string, getenv func(string) string, stderr io.Writer)
 		}
 		return time.Duration(n) * time.Millisecond
 	}
+	// envSockets reads the container-name sockets: unset for the usual
+	// ones, "none" for none, else absolute paths.
+	envSockets := func(name string) []string {
+		v := getenv(name)
+		switch {
+		case v == "":
+			return nil
+		case strings.EqualFold(v, "none"):
+			return []string{}
+		}
+		list := splitList(v)
+		for _, p := range list {
+			if !filepath.IsAbs(p) {
+				envErr = errors.Join(envErr, fmt.Errorf("%s: %q is not an absolute path (or say none)", name, p))
+			}
+		}
+		return list
+	}
 
 	envSpan := func(name string, def time.Duration) time.Duration {
 		v := getenv(name)
@@ -189,8 +208,12 @@ Flags:
 Environment:
   SOCKTOP_PORT, SOCKTOP_TOKEN, SOCKTOP_ENABLE_SSL=1   as the flags above
   SOCKTOP_AGENT_METRICS_TTL_MS (250), SOCKTOP_AGENT_PROCESSES_TTL_MS (1500),
-  SOCKTOP_AGENT_DISKS_TTL_MS (1000), SOCKTOP_AGENT_CONNECTIONS_TTL_MS (1000)
+  SOCKTOP_AGENT_DISKS_TTL_MS (1000), SOCKTOP_AGENT_CONNECTIONS_TTL_MS (1000),
+  SOCKTOP_AGENT_CONTAINERS_TTL_MS (1000)
                                       cache lifetimes; 0 disables caching
+  SOCKTOP_AGENT_CONTAINER_SOCKETS=/run/docker.sock,…   Docker/Podman API sockets asked for
+                                      container names (default: Docker's and Podman's usual
+                                      ones; "none" asks none)
   SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0            skip GPU / temperature collection
   SOCKTOP_AGENT_EXTRA_SANS=pi.lan,10.0.0.5             extra names in a generated certificate
   SOCKTOP_AGENT_ALLOWED_HOSTS=pi.lan,kitchen.lan       as --allowed-host
@@ -210,6 +233,8 @@ the agent runs no timer at all.
 	cfg.ProcessesTTL = envMS("SOCKTOP_AGENT_PROCESSES_TTL_MS", cfg.ProcessesTTL)
 	cfg.DisksTTL = envMS("SOCKTOP_AGENT_DISKS_TTL_MS", cfg.DisksTTL)
 	cfg.ConnectionsTTL = envMS("SOCKTOP_AGENT_CONNECTIONS_TTL_MS", cfg.ConnectionsTTL)
+	cfg.ContainersTTL = envMS("SOCKTOP_AGENT_CONTAINERS_TTL_MS", cfg.ContainersTTL)
+	cfg.ContainerSockets = envSockets("SOCKTOP_AGENT_CONTAINER_SOCKETS")
 	cfg.GPU = envBool("SOCKTOP_AGENT_GPU", true)
 	cfg.Temps = envBool("SOCKTOP_AGENT_TEMP", true)
 	if code, done := parseFlags(fs, args); done {

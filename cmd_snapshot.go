@@ -42,7 +42,7 @@ func snapshotCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	var hf historyFlags
 	hf.add(fs)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: socktop snapshot [flags] metrics|disks|processes|connections
+		fmt.Fprint(fs.Output(), `usage: socktop snapshot [flags] metrics|disks|processes|connections|containers
        socktop snapshot --watch 1s KIND
        socktop snapshot --watch 2s --format text connections
        socktop snapshot history [--since 1h] [--max-points N] NAME|HOST[:PORT]|URL
@@ -53,6 +53,10 @@ to two decimals, enums and socket states by name, addresses as text. CPU
 shares are measured over a short window (~150 ms). With --watch it prints
 one sample a line, each collected afresh, every interval: CPU shares then
 cover the interval. connections lists TIME-WAIT sockets too, as ss does.
+containers lists the cgroups that are containers, pods' containers, LXC
+guests, systemd services and user sessions, with CPU (share of the machine),
+memory and its limit, pids, I/O, throttling and pressure; processes name
+theirs in "container".
 
 --format text with --watch connections streams the changes, as tcptop does:
 PARTIAL for each connection already open when the watch began (its counters
@@ -72,6 +76,7 @@ into that many buckets, each keeping its busiest processes.
 Examples:
   socktop snapshot metrics | jq '.mem_used / .mem_total'
   socktop snapshot processes | jq '.processes | length'
+  socktop snapshot containers | jq -r '.containers[] | "\(.name) \(.cpu_percent)"'
   socktop snapshot --watch 1s metrics | jq .cpu_total
   socktop snapshot --watch 2s --format text connections
   socktop snapshot history --since 1h pi-kitchen | jq '.samples[] | [.sampled_at_ms, .cpu_total]'
@@ -100,7 +105,7 @@ Flags:
 	}
 	switch {
 	case len(pos) != 1:
-		return usage("name one kind: metrics, disks, processes or connections (or history NAME|URL)")
+		return usage("name one kind: metrics, disks, processes, connections or containers (or history NAME|URL)")
 	case *format != "json" && *format != "text":
 		return usage("--format %q: want json or text", *format)
 	case *format == "text" && (*watch <= 0 || pos[0] != "connections"):
@@ -115,7 +120,7 @@ Flags:
 	if *watch > 0 {
 		// Each line is collected afresh (no cache serves it twice), and
 		// its CPU shares are measured since the line before.
-		cfg.MetricsTTL, cfg.ProcessesTTL, cfg.DisksTTL, cfg.ConnectionsTTL = 0, 0, 0, 0
+		cfg.MetricsTTL, cfg.ProcessesTTL, cfg.DisksTTL, cfg.ConnectionsTTL, cfg.ContainersTTL = 0, 0, 0, 0, 0
 		cfg.StaleAfter = max(cfg.StaleAfter, 2*every)
 	}
 	a, err := agent.New(cfg)

@@ -111,7 +111,7 @@ func newAgent(cfg Config, reg *registry, opts ...procfs.Option) (*Agent, error) 
 	for _, ttl := range []struct {
 		name string
 		d    time.Duration
-	}{{"MetricsTTL", cfg.MetricsTTL}, {"ProcessesTTL", cfg.ProcessesTTL}, {"DisksTTL", cfg.DisksTTL}, {"ConnectionsTTL", cfg.ConnectionsTTL}} {
+	}{{"MetricsTTL", cfg.MetricsTTL}, {"ProcessesTTL", cfg.ProcessesTTL}, {"DisksTTL", cfg.DisksTTL}, {"ConnectionsTTL", cfg.ConnectionsTTL}, {"ContainersTTL", cfg.ContainersTTL}} {
 		if ttl.d < 0 {
 			return nil, fmt.Errorf("agent: %s %v: want 0 (no caching) or more", ttl.name, ttl.d)
 		}

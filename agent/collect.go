@@ -71,6 +71,9 @@ type collector struct {
 	sensors *sensors
 	// topProcess names the busiest process for the metrics sample.
 	topProcess func(context.Context) *wire.ProcessInfo
+	// groups names each process's container (containers.go); nil when
+	// the agent does not serve containers.
+	groups *groupCollector
 
 	users    *users
 	commands *commands // the command lines (commands.go)

@@ -22,13 +22,18 @@ type Config struct {
 	// (defaults in DefaultConfig: DefaultMetricsTTL, …). 0 caches nothing:
 	// every request collects, though requests at the same moment still
 	// share one collection. A negative TTL is refused by New.
-	MetricsTTL, ProcessesTTL, DisksTTL, ConnectionsTTL time.Duration
+	MetricsTTL, ProcessesTTL, DisksTTL, ConnectionsTTL, ContainersTTL time.Duration
 	// StaleAfter is how old the previous CPU reading may be for CPU shares
 	// to be measured against it (default procfs.DefaultStaleAfter, 5 s);
 	// after a longer pause a sample measures a fresh window of
 	// procfs.DefaultWindow instead. socktop snapshot --watch raises it
 	// above its interval, so that each line's shares cover the interval.
 	StaleAfter time.Duration
+	// ContainerSockets are the Docker and Podman API sockets asked for
+	// container names (GET /containers/json, in the background, never
+	// waited for); nil asks Docker's and Podman's usual ones, an empty
+	// list none.
+	ContainerSockets []string
 	// GPU and Temps switch those collectors off when false
 	// (SOCKTOP_AGENT_GPU=0, SOCKTOP_AGENT_TEMP=0).
 	GPU, Temps bool
@@ -72,6 +77,7 @@ const (
 	DefaultProcessesTTL   = 1500 * time.Millisecond
 	DefaultDisksTTL       = 1000 * time.Millisecond
 	DefaultConnectionsTTL = 1000 * time.Millisecond
+	DefaultContainersTTL  = 1000 * time.Millisecond
 	DefaultMaxClients     = 512
 	// DefaultHistoryInterval and MinHistoryInterval are the flight
 	// recorder's interval and its floor.
@@ -87,7 +93,7 @@ func DefaultConfig() Config {
 	return Config{
 		Version: "dev", ProcRoot: "/proc", SysRoot: "/sys",
 		MetricsTTL: DefaultMetricsTTL, ProcessesTTL: DefaultProcessesTTL,
-		DisksTTL: DefaultDisksTTL, ConnectionsTTL: DefaultConnectionsTTL,
+		DisksTTL: DefaultDisksTTL, ConnectionsTTL: DefaultConnectionsTTL, ContainersTTL: DefaultContainersTTL,
 		GPU: true, Temps: true, MaxClients: DefaultMaxClients,
 		RequestsPerSecond: 20, Burst: 40, PingInterval: 45 * time.Second, StaleAfter: procfs.DefaultStaleAfter,
 	}

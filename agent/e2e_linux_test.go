@@ -46,7 +46,7 @@ func fixtureAgent(t *testing.T, name string) (a *Agent, later func()) {
 	t.Setenv("PATH", t.TempDir()) // no nvidia-smi, no journalctl: the tree's cards only
 	cfg := testConfig()
 	cfg.ProcRoot, cfg.SysRoot = filepath.Join(dir, "proc"), filepath.Join(dir, "sys")
-	cfg.MetricsTTL, cfg.ProcessesTTL, cfg.DisksTTL, cfg.ConnectionsTTL = 0, 0, 0, 0
+	cfg.MetricsTTL, cfg.ProcessesTTL, cfg.DisksTTL, cfg.ConnectionsTTL, cfg.ContainersTTL = 0, 0, 0, 0, 0
 	a, err = newAgent(cfg, builtin, procfs.WithClockTicks(100), procfs.WithPageSize(4096),
 		procfs.WithPasswd(filepath.Join(dir, "etc", "passwd")),
 		procfs.WithStatfs(func(path string) (procfs.StatfsResult, error) {

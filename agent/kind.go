@@ -135,7 +135,7 @@ type registry struct {
 // order) and /metrics writes its series.
 func builtinKinds() []*kind {
 	return []*kind{helloKind, metricsKind, disksKind, processesKind, detailKind,
-		journalKind, connectionsKind, signalKind, historyKind}
+		journalKind, connectionsKind, signalKind, historyKind, containersKind}
 }
 
 var builtin = newRegistry(builtinKinds()...)

@@ -130,6 +130,7 @@ func (a *Agent) topProcess(ctx context.Context) *wire.ProcessInfo {
 }
 
 func (c *collector) processes(ctx context.Context) (*sample[*wire.Processes], error) {
+	c.groups.useFor(c.procs)
 	ps, err := c.procs.Sample(ctx, c.procBuf)
 	if err != nil {
 		return nil, err
@@ -171,6 +172,9 @@ func (c *collector) processRows(ps []procfs.Process) *wire.Processes {
 			r.StartTime = boot + p.StartTime/hz
 		}
 		out.Processes[i] = r
+	}
+	if c.groups != nil {
+		c.groups.nameRows(ps, rows)
 	}
 	return out
 }

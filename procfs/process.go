@@ -41,6 +41,9 @@ type Process struct {
 	// keeping values read elsewhere (the command line) reads them again
 	// when it changes.
 	StatOpened uint32
+	// Group is what ProcessSampler.GroupOf made of the process's
+	// /proc/<pid>/cgroup; "" without GroupOf.
+	Group string
 }
 
 // ProcStat is the parsed content of /proc/<pid>/stat (times in jiffies,
@@ -170,12 +173,22 @@ func parseProcStat(b []byte, s *ProcStat) ([]byte, error) {
 	return name, nil
 }
 
+// refreshReads bounds how long one open file serves: the owner is read at
+// open, so a process that changes user (a daemon dropping root) shows its
+// new user within this many scans.
+const refreshReads = 30
+
 // procState is what the sampler remembers of a process between samples.
 type procState struct {
 	pid   int32
 	start uint64
 	cpu   uint64 // utime+stime
 	name  string
+	group string // GroupOf's answer, groupAge scans ago
+	// groupAge counts the scans since the group was read; groupRead is
+	// false until it has been.
+	groupAge  uint16
+	groupRead bool
 }
 
 // ProcessSampler lists every process with its CPU share since the previous
@@ -192,6 +205,14 @@ type ProcessSampler struct {
 	fs         *FS
 	Window     time.Duration
 	StaleAfter time.Duration
+	// GroupOf, when set, names each process's group (Process.Group) from
+	// the content of its /proc/<pid>/cgroup (nil when unreadable). The file
+	// is read when a process is first seen and again as its owner is, every
+	// refreshReads scans (when the held stat file is opened again), not on
+	// every scan: a process rarely changes group, and reading a second file
+	// per process would double a scan's cost. Set it before the first
+	// Sample, or between samples.
+	GroupOf func(cgroup []byte) string
 
 	mu        sync.Mutex
 	prev, cur []procState // sorted by pid (readdir of /proc is ascending)
@@ -299,6 +320,14 @@ func (s *ProcessSampler) sampleOnce(dst []Process) ([]Process, error) {
 			}
 		}
 		p.Name = st.name
+		if s.GroupOf != nil {
+			if old != nil && old.start == ps.StartTime && old.groupRead && old.groupAge < refreshReads {
+				st.group, st.groupAge, st.groupRead = old.group, old.groupAge+1, true
+			} else {
+				st.group, st.groupRead = s.GroupOf(s.scan.readPIDFile(ps.PID, "/cgroup")), true
+			}
+			p.Group = st.group
+		}
 		if dTotal > 0 {
 			p.CPU = float64(delta) / dTotal * 100
 			if p.CPU > 100 {

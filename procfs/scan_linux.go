@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -27,6 +28,11 @@ type scanner struct {
 	fds    *fdCache
 	opens  uint32 // <pid>/stat files opened so far
 	opened uint32 // the opening the last readStat read from
+	// dirfd is the /proc being scanned, during each; aux and num are
+	// readPIDFile's buffers.
+	dirfd int
+	aux   []byte
+	num   [12]byte
 }
 
 // fdCache holds the open <pid>/stat files of the previous scan, sorted by pid
@@ -87,11 +93,6 @@ type cachedFD struct {
 	opened uint32 // the scanner's count of opens when opened (Process.StatOpened)
 	reads  uint16 // reads since opened
 }
-
-// refreshReads bounds how long one open file serves: the owner is read at
-// open, so a process that changes user (a daemon dropping root) shows its
-// new user within this many scans.
-const refreshReads = 30
 
 // Most files held open in a process, whatever the limit.
 const maxCachedFDs = 32768
@@ -154,6 +155,8 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 		return dst, fmt.Errorf("open %s: %w", fs.proc, err)
 	}
 	defer unix.Close(dirfd)
+	sc.dirfd = dirfd
+	defer func() { sc.dirfd = -1 }()
 	c := sc.fds
 	if c.hold < 0 {
 		c.checkHold(dirfd)
@@ -236,6 +239,25 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 		return nil, 0, err
 	}
 	return sc.buf[:n], sc.st.Uid, nil
+}
+
+// readPIDFile reads <pid><suffix> (say "/cgroup") of the /proc being
+// scanned, for each's callback; the bytes are valid until the next call.
+// It returns nil when the file cannot be read (the process is gone).
+func (sc *scanner) readPIDFile(pid int32, suffix string) []byte {
+	if sc.aux == nil {
+		sc.aux = make([]byte, 512)
+	}
+	fd, err := openAt(sc.dirfd, &sc.path, strconv.AppendInt(sc.num[:0], int64(pid), 10), suffix)
+	if err != nil {
+		return nil
+	}
+	n, err := readFull(fd, &sc.aux, false)
+	unix.Close(fd)
+	if err != nil {
+		return nil
+	}
+	return sc.aux[:n]
 }
 
 // parsePID is the value of an all-digit /proc entry name (see isPID), or

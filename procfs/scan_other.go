@@ -10,3 +10,5 @@ func (sc *scanner) close()                 {}
 func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat, name []byte)) ([]Process, error) {
 	return dst, ErrNotSupported
 }
+
+func (sc *scanner) readPIDFile(int32, string) []byte { return nil }

@@ -87,6 +87,9 @@ type Host struct {
 
 	// Conns is the socket table while a screen shows it.
 	Conns ConnModel
+	// Containers are the containers and services while a screen (or the
+	// fleet's tile) shows them.
+	Containers ContainerModel
 
 	// What the agent remembers (travel.go): the span the graphs show, its
 	// timeline, and the moment the time cursor is on (Unix ms on the
@@ -366,7 +369,7 @@ func (h *Host) AddProcs(p *wire.Processes, now time.Time) {
 		*r = ProcRow{
 			PID: pi.GetPid(), PPID: pi.GetPpid(), Name: pi.GetName(), User: pi.GetUser(),
 			State: pi.GetState(), CPU: float64(pi.GetCpuPercent()), RSS: pi.GetRssBytes(),
-			Threads: pi.GetThreads(), Start: pi.GetStartTime(),
+			Threads: pi.GetThreads(), Start: pi.GetStartTime(), Container: pi.GetContainer(),
 			Command: pi.GetCommand(), Nice: pi.GetNice(), Ticks: pi.GetCpuTicks(),
 		}
 		h.HasCommands = h.HasCommands || r.Command != ""

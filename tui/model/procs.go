@@ -26,7 +26,8 @@ type ProcRow struct {
 	Command   string // the command line, when the agent sent it
 	Nice      int32
 	Ticks     uint64 // CPU time used, in the list's ticks (utime+stime)
-	Depth     int    // tree depth when the tree view is on
+	Container string // the container or service it belongs to ("" for none)
+	Depth     int    // tree depth when the tree view is on (-1: a container's head row)
 	Prefix    string // tree branch drawing
 }
 
@@ -45,6 +46,7 @@ const (
 	ColNice
 	ColTime
 	ColCommand
+	ColContainer
 	NumProcCols
 )
 
@@ -72,6 +74,8 @@ func CompareProcs(a, b *ProcRow, c ProcCol) int {
 		r = cmp.Compare(a.Ticks, b.Ticks)
 	case ColCommand:
 		r = CompareFold(a.CommandText(), b.CommandText())
+	case ColContainer:
+		r = CompareFold(a.Container, b.Container)
 	}
 	if r == 0 {
 		r = cmp.Compare(a.PID, b.PID)
@@ -102,12 +106,12 @@ func (r *ProcRow) CommandText() string {
 }
 
 // ProcFilter is a parsed `/` filter: a substring of the name, the command
-// line (its arguments too) or the pid, or pid:N / user:NAME.
+// line (its arguments too) or the pid, or pid:N / user:NAME / container:NAME.
 type ProcFilter struct {
 	text string
 	pid  uint32
 	user string
-	kind int // 0 none, 1 text, 2 pid, 3 user
+	kind int // 0 none, 1 text, 2 pid, 3 user, 4 container
 }
 
 // Empty reports whether the filter lets every row through.
@@ -132,6 +136,8 @@ func ParseFilter(s string) ProcFilter {
 		return ProcFilter{kind: 2, pid: uint32(n)}
 	case strings.HasPrefix(strings.ToLower(s), "user:"):
 		return ProcFilter{kind: 3, user: strings.ToLower(strings.TrimSpace(s[5:]))}
+	case strings.HasPrefix(strings.ToLower(s), "container:"):
+		return ProcFilter{kind: 4, text: strings.TrimSpace(s[len("container:"):])}
 	}
 	return ProcFilter{kind: 1, text: strings.ToLower(s)}
 }
@@ -146,8 +152,23 @@ func (f ProcFilter) Match(r *ProcRow) bool {
 		return r.PID == f.pid
 	case 3:
 		return strings.EqualFold(r.User, f.user) || (f.user != "" && ContainsFold(r.User, f.user))
+	case 4:
+		return matchContainer(r.Container, f.text)
 	}
 	return true
+}
+
+// matchContainer is container:NAME: the container's whole name (any case),
+// or its start when NAME ends in '*' (container:pi* for pihole);
+// container:- matches processes in none.
+func matchContainer(c, name string) bool {
+	if name == "-" {
+		return c == ""
+	}
+	if prefix, ok := strings.CutSuffix(name, "*"); ok {
+		return len(c) >= len(prefix) && strings.EqualFold(c[:len(prefix)], prefix) && c != ""
+	}
+	return c != "" && strings.EqualFold(c, name)
 }
 
 // ContainsFold is a case-insensitive substring test; needle is lower case.

@@ -105,6 +105,7 @@ func (w *Watcher) session(ctx context.Context, c Client) error {
 			w.post(func() { w.h.AddDisks(d, time.Now()) })
 			return nil
 		})
+		w.pollContainers(c, loop)
 	}
 	if p, ok := c.(Pusher); ok && p.CanSubscribe() {
 		// The agent pushes: one subscription replaces three polling loops,
@@ -234,6 +235,9 @@ func (w *Watcher) pushes(ctx context.Context, c Client, p Pusher) error {
 		if has(c, wire.CapDisks) {
 			cd.Disks = cadence(n.Disks, n.AlertDisks, w.every.Disks)
 		}
+		if has(c, wire.CapContainers) {
+			cd.Containers = containersCadence(n, w.every.Processes)
+		}
 		return cd
 	}
 	pctx, stopPing := context.WithCancelCause(ctx)
@@ -279,6 +283,8 @@ func (w *Watcher) pushes(ctx context.Context, c Client, p Pusher) error {
 			case push.Disks != nil:
 				w.rec.disks(push.Disks)
 				w.post(func() { w.h.AddDisks(push.Disks, now) })
+			case push.Containers != nil:
+				w.post(func() { w.h.AddContainers(push.Containers, nil, now) })
 			}
 		}
 	}

@@ -36,6 +36,9 @@ type Needs struct {
 	// Timeline is the span of the agent's history the graphs show
 	// (ZoomLive: none).
 	Timeline Zoom
+	// Containers: a screen lists them (at the processes cadence);
+	// TileContainers: the fleet's tile names the busiest (every TileEvery).
+	Containers, TileContainers bool
 }
 
 func (n Needs) union(o Needs) Needs {
@@ -46,6 +49,8 @@ func (n Needs) union(o Needs) Needs {
 	n.Journal = n.Journal || o.Journal
 	n.AlertProcesses = n.AlertProcesses || o.AlertProcesses
 	n.AlertDisks = n.AlertDisks || o.AlertDisks
+	n.Containers = n.Containers || o.Containers
+	n.TileContainers = n.TileContainers || o.TileContainers
 	if o.DetailPID != 0 {
 		n.DetailPID = o.DetailPID
 	}

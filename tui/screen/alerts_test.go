@@ -215,7 +215,13 @@ func TestFleetProcessRulePushed(t *testing.T) {
 	waitTiles(hs, f, "box alerting", func(ts map[string]string) bool {
 		return strings.Contains(ts["box"], "▲ web (no-such-daemon not running)")
 	})
-	if n := la.a.Subscribers(); n != 1 {
+	// The subscription joins its clocks after its first pushes (the
+	// containers one measures a window first), so it may trail the tile.
+	n := la.a.Subscribers()
+	for deadline := time.Now().Add(waitLimit); n != 1 && time.Now().Before(deadline); n = la.a.Subscribers() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n != 1 {
 		t.Errorf("the agent has %d subscribers, want the fleet's one", n)
 	}
 	var procs bool

@@ -96,7 +96,7 @@ func BenchmarkRedraw(b *testing.B) {
 	})
 	b.Run("200x60_1000procs_tree", func(b *testing.B) {
 		a, scr := benchApp(b, 200, 60, 1000)
-		a.procs.tree = true
+		a.procs.tree = treeParents
 		p := wiretest.SampleProcesses(1000)
 		b.ReportAllocs()
 		c := startCPU()

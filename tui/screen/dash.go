@@ -35,6 +35,7 @@ type dash struct {
 	confirm *confirmDialog
 	detail  *detailView
 	conns   *connsView
+	ctrs    *containersView
 }
 
 func (d *dash) build() {
@@ -44,10 +45,12 @@ func (d *dash) build() {
 	d.confirm = newConfirm(d)
 	d.detail = newDetailView(d)
 	d.conns = newConnsView(d)
+	d.ctrs = newContainersView(d)
 	d.main = &shell.Screen{Name: "Dashboard", View: d.view, Keys: d.mainKeys(),
 		Header: d.paintHeader, HeaderRows: 2,
 		Help: []shell.Section{{Name: "Process detail", Keys: d.detail.screen.Keys}, {Name: "Filter", Keys: d.filter.screen.Keys},
-			{Name: "Signal dialog", Keys: d.confirm.screen.Keys}, {Name: "Connections", Keys: d.conns.screen.Keys}},
+			{Name: "Signal dialog", Keys: d.confirm.screen.Keys}, {Name: "Connections", Keys: d.conns.screen.Keys},
+			{Name: "Containers", Keys: d.ctrs.screen.Keys}},
 		Shown:  func() { d.view.claim() },
 		Hidden: func() { d.w.Release(d.main) },
 	}
@@ -99,14 +102,16 @@ func (d *dash) mainKeys() []shell.Binding {
 		d.quitKey(), d.helpKey(),
 		{Keys: shell.Special(tcell.KeyEnter), Label: "Enter", Hint: "detail", Desc: "open the selected process (mouse: double-click a row)",
 			When: func() bool { return d.selectedPID() != 0 && d.h.CursorAt == 0 && d.h.Has(wire.CapProcessDetail) }, Do: d.openDetail},
-		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter processes: text matches the name, the command line (arguments too) or the pid; pid:N, user:NAME",
+		{Keys: shell.Runes('/'), Label: "/", Hint: "filter", Desc: "filter processes: text matches the name, the command line (arguments too) or the pid; pid:N, user:NAME, container:NAME",
 			Do: func() { d.filter.open(p.filter) }},
 		{Keys: shell.Runes('c'), Label: "c", Hint: "conns", Desc: "connections: every socket with its process, traffic, rates and RTT",
 			When: func() bool { return d.h.Has(wire.CapConnections) }, WhenText: "agent advertises connections", Do: d.conns.open},
+		{Keys: shell.Runes('C'), Label: "C", Hint: "containers", Desc: "containers and services: CPU, memory and limits, pids, I/O, throttling, pressure",
+			When: func() bool { return d.h.Has(wire.CapContainers) }, WhenText: "agent advertises containers", Do: d.ctrs.open},
 	}
 	keys = append(keys, d.signalKeys()...)
 	keys = append(keys,
-		shell.Binding{Keys: shell.Runes('t'), Label: "t", Hint: "tree", Desc: "tree view by parent pid (on/off)",
+		shell.Binding{Keys: shell.Runes('t'), Label: "t", Hint: "tree", Desc: "tree view by parent pid; again: grouped by container; again: off",
 			When: func() bool { return d.h.HasTreeData() && d.h.CursorAt == 0 }, WhenText: "agent sends parent pids", Do: p.toggleTree},
 		shell.Binding{Keys: shell.Runes('p'), Label: "p", Hint: "cmd", Desc: "show the name and the command line, the name only, or the command line only (in turn)",
 			Do: p.cycleNames},

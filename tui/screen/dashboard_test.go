@@ -172,6 +172,9 @@ func TestSortEveryColumn(t *testing.T) {
 			continue
 		}
 		col := procCols[i].Name
+		if hs.procColHidden(i) {
+			continue // CONTAINER: the agent's processes name none
+		}
 		for _, how := range []string{"key", "click"} {
 			switch how {
 			case "key":
@@ -350,7 +353,7 @@ func TestDetailByDoubleClick(t *testing.T) {
 
 func TestHelpListsEveryBinding(t *testing.T) {
 	ag := v2Agent(t, 10)
-	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 200, 60)
+	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 200, 90) // every key map at once
 	hs.waitFor("systemd")
 	text := squash(strings.Join(hs.helpLines(), " "))
 	for _, b := range hs.d.keyMap() {

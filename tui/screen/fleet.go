@@ -58,6 +58,18 @@ func newFleet(ctx context.Context, each []Options, shared Options) (*fleet, erro
 			{Label: "Esc", Desc: "back to the fleet (closes a dialog, the detail view or the filter first)"},
 			{Label: "?", Desc: "the dashboard's own keys"},
 		}}}}
+	// The tiles name each host's busiest container: ask for them, slowly,
+	// while the fleet is shown.
+	f.screen.Shown = func() {
+		for _, m := range f.members {
+			m.d.w.Need(f.screen, model.Needs{TileContainers: true})
+		}
+	}
+	f.screen.Hidden = func() {
+		for _, m := range f.members {
+			m.d.w.Release(f.screen)
+		}
+	}
 	sh.Push(f.screen)
 	sh.OnStart(func() {
 		for _, m := range f.members {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/tui/widget"
+	"github.com/socktop/socktop/wire"
 )
 
 // fleetStateKind is a host's state as the overview counts and sorts it,
@@ -89,6 +90,9 @@ type fleetRow struct {
 	errText    string
 	ident      string // "hostname · arm64×4"
 	hasLoad    bool
+	ctr        string // the busiest container or service, when the agent lists them
+	ctrCPU     float64
+	ctrs       bool   // the agent serves containers: the tile has a line for them
 	staleValue bool   // figures are from a sample that is no longer fresh
 	alerts     int    // firing alerts
 	alertText  string // what they are (firingText)
@@ -164,6 +168,11 @@ func rowOf(m *member, now time.Time, r *fleetRow) {
 		r.topAge = now.Sub(h.ProcsAt)
 	}
 	r.up = widget.Seconds(h.Uptime(now))
+	if r.ctrs = h.Has(wire.CapContainers); r.ctrs {
+		if b, ok := h.Containers.Busiest(); ok {
+			r.ctr, r.ctrCPU = b.Name, b.CPU
+		}
+	}
 }
 
 // hottest is the highest temperature the agent reports: sensors, the CPU

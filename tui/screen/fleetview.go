@@ -366,7 +366,7 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 			pst = val
 		}
 		widget.PrintRight(s, ix+4, ly, 6, widget.Percent(r.cpu), pst)
-		if extra := ih - 5; extra >= 2 {
+		if extra := ih - 5 - ctrLine(r, ih); extra >= 2 {
 			widget.Print(s, ix+11, ly, iw-11, "avg "+widget.Percent(h0.CPU.Avg(120)), t.Dim)
 			widget.Graph(s, ix, ly+1, iw, extra, h0.CPU, 100, t.ASCII, t.CPU)
 			lines += extra
@@ -431,6 +431,10 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 		if r.procs > 0 {
 			right = strconv.FormatUint(uint64(r.procs), 10) + " procs"
 		}
+		if ctrLine(r, ih) == 0 && r.ctr != "" {
+			// no line of its own: the busiest container takes the count's place
+			right = "ctr " + r.ctr + " " + widget.Percent(r.ctrCPU)
+		}
 		room := iw
 		if right != "" {
 			room -= widget.Width(right) + 1
@@ -449,4 +453,23 @@ func (v *fleetView) drawTile(s tcell.Screen, x, y, w, h int, r *fleetRow, select
 			widget.PrintRight(s, ix, ly, iw, right, t.Dim)
 		}
 	}
+	// ctr  homeassistant 20.0% — the busiest container or service, on a
+	// line of its own where the tile has one to spare
+	if ly, ok := line(); ok && ctrLine(r, ih) == 1 {
+		cx := ix + widget.Print(s, ix, ly, iw, "ctr ", t.Label)
+		if r.ctr != "" {
+			widget.Print(s, cx, ly, ix+iw-cx, r.ctr+" "+widget.Percent(r.ctrCPU), t.Busiest)
+		} else {
+			widget.Print(s, cx, ly, ix+iw-cx, "-", t.Dim)
+		}
+	}
+}
+
+// ctrLine is 1 when a tile of ih inner lines has a line for the busiest
+// container (its agent lists them, and there is a line beyond the five).
+func ctrLine(r *fleetRow, ih int) int {
+	if r.ctrs && ih >= 6 {
+		return 1
+	}
+	return 0
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/socktop/socktop/tui/model"
 	"github.com/socktop/socktop/tui/shell"
 	"github.com/socktop/socktop/wire/wiretest"
 )
@@ -244,4 +245,12 @@ func (hs *harness) helpText() string {
 		all += s
 	}
 	return all
+}
+
+// procColHidden reports whether the process table hides column c (the
+// data has nothing for it).
+func (hs *harness) procColHidden(c model.ProcCol) bool {
+	var hidden bool
+	hs.onUI(func() { hs.d.procs.t.Update(); hidden = hs.d.procs.t.Cols[c].Hidden })
+	return hidden
 }

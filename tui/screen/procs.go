@@ -11,20 +11,21 @@ import (
 )
 
 // procCols are the process table's columns, in model.ProcCol order. At
-// narrow widths NI, THR, TIME+, the command (when the name is shown too),
-// USER, MEM% and S give way, in that order.
+// narrow widths CONTAINER, NI, THR, TIME+, the command (when the name is
+// shown too), USER, MEM% and S give way, in that order.
 var procCols = [model.NumProcCols]widget.Column{
-	model.ColPID:     {Name: "PID", Width: 7, Align: widget.AlignRight},
-	model.ColUser:    {Name: "USER", Width: 9, Priority: 5},
-	model.ColName:    {Name: "NAME", Min: 16},
-	model.ColState:   {Name: "S", Width: 2, Priority: 7},
-	model.ColCPU:     {Name: "CPU%", Width: 6, Align: widget.AlignRight, Desc: true},
-	model.ColMem:     {Name: "MEM", Width: 7, Align: widget.AlignRight, Desc: true},
-	model.ColMemPct:  {Name: "MEM%", Width: 6, Align: widget.AlignRight, Desc: true, Priority: 6},
-	model.ColThreads: {Name: "THR", Width: 4, Align: widget.AlignRight, Desc: true, Priority: 2},
-	model.ColNice:    {Name: "NI", Width: 3, Align: widget.AlignRight, Priority: 1},
-	model.ColTime:    {Name: "TIME+", Width: 9, Align: widget.AlignRight, Desc: true, Priority: 3},
-	model.ColCommand: {Name: "COMMAND", Min: 16},
+	model.ColPID:       {Name: "PID", Width: 7, Align: widget.AlignRight},
+	model.ColUser:      {Name: "USER", Width: 9, Priority: 6},
+	model.ColName:      {Name: "NAME", Min: 16},
+	model.ColState:     {Name: "S", Width: 2, Priority: 8},
+	model.ColCPU:       {Name: "CPU%", Width: 6, Align: widget.AlignRight, Desc: true},
+	model.ColMem:       {Name: "MEM", Width: 7, Align: widget.AlignRight, Desc: true},
+	model.ColMemPct:    {Name: "MEM%", Width: 6, Align: widget.AlignRight, Desc: true, Priority: 7},
+	model.ColThreads:   {Name: "THR", Width: 4, Align: widget.AlignRight, Desc: true, Priority: 3},
+	model.ColNice:      {Name: "NI", Width: 3, Align: widget.AlignRight, Priority: 2},
+	model.ColTime:      {Name: "TIME+", Width: 9, Align: widget.AlignRight, Desc: true, Priority: 4},
+	model.ColCommand:   {Name: "COMMAND", Min: 16},
+	model.ColContainer: {Name: "CONTAINER", Width: 14, Priority: 1, Hidden: true},
 }
 
 // nameMode is what the process table shows of each process: its name,
@@ -49,9 +50,10 @@ type procTable struct {
 	t    *widget.Table[uint32]
 	pane *widget.Pane
 
-	tree    bool
+	tree    treeMode
 	filter  string
 	flt     model.ProcFilter
+	heads   []model.ProcRow // the container heads of a tree grouped by container
 	names   nameMode
 	machine bool // CPU% as a share of the whole machine (upstream's), not of one core (top's)
 	// commands: the command lines are wanted (their column was drawn, or
@@ -82,7 +84,38 @@ func newProcTable(d *dash) *procTable {
 	return p
 }
 
-func (p *procTable) toggleTree() { p.tree = !p.tree; p.dirty = true }
+// treeMode is how the table is arranged: a list, a tree by parent pid,
+// or that tree grouped by container.
+type treeMode uint8
+
+const (
+	treeOff treeMode = iota
+	treeParents
+	treeContainers
+)
+
+// toggleTree goes from the list to the tree, to the tree grouped by
+// container (where processes name one), back to the list.
+func (p *procTable) toggleTree() {
+	switch {
+	case p.tree == treeOff:
+		p.tree = treeParents
+	case p.tree == treeParents && p.hasContainers():
+		p.tree = treeContainers
+	default:
+		p.tree = treeOff
+	}
+	p.dirty = true
+}
+
+func (p *procTable) hasContainers() bool {
+	for i := range p.d.h.Rows {
+		if p.d.h.Rows[i].Container != "" {
+			return true
+		}
+	}
+	return false
+}
 
 // cycleNames shows the name, the command line, or both, in turn.
 func (p *procTable) cycleNames() {
@@ -132,14 +165,17 @@ func (p *procTable) columns() {
 	if !h.ProcsAt.IsZero() {
 		// upstream's list has no user, state, thread count, nice or CPU
 		// time: those columns are hidden then
-		var hasUser, hasState, hasThreads, hasTicks bool
+		var hasUser, hasState, hasThreads, hasTicks, hasContainer bool
 		for i := range h.Rows {
 			r := &h.Rows[i]
 			hasUser = hasUser || r.User != ""
 			hasState = hasState || r.State != ""
 			hasThreads = hasThreads || r.Threads != 0
 			hasTicks = hasTicks || r.Ticks != 0
+			hasContainer = hasContainer || r.Container != ""
 		}
+		// only agents with containers name them; grouped, heads name them
+		cols[model.ColContainer].Hidden = !hasContainer || p.grouped()
 		cols[model.ColUser].Hidden = !hasUser
 		cols[model.ColState].Hidden = !hasState
 		cols[model.ColThreads].Hidden = !hasThreads
@@ -156,7 +192,7 @@ func (p *procTable) columns() {
 		name.Hidden = true
 	default: // both: a short name, the command line in the spare width, which goes first
 		name.Min, name.Max = 12, 20
-		cmd.Priority = 4
+		cmd.Priority = 5
 	}
 }
 
@@ -175,7 +211,10 @@ func (p *procTable) setFilter(s string) {
 	p.dirty = true
 }
 
-func (p *procTable) treeOn() bool { return p.tree && p.d.h.HasTreeData() }
+func (p *procTable) treeOn() bool { return p.tree != treeOff && p.d.h.HasTreeData() }
+
+// grouped reports whether the tree is grouped by container.
+func (p *procTable) grouped() bool { return p.tree == treeContainers && p.treeOn() }
 
 // rows are the rows shown: the live list, or with the time cursor on a
 // past moment that moment's top processes; at is that moment (0: live).
@@ -203,7 +242,11 @@ func (p *procTable) refresh() bool {
 	if !p.dirty && p.builtAt.Equal(h.ProcsAt) && past == p.builtPast && col == p.builtCol && desc == p.builtDesc {
 		return false
 	}
-	p.view = model.BuildView(p.view, rows, p.flt, model.ProcCol(col), desc, p.treeOn() && past == 0)
+	if p.grouped() && past == 0 {
+		p.view = model.BuildContainerTree(p.view, &p.heads, rows, p.flt, model.ProcCol(col), desc)
+	} else {
+		p.view = model.BuildView(p.view, rows, p.flt, model.ProcCol(col), desc, p.treeOn() && past == 0)
+	}
 	p.builtAt, p.builtPast, p.builtCol, p.builtDesc, p.dirty = h.ProcsAt, past, col, desc, false
 	p.busiest = 0
 	best := -1.0
@@ -219,12 +262,13 @@ func (p *procTable) refresh() bool {
 	return true
 }
 
-// selected is the selected row, nil when there is none.
+// selected is the selected process, nil when there is none (or the
+// selection is a container's head row, which is no process).
 func (p *procTable) selected() *model.ProcRow {
 	if _, ok := p.t.Selected(); !ok {
 		return nil
 	}
-	if i := p.t.Index(); i < len(p.view) {
+	if i := p.t.Index(); i < len(p.view) && !p.view[i].IsContainerHead() {
 		return p.view[i]
 	}
 	return nil
@@ -250,7 +294,10 @@ func (p *procTable) draw(s tcell.Screen, x, y, w, h int) {
 	}
 	col, desc := p.t.Sort()
 	info += " · sort " + procCols[col].Name + t.Arrow(desc) + " · CPU% " + p.cpuMode()
-	if p.treeOn() {
+	switch {
+	case p.grouped() && past == 0:
+		info += " · tree by container"
+	case p.treeOn() && past == 0:
 		info += " · tree"
 	}
 	if p.filter != "" {
@@ -284,6 +331,9 @@ func (p *procTable) Len() int         { return len(p.view) }
 func (p *procTable) Key(i int) uint32 { return p.view[i].PID }
 
 func (p *procTable) Style(i int) tcell.Style {
+	if p.view[i].IsContainerHead() {
+		return p.d.th.Title
+	}
 	if p.view[i].PID == p.busiest {
 		return p.d.th.Busiest
 	}
@@ -293,19 +343,33 @@ func (p *procTable) Style(i int) tcell.Style {
 func (p *procTable) Cell(s tcell.Screen, i, col int, c widget.Cell) {
 	r := p.view[i]
 	b := p.buf[:0]
+	head := r.IsContainerHead()
 	switch model.ProcCol(col) {
 	case model.ColPID:
-		b = strconv.AppendUint(b, uint64(r.PID), 10)
+		if !head {
+			b = strconv.AppendUint(b, uint64(r.PID), 10)
+		}
 	case model.ColUser:
-		c.Text(s, widget.Dash(r.User))
+		if !head {
+			c.Text(s, widget.Dash(r.User))
+		}
 	case model.ColName:
 		name := r.Name
-		if r.Prefix != "" && p.treeOn() {
+		switch {
+		case head:
+			name = p.d.th.Dot + " " + name
+		case p.grouped():
+			name = "  " + r.Prefix + name
+		case r.Prefix != "" && p.treeOn():
 			name = r.Prefix + name
 		}
 		c.Text(s, name)
+	case model.ColContainer:
+		c.Text(s, widget.Dash(r.Container))
 	case model.ColState:
-		c.Text(s, widget.Dash(r.State))
+		if !head {
+			c.Text(s, widget.Dash(r.State))
+		}
 	case model.ColCPU:
 		v := r.CPU * p.cpuScale()
 		if !c.Selected && r.PID != p.busiest && v >= 50 {
@@ -319,15 +383,29 @@ func (p *procTable) Cell(s tcell.Screen, i, col int, c widget.Cell) {
 	case model.ColThreads:
 		b = strconv.AppendUint(b, uint64(r.Threads), 10)
 	case model.ColNice:
-		b = strconv.AppendInt(b, int64(r.Nice), 10)
+		if !head {
+			b = strconv.AppendInt(b, int64(r.Nice), 10)
+		}
 	case model.ColTime:
-		b = widget.AppendCPUTime(b, r.Ticks, p.d.h.TicksPerSecond())
+		if !head {
+			b = widget.AppendCPUTime(b, r.Ticks, p.d.h.TicksPerSecond())
+		}
 	case model.ColCommand:
+		nameHidden := p.t.Cols[model.ColName].Hidden
+		if head {
+			if nameHidden { // the head's name must show somewhere
+				c.Text(s, p.d.th.Dot+" "+r.Name)
+			}
+			break
+		}
 		if r.Command == "" && !c.Selected {
 			c.Style = p.d.th.Dim // no command line (a kernel thread, an older agent): the name
 		}
 		text := r.CommandText()
-		if r.Prefix != "" && p.treeOn() && p.t.Cols[model.ColName].Hidden {
+		switch {
+		case p.grouped() && nameHidden:
+			text = "  " + r.Prefix + text
+		case r.Prefix != "" && p.treeOn() && nameHidden:
 			text = r.Prefix + text
 		}
 		c.Text(s, text)

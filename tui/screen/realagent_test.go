@@ -236,6 +236,9 @@ func TestLiveAgentInteractions(t *testing.T) {
 			continue
 		}
 		col := procCols[i].Name
+		if hs.procColHidden(i) {
+			continue // CONTAINER, where no process names one
+		}
 		hs.onUI(func() { hs.d.procs.t.SetSort(int((i+model.NumProcCols-1)%model.NumProcCols), false) })
 		hs.rune('l')
 		mark := col + "▼"
