@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/socktop/socktop/procfs"
+	"github.com/socktop/socktop/procfs/sockdiag"
 	"github.com/socktop/socktop/wire"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -77,6 +78,10 @@ type collector struct {
 
 	users    *users
 	commands *commands // the command lines (commands.go)
+	// sockets lists sockets for the connections kind and the traffic
+	// extras, so both keep one socket inode → process map.
+	sockets *sockdiag.Collector
+	traffic *traffic // the net and io extras (traffic.go)
 	// diskState is what Disks learnt of block devices, forgotten each
 	// blockRecheck (disks.go).
 	diskState *procfs.DiskState
@@ -92,7 +97,8 @@ type collector struct {
 func newCollector(fs *procfs.FS, cfg Config) *collector {
 	c := &collector{fs: fs, cfg: cfg, cpu: fs.NewCPUTracker(), procs: fs.NewProcessSampler(),
 		sensors: &sensors{fs: fs, temps: cfg.Temps, gpu: cfg.GPU}, users: &users{fs: fs}, commands: newCommands(fs),
-		diskState: procfs.NewDiskState()}
+		diskState: procfs.NewDiskState(), sockets: sockdiag.NewCollector(cfg.ProcRoot)}
+	c.traffic = newTraffic(fs, c.sockets)
 	c.cpu.StaleAfter, c.procs.StaleAfter = cfg.StaleAfter, cfg.StaleAfter
 	return c
 }

@@ -35,6 +35,8 @@ func init() {
 		runListener()
 	case "burn":
 		runBurner()
+	case "tcprecv", "tcpsend", "fsync":
+		runTraffic(mode)
 	case "threads":
 		n, _ := strconv.Atoi(os.Getenv("SOCKTOP_TEST_THREADS"))
 		holdThreads(n)
