@@ -118,10 +118,15 @@ func (d *dash) mainKeys() []shell.Binding {
 		shell.Binding{Keys: shell.Runes('%'), Label: "%", Hint: "cpu%", Desc: "CPU% per core (top's: a process using a whole core shows 100) or of the whole machine (upstream's: per core = machine × cores)",
 			Do: p.toggleCPU})
 	keys = append(keys, sortKeys(p.t.MoveSort, p.t.Reverse, "mouse: click a column header; again reverses")...)
+	traffic := func() bool { return d.h.Has(wire.CapProcessExtras) && d.h.CursorAt == 0 }
 	keys = append(keys,
 		shell.Binding{Keys: shell.Runes('P'), Label: "P", Desc: "sort by CPU%", Do: func() { p.t.SortBy(int(model.ColCPU)) }},
 		shell.Binding{Keys: shell.Runes('M'), Label: "M", Desc: "sort by memory", Do: func() { p.t.SortBy(int(model.ColMem)) }},
 		shell.Binding{Keys: shell.Runes('N'), Label: "N", Desc: "sort by PID", Do: func() { p.t.SortBy(int(model.ColPID)) }},
+		shell.Binding{Keys: shell.Runes('B'), Label: "B", Desc: "sort by TCP bytes received per second (TCP▼); again: sent (TCP▲)",
+			When: traffic, WhenText: "agent advertises process_extras", Do: func() { p.sortTraffic(model.ColNetIn, model.ColNetOut) }},
+		shell.Binding{Keys: shell.Runes('D'), Label: "D", Desc: "sort by disk bytes read per second (DISK-R); again: written (DISK-W)",
+			When: traffic, WhenText: "agent advertises process_extras", Do: func() { p.sortTraffic(model.ColDiskRead, model.ColDiskWrite) }},
 		d.retryKey(),
 		d.al.keys()[0],
 		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", HintNow: d.escapeHint, Desc: esc, Do: d.escape},
