@@ -242,14 +242,17 @@ func (v *detailView) Draw(s tcell.Screen) {
 		add(f[0], f[1], 3)
 	}
 	top := min(len(upper), ih)
-	for i := 0; i < top; i++ {
+	traffic := graphs && h.Has(wire.CapProcessExtras) && h.DetailNetIn != nil && ih >= 28
+	if traffic {
+		top = max(top, 16) // four graphs: cpu, rss, tcp, disk
+	}
+	for i := 0; i < min(top, len(upper)); i++ {
 		widget.Print(s, ix+1, iy+i, 9, upper[i][0], t.Label)
 		widget.Print(s, ix+11, iy+i, leftW-12, upper[i][1], t.Value)
 	}
 	if graphs {
 		gx, gw := ix+leftW+1, iw-leftW-1
 		gh := top / 2
-		traffic := h.Has(wire.CapProcessExtras) && h.DetailNetIn != nil && top >= 12
 		if traffic {
 			gh = top / 4
 		}

@@ -199,6 +199,12 @@ func (p *procTable) columns() {
 	sortCol, _ := p.t.Sort()
 	for c := model.ColNetIn; c <= model.ColDiskWrite; c++ {
 		cols[c] = procCols[c]
+		switch c { // the theme's arrows (--ascii: v and ^)
+		case model.ColNetIn:
+			cols[c].Name = "TCP" + p.d.th.DownArrow
+		case model.ColNetOut:
+			cols[c].Name = "TCP" + p.d.th.UpArrow
+		}
 		// only agents with the extras count them; a past moment's rows
 		// have none
 		cols[c].Hidden = !extras || h.CursorAt != 0
@@ -344,7 +350,7 @@ func (p *procTable) draw(s tcell.Screen, x, y, w, h int) {
 		}
 	}
 	col, desc := p.t.Sort()
-	info += " · sort " + procCols[col].Name + t.Arrow(desc) + " · CPU% " + p.cpuMode()
+	info += " · sort " + p.t.Cols[col].Name + t.Arrow(desc) + " · CPU% " + p.cpuMode()
 	switch {
 	case p.grouped() && past == 0:
 		info += " · tree by container"
