@@ -231,6 +231,7 @@ func TestTrafficColumnsNarrow(t *testing.T) {
 	hs := startApp(t, Options{Target: model.Target{URL: la.url}}, 200, 50)
 	hs.waitFor("● connected", "TCP▼", "DISK-W")
 	seenTCPAlone := false
+	widest := map[string]int{} // the widest screen each pair was gone at
 	for w := 200; w >= 70; w -= 3 {
 		hs.drawnAt(w, 50)
 		sh := hs.shownCols()
@@ -251,6 +252,11 @@ func TestTrafficColumnsNarrow(t *testing.T) {
 			t.Errorf("%d wide: TCP shown while NI, THR or TIME+ gave way: %v", w, sh)
 		}
 		seenTCPAlone = seenTCPAlone || (tcp && !disk)
+		for name, on := range map[string]bool{"DISK": disk, "TCP": tcp} {
+			if _, ok := widest[name]; !ok && !on {
+				widest[name] = w
+			}
+		}
 		if w == 80 && (tcp || disk) {
 			t.Errorf("80 wide: traffic columns still shown")
 		}
@@ -258,6 +264,7 @@ func TestTrafficColumnsNarrow(t *testing.T) {
 	if !seenTCPAlone {
 		t.Error("no width showed TCP without DISK")
 	}
+	t.Logf("widest screens without them (3-column steps): %v", widest)
 	hs.drawnAt(80, 30)
 	hs.rune('B')
 	s := hs.waitFor("sort TCP▼▼", "TCP▲")
