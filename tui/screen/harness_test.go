@@ -229,24 +229,6 @@ func kinds(ag *wiretest.Agent, kind string) int {
 	return n
 }
 
-// helpText opens the help and returns all of it, paging down until its
-// last page (it may be longer than the terminal).
-func (hs *harness) helpText() string {
-	hs.t.Helper()
-	hs.rune('?')
-	all := hs.waitFor("─ keys ")
-	for range 10 {
-		hs.key(tcell.KeyPgDn)
-		time.Sleep(50 * time.Millisecond)
-		s := hs.waitFor("─ keys ")
-		if s == all || strings.Contains(all, s) {
-			break
-		}
-		all += s
-	}
-	return all
-}
-
 // procColHidden reports whether the process table hides column c (the
 // data has nothing for it).
 func (hs *harness) procColHidden(c model.ProcCol) bool {
