@@ -79,10 +79,27 @@ func (hs *harness) text() string {
 	return out
 }
 
-// resize changes the terminal size as a real terminal would.
+// resize changes the terminal size as a real terminal would, and waits
+// for a frame of that size: until then the simulated terminal only cuts
+// the last frame, which could pass for a narrow layout.
 func (hs *harness) resize(w, h int) {
+	hs.t.Helper()
 	hs.scr.SetSize(w, h)
-	hs.scr.PostEvent(tcell.NewEventResize(w, h))
+	if err := hs.scr.PostEvent(tcell.NewEventResize(w, h)); err != nil {
+		hs.t.Fatalf("resize: %v", err)
+	}
+	deadline := time.Now().Add(waitLimit)
+	for {
+		var dw, dh int
+		hs.onUI(func() { dw, dh = hs.sh.Drawn() })
+		if dw == w && dh == h {
+			return
+		}
+		if time.Now().After(deadline) {
+			hs.t.Fatalf("no frame of %dx%d was drawn (the last was %dx%d)", w, h, dw, dh)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // redraw forces a draw on the UI goroutine.
