@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -148,6 +149,9 @@ func startHelper(t *testing.T, mode, exe string, setup func(*exec.Cmd), args ...
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
+		if errors.Is(err, syscall.ENOEXEC) { // a foreign binary under qemu-user
+			t.Skipf("cannot run helper %s here (%v): foreign architecture under qemu-user?", mode, err)
+		}
 		t.Fatalf("start helper %s: %v", mode, err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })

@@ -236,6 +236,11 @@ func (h *Host) AddMetrics(m *wire.Metrics, now time.Time) {
 	if at == 0 {
 		at = uint64(now.UnixMilli())
 	}
+	if h.CPU.Len() > 0 && at == h.lastAt {
+		// the same sample again (a fetch and the subscription's first
+		// push can carry one cached sample): one point in the graphs
+		return
+	}
 	if h.CPU.Len() == 0 {
 		h.firstAt = at
 	} else if at > h.lastAt {

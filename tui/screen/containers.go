@@ -57,18 +57,10 @@ type containersView struct {
 func newContainersView(d *dash) *containersView {
 	v := &containersView{d: d, dirty: true}
 	cols := containerCols
-	v.t = widget.NewTable[string](d.th, cols[:], int(model.KCCPU))
-	v.t.Rows = v
-	v.t.Refresh = v.refresh
-	v.t.Activate = v.processes
-	v.pane = widget.NewPane(v.draw)
-	v.pane.Mouse = v.t.Mouse
+	v.t, v.pane = tableOf[string]{cols: cols[:], sortCol: int(model.KCCPU), rows: v,
+		refresh: v.refresh, activate: v.processes, paint: v.draw}.build(d.th)
 	v.filter = newFilterBar(d.sh, "filter containers: ", v.setFilter)
-	v.screen = &shell.Screen{Name: "Containers", View: v.pane, Keys: v.keys(),
-		Help:   []shell.Section{{Name: "Containers filter", Keys: v.filter.screen.Keys}},
-		Shown:  func() { d.w.Need(v.screen, model.Needs{Containers: true}) },
-		Hidden: func() { d.w.Release(v.screen) },
-	}
+	v.screen = d.filteredScreen("Containers", v.pane, v.keys(), v.filter, model.Needs{Containers: true})
 	return v
 }
 

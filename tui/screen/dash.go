@@ -108,6 +108,14 @@ func (d *dash) mainKeys() []shell.Binding {
 			When: func() bool { return d.h.Has(wire.CapConnections) }, WhenText: "agent advertises connections", Do: d.conns.open},
 		{Keys: shell.Runes('C'), Label: "C", Hint: "containers", Desc: "containers and services: CPU, memory and limits, pids, I/O, throttling, pressure",
 			When: func() bool { return d.h.Has(wire.CapContainers) }, WhenText: "agent advertises containers", Do: d.ctrs.open},
+		// Esc's hint shows only while it does something (clear the
+		// filter, back to live, to the fleet); the time and replay keys
+		// come early so a narrow footer still shows them
+		{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", HintNow: d.escapeHint, Desc: esc, Do: d.escape},
+	}
+	keys = append(keys, d.timeKeys()...)
+	if d.replay != nil {
+		keys = append(keys, d.replayKeys()...)
 	}
 	keys = append(keys, d.signalKeys()...)
 	keys = append(keys,
@@ -129,12 +137,7 @@ func (d *dash) mainKeys() []shell.Binding {
 			When: traffic, WhenText: "agent advertises process_extras", Do: func() { p.sortTraffic(model.ColDiskRead, model.ColDiskWrite) }},
 		d.retryKey(),
 		d.al.keys()[0],
-		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", HintNow: d.escapeHint, Desc: esc, Do: d.escape},
 	)
-	keys = append(keys, d.timeKeys()...)
-	if d.replay != nil {
-		keys = append(keys, d.replayKeys()...)
-	}
 	return append(keys, moveKeys(p.t, "move the selection (mouse: click a row, wheel scrolls)")...)
 }
 

@@ -192,8 +192,10 @@ func TestTimeCursorShowsThePast(t *testing.T) {
 	if !strings.Contains(lineWith(s, "◷ history"), clockText) || !strings.Contains(lineWith(s, "processes · history"), clockText) {
 		t.Errorf("header and table do not name the moment %s:\n%s", clockText, s)
 	}
-	if row := lineWith(s, jobName); !strings.Contains(row, "97.5") {
-		t.Errorf("the job's row %q lacks its recorded CPU share", row)
+	// recorded as 97.5 % of the machine; CPU% is per core by default
+	cores := onHost(hs, func(h *model.Host) int { return h.CoreCount() })
+	if row, cpu := lineWith(s, jobName), strconv.FormatFloat(97.5*float64(cores), 'f', 1, 64); !strings.Contains(row, " "+cpu+" ") {
+		t.Errorf("the job's row %q lacks its recorded CPU share (%s per core on %d cores)", row, cpu, cores)
 	}
 
 	// ] steps forward, Esc comes back to live.
@@ -214,7 +216,9 @@ func TestTimeCursorShowsThePast(t *testing.T) {
 		hs.waitFor(z)
 	}
 	hs.key(tcell.KeyEscape)
-	hs.waitUntil("no zoom", func(s string) bool { return !strings.Contains(s, "zoom ") })
+	hs.waitUntil("no zoom", func(s string) bool {
+		return !strings.Contains(s, "zoom 5 min") && !strings.Contains(s, "zoom 1 h") && !strings.Contains(s, "zoom 24 h")
+	})
 	select {
 	case err := <-hs.done:
 		t.Fatalf("Esc quit the dashboard (%v)", err)

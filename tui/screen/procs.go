@@ -87,12 +87,8 @@ type procTable struct {
 func newProcTable(d *dash) *procTable {
 	p := &procTable{d: d, dirty: true}
 	cols := procCols
-	p.t = widget.NewTable[uint32](d.th, cols[:], int(model.ColCPU))
-	p.t.Rows = p
-	p.t.Refresh = p.refresh
-	p.t.Activate = d.openDetail
-	p.pane = widget.NewPane(p.draw)
-	p.pane.Mouse = p.t.Mouse
+	p.t, p.pane = tableOf[uint32]{cols: cols[:], sortCol: int(model.ColCPU), rows: p,
+		refresh: p.refresh, activate: d.openDetail, paint: p.draw}.build(d.th)
 	p.columns()
 	return p
 }
