@@ -2,45 +2,10 @@ package agent
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	"github.com/socktop/socktop/procfs/proctest"
-	"golang.org/x/sys/unix"
 )
-
-// openPairs holds n loopback TCP connections open (2n sockets), each with a
-// little traffic, until b ends.
-func openPairs(b *testing.B, n int) {
-	b.Helper()
-	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) != nil || rl.Cur < uint64(2*n+2048) {
-		b.Skipf("RLIMIT_NOFILE %d too low for %d sockets", rl.Cur, 2*n)
-	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	var conns []net.Conn
-	b.Cleanup(func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	for range n {
-		c, err := net.Dial("tcp4", ln.Addr().String())
-		if err != nil {
-			b.Fatalf("dial after %d connections: %v", len(conns)/2, err)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			b.Fatal(err)
-		}
-		c.Write([]byte("hello"))
-		conns = append(conns, c, s)
-	}
-}
 
 // BenchmarkProcessesWithTraffic: the agent's process collection while a
 // client wants the net and io extras (the socket dump, the owners, the io
@@ -50,7 +15,7 @@ func openPairs(b *testing.B, n int) {
 // state). Sub-benchmarks: both extras, each alone.
 func BenchmarkProcessesWithTraffic(b *testing.B) {
 	proctest.TopUpProcesses(b, 1000)
-	openPairs(b, 1000)
+	proctest.OpenTCPPairs(b, 1000, 2048)
 	for _, bc := range []struct {
 		name string
 		x    extras
