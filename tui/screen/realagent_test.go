@@ -289,6 +289,11 @@ func TestDashboardSubscribes(t *testing.T) {
 		ProcessesInterval: 400 * time.Millisecond}, 120, 40)
 	hs.waitFor("● connected", "─ processes ")
 	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
+	// 120 columns draw the traffic columns, whose counters the dashboard
+	// then subscribes for: wait until pushes carry them.
+	hs.waitUntil("pushed lists with traffic", func(string) bool {
+		return onHost(hs, func(h *model.Host) bool { return h.HasTraffic })
+	})
 	if n := la.a.Subscribers(); n != 1 {
 		t.Fatalf("agent has %d subscribers, want the dashboard", n)
 	}
