@@ -289,8 +289,12 @@ func TestDashboardSubscribes(t *testing.T) {
 		ProcessesInterval: 400 * time.Millisecond}, 120, 40)
 	hs.waitFor("● connected", "─ processes ")
 	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
-	if n := la.a.Subscribers(); n != 1 {
-		t.Fatalf("agent has %d subscribers, want the dashboard", n)
+	// the first samples may come before the subscription is registered
+	// (slowly so under qemu-user)
+	for deadline := time.Now().Add(waitLimit); la.a.Subscribers() != 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("agent has %d subscribers, want the dashboard", la.a.Subscribers())
+		}
 	}
 	var got0 int64
 	hs.onUI(func() { got0 = hs.d.w.Requests() })
