@@ -294,8 +294,12 @@ func TestDashboardSubscribes(t *testing.T) {
 	hs.waitUntil("pushed lists with traffic", func(string) bool {
 		return onHost(hs, func(h *model.Host) bool { return h.HasTraffic })
 	})
-	if n := la.a.Subscribers(); n != 1 {
-		t.Fatalf("agent has %d subscribers, want the dashboard", n)
+	// the first samples may come before the subscription is registered
+	// (slowly so under qemu-user)
+	for deadline := time.Now().Add(waitLimit); la.a.Subscribers() != 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("agent has %d subscribers, want the dashboard", la.a.Subscribers())
+		}
 	}
 	var got0 int64
 	hs.onUI(func() { got0 = hs.d.w.Requests() })
