@@ -141,7 +141,7 @@ func (v *containersView) status() string {
 	if b, ok := m.Busiest(); ok {
 		parts = append(parts, "busiest "+b.Name+" "+widget.Percent(b.CPU))
 	}
-	parts = append(parts, "CPU% of the machine, LIM% of its limit")
+	parts = append(parts, "CPU% and THROT% of the machine, LIM% of its limit")
 	col, desc := v.t.Sort()
 	parts = append(parts, "sort "+containerCols[col].Name+v.d.th.Arrow(desc))
 	return strings.Join(parts, " · ")
