@@ -296,12 +296,17 @@ func TestFleetTileBusiestContainer(t *testing.T) {
 	if n := f.members[0].d.w.Needs(); !n.TileContainers || n.Containers {
 		t.Errorf("the fleet's needs: %+v", n)
 	}
-	// the second sample after the tree's later files land names the busiest
-	hs.waitUntil("a containers sample", func(string) bool {
-		n := 0
+	// the second sample after the tree's later files land names the busiest.
+	// They land right after a sample arrived, so that the next one (the
+	// tile asks every few seconds) cannot fall in the middle of the copy
+	// and see the machine's new CPU time without the group's.
+	samples := func() (n int) {
 		hs.onUI(func() { n = f.members[0].d.h.Containers.Samples })
-		return n > 0
-	})
+		return n
+	}
+	hs.waitUntil("a containers sample", func(string) bool { return samples() > 0 })
+	n0 := samples()
+	hs.waitUntil("a fresh containers sample", func(string) bool { return samples() > n0 })
 	ca.later()
 	ts := waitTiles(hs, f, "the busiest container", func(ts map[string]string) bool {
 		return strings.Contains(ts["pi"], "ctr homeassistant 20.0%")
