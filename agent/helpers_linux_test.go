@@ -256,3 +256,14 @@ func reexecInNamespaces(t *testing.T, flags ...string) {
 		t.Fatal("the test did not run inside its namespaces")
 	}
 }
+
+// needSockDiag skips a test of TCP counters where netlink sock_diag is
+// refused (qemu-user does not forward it; some containers forbid it).
+func needSockDiag(t *testing.T) {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC, 4) // NETLINK_SOCK_DIAG
+	if err != nil {
+		t.Skipf("netlink sock_diag unavailable here (%v): per-process TCP counters are not testable", err)
+	}
+	syscall.Close(fd)
+}

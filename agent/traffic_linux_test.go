@@ -119,6 +119,7 @@ func trafficRow(p *wire.ProcessInfo) trafficOf {
 // `socktop snapshot processes` carries the four fields too. A process in
 // another network namespace has no net fields (unknown), only io.
 func TestProcessTraffic(t *testing.T) {
+	needSockDiag(t)
 	cfg := testConfig()
 	cfg.ProcessesTTL = 100 * time.Millisecond
 	a, srv := startAgent(t, cfg)
@@ -249,6 +250,7 @@ func TestProcessTraffic(t *testing.T) {
 // is told so and its pushes carry them; once nobody wants them the io
 // files are let go of, and once nobody is connected the sampler is gone.
 func TestProcessTrafficOnlyWhenAsked(t *testing.T) {
+	needSockDiag(t)
 	cfg := testConfig()
 	cfg.ProcessesTTL = 50 * time.Millisecond
 	a, srv := startAgent(t, cfg)

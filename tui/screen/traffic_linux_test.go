@@ -1,6 +1,7 @@
 package screen
 
 import (
+	"errors"
 	"io"
 	"math"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,6 +59,9 @@ func startTrafficHelper(t *testing.T) int {
 	cmd := proctest.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "SOCKTOP_TEST_HELPER=traffic", "SOCKTOP_TEST_DIR="+proctest.DiskDir(t))
 	if err := proctest.Start(cmd); err != nil {
+		if errors.Is(err, syscall.ENOEXEC) { // a foreign binary under qemu-user
+			t.Skipf("cannot run the traffic helper here (%v): foreign architecture under qemu-user?", err)
+		}
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
