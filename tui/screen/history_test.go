@@ -198,6 +198,15 @@ func TestTimeCursorShowsThePast(t *testing.T) {
 		t.Errorf("the job's row %q lacks its recorded CPU share (%s per core on %d cores)", row, cpu, cores)
 	}
 
+	// a recorded moment keeps pid, name, CPU and memory: no empty columns
+	// for the rest, and no live CPU breakdown under the past's graph
+	if hdr := lineWith(s, "PID"); strings.Contains(hdr, "USER") || strings.Contains(hdr, "TIME+") || strings.Contains(hdr, "COMMAND") {
+		t.Errorf("the past moment's table has columns it has no data for: %q", hdr)
+	}
+	if strings.Contains(s, "iowait") {
+		t.Errorf("the live CPU breakdown is shown on a past moment:\n%s", s)
+	}
+
 	// ] steps forward, Esc comes back to live.
 	hs.rune(']')
 	hs.waitUntil("the next moment", func(string) bool {

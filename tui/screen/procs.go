@@ -191,6 +191,12 @@ func (p *procTable) columns() {
 		cols[model.ColNice].Hidden = !h.HasNice
 		cols[model.ColTime].Hidden = !hasTicks || h.TicksPerSecond() == 0
 	}
+	past := h.CursorAt != 0 // a recorded moment keeps pid, name, CPU and memory only
+	if past {
+		for _, c := range []model.ProcCol{model.ColContainer, model.ColUser, model.ColState, model.ColThreads, model.ColNice, model.ColTime} {
+			cols[c].Hidden = true
+		}
+	}
 	extras := h.Has(wire.CapProcessExtras)
 	sortCol, _ := p.t.Sort()
 	for c := model.ColNetIn; c <= model.ColDiskWrite; c++ {
@@ -212,7 +218,7 @@ func (p *procTable) columns() {
 	name, cmd := &cols[model.ColName], &cols[model.ColCommand]
 	*name, *cmd = procCols[model.ColName], procCols[model.ColCommand]
 	switch {
-	case !commands || p.names == showName:
+	case !commands || p.names == showName || past:
 		cmd.Hidden = true
 	case p.names == showCommand:
 		name.Hidden = true
