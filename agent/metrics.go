@@ -17,7 +17,7 @@ var metricsKind = &kind{
 	v2:       &wire.Request{Body: &wire.Request_Metrics{Metrics: &wire.MetricsRequest{}}},
 	text:     dialect.Route{JSON: "metrics", Command: "get_metrics"},
 	encode:   textOf(dialect.ReplyMetrics),
-	open:     func(a *Agent) source { return cachedOf(a.cfg.MetricsTTL, a.coll.metrics) },
+	open:     openMetrics,
 	snapshot: true,
 	push: &pushSpec{floor: 100 * time.Millisecond, asked: (*wire.SubscribeRequest).GetMetricsMs,
 		kept: func(s *wire.Subscription, ms uint32, _ query) { s.MetricsMs = ms }},
@@ -37,8 +37,81 @@ func (a *Agent) sensorFeatures() []string {
 	return caps
 }
 
+// metricsSource is the metrics sample every client shares, and for
+// /metrics scrapes a sample without what the exposition does not write:
+// the busiest process, which costs a process scan when no recent one
+// exists (two, 150 ms apart, after an idle spell). A scrape takes the
+// clients' sample while it is fresh, else collects its own.
+type metricsSource struct {
+	cachedSource
+	scrape *cache[reply]
+	ttl    time.Duration
+}
+
+func openMetrics(a *Agent) source {
+	return metricsSource{cachedSource: cachedOf(a.cfg.MetricsTTL, a.coll.metrics),
+		scrape: cachedOf(a.cfg.MetricsTTL, a.scrapeMetrics).c, ttl: a.cfg.MetricsTTL}
+}
+
+func (s metricsSource) get(ctx context.Context, q query) (reply, error) {
+	if q.scrape {
+		if r, ok := s.c.PeekWithin(s.ttl); ok {
+			return r, nil
+		}
+		return s.scrape.Get(ctx)
+	}
+	return s.c.Get(ctx)
+}
+
 func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error) {
-	usage, err := c.cpu.Sample(ctx)
+	m, err := c.machine(ctx, c.cpu.StaleAfter)
+	if err != nil {
+		return nil, err
+	}
+	if c.topProcess != nil {
+		m.TopProcess = c.topProcess(ctx)
+	}
+	c.mu.Lock()
+	m.ProcessCount = c.lastN
+	c.mu.Unlock()
+	return newSample(m), nil
+}
+
+// scrapeStaleAfter is how old the previous /proc/stat reading may be for a
+// scrape's CPU shares to be measured since it: they cover the time since
+// the previous sample, a scrape's or a client's (Prometheus scrapes every
+// 15–60 s), as a rate over the scrape interval would, rather than a fresh
+// 150 ms window at each scrape, which costs a wait and a second reading.
+const scrapeStaleAfter = 5 * time.Minute
+
+// scrapeMetrics is the metrics sample of a scrape: CPU since the previous
+// scrape (scrapeStaleAfter), no busiest process, and the process count of a process sample at most topProcessMaxAge old, else
+// counted from a listing of /proc, which opens no file.
+func (a *Agent) scrapeMetrics(ctx context.Context) (*sample[*wire.Metrics], error) {
+	m, err := a.coll.machine(ctx, max(a.coll.cpu.StaleAfter, scrapeStaleAfter))
+	if err != nil {
+		return nil, err
+	}
+	if c := a.processes(); c != nil {
+		if _, ok := c.PeekWithin(topProcessMaxAge); ok {
+			a.coll.mu.Lock()
+			m.ProcessCount = a.coll.lastN
+			a.coll.mu.Unlock()
+		}
+	}
+	if m.ProcessCount == 0 {
+		if n, err := a.fs.CountProcesses(); err == nil {
+			m.ProcessCount = uint32(n)
+		}
+	}
+	return newSample(m), nil
+}
+
+// machine is a metrics sample without the busiest process and the process
+// count, which come from the process samples, with the CPU shares since
+// the previous sample when it is at most staleAfter old.
+func (c *collector) machine(ctx context.Context, staleAfter time.Duration) (*wire.Metrics, error) {
+	usage, err := c.cpu.SampleWithin(ctx, staleAfter)
 	if err != nil {
 		return nil, err
 	}
@@ -78,13 +151,7 @@ func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error)
 		}
 	}
 	c.sensors.add(ctx, m)
-	if c.topProcess != nil {
-		m.TopProcess = c.topProcess(ctx)
-	}
-	c.mu.Lock()
-	m.ProcessCount = c.lastN
-	c.mu.Unlock()
-	return newSample(m), nil
+	return m, nil
 }
 
 func writeMachineMetrics(p *promWriter, m *wire.Metrics) {
