@@ -46,12 +46,17 @@ type metricsSource struct {
 	cachedSource
 	scrape *cache[reply]
 	ttl    time.Duration
+	held   *procfs.HeldFiles
 }
 
 func openMetrics(a *Agent) source {
 	return metricsSource{cachedSource: cachedOf(a.cfg.MetricsTTL, a.coll.metrics),
-		scrape: cachedOf(a.cfg.MetricsTTL, a.scrapeMetrics).c, ttl: a.cfg.MetricsTTL}
+		scrape: cachedOf(a.cfg.MetricsTTL, a.scrapeMetrics).c, ttl: a.cfg.MetricsTTL, held: a.coll.held}
 }
+
+// release lets go of the files the metrics, process and disk samples keep
+// open (collector.held) while nobody watches.
+func (s metricsSource) release() { s.held.Close() }
 
 func (s metricsSource) get(ctx context.Context, q query) (reply, error) {
 	if q.scrape {
@@ -125,14 +130,14 @@ func (c *collector) machine(ctx context.Context, staleAfter time.Duration) (*wir
 	for i, v := range cores {
 		m.CpuPerCore[i] = float32(v)
 	}
-	if mi, err := c.fs.Meminfo(); err == nil {
+	if mi, err := c.sys.Meminfo(); err == nil {
 		m.MemTotal, m.MemUsed, m.MemAvailable = mi.Total, mi.Used(), mi.Available
 		m.MemBuffers, m.MemCached = mi.Buffers, mi.Cached
 		m.SwapTotal, m.SwapUsed = mi.SwapTotal, mi.SwapUsed()
 	} else {
 		return nil, err
 	}
-	if la, err := c.fs.LoadAvg(); err == nil {
+	if la, err := c.sys.LoadAvg(); err == nil {
 		m.Load1, m.Load5, m.Load15 = la.One, la.Five, la.Fifteen
 	}
 	// Uptime from the boot time the CPU sample already read (btime of
@@ -141,7 +146,7 @@ func (c *collector) machine(ctx context.Context, staleAfter time.Duration) (*wir
 		m.UptimeS = max(float64(time.Now().UnixMilli())/1000-float64(bt), 0)
 	}
 	m.Hostname = c.hostInfo().Hostname
-	if nd, err := c.fs.NetDev(); err == nil {
+	if nd, err := c.sys.NetDev(); err == nil {
 		nd = nd[:min(len(nd), wire.MaxInterfaces)] // what a client believes (wire/plausible.go)
 		m.Networks = make([]*wire.Network, len(nd))
 		for i, n := range nd {
