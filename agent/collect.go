@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -75,8 +74,6 @@ type collector struct {
 	cpu     *procfs.CPUTracker
 	procs   *procfs.ProcessSampler
 	sensors *sensors
-	// topProcess names the busiest process for the metrics sample.
-	topProcess func(context.Context) *wire.ProcessInfo
 	// groups names each process's container (containers.go); nil when
 	// the agent does not serve containers.
 	groups *groupCollector

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/socktop/socktop/procfs"
@@ -14,13 +15,16 @@ import (
 // sensors, and the busiest process.
 var metricsKind = &kind{
 	name: "metrics", capability: wire.CapMetrics, features: (*Agent).sensorFeatures,
-	v2:       &wire.Request{Body: &wire.Request_Metrics{Metrics: &wire.MetricsRequest{}}},
-	text:     dialect.Route{JSON: "metrics", Command: "get_metrics"},
-	encode:   textOf(dialect.ReplyMetrics),
-	open:     openMetrics,
-	snapshot: true,
+	v2:            &wire.Request{Body: &wire.Request_Metrics{Metrics: &wire.MetricsRequest{}}},
+	text:          dialect.Route{JSON: "metrics", Command: "get_metrics"},
+	encode:        textOf(dialect.ReplyMetrics),
+	v2Query:       func(*wire.Request) query { return query{top: true} },
+	open:          openMetrics,
+	snapshot:      true,
+	snapshotQuery: query{top: true},
 	push: &pushSpec{floor: 100 * time.Millisecond, asked: (*wire.SubscribeRequest).GetMetricsMs,
-		kept: func(s *wire.Subscription, ms uint32, _ query) { s.MetricsMs = ms }},
+		query: func(*wire.SubscribeRequest) query { return query{top: true} },
+		kept:  func(s *wire.Subscription, ms uint32, _ query) { s.MetricsMs = ms }},
 	prom: func(p *promWriter, r reply) { writeMachineMetrics(p, r.message().(*wire.Metrics)) },
 }
 
@@ -37,49 +41,72 @@ func (a *Agent) sensorFeatures() []string {
 	return caps
 }
 
-// metricsSource is the metrics sample every client shares, and for
-// /metrics scrapes a sample without what the exposition does not write:
-// the busiest process, which costs a process scan when no recent one
-// exists (two, 150 ms apart, after an idle spell). A scrape takes the
-// clients' sample while it is fresh, else collects its own.
+// metricsSource is the metrics sample every client shares, made for each
+// way of asking with only what that way gets:
+//   - the text dialects and history get the machine sample (CPU, memory,
+//     load, network, sensors, the process count);
+//   - v2 requests, pushes and snapshots (query.top) get it with the
+//     busiest process too, made from it once per sample: taking it from a
+//     process sample costs a process scan when none is recent, which
+//     nobody else asked for;
+//   - a /metrics scrape (query.scrape) takes the clients' machine sample
+//     while it is fresh, else collects its own, with CPU shares since the
+//     previous sample (scrapeStaleAfter) rather than a fresh window.
 type metricsSource struct {
 	cachedSource
+	a      *Agent
 	scrape *cache[reply]
 	ttl    time.Duration
-	held   *procfs.HeldFiles
+
+	mu            sync.Mutex
+	base, withTop reply     // the sample withTop was made from, and it
+	count         uint32    // the latest process count of a listing of /proc
+	countAt       time.Time // and when it was counted
 }
 
 func openMetrics(a *Agent) source {
-	return metricsSource{cachedSource: cachedOf(a.cfg.MetricsTTL, a.coll.metrics),
-		scrape: cachedOf(a.cfg.MetricsTTL, a.scrapeMetrics).c, ttl: a.cfg.MetricsTTL, held: a.coll.held}
+	s := &metricsSource{a: a, ttl: a.cfg.MetricsTTL}
+	s.cachedSource = cachedOf(a.cfg.MetricsTTL, s.collect(a.cfg.StaleAfter))
+	s.scrape = cachedOf(a.cfg.MetricsTTL, s.collect(max(a.cfg.StaleAfter, scrapeStaleAfter))).c
+	return s
 }
 
 // release lets go of the files the metrics, process and disk samples keep
 // open (collector.held) while nobody watches.
-func (s metricsSource) release() { s.held.Close() }
+func (s *metricsSource) release() { s.a.coll.held.Close() }
 
-func (s metricsSource) get(ctx context.Context, q query) (reply, error) {
+func (s *metricsSource) get(ctx context.Context, q query) (reply, error) {
 	if q.scrape {
 		if r, ok := s.c.PeekWithin(s.ttl); ok {
 			return r, nil
 		}
 		return s.scrape.Get(ctx)
 	}
-	return s.c.Get(ctx)
-}
-
-func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error) {
-	m, err := c.machine(ctx, c.cpu.StaleAfter)
-	if err != nil {
-		return nil, err
+	r, err := s.c.Get(ctx)
+	if err != nil || !q.top {
+		return r, err
 	}
-	if c.topProcess != nil {
-		m.TopProcess = c.topProcess(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.base != r {
+		// A copy through its encoding (the generated code has no Clone, and
+		// proto.Clone would bring reflection in).
+		b, err := r.v2Body()
+		m := &wire.Metrics{}
+		if err == nil {
+			err = m.UnmarshalVT(b)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m.TopProcess = s.a.topProcess(ctx); m.TopProcess != nil {
+			s.a.coll.mu.Lock()
+			m.ProcessCount = s.a.coll.lastN // of the sample the busiest came from
+			s.a.coll.mu.Unlock()
+		}
+		s.base, s.withTop = r, newSample(m)
 	}
-	c.mu.Lock()
-	m.ProcessCount = c.lastN
-	c.mu.Unlock()
-	return newSample(m), nil
+	return s.withTop, nil
 }
 
 // scrapeStaleAfter is how old the previous /proc/stat reading may be for a
@@ -89,27 +116,39 @@ func (c *collector) metrics(ctx context.Context) (*sample[*wire.Metrics], error)
 // 150 ms window at each scrape, which costs a wait and a second reading.
 const scrapeStaleAfter = 5 * time.Minute
 
-// scrapeMetrics is the metrics sample of a scrape: CPU since the previous
-// scrape (scrapeStaleAfter), no busiest process, and the process count of a process sample at most topProcessMaxAge old, else
-// counted from a listing of /proc, which opens no file.
-func (a *Agent) scrapeMetrics(ctx context.Context) (*sample[*wire.Metrics], error) {
-	m, err := a.coll.machine(ctx, max(a.coll.cpu.StaleAfter, scrapeStaleAfter))
-	if err != nil {
-		return nil, err
+// collect makes the machine sample, with CPU shares since the previous
+// sample when it is at most staleAfter old.
+func (s *metricsSource) collect(staleAfter time.Duration) func(context.Context) (*sample[*wire.Metrics], error) {
+	return func(ctx context.Context) (*sample[*wire.Metrics], error) {
+		m, err := s.a.coll.machine(ctx, staleAfter)
+		if err != nil {
+			return nil, err
+		}
+		m.ProcessCount = s.processCount()
+		return newSample(m), nil
 	}
+}
+
+// processCount is the process count of a process sample at most
+// topProcessMaxAge old, else one counted from a listing of /proc (which
+// opens no file) at most that old.
+func (s *metricsSource) processCount() uint32 {
+	a := s.a
 	if c := a.processes(); c != nil {
 		if _, ok := c.PeekWithin(topProcessMaxAge); ok {
 			a.coll.mu.Lock()
-			m.ProcessCount = a.coll.lastN
-			a.coll.mu.Unlock()
+			defer a.coll.mu.Unlock()
+			return a.coll.lastN
 		}
 	}
-	if m.ProcessCount == 0 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now := time.Now(); now.Sub(s.countAt) >= topProcessMaxAge {
 		if n, err := a.fs.CountProcesses(); err == nil {
-			m.ProcessCount = uint32(n)
+			s.count, s.countAt = uint32(n), now
 		}
 	}
-	return newSample(m), nil
+	return s.count
 }
 
 // machine is a metrics sample without the busiest process and the process
