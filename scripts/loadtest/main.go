@@ -66,6 +66,7 @@ func main() {
 	token := flag.String("token", "", "agent token")
 	subscribe := flag.Bool("subscribe", false, "v2 only: subscribe once at the cadence and count pushes (latency = age of the sample on arrival)")
 	floorScans := flag.Int("floor", 0, "instead of a load, run this many Floor scans (readdir of /proc and open+read+close of every /proc/<pid>/stat) and print floor-ms, the CPU of one")
+	floorEvery := flag.Duration("floor-every", 150*time.Millisecond, "with -floor: the pause between scans (the agent's scans come at least 150 ms apart; 0: back to back, with warm caches)")
 	sources := flag.Int("sources", 1, "spread the clients over this many loopback source addresses, 127.0.0.1 up (an agent keeps a share of its clients per address)")
 	flag.Parse()
 	if *duration <= 0 || *duration > 2*time.Hour || *clients < 1 || *clients > 1000 || *sources < 1 || *sources > 254 {
@@ -74,7 +75,7 @@ func main() {
 	}
 	srcs = *sources
 	if *floorScans > 0 {
-		floorMS(*floorScans)
+		floorMS(*floorScans, *floorEvery)
 		return
 	}
 
@@ -208,14 +209,15 @@ func runSubscribers(ctx context.Context, st *stats, url, token string, pid, n in
 }
 
 // floorMS prints the thread CPU time of one Floor scan, the median of n
-// on one locked thread, and the processes it read.
-func floorMS(n int) {
+// on one locked thread, every so often, and the processes it read.
+func floorMS(n int, every time.Duration) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	f := proctest.NewFloor()
 	ms := make([]float64, n)
 	procs := 0
 	for i := range ms {
+		time.Sleep(every)
 		t := proctest.ThreadCPU()
 		procs = f.Scan()
 		ms[i] = float64(proctest.ThreadCPU()-t) / 1e6
