@@ -64,6 +64,12 @@ Flags:
 		return fail(err)
 	}
 	printCert(stdout, info)
+	if *regen {
+		// the agent read its certificate when it started
+		fmt.Fprintf(stdout, "\nA socktop agent that is running still serves the old certificate: restart it\n"+
+			"(sudo systemctl restart socktop-agent, or stop and start socktop agent). Clients that pinned\n"+
+			"the old one refuse the new one until they pin it: socktop connect --save --profile NAME --pin %s\n", info.Pin)
+	}
 	return exitOK
 }
 

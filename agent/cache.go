@@ -45,9 +45,21 @@ func (c *cache[T]) GetWithin(ctx context.Context, maxAge time.Duration) (T, erro
 	return c.get(ctx, min(c.ttl, maxAge))
 }
 
+// Renew is Get for a caller whose sample lacks what it needs: it returns
+// the latest sample if keep says it has it, else collects afresh (or
+// waits for the collection in flight).
+func (c *cache[T]) Renew(ctx context.Context, keep func(T) bool) (T, error) {
+	return c.getIf(ctx, func(v T, at time.Time) bool { return c.ttl > 0 && c.now().Sub(at) < c.ttl && keep(v) })
+}
+
 func (c *cache[T]) get(ctx context.Context, ttl time.Duration) (T, error) {
+	return c.getIf(ctx, func(_ T, at time.Time) bool { return ttl > 0 && c.now().Sub(at) < ttl })
+}
+
+// getIf returns the latest sample if usable says so, else collects.
+func (c *cache[T]) getIf(ctx context.Context, usable func(v T, at time.Time) bool) (T, error) {
 	c.mu.Lock()
-	if c.valid && ttl > 0 && c.now().Sub(c.at) < ttl {
+	if c.valid && usable(c.val, c.at) {
 		v := c.val
 		c.mu.Unlock()
 		return v, nil

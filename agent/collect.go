@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/socktop/socktop/procfs"
+	"github.com/socktop/socktop/procfs/sockdiag"
 	"github.com/socktop/socktop/wire"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -80,6 +81,10 @@ type collector struct {
 
 	users    *users
 	commands *commands // the command lines (commands.go)
+	// sockets lists sockets for the connections kind and the traffic
+	// extras, so both keep one socket inode → process map.
+	sockets *sockdiag.Collector
+	traffic *traffic // the net and io extras (traffic.go)
 	// diskState is what Disks learnt of block devices, forgotten each
 	// blockRecheck (disks.go).
 	diskState *procfs.DiskState
@@ -97,7 +102,8 @@ func newCollector(fs *procfs.FS, cfg Config) *collector {
 	sys := fs.Holding(held)
 	c := &collector{fs: fs, sys: sys, held: held, cfg: cfg, cpu: sys.NewCPUTracker(), procs: sys.NewProcessSampler(),
 		sensors: &sensors{fs: sys, temps: cfg.Temps, gpu: cfg.GPU}, users: &users{fs: fs}, commands: newCommands(fs),
-		diskState: procfs.NewDiskState()}
+		diskState: procfs.NewDiskState(), sockets: sockdiag.NewCollector(cfg.ProcRoot)}
+	c.traffic = newTraffic(fs, c.sockets)
 	c.cpu.StaleAfter, c.procs.StaleAfter = cfg.StaleAfter, cfg.StaleAfter
 	return c
 }

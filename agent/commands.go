@@ -62,16 +62,57 @@ func (c *commands) wanted() bool {
 
 // add makes the reply of sample s with each process's command line.
 func (c *commands) add(s *sample[*wire.Processes]) (reply, error) {
-	body, err := s.v2Body()
-	if err != nil {
-		return nil, err
+	lines := c.lines(s)
+	return rowsWith(s, func(i int, b []byte) []byte { return appendCommand(b, lines[i]) })
+}
+
+// lines are the command lines of sample s's rows, in their order.
+func (c *commands) lines(s *sample[*wire.Processes]) []string {
+	var opened []uint32
+	if aux, ok := s.aux.(*procAux); ok {
+		opened = aux.opened
 	}
-	opened, _ := s.aux.([]uint32)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.round++
 	rows := s.msg.Processes
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		var o uint32
+		if i < len(opened) {
+			o = opened[i]
+		}
+		out[i] = c.of(r, o)
+	}
+	for pid, k := range c.known {
+		if k.round != c.round {
+			delete(c.known, pid) // gone
+		}
+	}
+	return out
+}
+
+// appendCommand appends ProcessInfo.command, unless it is empty.
+func appendCommand(b []byte, cmd string) []byte {
+	if cmd == "" {
+		return b
+	}
+	b = protowire.AppendTag(b, processCommandField, protowire.BytesType)
+	return protowire.AppendString(b, cmd)
+}
+
+// rowsWith makes the reply of sample s with more fields in each row:
+// the shared sample's encoding is copied row by row, and more(i, b)
+// appends row i's extra fields to b, so the fields a row already has are
+// never encoded again and a client that asks for nothing pays nothing.
+func rowsWith(s *sample[*wire.Processes], more func(i int, b []byte) []byte) (reply, error) {
+	body, err := s.v2Body()
+	if err != nil {
+		return nil, err
+	}
+	rows := s.msg.Processes
 	out := make([]byte, 0, len(body)+len(body)/2)
+	var extra []byte
 	i := 0
 	for b := body; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
@@ -89,28 +130,12 @@ func (c *commands) add(s *sample[*wire.Processes]) (reply, error) {
 			continue
 		}
 		row, _ := protowire.ConsumeBytes(field[n:])
-		var o uint32
-		if i < len(opened) {
-			o = opened[i]
-		}
-		cmd := c.of(rows[i], o)
+		extra = more(i, extra[:0])
 		i++
-		extra := 0
-		if cmd != "" {
-			extra = protowire.SizeTag(processCommandField) + protowire.SizeBytes(len(cmd))
-		}
 		out = protowire.AppendTag(out, 2, protowire.BytesType)
-		out = protowire.AppendVarint(out, uint64(len(row)+extra))
+		out = protowire.AppendVarint(out, uint64(len(row)+len(extra)))
 		out = append(out, row...)
-		if cmd != "" {
-			out = protowire.AppendTag(out, processCommandField, protowire.BytesType)
-			out = protowire.AppendString(out, cmd)
-		}
-	}
-	for pid, k := range c.known {
-		if k.round != c.round {
-			delete(c.known, pid) // gone
-		}
+		out = append(out, extra...)
 	}
 	return &encodedSample{body: out, decode: func() proto.Message {
 		var p wire.Processes

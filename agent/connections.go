@@ -17,7 +17,7 @@ var connectionsKind = &kind{
 	unserved: "connections is not available on this agent",
 	v2:       &wire.Request{Body: &wire.Request_Connections{Connections: &wire.ConnectionsRequest{}}},
 	open: func(a *Agent) source {
-		cc := newConnCollector(a.cfg.ProcRoot)
+		cc := newConnCollector(a.coll.sockets)
 		return connSource{cachedOf(a.cfg.ConnectionsTTL, cc.collect(false)), cachedOf(a.cfg.ConnectionsTTL, cc.collect(true)),
 			cachedOf(a.cfg.ConnectionsTTL, cc.states)}
 	},
@@ -51,8 +51,8 @@ type connCollector struct {
 	opts sockdiag.Options
 }
 
-func newConnCollector(procRoot string) *connCollector {
-	return &connCollector{sd: sockdiag.NewCollector(procRoot),
+func newConnCollector(sd *sockdiag.Collector) *connCollector {
+	return &connCollector{sd: sd,
 		opts: sockdiag.Options{TCP: true, UDP: true, Listening: true, Processes: true}}
 }
 

@@ -6,9 +6,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/socktop/socktop/agent/internal/proctraffic"
 	"github.com/socktop/socktop/procfs"
 	"github.com/socktop/socktop/wire"
 	"github.com/socktop/socktop/wire/dialect"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // processesKind is every process with its CPU share since the previous
@@ -20,10 +22,11 @@ var processesKind = &kind{
 	text:    dialect.Route{JSON: "processes", Command: "get_processes"},
 	encode:  textOf(dialect.ReplyProcesses),
 	open: func(a *Agent) source {
-		return &processSource{cachedSource: cachedOf(a.cfg.ProcessesTTL, a.coll.processes), sampler: a.coll.procs, cmds: a.coll.commands}
+		return &processSource{cachedSource: cachedOf(a.cfg.ProcessesTTL, a.coll.processes), sampler: a.coll.procs,
+			cmds: a.coll.commands, traffic: a.coll.traffic}
 	},
 	snapshot:      true,
-	snapshotQuery: query{extras: extraCommand}, // scripts grep the command lines
+	snapshotQuery: query{extras: extrasServed()}, // scripts grep the command lines, sort by traffic
 	push: &pushSpec{floor: 200 * time.Millisecond, asked: (*wire.SubscribeRequest).GetProcessesMs,
 		query: func(s *wire.SubscribeRequest) query { return query{extras: extrasOf(s.GetProcessExtras())} },
 		kept: func(s *wire.Subscription, ms uint32, q query) {
@@ -35,9 +38,10 @@ var processesKind = &kind{
 }
 
 // processFeatures: the per-process extras (ProcessExtras) this agent
-// serves: the command line, read from /proc.
+// serves: the command line, the TCP traffic and the storage I/O, read from
+// /proc and sock_diag.
 func processFeatures(*Agent) []string {
-	if runtime.GOOS != "linux" {
+	if extrasServed() == 0 {
 		return nil
 	}
 	return []string{wire.CapProcessExtras}
@@ -47,7 +51,21 @@ func processFeatures(*Agent) []string {
 // (wire.ProcessExtras), as bits; only those served are ever set.
 type extras uint8
 
-const extraCommand extras = 1 << iota
+const (
+	extraCommand extras = 1 << iota
+	extraNet
+	extraIO
+	extraAll     = extraCommand | extraNet | extraIO
+	extraTraffic = extraNet | extraIO
+)
+
+// extrasServed are the extras this agent serves: all of them on Linux.
+func extrasServed() extras {
+	if runtime.GOOS != "linux" {
+		return 0
+	}
+	return extraAll
+}
 
 // extrasOf reads what a request asks of the extras this agent serves.
 func extrasOf(e *wire.ProcessExtras) extras {
@@ -55,47 +73,151 @@ func extrasOf(e *wire.ProcessExtras) extras {
 	if e.GetCommand() {
 		x |= extraCommand
 	}
-	return x
+	if e.GetNet() {
+		x |= extraNet
+	}
+	if e.GetIo() {
+		x |= extraIO
+	}
+	return x & extrasServed()
 }
 
 // message is the extras served, as a Subscription tells them.
 func (x extras) message() *wire.ProcessExtras {
-	return &wire.ProcessExtras{Command: x&extraCommand != 0}
+	return &wire.ProcessExtras{Command: x&extraCommand != 0, Net: x&extraNet != 0, Io: x&extraIO != 0}
+}
+
+// procAux travels with a process sample (sample.aux): what its extras
+// are made from.
+type procAux struct {
+	// opened are the rows' stat openings, for the command lines (nil
+	// when nobody asked for them lately).
+	opened []uint32
+	// traffic is which of net and io ex holds, one per process of the
+	// whole list (rows are its first entries).
+	traffic proctraffic.Want
+	ex      []proctraffic.Extras
+}
+
+// has reports whether the sample carries the net and io extras of x.
+func (p *procAux) has(x extras) bool {
+	var need proctraffic.Want
+	if x&extraNet != 0 {
+		need |= proctraffic.Net
+	}
+	if x&extraIO != 0 {
+		need |= proctraffic.IO
+	}
+	return p != nil && p.traffic&need == need
 }
 
 // processSource is the shared process sample, and the same with the
-// command lines for the clients that ask for them (made from it once per
-// sample: a client that asks for nothing pays nothing for them). Between
-// clients it lets go of the /proc files the sampler holds open.
+// extras for the clients that ask for them (made from it once per sample
+// and set of extras: a client that asks for nothing pays nothing for
+// them). Between clients it lets go of the /proc files the sampler holds
+// open.
 type processSource struct {
 	cachedSource
 	sampler *procfs.ProcessSampler
 	cmds    *commands
+	traffic *traffic
 
-	mu          sync.Mutex
-	base        reply // the sample withCommand was made from
-	withCommand reply
+	mu       sync.Mutex
+	base     reply    // the sample the variants were made from
+	lines    []string // its command lines, once asked
+	variants [extraAll + 1]reply
 }
 
 func (s *processSource) get(ctx context.Context, q query) (reply, error) {
-	r, err := s.c.Get(ctx)
-	if err != nil || q.extras&extraCommand == 0 {
-		return r, err
+	x := q.extras & extraAll
+	if x == 0 {
+		return s.c.Get(ctx)
 	}
-	s.cmds.asked.Store(time.Now().UnixNano())
+	if x&extraCommand != 0 {
+		s.cmds.asked.Store(time.Now().UnixNano())
+	}
+	if x&extraTraffic != 0 {
+		s.traffic.ask(x)
+	}
+	r, err := s.c.Get(ctx)
+	// A sample collected before anyone asked for net or io lacks them:
+	// collect one that has them (twice at most: the first may join a
+	// collection that began before the ask). Should it still lack them,
+	// the rows say unknown.
+	for try := 0; err == nil && try < 2 && !auxOf(r).has(x); try++ {
+		r, err = s.c.Renew(ctx, func(r reply) bool { return auxOf(r).has(x) })
+	}
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.base != r {
-		s.base, s.withCommand = r, nil
-		if s.withCommand, err = s.cmds.add(r.(*sample[*wire.Processes])); err != nil {
-			s.base = nil
-			return nil, err
-		}
+		s.base, s.lines, s.variants = r, nil, [extraAll + 1]reply{}
 	}
-	return s.withCommand, nil
+	if v := s.variants[x]; v != nil {
+		return v, nil
+	}
+	smp := r.(*sample[*wire.Processes])
+	if x&extraCommand != 0 && s.lines == nil {
+		s.lines = s.cmds.lines(smp)
+	}
+	var ex []proctraffic.Extras
+	if aux := auxOf(r); aux != nil {
+		ex = aux.ex
+	}
+	v, err := rowsWith(smp, func(i int, b []byte) []byte {
+		if x&extraCommand != 0 {
+			b = appendCommand(b, s.lines[i])
+		}
+		if i < len(ex) {
+			b = appendTraffic(b, x, &ex[i])
+		}
+		return b
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.variants[x] = v
+	return v, nil
 }
 
-func (s *processSource) release() { s.sampler.Close() }
+// auxOf is what a process sample's extras are made from (nil: nothing).
+func auxOf(r reply) *procAux {
+	if s, ok := r.(*sample[*wire.Processes]); ok {
+		aux, _ := s.aux.(*procAux)
+		return aux
+	}
+	return nil
+}
+
+// ProcessInfo's traffic fields (optional: present only when known).
+const (
+	processNetRxField   protowire.Number = 17
+	processNetTxField   protowire.Number = 18
+	processIOReadField  protowire.Number = 19
+	processIOWriteField protowire.Number = 20
+)
+
+// appendTraffic appends the net and io fields of x that e knows.
+func appendTraffic(b []byte, x extras, e *proctraffic.Extras) []byte {
+	put := func(b []byte, f protowire.Number, v uint64) []byte {
+		b = protowire.AppendTag(b, f, protowire.VarintType)
+		return protowire.AppendVarint(b, v)
+	}
+	if x&extraNet != 0 && e.NetKnown {
+		b = put(put(b, processNetRxField, e.NetRx), processNetTxField, e.NetTx)
+	}
+	if x&extraIO != 0 && e.IOKnown {
+		b = put(put(b, processIOReadField, e.IORead), processIOWriteField, e.IOWrite)
+	}
+	return b
+}
+
+func (s *processSource) release() {
+	s.sampler.Close()
+	s.traffic.release()
+}
 
 // processes is this agent's process cache.
 func (a *Agent) processes() *cache[reply] { return a.sharedCache(processesKind) }
@@ -137,15 +259,19 @@ func (c *collector) processes(ctx context.Context) (*sample[*wire.Processes], er
 	}
 	c.procBuf = ps
 	s := newSample(c.processRows(ps))
+	aux := &procAux{}
 	if c.commands.wanted() {
 		// Command lines are kept per process and read again when its
 		// stat file is opened afresh: the sample says which are.
-		opened := make([]uint32, len(s.msg.Processes))
-		for i := range opened {
-			opened[i] = ps[i].StatOpened
+		aux.opened = make([]uint32, len(s.msg.Processes))
+		for i := range aux.opened {
+			aux.opened[i] = ps[i].StatOpened
 		}
-		s.aux = opened
 	}
+	// Over the whole list, before processRows' cut: a process's totals
+	// must not depend on where a client's list ends.
+	aux.traffic, aux.ex = c.traffic.sample(ps)
+	s.aux = aux
 	c.mu.Lock()
 	c.lastN = uint32(len(ps))
 	c.mu.Unlock()

@@ -1,6 +1,7 @@
 package proctest
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -149,5 +150,39 @@ func TopUpProcesses(b *testing.B, n int) {
 	}
 	for range max(n, 0) {
 		StartSleeper(b, nil)
+	}
+}
+
+// OpenTCPPairs holds n loopback TCP connections open (2n sockets), each
+// with a little traffic, until tb ends; it skips when RLIMIT_NOFILE is too
+// low for them and spare descriptors besides.
+func OpenTCPPairs(tb testing.TB, n, spare int) {
+	tb.Helper()
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) != nil || rl.Cur < uint64(2*n+spare) {
+		tb.Skipf("RLIMIT_NOFILE %d too low for %d sockets", rl.Cur, 2*n)
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	conns := make([]net.Conn, 0, 2*n)
+	tb.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for range n {
+		c, err := net.Dial("tcp4", ln.Addr().String())
+		if err != nil {
+			tb.Fatalf("dial after %d connections: %v", len(conns)/2, err)
+		}
+		s, err := ln.Accept()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		c.Write([]byte("hello"))
+		conns = append(conns, c, s)
 	}
 }

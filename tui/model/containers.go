@@ -33,8 +33,9 @@ type ContainerRow struct {
 	// MemPct is Mem as a share of MemLimit (NaN without one).
 	MemPct        float64
 	Pids, PidsMax uint32 // PidsMax 0: none
-	// Read and Write are bytes/s, Throttled the percentage of the time the
-	// group spent throttled, since the previous sample; NaN until two
+	// Read and Write are bytes/s, Throttled the share of the machine's CPU
+	// time (all cores) the group's threads spent throttled, since the
+	// previous sample; NaN until two
 	// samples (or when the agent does not know).
 	Read, Write, Throttled float64
 	// Pressure: PSI "some" avg10 of CPU, memory and I/O; NaN when absent.
@@ -98,8 +99,10 @@ func (h *Host) AddContainers(cs *wire.Containers, err error, now time.Time) {
 				r.Read = float64(c.GetIoReadBytes()-p.GetIoReadBytes()) / dt
 				r.Write = float64(c.GetIoWriteBytes()-p.GetIoWriteBytes()) / dt
 			}
-			if c.GetThrottledUs() >= p.GetThrottledUs() {
-				r.Throttled = float64(c.GetThrottledUs()-p.GetThrottledUs()) / (dt * 1e6) * 100
+			// the kernel adds up throttled time over the CPUs the group was
+			// throttled on, so a second holds up to one second per core
+			if c.GetThrottledUs() >= p.GetThrottledUs() && cores > 0 {
+				r.Throttled = min(float64(c.GetThrottledUs()-p.GetThrottledUs())/(dt*1e6*cores)*100, 100)
 			}
 		}
 		next[r.Cgroup] = c

@@ -72,18 +72,28 @@ type Host struct {
 	// HasCommands: some row carries its command line; HasNice: some row
 	// a nice value other than 0 (the field is not sent by older agents).
 	HasCommands, HasNice bool
+	// HasTraffic: some row carries TCP or I/O counters (ProcessExtras net
+	// and io were asked for and the agent knows them).
+	HasTraffic bool
+	// prevTraffic is each process's counters in the previous list that
+	// had them, taken at prevTrafficMS, for the rates.
+	prevTraffic   map[uint32]procCounters
+	prevTrafficMS uint64
 
 	Status Status
 
 	// the detail view's process, while it is open
-	DetailPID  uint32
-	Detail     *wire.DetailedProcess
-	DetailAt   time.Time
-	DetailErr  error
-	DetailCPU  *Ring
-	DetailMem  *Ring
-	Journal    *wire.Journal
-	JournalErr error
+	DetailPID uint32
+	Detail    *wire.DetailedProcess
+	DetailAt  time.Time
+	DetailErr error
+	DetailCPU *Ring
+	DetailMem *Ring
+	// the detail's process's TCP and storage rates (bytes/s) from the
+	// process lists asked while it is open (NaN: unknown then)
+	DetailNetIn, DetailNetOut, DetailDiskRead, DetailDiskWrite *Ring
+	Journal                                                    *wire.Journal
+	JournalErr                                                 error
 
 	// Conns is the socket table while a screen shows it.
 	Conns ConnModel
@@ -189,6 +199,8 @@ func (h *Host) Uptime(now time.Time) float64 {
 func (h *Host) OpenDetail(pid uint32) {
 	h.DetailPID, h.Detail, h.DetailErr, h.Journal, h.JournalErr = pid, nil, nil, nil, nil
 	h.DetailCPU, h.DetailMem = NewRing(HistoryLen), NewRing(HistoryLen)
+	h.DetailNetIn, h.DetailNetOut = NewRing(HistoryLen), NewRing(HistoryLen)
+	h.DetailDiskRead, h.DetailDiskWrite = NewRing(HistoryLen), NewRing(HistoryLen)
 }
 
 // CloseDetail forgets the detail view's process.
@@ -223,6 +235,11 @@ func (h *Host) AddMetrics(m *wire.Metrics, now time.Time) {
 	at := m.GetSampledAtMs()
 	if at == 0 {
 		at = uint64(now.UnixMilli())
+	}
+	if h.CPU.Len() > 0 && at == h.lastAt {
+		// the same sample again (a fetch and the subscription's first
+		// push can carry one cached sample): one point in the graphs
+		return
 	}
 	if h.CPU.Len() == 0 {
 		h.firstAt = at
@@ -363,7 +380,10 @@ func (h *Host) AddProcs(p *wire.Processes, now time.Time) {
 		h.Rows = make([]ProcRow, len(list))
 	}
 	h.Rows = h.Rows[:len(list)]
-	h.HasCommands, h.HasNice = false, false
+	h.HasCommands, h.HasNice, h.HasTraffic = false, false, false
+	at := p.GetSampledAtMs()
+	prev, prevMS := h.prevTraffic, h.prevTrafficMS
+	var next map[uint32]procCounters
 	for i, pi := range list {
 		r := &h.Rows[i]
 		*r = ProcRow{
@@ -380,8 +400,71 @@ func (h *Host) AddProcs(p *wire.Processes, now time.Time) {
 		if memTotal > 0 {
 			r.MemPct = memShare(r.RSS, memTotal)
 		}
+		r.NetIn, r.NetOut, r.DiskRead, r.DiskWrite = nan, nan, nan, nan
+		if pc, ok := countersOf(pi); ok {
+			h.HasTraffic = true
+			if next == nil {
+				next = make(map[uint32]procCounters, len(list))
+			}
+			next[r.PID] = pc
+			if was, ok := prev[r.PID]; ok && at > prevMS {
+				r.NetIn, r.NetOut, r.DiskRead, r.DiskWrite = pc.rates(was, float64(at-prevMS)/1000)
+			}
+		}
+		if r.PID == h.DetailPID && h.DetailNetIn != nil && next != nil {
+			h.DetailNetIn.Push(r.NetIn)
+			h.DetailNetOut.Push(r.NetOut)
+			h.DetailDiskRead.Push(r.DiskRead)
+			h.DetailDiskWrite.Push(r.DiskWrite)
+		}
+	}
+	if next != nil || at > prevMS+uint64(trafficForget/time.Millisecond) {
+		// a list without counters (the columns went off screen) keeps the
+		// last ones for a while, so rates resume at once when they return
+		h.prevTraffic, h.prevTrafficMS = next, at
 	}
 	h.alertProcs(p, now)
+}
+
+// trafficForget is how long counters are kept across lists without them.
+const trafficForget = 30 * time.Second
+
+// procCounters is one process's cumulative TCP and storage counters;
+// start (its start time) tells a reused pid from the process before.
+type procCounters struct {
+	start               uint64
+	rx, tx, read, wrote uint64
+	net, io             bool // which are known
+}
+
+func countersOf(pi *wire.ProcessInfo) (procCounters, bool) {
+	c := procCounters{start: pi.GetStartTime(), rx: pi.GetNetRxBytes(), tx: pi.GetNetTxBytes(),
+		read: pi.GetIoReadBytes(), wrote: pi.GetIoWriteBytes(),
+		net: pi.NetRxBytes != nil && pi.NetTxBytes != nil, io: pi.IoReadBytes != nil && pi.IoWriteBytes != nil}
+	return c, c.net || c.io
+}
+
+// rates are the per-second rates since was, dt seconds before; NaN for a
+// counter unknown in either, another process under the same pid, or a
+// counter that went backwards (the agent started its totals over).
+func (c procCounters) rates(was procCounters, dt float64) (in, out, read, write float64) {
+	in, out, read, write = nan, nan, nan, nan
+	if c.start != was.start || dt <= 0 {
+		return
+	}
+	rate := func(now, then uint64) float64 {
+		if now < then {
+			return nan
+		}
+		return float64(now-then) / dt
+	}
+	if c.net && was.net {
+		in, out = rate(c.rx, was.rx), rate(c.tx, was.tx)
+	}
+	if c.io && was.io {
+		read, write = rate(c.read, was.read), rate(c.wrote, was.wrote)
+	}
+	return
 }
 
 // TicksPerSecond is the unit of the process list's CPU ticks (USER_HZ);

@@ -27,8 +27,13 @@ type ProcRow struct {
 	Nice      int32
 	Ticks     uint64 // CPU time used, in the list's ticks (utime+stime)
 	Container string // the container or service it belongs to ("" for none)
-	Depth     int    // tree depth when the tree view is on (-1: a container's head row)
-	Prefix    string // tree branch drawing
+	// NetIn and NetOut are its TCP bytes received and sent per second,
+	// DiskRead and DiskWrite its storage I/O per second, from the agent's
+	// cumulative counters in two samples; NaN (drawn "-") when unknown:
+	// not asked for, not readable by the agent, or first seen.
+	NetIn, NetOut, DiskRead, DiskWrite float64
+	Depth                              int    // tree depth when the tree view is on (-1: a container's head row)
+	Prefix                             string // tree branch drawing
 }
 
 // ProcCol identifies a process table column (the order they are drawn in).
@@ -45,6 +50,10 @@ const (
 	ColThreads
 	ColNice
 	ColTime
+	ColNetIn
+	ColNetOut
+	ColDiskRead
+	ColDiskWrite
 	ColCommand
 	ColContainer
 	NumProcCols
@@ -72,6 +81,14 @@ func CompareProcs(a, b *ProcRow, c ProcCol) int {
 		r = cmp.Compare(a.Nice, b.Nice)
 	case ColTime:
 		r = cmp.Compare(a.Ticks, b.Ticks)
+	case ColNetIn:
+		r = compareRate(a.NetIn, b.NetIn)
+	case ColNetOut:
+		r = compareRate(a.NetOut, b.NetOut)
+	case ColDiskRead:
+		r = compareRate(a.DiskRead, b.DiskRead)
+	case ColDiskWrite:
+		r = compareRate(a.DiskWrite, b.DiskWrite)
 	case ColCommand:
 		r = CompareFold(a.CommandText(), b.CommandText())
 	case ColContainer:
@@ -82,6 +99,13 @@ func CompareProcs(a, b *ProcRow, c ProcCol) int {
 	}
 	return r
 }
+
+// compareRate orders rates with the unknown (NaN) below every known one.
+func compareRate(a, b float64) int { return cmp.Compare(a, b) }
+
+// IsTraffic reports whether c is one of the traffic and I/O columns,
+// whose data the agent sends only when asked (ProcessExtras net and io).
+func (c ProcCol) IsTraffic() bool { return c >= ColNetIn && c <= ColDiskWrite }
 
 // CompareFold compares case-insensitively without allocating.
 func CompareFold(a, b string) int {

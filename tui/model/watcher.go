@@ -28,7 +28,12 @@ type Needs struct {
 	// Commands: the process list with command lines (a column shows
 	// them, or a filter matches them); they cost the agent a read per
 	// new process, so they are asked for only then.
-	Commands  bool
+	Commands bool
+	// Traffic: the process list with each process's TCP and storage
+	// counters (ProcessExtras net and io: a socket dump and an io file per
+	// process on the agent), asked for only while a column or the detail
+	// view shows them.
+	Traffic   bool
 	DetailPID uint32 // 0: no process detail
 	// AlertProcesses, AlertDisks: alert rules read them; they are fetched
 	// every AlertEvery unless a screen needs them more often.
@@ -44,6 +49,7 @@ type Needs struct {
 func (n Needs) union(o Needs) Needs {
 	n.Processes = n.Processes || o.Processes
 	n.Commands = n.Commands || o.Commands
+	n.Traffic = n.Traffic || o.Traffic
 	n.Disks = n.Disks || o.Disks
 	n.Connections = n.Connections || o.Connections
 	n.Journal = n.Journal || o.Journal
@@ -148,16 +154,28 @@ func (w *Watcher) update() {
 // Needs is what the visible screens need now.
 func (w *Watcher) Needs() Needs { return *w.needs.Load() }
 
-// commandExtras asks for command lines. One value, so that two cadences
-// asking for them compare equal.
-var commandExtras = &wire.ProcessExtras{Command: true}
+// processExtras are the extras the process list may be asked to carry,
+// by [commands][traffic]: one value each, so that two cadences asking for
+// the same compare equal.
+var processExtras = [2][2]*wire.ProcessExtras{
+	{nil, {Net: true, Io: true}},
+	{{Command: true}, {Command: true, Net: true, Io: true}},
+}
 
 // extras is what the process list is asked to carry on c now.
 func (w *Watcher) extras(c Client) *wire.ProcessExtras {
-	if w.Needs().Commands && has(c, wire.CapProcessExtras) {
-		return commandExtras
+	if !has(c, wire.CapProcessExtras) {
+		return nil
 	}
-	return nil
+	n := w.Needs()
+	return processExtras[b2i(n.Commands)][b2i(n.Traffic)]
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func signal(c chan struct{}) {

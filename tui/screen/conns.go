@@ -64,18 +64,10 @@ type connsView struct {
 func newConnsView(d *dash) *connsView {
 	v := &connsView{d: d, dirty: true}
 	cols := connCols
-	v.t = widget.NewTable[model.ConnKey](d.th, cols[:], int(model.CCRateIn))
-	v.t.Rows = v
-	v.t.Refresh = v.refresh
-	v.t.Activate = v.openProcess
-	v.pane = widget.NewPane(v.draw)
-	v.pane.Mouse = v.t.Mouse
+	v.t, v.pane = tableOf[model.ConnKey]{cols: cols[:], sortCol: int(model.CCRateIn), rows: v,
+		refresh: v.refresh, activate: v.openProcess, paint: v.draw}.build(d.th)
 	v.filter = newFilterBar(d.sh, "filter connections: ", v.setFilter)
-	v.screen = &shell.Screen{Name: "Connections", View: v.pane, Keys: v.keys(),
-		Help:   []shell.Section{{Name: "Connections filter", Keys: v.filter.screen.Keys}},
-		Shown:  func() { d.w.Need(v.screen, model.Needs{Connections: true}) },
-		Hidden: func() { d.w.Release(v.screen) },
-	}
+	v.screen = d.filteredScreen("Connections", v.pane, v.keys(), v.filter, model.Needs{Connections: true})
 	return v
 }
 

@@ -57,18 +57,10 @@ type containersView struct {
 func newContainersView(d *dash) *containersView {
 	v := &containersView{d: d, dirty: true}
 	cols := containerCols
-	v.t = widget.NewTable[string](d.th, cols[:], int(model.KCCPU))
-	v.t.Rows = v
-	v.t.Refresh = v.refresh
-	v.t.Activate = v.processes
-	v.pane = widget.NewPane(v.draw)
-	v.pane.Mouse = v.t.Mouse
+	v.t, v.pane = tableOf[string]{cols: cols[:], sortCol: int(model.KCCPU), rows: v,
+		refresh: v.refresh, activate: v.processes, paint: v.draw}.build(d.th)
 	v.filter = newFilterBar(d.sh, "filter containers: ", v.setFilter)
-	v.screen = &shell.Screen{Name: "Containers", View: v.pane, Keys: v.keys(),
-		Help:   []shell.Section{{Name: "Containers filter", Keys: v.filter.screen.Keys}},
-		Shown:  func() { d.w.Need(v.screen, model.Needs{Containers: true}) },
-		Hidden: func() { d.w.Release(v.screen) },
-	}
+	v.screen = d.filteredScreen("Containers", v.pane, v.keys(), v.filter, model.Needs{Containers: true})
 	return v
 }
 
@@ -149,7 +141,7 @@ func (v *containersView) status() string {
 	if b, ok := m.Busiest(); ok {
 		parts = append(parts, "busiest "+b.Name+" "+widget.Percent(b.CPU))
 	}
-	parts = append(parts, "CPU% of the machine, LIM% of its limit")
+	parts = append(parts, "CPU% and THROT% of the machine, LIM% of its limit")
 	col, desc := v.t.Sort()
 	parts = append(parts, "sort "+containerCols[col].Name+v.d.th.Arrow(desc))
 	return strings.Join(parts, " · ")

@@ -108,6 +108,14 @@ func (d *dash) mainKeys() []shell.Binding {
 			When: func() bool { return d.h.Has(wire.CapConnections) }, WhenText: "agent advertises connections", Do: d.conns.open},
 		{Keys: shell.Runes('C'), Label: "C", Hint: "containers", Desc: "containers and services: CPU, memory and limits, pids, I/O, throttling, pressure",
 			When: func() bool { return d.h.Has(wire.CapContainers) }, WhenText: "agent advertises containers", Do: d.ctrs.open},
+		// Esc's hint shows only while it does something (clear the
+		// filter, back to live, to the fleet); the time and replay keys
+		// come early so a narrow footer still shows them
+		{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", HintNow: d.escapeHint, Desc: esc, Do: d.escape},
+	}
+	keys = append(keys, d.timeKeys()...)
+	if d.replay != nil {
+		keys = append(keys, d.replayKeys()...)
 	}
 	keys = append(keys, d.signalKeys()...)
 	keys = append(keys,
@@ -118,18 +126,18 @@ func (d *dash) mainKeys() []shell.Binding {
 		shell.Binding{Keys: shell.Runes('%'), Label: "%", Hint: "cpu%", Desc: "CPU% per core (top's: a process using a whole core shows 100) or of the whole machine (upstream's: per core = machine × cores)",
 			Do: p.toggleCPU})
 	keys = append(keys, sortKeys(p.t.MoveSort, p.t.Reverse, "mouse: click a column header; again reverses")...)
+	traffic := func() bool { return d.h.Has(wire.CapProcessExtras) && d.h.CursorAt == 0 }
 	keys = append(keys,
 		shell.Binding{Keys: shell.Runes('P'), Label: "P", Desc: "sort by CPU%", Do: func() { p.t.SortBy(int(model.ColCPU)) }},
 		shell.Binding{Keys: shell.Runes('M'), Label: "M", Desc: "sort by memory", Do: func() { p.t.SortBy(int(model.ColMem)) }},
 		shell.Binding{Keys: shell.Runes('N'), Label: "N", Desc: "sort by PID", Do: func() { p.t.SortBy(int(model.ColPID)) }},
+		shell.Binding{Keys: shell.Runes('B'), Label: "B", Desc: "sort by TCP bytes received per second (TCP▼); again: sent (TCP▲)",
+			When: traffic, WhenText: "agent advertises process_extras", Do: func() { p.sortTraffic(model.ColNetIn, model.ColNetOut) }},
+		shell.Binding{Keys: shell.Runes('D'), Label: "D", Desc: "sort by disk bytes read per second (DISK-R); again: written (DISK-W)",
+			When: traffic, WhenText: "agent advertises process_extras", Do: func() { p.sortTraffic(model.ColDiskRead, model.ColDiskWrite) }},
 		d.retryKey(),
 		d.al.keys()[0],
-		shell.Binding{Keys: shell.Special(tcell.KeyEscape), Label: "Esc", HintNow: d.escapeHint, Desc: esc, Do: d.escape},
 	)
-	keys = append(keys, d.timeKeys()...)
-	if d.replay != nil {
-		keys = append(keys, d.replayKeys()...)
-	}
 	return append(keys, moveKeys(p.t, "move the selection (mouse: click a row, wheel scrolls)")...)
 }
 

@@ -51,7 +51,10 @@ func (v *detailView) open(pid uint32, name string) {
 func (v *detailView) shown() {
 	h := v.d.h
 	h.OpenDetail(v.pid)
-	v.d.w.Need(v.screen, model.Needs{DetailPID: v.pid, Journal: h.Has(wire.CapJournal), Connections: h.Has(wire.CapConnections)})
+	// The process list with the extras feeds the traffic and I/O graphs.
+	traffic := h.Has(wire.CapProcessExtras)
+	v.d.w.Need(v.screen, model.Needs{DetailPID: v.pid, Journal: h.Has(wire.CapJournal), Connections: h.Has(wire.CapConnections),
+		Processes: traffic, Traffic: traffic})
 }
 
 func (v *detailView) hidden() {
@@ -239,13 +242,20 @@ func (v *detailView) Draw(s tcell.Screen) {
 		add(f[0], f[1], 3)
 	}
 	top := min(len(upper), ih)
-	for i := 0; i < top; i++ {
+	traffic := graphs && h.Has(wire.CapProcessExtras) && h.DetailNetIn != nil && ih >= 28
+	if traffic {
+		top = max(top, 16) // four graphs: cpu, rss, tcp, disk
+	}
+	for i := 0; i < min(top, len(upper)); i++ {
 		widget.Print(s, ix+1, iy+i, 9, upper[i][0], t.Label)
 		widget.Print(s, ix+11, iy+i, leftW-12, upper[i][1], t.Value)
 	}
 	if graphs {
 		gx, gw := ix+leftW+1, iw-leftW-1
 		gh := top / 2
+		if traffic {
+			gh = top / 4
+		}
 		cpu, mem := h.DetailCPU, h.DetailMem
 		// a fixed scale: 100% of a core (per core; more cores when the
 		// process uses more) or of the machine, never the process's own
@@ -257,8 +267,17 @@ func (v *detailView) Draw(s tcell.Screen) {
 		widget.Print(s, gx, iy, gw, "cpu "+widget.Percent(cpu.Last()*scale)+"  peak "+widget.Percent(cpu.Max(0)*scale)+
 			"  (graph 0-"+widget.Percent(full*scale)+")", t.Label)
 		widget.Graph(s, gx, iy+1, gw, gh-1, cpu, full, t.ASCII, t.CPU)
+		memH := top - gh
+		if traffic {
+			memH = gh
+		}
 		widget.Print(s, gx, iy+gh, gw, "rss "+widget.Bytes(uint64(mem.Last()))+"  peak "+widget.Bytes(uint64(mem.Max(0))), t.Label)
-		widget.Graph(s, gx, iy+gh+1, gw, top-gh-1, mem, max(mem.Max(0), 1), t.ASCII, t.Mem)
+		widget.Graph(s, gx, iy+gh+1, gw, memH-1, mem, max(mem.Max(0), 1), t.ASCII, t.Mem)
+		if traffic {
+			ty := iy + 2*gh
+			v.pairGraph(s, gx, ty, gw, gh, "tcp", "▼", "▲", h.DetailNetIn, h.DetailNetOut)
+			v.pairGraph(s, gx, ty+gh, gw, top-3*gh, "disk", "read", "written", h.DetailDiskRead, h.DetailDiskWrite)
+		}
 	}
 	lines := v.lowerLines()
 	ly := iy + top + 1
@@ -269,6 +288,23 @@ func (v *detailView) Draw(s tcell.Screen) {
 	}
 	v.offset = min(v.offset, max(len(lines)-rows, 0))
 	shell.DrawLines(s, t, lines[v.offset:], ix+1, ly, iw-2, rows)
+}
+
+// pairGraph draws two rates of the process over h rows: a label with
+// their latest values, then each one's graph, on a scale shared by both.
+func (v *detailView) pairGraph(s tcell.Screen, x, y, w, h int, what, a, b string, ra, rb *model.Ring) {
+	t := v.d.th
+	last := func(r *model.Ring) string {
+		if r.Len() == 0 {
+			return "-"
+		}
+		return widget.Rate(r.Last())
+	}
+	widget.Print(s, x, y, w, what+" "+a+" "+last(ra)+"  "+b+" "+last(rb), t.Label)
+	top := max(ra.Max(0), rb.Max(0), 1024)
+	ha := (h - 1) / 2
+	widget.Graph(s, x, y+1, w, ha, ra, top, t.ASCII, t.Rx)
+	widget.Graph(s, x, y+1+ha, w, h-1-ha, rb, top, t.ASCII, t.Tx)
 }
 
 func userText(user string, uid, gid uint32) string {

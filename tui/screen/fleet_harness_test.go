@@ -4,8 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,10 +105,27 @@ type fleetAgent struct {
 }
 
 func newFleetAgent(t testing.TB) *fleetAgent {
-	fa := &fleetAgent{t: t, addr: "127.0.0.1:0"}
+	fa := &fleetAgent{t: t, addr: "127.0.0.1:" + strconv.Itoa(belowEphemeral())}
 	fa.start()
 	t.Cleanup(fa.kill)
 	return fa
+}
+
+// belowEphemeral is a port below the kernel's ephemeral range. An agent
+// that is killed and started again must get its port back, and while it is
+// down the fleet keeps dialling it: from the ephemeral range the kernel may
+// give one of those dials the port itself as its source (a TCP
+// self-connection), which then holds the port.
+func belowEphemeral() int {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 2048 {
+				low = n
+			}
+		}
+	}
+	return 1024 + rand.IntN(low-1024)
 }
 
 func (fa *fleetAgent) url() string { return "ws://" + fa.addr + "/ws" }
@@ -127,6 +147,10 @@ func (fa *fleetAgent) start() {
 		ln, err = net.Listen("tcp", fa.addr)
 		if err == nil {
 			break
+		}
+		if fa.a == nil { // the first start: another program has that port
+			fa.addr = "127.0.0.1:" + strconv.Itoa(belowEphemeral())
+			continue
 		}
 		if time.Now().After(deadline) {
 			fa.t.Fatalf("listen %s again: %v", fa.addr, err)

@@ -79,10 +79,27 @@ func (hs *harness) text() string {
 	return out
 }
 
-// resize changes the terminal size as a real terminal would.
+// resize changes the terminal size as a real terminal would, and waits
+// for a frame of that size: until then the simulated terminal only cuts
+// the last frame, which could pass for a narrow layout.
 func (hs *harness) resize(w, h int) {
+	hs.t.Helper()
 	hs.scr.SetSize(w, h)
-	hs.scr.PostEvent(tcell.NewEventResize(w, h))
+	if err := hs.scr.PostEvent(tcell.NewEventResize(w, h)); err != nil {
+		hs.t.Fatalf("resize: %v", err)
+	}
+	deadline := time.Now().Add(waitLimit)
+	for {
+		var dw, dh int
+		hs.onUI(func() { dw, dh = hs.sh.Drawn() })
+		if dw == w && dh == h {
+			return
+		}
+		if time.Now().After(deadline) {
+			hs.t.Fatalf("no frame of %dx%d was drawn (the last was %dx%d)", w, h, dw, dh)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // redraw forces a draw on the UI goroutine.
@@ -227,24 +244,6 @@ func kinds(ag *wiretest.Agent, kind string) int {
 		}
 	}
 	return n
-}
-
-// helpText opens the help and returns all of it, paging down until its
-// last page (it may be longer than the terminal).
-func (hs *harness) helpText() string {
-	hs.t.Helper()
-	hs.rune('?')
-	all := hs.waitFor("─ keys ")
-	for range 10 {
-		hs.key(tcell.KeyPgDn)
-		time.Sleep(50 * time.Millisecond)
-		s := hs.waitFor("─ keys ")
-		if s == all || strings.Contains(all, s) {
-			break
-		}
-		all += s
-	}
-	return all
 }
 
 // procColHidden reports whether the process table hides column c (the

@@ -192,8 +192,19 @@ func TestTimeCursorShowsThePast(t *testing.T) {
 	if !strings.Contains(lineWith(s, "◷ history"), clockText) || !strings.Contains(lineWith(s, "processes · history"), clockText) {
 		t.Errorf("header and table do not name the moment %s:\n%s", clockText, s)
 	}
-	if row := lineWith(s, jobName); !strings.Contains(row, "97.5") {
-		t.Errorf("the job's row %q lacks its recorded CPU share", row)
+	// recorded as 97.5 % of the machine; CPU% is per core by default
+	cores := onHost(hs, func(h *model.Host) int { return h.CoreCount() })
+	if row, cpu := lineWith(s, jobName), strconv.FormatFloat(97.5*float64(cores), 'f', 1, 64); !strings.Contains(row, " "+cpu+" ") {
+		t.Errorf("the job's row %q lacks its recorded CPU share (%s per core on %d cores)", row, cpu, cores)
+	}
+
+	// a recorded moment keeps pid, name, CPU and memory: no empty columns
+	// for the rest, and no live CPU breakdown under the past's graph
+	if hdr := lineWith(s, "PID"); strings.Contains(hdr, "USER") || strings.Contains(hdr, "TIME+") || strings.Contains(hdr, "COMMAND") {
+		t.Errorf("the past moment's table has columns it has no data for: %q", hdr)
+	}
+	if strings.Contains(s, "iowait") {
+		t.Errorf("the live CPU breakdown is shown on a past moment:\n%s", s)
 	}
 
 	// ] steps forward, Esc comes back to live.
@@ -214,7 +225,9 @@ func TestTimeCursorShowsThePast(t *testing.T) {
 		hs.waitFor(z)
 	}
 	hs.key(tcell.KeyEscape)
-	hs.waitUntil("no zoom", func(s string) bool { return !strings.Contains(s, "zoom ") })
+	hs.waitUntil("no zoom", func(s string) bool {
+		return !strings.Contains(s, "zoom 5 min") && !strings.Contains(s, "zoom 1 h") && !strings.Contains(s, "zoom 24 h")
+	})
 	select {
 	case err := <-hs.done:
 		t.Fatalf("Esc quit the dashboard (%v)", err)

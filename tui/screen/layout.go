@@ -109,7 +109,7 @@ func (v *dashView) hasSensors() bool {
 // disks when the layout has room for them, and the span of history the
 // graphs are zoomed to (or the time cursor reaches).
 func (v *dashView) claim() {
-	v.d.w.Need(v.d.main, model.Needs{Processes: true, Disks: v.lay.disks, Commands: v.d.procs.commands,
+	v.d.w.Need(v.d.main, model.Needs{Processes: true, Disks: v.lay.disks, Commands: v.d.procs.commands, Traffic: v.d.procs.traffic,
 		Timeline: v.d.h.ViewZoom(v.d.sh.Now())})
 }
 

@@ -38,7 +38,7 @@ func (d *dash) paintCPU(s tcell.Screen, x, y, w, h int) {
 	if iw <= 0 || ih <= 0 {
 		return
 	}
-	if b := hs.Metrics.GetCpuBreakdown(); b != nil && ih >= 3 {
+	if b := hs.Metrics.GetCpuBreakdown(); b != nil && ih >= 3 && mi < 0 { // a recorded moment has no breakdown
 		ih--
 		d.paintBreakdown(s, ix, iy+ih, iw, b)
 	}

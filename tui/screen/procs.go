@@ -11,22 +11,32 @@ import (
 )
 
 // procCols are the process table's columns, in model.ProcCol order. At
-// narrow widths CONTAINER, NI, THR, TIME+, the command (when the name is
-// shown too), USER, MEM% and S give way, in that order.
+// narrow widths CONTAINER, DISK-R and -W, TCP▼ and ▲, NI, THR, TIME+, the
+// command (when the name is shown too), USER, MEM% and S give way, in
+// that order: the traffic columns cost the agent a socket dump and an io
+// read per process, so they are drawn (and asked for) where the screen
+// has room for everything else, or while the table is sorted by one.
 var procCols = [model.NumProcCols]widget.Column{
 	model.ColPID:       {Name: "PID", Width: 7, Align: widget.AlignRight},
-	model.ColUser:      {Name: "USER", Width: 9, Priority: 6},
+	model.ColUser:      {Name: "USER", Width: 9, Priority: 8},
 	model.ColName:      {Name: "NAME", Min: 16},
-	model.ColState:     {Name: "S", Width: 2, Priority: 8},
+	model.ColState:     {Name: "S", Width: 2, Priority: 10},
 	model.ColCPU:       {Name: "CPU%", Width: 6, Align: widget.AlignRight, Desc: true},
 	model.ColMem:       {Name: "MEM", Width: 7, Align: widget.AlignRight, Desc: true},
-	model.ColMemPct:    {Name: "MEM%", Width: 6, Align: widget.AlignRight, Desc: true, Priority: 7},
-	model.ColThreads:   {Name: "THR", Width: 4, Align: widget.AlignRight, Desc: true, Priority: 3},
-	model.ColNice:      {Name: "NI", Width: 3, Align: widget.AlignRight, Priority: 2},
-	model.ColTime:      {Name: "TIME+", Width: 9, Align: widget.AlignRight, Desc: true, Priority: 4},
+	model.ColMemPct:    {Name: "MEM%", Width: 6, Align: widget.AlignRight, Desc: true, Priority: 9},
+	model.ColThreads:   {Name: "THR", Width: 4, Align: widget.AlignRight, Desc: true, Priority: 5},
+	model.ColNice:      {Name: "NI", Width: 3, Align: widget.AlignRight, Priority: 4},
+	model.ColTime:      {Name: "TIME+", Width: 9, Align: widget.AlignRight, Desc: true, Priority: 6},
+	model.ColNetIn:     {Name: "TCP▼", Width: 7, Align: widget.AlignRight, Desc: true, Priority: trafficPriority + 1},
+	model.ColNetOut:    {Name: "TCP▲", Width: 7, Align: widget.AlignRight, Desc: true, Priority: trafficPriority + 1},
+	model.ColDiskRead:  {Name: "DISK-R", Width: 7, Align: widget.AlignRight, Desc: true, Priority: trafficPriority},
+	model.ColDiskWrite: {Name: "DISK-W", Width: 7, Align: widget.AlignRight, Desc: true, Priority: trafficPriority},
 	model.ColCommand:   {Name: "COMMAND", Min: 16},
 	model.ColContainer: {Name: "CONTAINER", Width: 14, Priority: 1, Hidden: true},
 }
+
+// trafficPriority is where the disk columns give way (the TCP ones next).
+const trafficPriority = 2
 
 // nameMode is what the process table shows of each process: its name,
 // its command line, or both (the name, then the command line in the
@@ -59,6 +69,9 @@ type procTable struct {
 	// commands: the command lines are wanted (their column was drawn, or
 	// a filter matches them), as last told to the watcher
 	commands bool
+	// traffic: the TCP and I/O counters are wanted (a column of them was
+	// drawn), as last told to the watcher
+	traffic bool
 
 	view      []*model.ProcRow
 	past      []model.ProcRow // a past moment's rows (its top processes)
@@ -74,12 +87,8 @@ type procTable struct {
 func newProcTable(d *dash) *procTable {
 	p := &procTable{d: d, dirty: true}
 	cols := procCols
-	p.t = widget.NewTable[uint32](d.th, cols[:], int(model.ColCPU))
-	p.t.Rows = p
-	p.t.Refresh = p.refresh
-	p.t.Activate = d.openDetail
-	p.pane = widget.NewPane(p.draw)
-	p.pane.Mouse = p.t.Mouse
+	p.t, p.pane = tableOf[uint32]{cols: cols[:], sortCol: int(model.ColCPU), rows: p,
+		refresh: p.refresh, activate: d.openDetail, paint: p.draw}.build(d.th)
 	p.columns()
 	return p
 }
@@ -182,17 +191,40 @@ func (p *procTable) columns() {
 		cols[model.ColNice].Hidden = !h.HasNice
 		cols[model.ColTime].Hidden = !hasTicks || h.TicksPerSecond() == 0
 	}
-	commands := h.HasCommands || h.Has(wire.CapProcessExtras)
+	past := h.CursorAt != 0 // a recorded moment keeps pid, name, CPU and memory only
+	if past {
+		for _, c := range []model.ProcCol{model.ColContainer, model.ColUser, model.ColState, model.ColThreads, model.ColNice, model.ColTime} {
+			cols[c].Hidden = true
+		}
+	}
+	extras := h.Has(wire.CapProcessExtras)
+	sortCol, _ := p.t.Sort()
+	for c := model.ColNetIn; c <= model.ColDiskWrite; c++ {
+		cols[c] = procCols[c]
+		switch c { // the theme's arrows (--ascii: v and ^)
+		case model.ColNetIn:
+			cols[c].Name = "TCP" + p.d.th.DownArrow
+		case model.ColNetOut:
+			cols[c].Name = "TCP" + p.d.th.UpArrow
+		}
+		// only agents with the extras count them; a past moment's rows
+		// have none
+		cols[c].Hidden = !extras || h.CursorAt != 0
+		if model.ProcCol(sortCol).IsTraffic() {
+			cols[c].Priority = 0 // sorted by one: they stay
+		}
+	}
+	commands := h.HasCommands || extras
 	name, cmd := &cols[model.ColName], &cols[model.ColCommand]
 	*name, *cmd = procCols[model.ColName], procCols[model.ColCommand]
 	switch {
-	case !commands || p.names == showName:
+	case !commands || p.names == showName || past:
 		cmd.Hidden = true
 	case p.names == showCommand:
 		name.Hidden = true
 	default: // both: a short name, the command line in the spare width, which goes first
 		name.Min, name.Max = 12, 20
-		cmd.Priority = 5
+		cmd.Priority = 7
 	}
 }
 
@@ -204,6 +236,33 @@ func (p *procTable) wantCommands() {
 		p.commands = want
 		p.d.view.claim()
 	}
+}
+
+// wantTraffic tells the watcher whether the TCP and I/O counters are
+// needed: while a column of them is drawn.
+func (p *procTable) wantTraffic() {
+	want := false
+	for c := model.ColNetIn; c <= model.ColDiskWrite; c++ {
+		want = want || p.t.Shown(int(c))
+	}
+	if want != p.traffic {
+		p.traffic = want
+		p.d.view.claim()
+	}
+}
+
+// sortTraffic sorts by the first of two traffic columns, or by the second
+// when already sorted by the first (B: TCP received, then sent; D: disk
+// read, then written). It shows them if the screen has room.
+func (p *procTable) sortTraffic(first, second model.ProcCol) {
+	col, _ := p.t.Sort()
+	next := first
+	if model.ProcCol(col) == first {
+		next = second
+	}
+	p.t.SetSort(int(next), true)
+	p.columns()
+	p.dirty = true
 }
 
 func (p *procTable) setFilter(s string) {
@@ -293,7 +352,7 @@ func (p *procTable) draw(s tcell.Screen, x, y, w, h int) {
 		}
 	}
 	col, desc := p.t.Sort()
-	info += " · sort " + procCols[col].Name + t.Arrow(desc) + " · CPU% " + p.cpuMode()
+	info += " · sort " + p.t.Cols[col].Name + t.Arrow(desc) + " · CPU% " + p.cpuMode()
 	switch {
 	case p.grouped() && past == 0:
 		info += " · tree by container"
@@ -323,6 +382,7 @@ func (p *procTable) draw(s tcell.Screen, x, y, w, h int) {
 	}
 	p.t.Draw(s, ix, iy, iw, ih)
 	p.wantCommands()
+	p.wantTraffic()
 }
 
 // The table's rows (widget.Rows).
@@ -390,6 +450,14 @@ func (p *procTable) Cell(s tcell.Screen, i, col int, c widget.Cell) {
 		if !head {
 			b = widget.AppendCPUTime(b, r.Ticks, p.d.h.TicksPerSecond())
 		}
+	case model.ColNetIn:
+		b = appendRate(b, r.NetIn)
+	case model.ColNetOut:
+		b = appendRate(b, r.NetOut)
+	case model.ColDiskRead:
+		b = appendRate(b, r.DiskRead)
+	case model.ColDiskWrite:
+		b = appendRate(b, r.DiskWrite)
 	case model.ColCommand:
 		nameHidden := p.t.Cols[model.ColName].Hidden
 		if head {
@@ -414,4 +482,12 @@ func (p *procTable) Cell(s tcell.Screen, i, col int, c widget.Cell) {
 		c.ASCII(s, b)
 	}
 	p.buf = b
+}
+
+// appendRate is a traffic cell: bytes per second, "-" when unknown.
+func appendRate(b []byte, bps float64) []byte {
+	if !widget.Valid(bps) {
+		return append(b, '-')
+	}
+	return append(widget.AppendBytes(b, uint64(max(bps, 0))), "/s"...)
 }

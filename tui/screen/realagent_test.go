@@ -289,8 +289,17 @@ func TestDashboardSubscribes(t *testing.T) {
 		ProcessesInterval: 400 * time.Millisecond}, 120, 40)
 	hs.waitFor("● connected", "─ processes ")
 	hs.waitUntil("a process list", func(s string) bool { _, rows := tableRows(s); return len(rows) > 0 })
-	if n := la.a.Subscribers(); n != 1 {
-		t.Fatalf("agent has %d subscribers, want the dashboard", n)
+	// 120 columns draw the traffic columns, whose counters the dashboard
+	// then subscribes for: wait until pushes carry them.
+	hs.waitUntil("pushed lists with traffic", func(string) bool {
+		return onHost(hs, func(h *model.Host) bool { return h.HasTraffic })
+	})
+	// the first samples may come before the subscription is registered
+	// (slowly so under qemu-user)
+	for deadline := time.Now().Add(waitLimit); la.a.Subscribers() != 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("agent has %d subscribers, want the dashboard", la.a.Subscribers())
+		}
 	}
 	var got0 int64
 	hs.onUI(func() { got0 = hs.d.w.Requests() })
@@ -302,14 +311,22 @@ func TestDashboardSubscribes(t *testing.T) {
 		t.Errorf("in 2 s the dashboard got %d samples and the agent received %d requests; want ≥ 5 pushed, 0 asked", got, req)
 	}
 	// Process detail hides the list: the subscription follows the screen.
+	// (the new subscription takes effect within WantsEvery; a second
+	// without a list, once, within waitLimit, shows that it did — under
+	// qemu-user it may take a few)
 	hs.onUI(func() { hs.d.openDetail() })
-	time.Sleep(model.WantsEvery + 500*time.Millisecond)
+	time.Sleep(model.WantsEvery)
 	var at0, at time.Time
-	hs.onUI(func() { at0 = hs.d.h.ProcsAt })
-	time.Sleep(time.Second)
-	hs.onUI(func() { at = hs.d.h.ProcsAt })
-	if !at.Equal(at0) {
-		t.Errorf("process lists kept arriving after the detail view hid the list (last at %v, before %v)", at, at0)
+	for deadline := time.Now().Add(waitLimit); ; {
+		hs.onUI(func() { at0 = hs.d.h.ProcsAt })
+		time.Sleep(time.Second)
+		hs.onUI(func() { at = hs.d.h.ProcsAt })
+		if at.Equal(at0) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process lists kept arriving after the detail view hid the list (last at %v, before %v)", at, at0)
+		}
 	}
 	hs.onUI(func() { hs.sh.Pop() })
 	hs.waitUntil("process lists again", func(string) bool {

@@ -1,6 +1,10 @@
 package shell
 
-import "github.com/gdamore/tcell/v2"
+import (
+	"sync/atomic"
+
+	"github.com/gdamore/tcell/v2"
+)
 
 // frameScreen is the terminal as tview sees it: every frame is drawn into
 // a buffer of its own, and Show hands tcell only the cells whose final
@@ -17,6 +21,10 @@ type frameScreen struct {
 	frame  tcell.CellBuffer
 	pushed []pushedCell // what tcell was last given, cell by cell
 	w, h   int
+	// resized is set by the event loop on every resize event: the next
+	// frame pushes every cell, since the terminal may have dropped cells
+	// (shrunk, then grown back to the size of the last frame).
+	resized atomic.Bool
 	// initErr is Init's error: tview's SetScreen drops it.
 	initErr error
 	// shown runs after each frame reached the terminal.
@@ -40,13 +48,26 @@ func (f *frameScreen) Init() error {
 // pushed again.
 func (f *frameScreen) fit() {
 	w, h := f.Screen.Size()
-	if w == f.w && h == f.h {
+	if w == f.w && h == f.h && !f.resized.Swap(false) {
 		return
 	}
 	f.w, f.h = w, h
 	f.frame.Resize(w, h)
 	f.pushed = make([]pushedCell, w*h)
 }
+
+// PollEvent is the terminal's next event; a resize marks the frame for a
+// full push.
+func (f *frameScreen) PollEvent() tcell.Event {
+	ev := f.Screen.PollEvent()
+	if _, ok := ev.(*tcell.EventResize); ok {
+		f.resized.Store(true)
+	}
+	return ev
+}
+
+// drawn is the size of the last frame pushed to the terminal.
+func (f *frameScreen) drawn() (w, h int) { return f.w, f.h }
 
 func (f *frameScreen) Clear() { f.Fill(' ', tcell.StyleDefault) }
 

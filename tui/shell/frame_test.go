@@ -64,3 +64,39 @@ func TestFrameScreenHandsOnlyChangedCells(t *testing.T) {
 		t.Errorf("after a resize %d cells handed, want 20", n)
 	}
 }
+
+// A terminal that shrank and grew back between two frames lost the cells
+// outside the small size: the resize events make the next frame, of the
+// old size, hand every cell again, so none stays blank.
+func TestFrameScreenRepaintsAfterShrinkAndGrow(t *testing.T) {
+	sim := tcell.NewSimulationScreen("UTF-8")
+	f := newFrameScreen(sim)
+	if err := f.Init(); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetSize(20, 2)
+	draw := func() {
+		f.Clear()
+		f.PutStrStyled(0, 0, "left            righ", tcell.StyleDefault)
+		f.Show()
+	}
+	draw()
+	for _, size := range [][2]int{{8, 2}, {20, 2}} {
+		sim.SetSize(size[0], size[1])
+		if err := sim.PostEvent(tcell.NewEventResize(size[0], size[1])); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := f.PollEvent().(*tcell.EventResize); !ok {
+			t.Fatal("PollEvent did not pass the resize on")
+		}
+	}
+	draw()
+	cells, w, _ := sim.GetContents()
+	got := ""
+	for x := range w {
+		got += string(cells[x].Runes)
+	}
+	if want := "left            righ"; got != want {
+		t.Errorf("after shrinking and growing back the terminal shows %q, want %q", got, want)
+	}
+}

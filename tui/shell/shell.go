@@ -158,6 +158,15 @@ func (sh *Shell) Screen() tcell.Screen {
 	return sh.screen
 }
 
+// Drawn is the size of the last frame put on the terminal (0, 0 before
+// the first); call it on the UI goroutine.
+func (sh *Shell) Drawn() (w, h int) {
+	if sh.screen == nil {
+		return 0, 0
+	}
+	return sh.screen.drawn()
+}
+
 // OnStart runs f once the event loop is live (after the first frame is on
 // the terminal), so whatever f starts always has a loop to post to.
 func (sh *Shell) OnStart(f func()) { sh.onStart = append(sh.onStart, f) }

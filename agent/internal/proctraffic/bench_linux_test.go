@@ -2,7 +2,6 @@ package proctraffic
 
 import (
 	"context"
-	"net"
 	"runtime"
 	"strings"
 	"testing"
@@ -20,39 +19,6 @@ const (
 	benchProcs = 1000
 	benchPairs = 1000 // loopback connections: two sockets each
 )
-
-// openPairs holds n loopback TCP connections open, each with a little
-// traffic, until b ends.
-func openPairs(b *testing.B, n int) {
-	b.Helper()
-	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) != nil || rl.Cur < uint64(2*n+benchProcs+512) {
-		b.Skipf("RLIMIT_NOFILE %d too low for %d sockets", rl.Cur, 2*n)
-	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	conns := make([]net.Conn, 0, 2*n)
-	b.Cleanup(func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	for range n {
-		c, err := net.Dial("tcp4", ln.Addr().String())
-		if err != nil {
-			b.Fatalf("dial after %d connections: %v", len(conns)/2, err)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			b.Fatal(err)
-		}
-		c.Write([]byte("hello"))
-		conns = append(conns, c, s)
-	}
-}
 
 // ratio runs base and subject alternately on one locked OS thread and
 // reports subject ÷ base in wall and thread CPU time: alternating in one
@@ -96,7 +62,7 @@ func BenchmarkExtrasVsScan(b *testing.B) {
 		b.Skip(err)
 	}
 	proctest.TopUpProcesses(b, benchProcs)
-	openPairs(b, benchPairs)
+	proctest.OpenTCPPairs(b, benchPairs, benchProcs+512)
 	ctx := context.Background()
 	for _, bc := range []struct {
 		name      string
