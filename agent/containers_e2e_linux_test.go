@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/agent/internal/containernames"
+	"github.com/socktop/socktop/procfs/proctest"
 	"github.com/socktop/socktop/wire"
 	"google.golang.org/protobuf/proto"
 )
@@ -83,14 +84,14 @@ var cgroupFixtures = []cgroupFixture{
 func cgroupFixtureAgent(t *testing.T, f cgroupFixture) (*Agent, func()) {
 	t.Helper()
 	a, later := fixtureAgent(t, f.procfs)
-	copyTree(t, filepath.Join("..", "procfs", "cgroup", "testdata", "fixtures", f.cgroup, "sys"), a.cfg.SysRoot)
+	proctest.CopyTree(t, filepath.Join("..", "procfs", "cgroup", "testdata", "fixtures", f.cgroup, "sys"), a.cfg.SysRoot)
 	over := filepath.Join("testdata", "e2e-cgroup", f.tree)
-	copyTree(t, filepath.Join(over, "over", "proc"), a.cfg.ProcRoot)
+	proctest.CopyTree(t, filepath.Join(over, "over", "proc"), a.cfg.ProcRoot)
 	namedBy(t, a, runtimeAPI(t, filepath.Join("internal", "containernames", "testdata", "docker-containers.json"),
 		filepath.Join("internal", "containernames", "testdata", "podman-containers.json")))
 	return a, func() {
 		later()
-		copyTree(t, filepath.Join(over, "later", "sys"), a.cfg.SysRoot)
+		proctest.CopyTree(t, filepath.Join(over, "later", "sys"), a.cfg.SysRoot)
 	}
 }
 

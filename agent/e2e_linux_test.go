@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/socktop/socktop/procfs"
+	"github.com/socktop/socktop/procfs/proctest"
 	"github.com/socktop/socktop/wire"
 	"google.golang.org/protobuf/proto"
 )
@@ -34,7 +35,7 @@ func fixtureAgent(t *testing.T, name string) (a *Agent, later func()) {
 	t.Helper()
 	src := filepath.Join("..", "procfs", "testdata", "fixtures", name)
 	dir := t.TempDir()
-	copyTree(t, src, dir)
+	proctest.CopyTree(t, src, dir)
 	var sizes map[string]procfs.StatfsResult
 	b, err := os.ReadFile(filepath.Join(dir, "statfs.json"))
 	if err == nil {
@@ -58,38 +59,7 @@ func fixtureAgent(t *testing.T, name string) (a *Agent, later func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a, func() { copyTree(t, filepath.Join(src, "proc-later"), cfg.ProcRoot) }
-}
-
-// copyTree copies a tree (keeping symlinks) over dst.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			l, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			os.Remove(out)
-			return os.Symlink(l, out)
-		case d.IsDir():
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return a, func() { proctest.CopyTree(t, filepath.Join(src, "proc-later"), cfg.ProcRoot) }
 }
 
 // TestEndToEndGolden runs the agent on procfs's fixture trees, node

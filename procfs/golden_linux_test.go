@@ -13,6 +13,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/socktop/socktop/procfs/proctest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the fixture trees")
@@ -40,37 +42,6 @@ type snapshot struct {
 type goldenProcess struct {
 	Process
 	State string
-}
-
-// copyTree copies a fixture tree (keeping symlinks) so a test may modify it.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			l, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(l, out)
-		case d.IsDir():
-			return os.MkdirAll(out, 0o755)
-		default:
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(out, b, 0o644)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func fixtureFS(t *testing.T, dir string) *FS {
@@ -101,7 +72,7 @@ func TestGolden(t *testing.T) {
 	for _, name := range []string{"x86-server", "rpi4", "container"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			copyTree(t, filepath.Join("testdata", "fixtures", name), dir)
+			proctest.CopyTree(t, filepath.Join("testdata", "fixtures", name), dir)
 			fsys := fixtureFS(t, dir)
 			ctx := context.Background()
 			var snap snapshot
@@ -124,7 +95,7 @@ func TestGolden(t *testing.T) {
 			must(err)
 			ps, err := sampler.Sample(ctx, nil)
 			must(err)
-			copyTree(t, filepath.Join("testdata", "fixtures", name, "proc-later"), filepath.Join(dir, "proc-overlay"))
+			proctest.CopyTree(t, filepath.Join("testdata", "fixtures", name, "proc-later"), filepath.Join(dir, "proc-overlay"))
 			must(filepath.WalkDir(filepath.Join(dir, "proc-overlay"), func(p string, d fs.DirEntry, err error) error {
 				if err != nil || d.IsDir() {
 					return err

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/socktop/socktop/procfs/proctest"
 )
 
 // TestDiscoverGPUs: discovery sees the cards there are when it runs (its
@@ -40,7 +42,7 @@ func TestDiscoverGPUs(t *testing.T) {
 // instead of reporting the average since the previous (old) sample.
 func TestSamplerStale(t *testing.T) {
 	dir := t.TempDir()
-	copyTree(t, filepath.Join("testdata", "fixtures", "rpi4"), dir)
+	proctest.CopyTree(t, filepath.Join("testdata", "fixtures", "rpi4"), dir)
 	fsys := fixtureFS(t, dir)
 	s := fsys.NewProcessSampler()
 	s.Window = 0
@@ -65,7 +67,7 @@ func TestSamplerStale(t *testing.T) {
 	}
 	// Control: without staleness the same change does show up.
 	dir2 := t.TempDir()
-	copyTree(t, filepath.Join("testdata", "fixtures", "rpi4"), dir2)
+	proctest.CopyTree(t, filepath.Join("testdata", "fixtures", "rpi4"), dir2)
 	s2 := fixtureFS(t, dir2).NewProcessSampler()
 	s2.Window, s2.StaleAfter = 0, time.Hour
 	if ps, err = s2.Sample(ctx, nil); err != nil {
@@ -141,7 +143,7 @@ func TestLiveChurn(t *testing.T) {
 // readings.
 func TestV3DUsage(t *testing.T) {
 	dir := t.TempDir()
-	copyTree(t, filepath.Join("testdata", "fixtures", "rpi4"), dir)
+	proctest.CopyTree(t, filepath.Join("testdata", "fixtures", "rpi4"), dir)
 	fsys := fixtureFS(t, dir)
 	stats := filepath.Join(dir, "sys", "class", "drm", "card0", "device", "gpu_stats")
 	write := func(ts, render uint64) {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/socktop/socktop/procfs/proctest"
 )
 
 // A Sampler reads what Layout.Sample reads, sample after sample.
@@ -43,7 +45,7 @@ func TestSamplerMatchesLayout(t *testing.T) {
 // Held files show new content, groups that go are let go, and the budget holds.
 func TestSamplerFollowsChanges(t *testing.T) {
 	dir := t.TempDir()
-	copyTree(t, filepath.Join("testdata", "fixtures", "rpi-docker"), dir)
+	proctest.CopyTree(t, filepath.Join("testdata", "fixtures", "rpi-docker"), dir)
 	l, err := NewFS(filepath.Join(dir, "proc"), filepath.Join(dir, "sys")).Discover()
 	if err != nil {
 		t.Fatal(err)
@@ -88,29 +90,6 @@ func TestSamplerFollowsChanges(t *testing.T) {
 	}
 	if _, err := s.Stats("/system.slice/ssh.service"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("removed group: %v", err)
-	}
-}
-
-// copyTree copies a fixture tree so a test may change it.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package screen
 
 import (
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,39 +13,9 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/socktop/socktop/agent"
+	"github.com/socktop/socktop/procfs/proctest"
 	"github.com/socktop/socktop/tui/model"
 )
-
-// copyInto copies the tree src over dst, symlinks as symlinks.
-func copyInto(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			l, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			os.Remove(out)
-			return os.Symlink(l, out)
-		case d.IsDir():
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // containersAgent is a real agent on the agent's Raspberry Pi fixture with
 // Docker (procfs's rpi4 tree, procfs/cgroup's rpi-docker groups: Pi-hole,
@@ -64,9 +33,9 @@ func startContainersAgent(t testing.TB) containersAgent {
 	dir := t.TempDir()
 	fixtures := filepath.Join("..", "..", "procfs", "testdata", "fixtures", "rpi4")
 	over := filepath.Join("..", "..", "agent", "testdata", "e2e-cgroup", "rpi4-docker")
-	copyInto(t, fixtures, dir)
-	copyInto(t, filepath.Join("..", "..", "procfs", "cgroup", "testdata", "fixtures", "rpi-docker", "sys"), filepath.Join(dir, "sys"))
-	copyInto(t, filepath.Join(over, "over", "proc"), filepath.Join(dir, "proc"))
+	proctest.CopyTree(t, fixtures, dir)
+	proctest.CopyTree(t, filepath.Join("..", "..", "procfs", "cgroup", "testdata", "fixtures", "rpi-docker", "sys"), filepath.Join(dir, "sys"))
+	proctest.CopyTree(t, filepath.Join(over, "over", "proc"), filepath.Join(dir, "proc"))
 
 	sock := filepath.Join(t.TempDir(), "docker.sock")
 	body, err := os.ReadFile(filepath.Join("..", "..", "agent", "internal", "containernames", "testdata", "docker-containers.json"))
@@ -96,8 +65,8 @@ func startContainersAgent(t testing.TB) containersAgent {
 		srv.Close()
 	})
 	return containersAgent{url: "ws://" + srv.Listener.Addr().String() + "/ws", later: func() {
-		copyInto(t, filepath.Join(fixtures, "proc-later"), cfg.ProcRoot)
-		copyInto(t, filepath.Join(over, "later", "sys"), cfg.SysRoot)
+		proctest.CopyTree(t, filepath.Join(fixtures, "proc-later"), cfg.ProcRoot)
+		proctest.CopyTree(t, filepath.Join(over, "later", "sys"), cfg.SysRoot)
 	}}
 }
 
