@@ -82,6 +82,12 @@ func (s *metricsSource) get(ctx context.Context, q query) (reply, error) {
 		}
 		return s.scrape.Get(ctx)
 	}
+	if q.top {
+		// The process sample the busiest process comes from first: a scan
+		// (after an idle spell, two 150 ms apart) must not age the machine
+		// sample, whose TTL runs from its collection.
+		s.a.recentProcesses(ctx)
+	}
 	r, err := s.c.Get(ctx)
 	if err != nil || !q.top {
 		return r, err
@@ -107,6 +113,16 @@ func (s *metricsSource) get(ctx context.Context, q query) (reply, error) {
 		s.base, s.withTop = r, newSample(m)
 	}
 	return s.withTop, nil
+}
+
+// recentProcesses makes sure a process sample at most topProcessMaxAge
+// old exists, scanning when none does.
+func (a *Agent) recentProcesses(ctx context.Context) {
+	if c := a.processes(); c != nil {
+		if _, ok := c.PeekWithin(topProcessMaxAge); !ok {
+			c.Get(ctx)
+		}
+	}
 }
 
 // scrapeStaleAfter is how old the previous /proc/stat reading may be for a
