@@ -230,7 +230,7 @@ func writeMachineMetrics(p *promWriter, m *wire.Metrics) {
 	p.sample("socktop_load_average", m.Load5, "window", "5m")
 	p.sample("socktop_load_average", m.Load15, "window", "15m")
 	p.gauge("socktop_uptime_seconds", "Seconds since boot.", m.UptimeS)
-	p.gauge("socktop_processes", "Processes (not threads) in the latest process sample.", float64(m.ProcessCount))
+	p.gauge("socktop_processes", "Processes (not threads): of a process sample at most 4 s old, else counted in a listing of /proc.", float64(m.ProcessCount))
 
 	counters := []struct {
 		name, help string
