@@ -138,7 +138,6 @@ func newAgent(cfg Config, reg *registry, opts ...procfs.Option) (*Agent, error) 
 		authFails: newPeerBuckets(authFailRate, authFailBurst), httpReqs: newPeerBuckets(httpRate, httpBurst)}
 	a.connLimit = newConnLimiter(cfg.MaxClients+httpHeadroom, cfg.MaxClientsPerPeer+httpHeadroom/2, a.limits.conns)
 	a.coll = newCollector(fs, cfg)
-	a.coll.topProcess = a.topProcess
 	a.src = make([]source, len(reg.kinds))
 	for i, k := range reg.kinds {
 		a.src[i] = k.open(a)

@@ -111,3 +111,15 @@ func (c *cache[T]) Peek() (T, bool) {
 	defer c.mu.Unlock()
 	return c.val, c.valid
 }
+
+// PeekWithin returns the latest sample without collecting when it is
+// younger than maxAge.
+func (c *cache[T]) PeekWithin(maxAge time.Duration) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.valid || maxAge <= 0 || c.now().Sub(c.at) >= maxAge {
+		var zero T
+		return zero, false
+	}
+	return c.val, true
+}

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -65,13 +64,17 @@ func envelope(id uint32, field protowire.Number, body []byte) []byte {
 // is called by one cache at a time (single-flight), which is what the
 // stateful CPU tracker and process sampler require.
 type collector struct {
-	fs      *procfs.FS
+	fs *procfs.FS
+	// sys reads the files re-read every sample (/proc/stat, meminfo,
+	// loadavg, net/dev, diskstats, mountinfo, the sensors), keeping them
+	// open in held between samples; released with the process sampler's
+	// files while nobody watches.
+	sys     *procfs.FS
+	held    *procfs.HeldFiles
 	cfg     Config
 	cpu     *procfs.CPUTracker
 	procs   *procfs.ProcessSampler
 	sensors *sensors
-	// topProcess names the busiest process for the metrics sample.
-	topProcess func(context.Context) *wire.ProcessInfo
 	// groups names each process's container (containers.go); nil when
 	// the agent does not serve containers.
 	groups *groupCollector
@@ -95,8 +98,10 @@ type collector struct {
 }
 
 func newCollector(fs *procfs.FS, cfg Config) *collector {
-	c := &collector{fs: fs, cfg: cfg, cpu: fs.NewCPUTracker(), procs: fs.NewProcessSampler(),
-		sensors: &sensors{fs: fs, temps: cfg.Temps, gpu: cfg.GPU}, users: &users{fs: fs}, commands: newCommands(fs),
+	held := procfs.NewHeldFiles()
+	sys := fs.Holding(held)
+	c := &collector{fs: fs, sys: sys, held: held, cfg: cfg, cpu: sys.NewCPUTracker(), procs: sys.NewProcessSampler(),
+		sensors: &sensors{fs: sys, temps: cfg.Temps, gpu: cfg.GPU}, users: &users{fs: fs}, commands: newCommands(fs),
 		diskState: procfs.NewDiskState(), sockets: sockdiag.NewCollector(cfg.ProcRoot)}
 	c.traffic = newTraffic(fs, c.sockets)
 	c.cpu.StaleAfter, c.procs.StaleAfter = cfg.StaleAfter, cfg.StaleAfter

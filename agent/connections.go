@@ -18,18 +18,23 @@ var connectionsKind = &kind{
 	v2:       &wire.Request{Body: &wire.Request_Connections{Connections: &wire.ConnectionsRequest{}}},
 	open: func(a *Agent) source {
 		cc := newConnCollector(a.coll.sockets)
-		return connSource{cachedOf(a.cfg.ConnectionsTTL, cc.collect(false)), cachedOf(a.cfg.ConnectionsTTL, cc.collect(true))}
+		return connSource{cachedOf(a.cfg.ConnectionsTTL, cc.collect(false)), cachedOf(a.cfg.ConnectionsTTL, cc.collect(true)),
+			cachedOf(a.cfg.ConnectionsTTL, cc.states)}
 	},
 	snapshot:      true,
 	snapshotQuery: query{closed: true},
 	prom:          func(p *promWriter, r reply) { writeConnectionMetrics(p, r.message().(*wire.Connections)) },
 }
 
-// connSource keeps two samples: the sockets a dashboard lists, and those
-// with the TIME-WAIT ones too, as ss lists them (query.closed).
-type connSource struct{ open, all cachedSource }
+// connSource keeps three samples: the sockets a dashboard lists, those
+// with the TIME-WAIT ones too, as ss lists them (query.closed), and for
+// /metrics the TCP sockets' states alone (query.scrape).
+type connSource struct{ open, all, tcpStates cachedSource }
 
 func (s connSource) get(ctx context.Context, q query) (reply, error) {
+	if q.scrape {
+		return s.tcpStates.get(ctx, q)
+	}
 	if q.closed {
 		return s.all.get(ctx, q)
 	}
@@ -92,6 +97,28 @@ func (cc *connCollector) sample(closed bool) (*sample[*wire.Connections], error)
 			r.RttUs, r.RttvarUs, r.Retrans, r.Cwnd = s.RTTMicros, s.RTTVarMicros, s.Retrans, s.Cwnd
 		}
 		out.Connections[i] = r
+	}
+	return newSample(out), nil
+}
+
+// states lists every TCP socket's state and nothing else, for the
+// scrape's counts by state: one walk of the kernel's tables for both
+// address families (CollectTCP), no owners (reading every process's fds is
+// most of a full sample's cost) and no UDP, which the exposition does not
+// count.
+func (cc *connCollector) states(context.Context) (*sample[*wire.Connections], error) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	socks, err := cc.sd.CollectTCP(cc.buf[:0], sockdiag.Options{Listening: true, Closed: true})
+	if err != nil && len(socks) == 0 {
+		return nil, err
+	}
+	cc.buf = socks
+	rows := make([]wire.Connection, len(socks))
+	out := &wire.Connections{SampledAtMs: nowMS(), Connections: make([]*wire.Connection, len(socks))}
+	for i := range socks {
+		rows[i] = wire.Connection{Transport: wire.Transport_TRANSPORT_TCP, State: uint32(socks[i].State)}
+		out.Connections[i] = &rows[i]
 	}
 	return newSample(out), nil
 }

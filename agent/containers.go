@@ -29,7 +29,8 @@ var containersKind = &kind{
 	open: func(a *Agent) source {
 		g := newGroupCollector(a.fs, a.cfg)
 		a.coll.groups = g
-		return &containerSource{cachedOf(a.cfg.ContainersTTL, g.collect), g}
+		return &containerSource{cachedOf(a.cfg.ContainersTTL, g.collect), g, a.cfg.ContainersTTL,
+			cachedOf(a.cfg.ContainersTTL, g.collectWithin(max(g.StaleAfter, scrapeStaleAfter))).c}
 	},
 	snapshot: true,
 	push: &pushSpec{floor: 200 * time.Millisecond, asked: (*wire.SubscribeRequest).GetContainersMs,
@@ -50,9 +51,24 @@ func replyContainers(d wire.Dialect, m *wire.Containers) wire.Frame {
 type containerSource struct {
 	cachedSource
 	g *groupCollector
+	// A scrape (which writes no CPU share) takes the clients' sample while
+	// it is fresh, else one measured since the previous sample however old
+	// (scrapeStaleAfter), without a fresh window's second walk.
+	ttl    time.Duration
+	scrape *cache[reply]
 }
 
 func (s *containerSource) release() { s.g.release() }
+
+func (s *containerSource) get(ctx context.Context, q query) (reply, error) {
+	if q.scrape {
+		if r, ok := s.c.PeekWithin(s.ttl); ok {
+			return r, nil
+		}
+		return s.scrape.Get(ctx)
+	}
+	return s.c.Get(ctx)
+}
 
 // groupCollector samples the machine's groups for the containers kind and
 // names each process's group for the process list. What discovery finds
@@ -148,6 +164,16 @@ func (g *groupCollector) release() {
 // collect samples every group with its CPU share since the previous
 // sample.
 func (g *groupCollector) collect(ctx context.Context) (*sample[*wire.Containers], error) {
+	return g.collectWithin(g.StaleAfter)(ctx)
+}
+
+// collectWithin is collect measuring since a previous sample at most
+// staleAfter old.
+func (g *groupCollector) collectWithin(staleAfter time.Duration) func(context.Context) (*sample[*wire.Containers], error) {
+	return func(ctx context.Context) (*sample[*wire.Containers], error) { return g.collectSince(ctx, staleAfter) }
+}
+
+func (g *groupCollector) collectSince(ctx context.Context, staleAfter time.Duration) (*sample[*wire.Containers], error) {
 	if !g.available() {
 		return nil, wire.NewError(wire.ErrorCode_ERROR_CODE_NOT_SUPPORTED, "%s", noContainers)
 	}
@@ -156,7 +182,7 @@ func (g *groupCollector) collect(ctx context.Context) (*sample[*wire.Containers]
 	if g.sampler == nil {
 		g.sampler = g.layout.NewSampler()
 	}
-	if since := time.Since(g.prevAt); !g.have || since > g.StaleAfter {
+	if since := time.Since(g.prevAt); !g.have || since > staleAfter {
 		if err := g.read(); err != nil {
 			return nil, err
 		}

@@ -35,7 +35,7 @@ func (c *collector) disks(context.Context) (*sample[*wire.Disks], error) {
 		c.diskState.Forget()
 		c.disksAt = now
 	}
-	ds, err := c.fs.Disks(c.diskState)
+	ds, err := c.sys.Disks(c.diskState)
 	if err != nil {
 		return nil, err
 	}

@@ -111,11 +111,21 @@ func scrapeGauge(t *testing.T, base, token, name string) float64 {
 	t.Helper()
 	cl := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	defer cl.CloseIdleConnections()
-	req, _ := http.NewRequest("GET", base+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := cl.Do(req)
-	if err != nil {
-		t.Fatalf("scrape %s: %v", base, err)
+	var resp *http.Response
+	// A scrape takes milliseconds: a caller polling in a loop can pass the
+	// per-peer HTTP rate, and is then told to wait (429, Retry-After: 1).
+	for try := 0; ; try++ {
+		req, _ := http.NewRequest("GET", base+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		var err error
+		if resp, err = cl.Do(req); err != nil {
+			t.Fatalf("scrape %s: %v", base, err)
+		}
+		if resp.StatusCode != http.StatusTooManyRequests || try == 3 {
+			break
+		}
+		resp.Body.Close()
+		time.Sleep(time.Second)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

@@ -81,6 +81,12 @@ type query struct {
 	// seconds and points are a JSON-dialect history request's span (0:
 	// everything kept) and max_points (0: the default).
 	seconds, points uint32
+	// top asks metrics for the busiest process (v2 only: the text
+	// dialects have no field for it).
+	top bool
+	// scrape marks a /metrics scrape, which writes only part of a sample
+	// (kind.prom): a source may collect just that part.
+	scrape bool
 	// v2 is the whole request, for kinds whose parameters are their own
 	// (signal); nil for text requests, snapshots, pushes and scrapes.
 	v2 *wire.Request

@@ -236,6 +236,14 @@ func TestHeldFilesReleasedWhenIdle(t *testing.T) {
 	if n := heldProcFiles(t, pid); n == 0 {
 		t.Fatal("no /proc files held after a process list (the scan reopens every file)")
 	}
+	// The machine-wide files of the metrics and disk samples are held too.
+	roundTrip(t, c, websocket.MessageText, []byte(`{"type":"metrics"}`))
+	roundTrip(t, c, websocket.MessageText, []byte(`{"type":"disks"}`))
+	for _, f := range []string{"/proc/stat", "/proc/meminfo", "/proc/loadavg", "/proc/diskstats"} {
+		if n := openFiles(t, pid, f); n != 1 {
+			t.Errorf("%s open %d times after metrics and disks, want once (held)", f, n)
+		}
+	}
 	c.Close(websocket.StatusNormalClosure, "")
 	if !waitFor(5*time.Second, func() bool { return heldProcFiles(t, pid) == 0 }) {
 		t.Errorf("%d /proc files still held 5 s after the last client left", heldProcFiles(t, pid))

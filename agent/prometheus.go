@@ -86,7 +86,7 @@ func (a *Agent) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		if k.prom == nil || (k.served != nil && !a.has(k.capability)) {
 			continue
 		}
-		r, err := a.get(ctx, i, query{})
+		r, err := a.get(ctx, i, query{scrape: true})
 		if err != nil {
 			a.limits.scrape.Log("kind", k.name, "err", err)
 			continue

@@ -282,6 +282,21 @@ func BenchmarkMetricsVsRaw(b *testing.B) {
 		}
 		run(b, fs)
 	})
+	// live-held: the agent's way, the files held open between samples
+	// (HeldFiles), against the same open+read+close floor.
+	b.Run("live-held", func(b *testing.B) {
+		fs, err := DefaultFS()
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := NewHeldFiles()
+		defer h.Close()
+		files := metricsFiles(b, fs)
+		buf := make([]byte, 16<<10)
+		snap := metricsSnapshot(b, fs.Holding(h))
+		ratioBench(b, func() { rawRead(b, files, buf) }, snap)
+		b.ReportMetric(float64(len(files)), "files")
+	})
 	b.Run("x86-fixture", func(b *testing.B) {
 		dir := filepath.Join("testdata", "fixtures", "x86-server")
 		fs, err := NewFS(filepath.Join(dir, "proc"), filepath.Join(dir, "sys"))

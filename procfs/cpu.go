@@ -59,10 +59,18 @@ func (fs *FS) NewCPUTracker() *CPUTracker {
 // Sample returns usage since the previous call (or over a fresh window).
 // ctx bounds the wait of a fresh window.
 func (t *CPUTracker) Sample(ctx context.Context) (CPUUsage, error) {
+	return t.SampleWithin(ctx, t.StaleAfter)
+}
+
+// SampleWithin is Sample measuring since the previous call when it is at
+// most staleAfter old, instead of StaleAfter: a caller that samples seldom
+// (a Prometheus scrape every 15–60 s) gets the share since its previous
+// sample without waiting a fresh window each time.
+func (t *CPUTracker) SampleWithin(ctx context.Context, staleAfter time.Duration) (CPUUsage, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := time.Now()
-	if since := now.Sub(t.at); !t.have || since > t.StaleAfter {
+	if since := now.Sub(t.at); !t.have || since > staleAfter {
 		if err := t.fs.ReadStat(&t.prev); err != nil {
 			return CPUUsage{}, err
 		}

@@ -37,8 +37,11 @@ type FS struct {
 	statfs     func(path string) (StatfsResult, error)
 	rootFS     string
 
-	bufs  sync.Pool // *readBuf
+	bufs  *sync.Pool // *readBuf, shared with the views of Holding
 	paths struct{ stat, meminfo, loadavg, uptime, netdev string }
+	// held, in a view made by Holding, keeps the files its readers read
+	// open between reads.
+	held *HeldFiles
 }
 
 // Option configures an FS.
@@ -98,7 +101,7 @@ func NewFS(procRoot, sysRoot string, opts ...Option) (*FS, error) {
 	fs.paths.stat, fs.paths.meminfo = fs.procPath("stat"), fs.procPath("meminfo")
 	fs.paths.loadavg, fs.paths.uptime = fs.procPath("loadavg"), fs.procPath("uptime")
 	fs.paths.netdev = fs.procPath("net", "dev")
-	fs.bufs.New = func() any { return &readBuf{data: make([]byte, 0, 8192), path: make([]byte, 0, 128)} }
+	fs.bufs = &sync.Pool{New: func() any { return &readBuf{data: make([]byte, 0, 8192), path: make([]byte, 0, 128)} }}
 	return fs, nil
 }
 
@@ -134,6 +137,9 @@ type readBuf struct {
 // readWith reads path into a pooled buffer and calls parse on the bytes; the
 // bytes are only valid during parse.
 func (fs *FS) readWith(path string, parse func([]byte) error) error {
+	if fs.held != nil {
+		return fs.held.read(path, parse)
+	}
 	rb := fs.bufs.Get().(*readBuf)
 	defer fs.bufs.Put(rb)
 	b, err := readInto(path, rb)
@@ -142,6 +148,17 @@ func (fs *FS) readWith(path string, parse func([]byte) error) error {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	return parse(b)
+}
+
+// Holding returns a view of fs whose readers keep the files they read open
+// in h between reads (see HeldFiles): for the files a caller re-reads every
+// sample (/proc/stat, meminfo, loadavg, net/dev, /proc/diskstats, the
+// temperature sensors). The view shares everything else with fs; h is the
+// caller's, and so is its lifetime.
+func (fs *FS) Holding(h *HeldFiles) *FS {
+	v := *fs
+	v.held = h
+	return &v
 }
 
 // readSmall reads a small sysfs/proc file and returns it trimmed of trailing

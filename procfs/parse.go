@@ -56,11 +56,13 @@ func parseUint(b []byte) (uint64, bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		d := uint64(c - '0')
-		if n > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
+		n = n*10 + uint64(c-'0')
+	}
+	// Up to 19 digits cannot overflow; a 20-digit value did when it came
+	// out below 10^19, the smallest 20-digit number (the division per digit
+	// that checked it cost most of a /proc/<pid>/stat parse).
+	if len(b) == 20 && b[0] != '0' && (b[0] > '1' || n < 1e19) {
+		return 0, false
 	}
 	return n, true
 }

@@ -2,6 +2,8 @@ package procfs
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -132,6 +134,25 @@ func TestCPUTemperatureRule(t *testing.T) {
 		got, ok := CPUTemperature(tc.temps)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("%s: got %v %v, want %v %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestParseUintBounds: every 64-bit value parses, nothing above it does.
+func TestParseUintBounds(t *testing.T) {
+	for in, want := range map[string]bool{
+		"0": true, "18446744073709551615": true, "10000000000000000000": true, "01234567890123456789": true,
+		"09999999999999999999": true, "18446744073709551616": false, "19999999999999999999": false,
+		"20000000000000000000": false, "99999999999999999999": false, "184467440737095516150": false, "": false, "12a": false,
+	} {
+		v, ok := parseUint([]byte(in))
+		if ok != want {
+			t.Errorf("parseUint(%q) = %d, %v; want ok %v", in, v, ok, want)
+		}
+		if ok {
+			if s := strconv.FormatUint(v, 10); strings.TrimLeft(in, "0") != strings.TrimLeft(s, "0") {
+				t.Errorf("parseUint(%q) = %d", in, v)
+			}
 		}
 	}
 }

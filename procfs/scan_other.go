@@ -12,3 +12,6 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 }
 
 func (sc *scanner) readPIDFile(int32, string) []byte { return nil }
+
+// CountProcesses needs Linux's /proc.
+func (fs *FS) CountProcesses() (int, error) { return 0, ErrNotSupported }

@@ -8,6 +8,7 @@
 #   sudo scripts/peer-bench.sh                        # ~10 minutes
 #   sudo REPS=1 DURATION=10s PROCS=0 scripts/peer-bench.sh
 #   sudo PEERS="socktop node_exporter" scripts/peer-bench.sh
+#   sudo PEERS=node_exporter PHASES=scrape5,scrape15 scripts/peer-bench.sh   # the scrapes alone
 #
 # What it does, in order:
 # 1. Installs from Debian, with apt-get and only what is missing, the peers'
@@ -51,6 +52,7 @@
 #   PROCS=1000      idle `sleep` processes to add, so every tool lists ~1,000 more
 #   PEERS="socktop glances node_exporter process-exporter netdata"   (socktop is always measured)
 #   WARMUP=10s      wait after every tool answers
+#   PHASES=samples,dashboard,scrape5,scrape15,idle   the phases to run
 set -euo pipefail
 
 usage() {
@@ -64,6 +66,7 @@ SAMPLES=${SAMPLES:-6}
 PROCS=${PROCS:-1000}
 PEERS=${PEERS:-socktop $all_peers}
 WARMUP=${WARMUP:-10s}
+PHASES=${PHASES:-samples,dashboard,scrape5,scrape15,idle}
 
 die() {
 	echo "peer-bench: $*" >&2
@@ -82,6 +85,8 @@ check_knobs() {
 	REPS=$((10#$REPS)) SAMPLES=$((10#$SAMPLES)) PROCS=$((10#$PROCS)) # 08 is not octal
 	[[ $DURATION =~ ^[0-9]+(s|m)$ ]] || bad_knob "DURATION=$DURATION: want e.g. 30s or 2m"
 	[[ $WARMUP =~ ^[0-9]+(s|m)$ ]] || bad_knob "WARMUP=$WARMUP: want e.g. 10s"
+	[[ $PHASES =~ ^(samples|dashboard|scrape5|scrape15|idle)(,(samples|dashboard|scrape5|scrape15|idle))*$ ]] ||
+		bad_knob "PHASES=$PHASES: want a comma-separated list of samples, dashboard, scrape5, scrape15, idle"
 	local p
 	for p in $PEERS; do
 		case " socktop $all_peers " in
@@ -339,7 +344,7 @@ inside() {
 		pid=$(awk -v n="$name" '$1 == n { print $2 }' "$tmp/pids")
 		args[i]=${args[i]/=PID,/=$pid,}
 	done
-	if ! "$tmp/peerbench" "${args[@]}" -reps "$REPS" -duration "$DURATION" -samples "$SAMPLES" -warmup "$WARMUP" \
+	if ! "$tmp/peerbench" "${args[@]}" -reps "$REPS" -duration "$DURATION" -samples "$SAMPLES" -warmup "$WARMUP" -phases "$PHASES" \
 		-versions "$versions" >"$tmp/table"; then
 		while read -r name _; do
 			echo "--- $name.log (last lines)" >&2
@@ -399,5 +404,5 @@ echo "# go build socktop and scripts/peerbench" >&2
 go build -o "$tmp/socktop" .
 go build -o "$tmp/peerbench" ./scripts/peerbench
 write_configs
-export REPS DURATION SAMPLES PROCS PEERS WARMUP
+export REPS DURATION SAMPLES PROCS PEERS WARMUP PHASES
 unshare -n -- bash "$0" __inside "$tmp"

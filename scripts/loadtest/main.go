@@ -15,9 +15,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +28,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/socktop/socktop/procfs"
+	"github.com/socktop/socktop/procfs/proctest"
 	"github.com/socktop/socktop/wire"
 )
 
@@ -62,10 +65,18 @@ func main() {
 	back2back := flag.String("flood", "", "instead of a cadence, request this kind back to back (e.g. processes)")
 	token := flag.String("token", "", "agent token")
 	subscribe := flag.Bool("subscribe", false, "v2 only: subscribe once at the cadence and count pushes (latency = age of the sample on arrival)")
+	floorScans := flag.Int("floor", 0, "instead of a load, run this many Floor scans (readdir of /proc and open+read+close of every /proc/<pid>/stat) and print floor-ms, the CPU of one")
+	floorEvery := flag.Duration("floor-every", 150*time.Millisecond, "with -floor: the pause between scans (the agent's scans come at least 150 ms apart; 0: back to back, with warm caches)")
+	sources := flag.Int("sources", 1, "spread the clients over this many loopback source addresses, 127.0.0.1 up (an agent keeps a share of its clients per address)")
 	flag.Parse()
-	if *duration <= 0 || *duration > 2*time.Hour || *clients < 1 || *clients > 1000 {
-		fmt.Fprintln(os.Stderr, "loadtest: -duration must be in (0, 2h] and -clients in [1, 1000]")
+	if *duration <= 0 || *duration > 2*time.Hour || *clients < 1 || *clients > 1000 || *sources < 1 || *sources > 254 {
+		fmt.Fprintln(os.Stderr, "loadtest: -duration must be in (0, 2h], -clients in [1, 1000] and -sources in [1, 254]")
 		os.Exit(2)
+	}
+	srcs = *sources
+	if *floorScans > 0 {
+		floorMS(*floorScans, *floorEvery)
+		return
 	}
 
 	st := &stats{lat: map[string][]time.Duration{}, errs: map[string]int{}}
@@ -80,14 +91,14 @@ func main() {
 		runSubscribers(ctx, st, *url, *token, *pid, *clients, wire.Cadence{Metrics: *metricsEvery, Processes: *procsEvery, Disks: *disksEvery})
 		return
 	}
-	conns := make([]requester, *clients)
-	for i := range conns {
-		r, err := connect(ctx, *url, *dialect, *token)
+	var conns []requester
+	for i := range *clients {
+		r, err := connect(ctx, *url, *dialect, *token, i)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "loadtest:", err)
-			os.Exit(1)
+			st.refused(err)
+			continue
 		}
-		conns[i] = r
+		conns = append(conns, r)
 	}
 	before := sampleAgent(*pid)
 	start := time.Now()
@@ -146,18 +157,19 @@ func main() {
 // runSubscribers connects n v2 clients that each subscribe once at cad and
 // then only read pushes, and reports like the request-driven run.
 func runSubscribers(ctx context.Context, st *stats, url, token string, pid, n int, cad wire.Cadence) {
-	cs := make([]*wire.Client, n)
-	for i := range cs {
-		c, err := wire.Dial(ctx, url, &wire.Options{Token: token, ClientName: "loadtest", Dialect: wire.DialectV2})
+	var cs []*wire.Client
+	for i := range n {
+		c, err := wire.Dial(ctx, url, &wire.Options{Token: token, ClientName: "loadtest", Dialect: wire.DialectV2, DialContext: sourceDialer(i)})
 		if err == nil && !c.CanSubscribe() {
-			err = fmt.Errorf("the agent at %s does not offer %q", url, wire.CapSubscribe)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			fmt.Fprintf(os.Stderr, "loadtest: the agent at %s does not offer %q\n", url, wire.CapSubscribe)
 			os.Exit(1)
 		}
+		if err != nil {
+			st.refused(err)
+			continue
+		}
 		defer c.Close()
-		cs[i] = c
+		cs = append(cs, c)
 	}
 	before := sampleAgent(pid)
 	start := time.Now()
@@ -196,10 +208,40 @@ func runSubscribers(ctx context.Context, st *stats, url, token string, pid, n in
 	report(os.Stdout, st, before, after, elapsed, n, "v2-subscribe", url)
 }
 
-func connect(ctx context.Context, url, dialect, token string) (requester, error) {
+// floorMS prints the thread CPU time of one Floor scan, the median of n
+// on one locked thread, every so often, and the processes it read.
+func floorMS(n int, every time.Duration) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	f := proctest.NewFloor()
+	ms := make([]float64, n)
+	procs := 0
+	for i := range ms {
+		time.Sleep(every)
+		t := proctest.ThreadCPU()
+		procs = f.Scan()
+		ms[i] = float64(proctest.ThreadCPU()-t) / 1e6
+	}
+	slices.Sort(ms)
+	fmt.Printf("floor-ms=%.3f procs=%d\n", ms[n/2], procs)
+}
+
+// srcs is -sources: client i connects from 127.0.0.(1 + i mod srcs).
+var srcs = 1
+
+// sourceDialer dials from client i's loopback source address.
+func sourceDialer(i int) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i%srcs))}}
+	return d.DialContext
+}
+
+// refused counts a client the agent did not take (or could not be reached).
+func (s *stats) refused(err error) { s.add("connect", 0, err) }
+
+func connect(ctx context.Context, url, dialect, token string, i int) (requester, error) {
 	switch dialect {
 	case "v2", "command":
-		opts := &wire.Options{Token: token, ClientName: "loadtest", Dialect: wire.DialectV2}
+		opts := &wire.Options{Token: token, ClientName: "loadtest", Dialect: wire.DialectV2, DialContext: sourceDialer(i)}
 		if dialect == "command" {
 			opts.Dialect = wire.DialectCommand
 		}
@@ -228,7 +270,8 @@ func connect(ctx context.Context, url, dialect, token string) (requester, error)
 		if token != "" {
 			h.Set("Authorization", "Bearer "+token)
 		}
-		c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h})
+		c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h,
+			HTTPClient: &http.Client{Transport: &http.Transport{DialContext: sourceDialer(i)}}})
 		if err != nil {
 			return nil, err
 		}
@@ -252,8 +295,11 @@ func connect(ctx context.Context, url, dialect, token string) (requester, error)
 
 type agentSample struct {
 	ticks, rss, fds uint64
-	goroutines      float64
-	ok              bool
+	// cpuNS is the CPU time of the agent's live threads, to the
+	// nanosecond (schedstat), when every thread's could be read.
+	cpuNS      uint64
+	goroutines float64
+	ok         bool
 }
 
 func sampleAgent(pid int) agentSample {
@@ -269,7 +315,33 @@ func sampleAgent(pid int) agentSample {
 		return agentSample{}
 	}
 	fds, _ := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "fd"))
-	return agentSample{ticks: ps.UTime + ps.STime, rss: ps.RSSPages * uint64(os.Getpagesize()), fds: uint64(len(fds)), ok: true}
+	return agentSample{ticks: ps.UTime + ps.STime, rss: ps.RSSPages * uint64(os.Getpagesize()), fds: uint64(len(fds)), ok: true, cpuNS: threadsNS(pid)}
+}
+
+// threadsNS sums the agent's threads' CPU time from their schedstat (0 when
+// one cannot be read). Go's threads live as long as the process, so the
+// difference of two sums is the CPU time in between, finer than the clock
+// ticks of /proc/<pid>/stat.
+func threadsNS(pid int) uint64 {
+	dir := filepath.Join("/proc", strconv.Itoa(pid), "task")
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var sum uint64
+	for _, t := range tasks {
+		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
+		f := strings.Fields(string(b))
+		if err != nil || len(f) == 0 {
+			return 0
+		}
+		ns, err := strconv.ParseUint(f[0], 10, 64)
+		if err != nil {
+			return 0
+		}
+		sum += ns
+	}
+	return sum
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {
@@ -284,6 +356,11 @@ func percentile(d []time.Duration, p float64) time.Duration {
 func report(w io.Writer, st *stats, before, after agentSample, elapsed time.Duration, clients int, dialect, url string) {
 	fmt.Fprintf(w, "clients=%d dialect=%s duration=%v url=%s\n", clients, dialect, elapsed.Round(time.Millisecond), url)
 	total := 0
+	if n := st.errs["connect"]; n > 0 {
+		fmt.Fprintf(w, "  refused=%d of %d clients (last: %s)\n", n, clients, st.lastErr)
+	} else {
+		fmt.Fprintf(w, "  refused=0 of %d clients\n", clients)
+	}
 	for _, kind := range []string{"metrics", "processes", "disks", "connections"} {
 		l := st.lat[kind]
 		if len(l)+st.errs[kind] == 0 {
@@ -302,7 +379,12 @@ func report(w io.Writer, st *stats, before, after agentSample, elapsed time.Dura
 			hz = float64(fs.ClockTicks())
 		}
 		cpu := float64(after.ticks-before.ticks) / hz
-		fmt.Fprintf(w, "  agent: cpu=%.2fs (%.2f%% of a core) cpu/request=%.3fms rss=%.1fMiB fds=%d goroutines=%.0f\n",
+		// schedstat is finer; ticks still count the time of threads that
+		// exited meanwhile, which schedstat no longer shows.
+		if ns := float64(after.cpuNS-before.cpuNS) / 1e9; before.cpuNS > 0 && after.cpuNS >= before.cpuNS && cpu <= ns+2/hz {
+			cpu = ns
+		}
+		fmt.Fprintf(w, "  agent: cpu=%.3fs (%.3f%% of a core) cpu/request=%.3fms rss=%.1fMiB fds=%d goroutines=%.0f\n",
 			cpu, 100*cpu/elapsed.Seconds(), 1000*cpu/float64(max(total, 1)), float64(after.rss)/(1<<20), after.fds, after.goroutines)
 	}
 	fmt.Fprintf(w, "RESULT requests=%d\n", total)

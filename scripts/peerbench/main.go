@@ -44,6 +44,9 @@ import (
 // kinds lists the peers this program knows, in table order.
 var kinds = []string{"socktop", "socktop-polled", "glances", "node_exporter", "process-exporter", "netdata"}
 
+// phaseNames are the phases of a repetition, in the first one's order.
+var phaseNames = []string{"samples", "dashboard", "scrape5", "scrape15", "idle"}
+
 // upstream is the cadence of upstream socktop's TUI.
 var upstream = wire.Cadence{Metrics: 500 * time.Millisecond, Processes: 2 * time.Second, Disks: 5 * time.Second}
 
@@ -75,6 +78,7 @@ type bench struct {
 	hz         float64
 	http       *http.Client
 	samples    int
+	phases     []string // of phaseNames, in order
 	duration   time.Duration
 	settle     time.Duration
 	mu         sync.Mutex
@@ -94,6 +98,7 @@ func main() {
 	warmup := flag.Duration("warmup", 10*time.Second, "wait after every peer answers, before the first measurement")
 	settle := flag.Duration("settle", 3*time.Second, "pause between phases, so caches and held files of the last phase expire")
 	versions := flag.String("versions", "", "peer versions, printed under the table")
+	phaseList := flag.String("phases", strings.Join(phaseNames, ","), "the phases to run, comma-separated")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: peerbench -peer kind=pid,url [-peer …] [flags]\n\n"+
 			"Measures running peers against the socktop agent; scripts/peer-bench.sh starts them.\n\n"+
@@ -121,6 +126,13 @@ func main() {
 		}
 		b.peers = append(b.peers, p)
 		b.results[p] = measures{}
+	}
+	for _, ph := range strings.Split(*phaseList, ",") {
+		if !slices.Contains(phaseNames, ph) {
+			fmt.Fprintf(os.Stderr, "peerbench: -phases: unknown phase %q (known: %s)\n", ph, strings.Join(phaseNames, ", "))
+			os.Exit(2)
+		}
+		b.phases = append(b.phases, ph)
 	}
 	if b.peer("socktop") == nil {
 		fmt.Fprintln(os.Stderr, "peerbench: a -peer socktop=pid,url is needed: every ratio is to it")
@@ -178,12 +190,16 @@ func (b *bench) run(reps int, warmup time.Duration) error {
 		name string
 		run  func(rep int) error
 	}
-	phases := []phase{
-		{"samples", b.samplePhase},
-		{"dashboard", b.dashboardWindow},
-		{"scrape every 5 s", func(int) error { return b.scrapeWindow("s5", 5*time.Second) }},
-		{"scrape every 15 s", func(int) error { return b.scrapeWindow("s15", 15*time.Second) }},
-		{"idle", func(int) error { return b.idleWindow() }},
+	all := map[string]phase{
+		"samples":   {"samples", b.samplePhase},
+		"dashboard": {"dashboard", b.dashboardWindow},
+		"scrape5":   {"scrape every 5 s", func(int) error { return b.scrapeWindow("s5", 5*time.Second) }},
+		"scrape15":  {"scrape every 15 s", func(int) error { return b.scrapeWindow("s15", 15*time.Second) }},
+		"idle":      {"idle", func(int) error { return b.idleWindow() }},
+	}
+	var phases []phase
+	for _, name := range b.phases {
+		phases = append(phases, all[name])
 	}
 	for rep := range reps {
 		b.recordContext()
