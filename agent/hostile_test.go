@@ -205,8 +205,11 @@ func TestHostileInputAgentProcess(t *testing.T) {
 	})
 	for i, name := range []string{"plain agent", "TLS agent"} {
 		t.Logf("%s: RSS %.1f → %.1f MiB, goroutines %.0f → %.0f", name, mib(before.rss[i]), mib(after.rss[i]), before.gor[i], after.gor[i])
-		if after.rss[i] > before.rss[i]+16<<20 {
-			t.Errorf("%s: RSS grew from %.1f to %.1f MiB over the hostile rows", name, mib(before.rss[i]), mib(after.rss[i]))
+		// the goal is the shipped unit's MemoryMax=64M under any flood;
+		// the growth bound catches a leak long before that (the runtime
+		// returns freed pages to the kernel only minutes later)
+		if after.rss[i] > 64<<20 || after.rss[i] > before.rss[i]+24<<20 {
+			t.Errorf("%s: RSS grew from %.1f to %.1f MiB over the hostile rows (at most +24 MiB, and 64 MiB)", name, mib(before.rss[i]), mib(after.rss[i]))
 		}
 		if after.gor[i] > before.gor[i]+2 {
 			t.Errorf("%s: goroutines grew from %.0f to %.0f over the hostile rows", name, before.gor[i], after.gor[i])
