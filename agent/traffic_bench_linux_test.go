@@ -21,8 +21,10 @@ const benchCadence = 2 * time.Second
 // benchCadence per collection, so its net totals are refreshed as they
 // would be at that cadence (a dump every netRefresh, reused in between):
 // the ratio is the average cost of one process sample of a dashboard's
-// series. Sub-benchmarks: both extras, each alone, and both with a dump on
-// every sample (netRefresh 0: the cost of one sample that dumps).
+// series (dumps/op: the share of samples that dumped; cpu-µs/dump and
+// cpu-µs/reuse: the CPU of a sample with extras that dumped and of one
+// that reused the dump). Sub-benchmarks: both extras, each alone, and
+// both with a dump on every sample (netRefresh 0, as before it existed).
 func BenchmarkProcessesWithTraffic(b *testing.B) {
 	proctest.TopUpProcesses(b, 1000)
 	proctest.OpenTCPPairs(b, 1000, 2048)
@@ -53,13 +55,19 @@ func BenchmarkProcessesWithTraffic(b *testing.B) {
 			collect(base)
 			collect(with) // the first owner map is a full /proc/*/fd walk
 			n, samples, dumps := 0, 0, 0
+			var td, tr time.Duration
 			alternately(b, func() { collect(base) }, func() {
 				clock = clock.Add(benchCadence)
 				with.coll.traffic.ask(bc.x)
+				t0 := threadCPUTime()
 				n = collect(with)
+				d := threadCPUTime() - t0
 				samples++
 				if st := with.coll.traffic.stats(); st.NetAt.Equal(clock) {
 					dumps++
+					td += d
+				} else {
+					tr += d
 				}
 			})
 			st := with.coll.traffic.stats()
@@ -69,6 +77,8 @@ func BenchmarkProcessesWithTraffic(b *testing.B) {
 			b.ReportMetric(float64(n), "procs")
 			b.ReportMetric(float64(st.Sockets), "sockets")
 			b.ReportMetric(float64(dumps)/float64(max(samples, 1)), "dumps/op")
+			b.ReportMetric(float64(td.Microseconds())/float64(max(dumps, 1)), "cpu-µs/dump")
+			b.ReportMetric(float64(tr.Microseconds())/float64(max(samples-dumps, 1)), "cpu-µs/reuse")
 		})
 	}
 }
