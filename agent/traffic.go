@@ -27,12 +27,14 @@ const trafficRecently = 5 * time.Second
 
 // netRefresh is how long a socket dump's net totals are reused: the dump
 // is most of the extras' cost (the kernel walks its whole TCP hash), so
-// at the dashboard's 2 s cadence one process sample in four dumps (8 s
-// apart, clear of the limit whatever the jitter) and the others carry
-// its totals, with Processes.net_sampled_at_ms saying when they were read
-// (PROTOCOL.md §5.3). BenchmarkProcessesWithTraffic: one dump in three
-// (5 s) costs 1.56–1.73× a sample without extras, one in four 1.42–1.51×.
-const netRefresh = 7 * time.Second
+// at the dashboard's 2 s cadence one process sample in five dumps (10 s
+// apart: the limit falls between two samples, so jitter cannot make it
+// alternate) and the others carry its totals, with
+// Processes.net_sampled_at_ms saying when they were read (PROTOCOL.md
+// §5.3). BenchmarkProcessesWithTraffic (average per sample ÷ a sample
+// without extras, 2,000 sockets): a dump every sample 2.14–2.22×, one in
+// five 1.45–1.51× (one in four, 7 s: 1.42–1.48×, within the noise).
+const netRefresh = 9 * time.Second
 
 // trafficSample is what the extras of one process sample are.
 type trafficSample struct {
