@@ -63,7 +63,7 @@ func (c *commands) wanted() bool {
 // add makes the reply of sample s with each process's command line.
 func (c *commands) add(s *sample[*wire.Processes]) (reply, error) {
 	lines := c.lines(s)
-	return rowsWith(s, func(i int, b []byte) []byte { return appendCommand(b, lines[i]) })
+	return rowsWith(s, nil, func(i int, b []byte) []byte { return appendCommand(b, lines[i]) })
 }
 
 // lines are the command lines of sample s's rows, in their order.
@@ -104,8 +104,9 @@ func appendCommand(b []byte, cmd string) []byte {
 // rowsWith makes the reply of sample s with more fields in each row:
 // the shared sample's encoding is copied row by row, and more(i, b)
 // appends row i's extra fields to b, so the fields a row already has are
-// never encoded again and a client that asks for nothing pays nothing.
-func rowsWith(s *sample[*wire.Processes], more func(i int, b []byte) []byte) (reply, error) {
+// never encoded again and a client that asks for nothing pays nothing;
+// tail (encoded Processes fields) is appended after the rows.
+func rowsWith(s *sample[*wire.Processes], tail []byte, more func(i int, b []byte) []byte) (reply, error) {
 	body, err := s.v2Body()
 	if err != nil {
 		return nil, err
@@ -137,6 +138,7 @@ func rowsWith(s *sample[*wire.Processes], more func(i int, b []byte) []byte) (re
 		out = append(out, row...)
 		out = append(out, extra...)
 	}
+	out = append(out, tail...)
 	return &encodedSample{body: out, decode: func() proto.Message {
 		var p wire.Processes
 		if p.UnmarshalVT(out) != nil {

@@ -135,7 +135,7 @@ func normalise(m proto.Message) {
 			p.Uid, p.User = 0, ""
 		}
 	case *wire.Processes:
-		m.SampledAtMs = 0
+		m.SampledAtMs, m.NetSampledAtMs = 0, 0
 		for _, p := range m.Processes {
 			p.Uid, p.User = 0, ""
 		}

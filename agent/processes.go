@@ -93,10 +93,9 @@ type procAux struct {
 	// opened are the rows' stat openings, for the command lines (nil
 	// when nobody asked for them lately).
 	opened []uint32
-	// traffic is which of net and io ex holds, one per process of the
-	// whole list (rows are its first entries).
-	traffic proctraffic.Want
-	ex      []proctraffic.Extras
+	// traffic is the net and io extras, one per process of the whole
+	// list (rows are its first entries).
+	traffic trafficSample
 }
 
 // has reports whether the sample carries the net and io extras of x.
@@ -108,7 +107,7 @@ func (p *procAux) has(x extras) bool {
 	if x&extraIO != 0 {
 		need |= proctraffic.IO
 	}
-	return p != nil && p.traffic&need == need
+	return p != nil && p.traffic.want&need == need
 }
 
 // processSource is the shared process sample, and the same with the
@@ -163,10 +162,15 @@ func (s *processSource) get(ctx context.Context, q query) (reply, error) {
 		s.lines = s.cmds.lines(smp)
 	}
 	var ex []proctraffic.Extras
+	var tail []byte
 	if aux := auxOf(r); aux != nil {
-		ex = aux.ex
+		ex = aux.traffic.ex
+		if at := aux.traffic.netAt; x&extraNet != 0 && !at.IsZero() {
+			tail = protowire.AppendTag(tail, processesNetSampledAtField, protowire.VarintType)
+			tail = protowire.AppendVarint(tail, uint64(at.UnixMilli()))
+		}
 	}
-	v, err := rowsWith(smp, func(i int, b []byte) []byte {
+	v, err := rowsWith(smp, tail, func(i int, b []byte) []byte {
 		if x&extraCommand != 0 {
 			b = appendCommand(b, s.lines[i])
 		}
@@ -191,8 +195,11 @@ func auxOf(r reply) *procAux {
 	return nil
 }
 
-// ProcessInfo's traffic fields (optional: present only when known).
+// ProcessInfo's traffic fields (optional: present only when known), and
+// Processes.net_sampled_at_ms (when they were read).
 const (
+	processesNetSampledAtField protowire.Number = 5
+
 	processNetRxField   protowire.Number = 17
 	processNetTxField   protowire.Number = 18
 	processIOReadField  protowire.Number = 19
@@ -270,7 +277,7 @@ func (c *collector) processes(ctx context.Context) (*sample[*wire.Processes], er
 	}
 	// Over the whole list, before processRows' cut: a process's totals
 	// must not depend on where a client's list ends.
-	aux.traffic, aux.ex = c.traffic.sample(ps)
+	aux.traffic = c.traffic.sample(ps)
 	s.aux = aux
 	c.mu.Lock()
 	c.lastN = uint32(len(ps))

@@ -25,19 +25,41 @@ import (
 // metrics sample) carry them too and no request has to collect again.
 const trafficRecently = 5 * time.Second
 
+// netRefresh is how long a socket dump's net totals are reused: the dump
+// is most of the extras' cost (the kernel walks its whole TCP hash), so
+// at the dashboard's 2 s cadence one process sample in five dumps (10 s
+// apart: the limit falls between two samples, so jitter cannot make it
+// alternate) and the others carry its totals, with
+// Processes.net_sampled_at_ms saying when they were read (PROTOCOL.md
+// §5.3). BenchmarkProcessesWithTraffic (average per sample ÷ a sample
+// without extras, 2,000 sockets): a dump every sample 2.14–2.22×, one in
+// five 1.45–1.51× (one in four, 7 s: 1.42–1.48×, within the noise).
+const netRefresh = 9 * time.Second
+
+// trafficSample is what the extras of one process sample are.
+type trafficSample struct {
+	want  proctraffic.Want
+	ex    []proctraffic.Extras // one per process of the sample
+	netAt time.Time            // when ex's net totals were read (zero: none)
+}
+
 type traffic struct {
 	fs *procfs.FS
 	sd *sockdiag.Collector // shared with the connections kind: one inode → pid map
 
 	net, io atomic.Int64 // when each was last asked (Unix ns)
 
-	mu     sync.Mutex
-	s      *proctraffic.Sampler // nil until wanted, and after release
-	closed bool                 // s's io files are let go of
+	mu sync.Mutex
+	// netEvery is the sampler's NetRefresh; now its clock (tests and
+	// benchmarks set them before the first sample).
+	netEvery time.Duration
+	now      func() time.Time
+	s        *proctraffic.Sampler // nil until wanted, and after release
+	closed   bool                 // s's io files are let go of
 }
 
 func newTraffic(fs *procfs.FS, sd *sockdiag.Collector) *traffic {
-	return &traffic{fs: fs, sd: sd}
+	return &traffic{fs: fs, sd: sd, netEvery: netRefresh, now: time.Now}
 }
 
 // ask records that a client wants the extras in x now.
@@ -64,9 +86,9 @@ func (t *traffic) wanted() proctraffic.Want {
 }
 
 // sample returns the extras wanted now for every process of ps (a
-// collector's sample, in its order), and what they are; nothing when
-// nobody wants them, letting go of the held files then.
-func (t *traffic) sample(ps []procfs.Process) (proctraffic.Want, []proctraffic.Extras) {
+// collector's sample, in its order); nothing when nobody wants them,
+// letting go of the held files then.
+func (t *traffic) sample(ps []procfs.Process) trafficSample {
 	want := t.wanted()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -75,14 +97,16 @@ func (t *traffic) sample(ps []procfs.Process) (proctraffic.Want, []proctraffic.E
 			t.s.Close()
 			t.closed = true
 		}
-		return 0, nil
+		return trafficSample{}
 	}
 	if t.s == nil {
 		t.s = proctraffic.NewSampler(t.fs, t.sd, proctraffic.Limits{})
+		t.s.NetRefresh = t.netEvery
 	}
 	t.closed = false
 	// A slice per sample: the sample keeps it until its replies are made.
-	return want, t.s.Sample(ps, want, nil)
+	ex := t.s.SampleAt(ps, want, nil, t.now())
+	return trafficSample{want: want, ex: ex, netAt: t.s.Stats().NetAt}
 }
 
 // stats is what the last sample did (nil: no sampler).

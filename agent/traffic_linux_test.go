@@ -117,17 +117,42 @@ func trafficRow(p *wire.ProcessInfo) trafficOf {
 // a child that writes 16 MiB with fsync shows them as written, nobody else
 // gets them, and the two keep their totals once their sockets closed;
 // `socktop snapshot processes` carries the four fields too. A process in
-// another network namespace has no net fields (unknown), only io.
+// another network namespace has no net fields (unknown), only io. The
+// agent reuses a socket dump for a while (netRefresh, shortened here):
+// each list says when its net totals were read, and the checks wait for
+// totals read after the helpers were done.
 func TestProcessTraffic(t *testing.T) {
 	needSockDiag(t)
 	cfg := testConfig()
 	cfg.ProcessesTTL = 100 * time.Millisecond
 	a, srv := startAgent(t, cfg)
+	a.coll.traffic.mu.Lock()
+	a.coll.traffic.netEvery = time.Second
+	a.coll.traffic.mu.Unlock()
 	c := dial(t, wsURL(srv), &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
 	all := &wire.ProcessExtras{Net: true, Io: true}
 	before, _ := processesOver(t, c, 1, all)
 	if st := a.coll.traffic.stats(); st == nil || st.NetErr != nil {
 		t.Fatalf("traffic sampler after a request with extras: %+v", st)
+	}
+	id := uint32(1)
+	// netAfter is the first list whose net totals were read after ms.
+	netAfter := func(ms int64) *wire.Processes {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			id++
+			ps, _ := processesOver(t, c, id, all)
+			if at := int64(ps.NetSampledAtMs); at < int64(ps.SampledAtMs)-2000 || at > time.Now().UnixMilli() {
+				t.Fatalf("net_sampled_at_ms %d, sampled_at_ms %d: want a recent dump's time", at, ps.SampledAtMs)
+			} else if at > ms {
+				return ps
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no list with net totals read after %d (last %d)", ms, ps.NetSampledAtMs)
+			}
+			time.Sleep(cfg.ProcessesTTL)
+		}
 	}
 
 	dir := proctest.DiskDir(t)
@@ -183,8 +208,7 @@ func TestProcessTraffic(t *testing.T) {
 			}
 		}
 	}
-	time.Sleep(cfg.ProcessesTTL)
-	open, _ := processesOver(t, c, 2, all)
+	open := netAfter(time.Now().UnixMilli())
 	check("open", open)
 
 	// `socktop snapshot processes` asks for every extra: a fresh agent's
@@ -236,8 +260,7 @@ func TestProcessTraffic(t *testing.T) {
 		}
 	}
 	delete(mine, os.Getpid())
-	time.Sleep(cfg.ProcessesTTL)
-	closed, _ := processesOver(t, c, 3, all)
+	closed := netAfter(time.Now().UnixMilli())
 	if closed.SampledAtMs == open.SampledAtMs {
 		t.Fatal("no new sample after the sockets closed")
 	}
@@ -262,6 +285,9 @@ func TestProcessTrafficOnlyWhenAsked(t *testing.T) {
 				t.Fatalf("extras %v: pid %d carries traffic fields", x, p.Pid)
 			}
 		}
+		if ps.NetSampledAtMs != 0 {
+			t.Fatalf("extras %v: net_sampled_at_ms %d without net", x, ps.NetSampledAtMs)
+		}
 		if st := a.coll.traffic.stats(); st != nil {
 			t.Fatalf("extras %v: a traffic sampler exists (%+v)", x, st)
 		}
@@ -281,6 +307,9 @@ func TestProcessTrafficOnlyWhenAsked(t *testing.T) {
 	self := rowOf(p.Processes, os.Getpid())
 	if self == nil || self.NetRxBytes == nil || self.NetTxBytes == nil || self.IoReadBytes != nil {
 		t.Errorf("pushed own row with net asked: %v", self)
+	}
+	if at := p.Processes.NetSampledAtMs; at == 0 || at > uint64(time.Now().UnixMilli()) {
+		t.Errorf("pushed list with net asked: net_sampled_at_ms %d", at)
 	}
 	if a.coll.traffic.stats() == nil {
 		t.Fatal("no traffic sampler while a subscription asks for net")
@@ -310,5 +339,38 @@ func TestProcessTrafficOnlyWhenAsked(t *testing.T) {
 			t.Fatal("the traffic sampler outlived the last client")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestProcessTrafficReusedDump: within netRefresh of a socket dump, a new
+// list (new sampled_at_ms) carries that dump's totals and its
+// net_sampled_at_ms; a process started since has io but no net fields
+// (unknown, not 0) until the next dump.
+func TestProcessTrafficReusedDump(t *testing.T) {
+	needSockDiag(t)
+	cfg := testConfig()
+	cfg.ProcessesTTL = 50 * time.Millisecond
+	_, srv := startAgent(t, cfg)
+	c := dial(t, wsURL(srv), &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
+	all := &wire.ProcessExtras{Net: true, Io: true}
+	first, _ := processesOver(t, c, 1, all)
+	late := proctest.StartSleeper(t, nil)
+	time.Sleep(2 * cfg.ProcessesTTL)
+	again, _ := processesOver(t, c, 2, all)
+	if again.SampledAtMs == first.SampledAtMs {
+		t.Fatal("no new list")
+	}
+	if time.Since(time.UnixMilli(int64(first.NetSampledAtMs))) >= netRefresh {
+		t.Skip("the machine is too slow to ask twice within netRefresh")
+	}
+	if first.NetSampledAtMs == 0 || again.NetSampledAtMs != first.NetSampledAtMs {
+		t.Errorf("net_sampled_at_ms %d then %d, want the first dump's time again", first.NetSampledAtMs, again.NetSampledAtMs)
+	}
+	if r := trafficRow(rowOf(again, late.Process.Pid)); r.rx != -1 || r.tx != -1 || r.wr < 0 {
+		t.Errorf("process started after the dump: %+v, want no net fields (unknown), io known", r)
+	}
+	self, was := trafficRow(rowOf(again, os.Getpid())), trafficRow(rowOf(first, os.Getpid()))
+	if self.rx != was.rx || self.tx != was.tx || self.rx < 0 {
+		t.Errorf("this process's net totals %+v, then %+v with the dump reused: want the same", was, self)
 	}
 }

@@ -2237,6 +2237,11 @@ type Processes struct {
 	TotalTicks uint64 `protobuf:"varint,3,opt,name=total_ticks,json=totalTicks,proto3" json:"total_ticks,omitempty"`
 	// USER_HZ, the unit of the tick counters (usually 100).
 	TicksPerSecond uint32 `protobuf:"varint,4,opt,name=ticks_per_second,json=ticksPerSecond,proto3" json:"ticks_per_second,omitempty"`
+	// When (Unix ms, agent clock) the rows' net_rx_bytes / net_tx_bytes
+	// were read: the agent refreshes them less often than the list, so
+	// clients compute TCP rates over this, not sampled_at_ms. 0 when the
+	// rows carry no net extras.
+	NetSampledAtMs uint64 `protobuf:"varint,5,opt,name=net_sampled_at_ms,json=netSampledAtMs,proto3" json:"net_sampled_at_ms,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -2295,6 +2300,13 @@ func (x *Processes) GetTotalTicks() uint64 {
 func (x *Processes) GetTicksPerSecond() uint32 {
 	if x != nil {
 		return x.TicksPerSecond
+	}
+	return 0
+}
+
+func (x *Processes) GetNetSampledAtMs() uint64 {
+	if x != nil {
+		return x.NetSampledAtMs
 	}
 	return 0
 }
@@ -4349,13 +4361,14 @@ const file_socktop_proto_rawDesc = "" +
 	"\rProcessExtras\x12\x18\n" +
 	"\acommand\x18\x01 \x01(\bR\acommand\x12\x10\n" +
 	"\x03net\x18\x02 \x01(\bR\x03net\x12\x0e\n" +
-	"\x02io\x18\x03 \x01(\bR\x02io\"\xb1\x01\n" +
+	"\x02io\x18\x03 \x01(\bR\x02io\"\xdc\x01\n" +
 	"\tProcesses\x12\"\n" +
 	"\rsampled_at_ms\x18\x01 \x01(\x04R\vsampledAtMs\x125\n" +
 	"\tprocesses\x18\x02 \x03(\v2\x17.socktop.v2.ProcessInfoR\tprocesses\x12\x1f\n" +
 	"\vtotal_ticks\x18\x03 \x01(\x04R\n" +
 	"totalTicks\x12(\n" +
-	"\x10ticks_per_second\x18\x04 \x01(\rR\x0eticksPerSecond\"\xf1\x04\n" +
+	"\x10ticks_per_second\x18\x04 \x01(\rR\x0eticksPerSecond\x12)\n" +
+	"\x11net_sampled_at_ms\x18\x05 \x01(\x04R\x0enetSampledAtMs\"\xf1\x04\n" +
 	"\vProcessInfo\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x12\n" +
 	"\x04ppid\x18\x02 \x01(\rR\x04ppid\x12\x12\n" +

@@ -1846,6 +1846,11 @@ func (m *Processes) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
 	}
+	if m.NetSampledAtMs != 0 {
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.NetSampledAtMs))
+		i--
+		dAtA[i] = 0x28
+	}
 	if m.TicksPerSecond != 0 {
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.TicksPerSecond))
 		i--
@@ -4515,6 +4520,9 @@ func (m *Processes) SizeVT() (n int) {
 	}
 	if m.TicksPerSecond != 0 {
 		n += 1 + protohelpers.SizeOfVarint(uint64(m.TicksPerSecond))
+	}
+	if m.NetSampledAtMs != 0 {
+		n += 1 + protohelpers.SizeOfVarint(uint64(m.NetSampledAtMs))
 	}
 	n += len(m.unknownFields)
 	return n
@@ -9583,6 +9591,25 @@ func (m *Processes) UnmarshalVT(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.TicksPerSecond |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NetSampledAtMs", wireType)
+			}
+			m.NetSampledAtMs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NetSampledAtMs |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}

@@ -382,6 +382,13 @@ func (h *Host) AddProcs(p *wire.Processes, now time.Time) {
 	h.Rows = h.Rows[:len(list)]
 	h.HasCommands, h.HasNice, h.HasTraffic = false, false, false
 	at := p.GetSampledAtMs()
+	// The agent may refresh the TCP totals less often than the list
+	// (PROTOCOL.md §5.3): their rates go by when they were read; an agent
+	// that does not say read them with the list.
+	netAt := p.GetNetSampledAtMs()
+	if netAt == 0 {
+		netAt = at
+	}
 	prev, prevMS := h.prevTraffic, h.prevTrafficMS
 	var next map[uint32]procCounters
 	for i, pi := range list {
@@ -401,15 +408,19 @@ func (h *Host) AddProcs(p *wire.Processes, now time.Time) {
 			r.MemPct = memShare(r.RSS, memTotal)
 		}
 		r.NetIn, r.NetOut, r.DiskRead, r.DiskWrite = nan, nan, nan, nan
-		if pc, ok := countersOf(pi); ok {
+		if pc, ok := countersOf(pi, netAt); ok {
 			h.HasTraffic = true
 			if next == nil {
 				next = make(map[uint32]procCounters, len(list))
 			}
-			next[r.PID] = pc
-			if was, ok := prev[r.PID]; ok && at > prevMS {
-				r.NetIn, r.NetOut, r.DiskRead, r.DiskWrite = pc.rates(was, float64(at-prevMS)/1000)
+			if was, ok := prev[r.PID]; ok {
+				if at > prevMS {
+					r.DiskRead, r.DiskWrite = pc.ioRates(was, float64(at-prevMS)/1000)
+				}
+				pc.netRates(was)
 			}
+			r.NetIn, r.NetOut = pc.netIn, pc.netOut
+			next[r.PID] = pc
 		}
 		if r.PID == h.DetailPID && h.DetailNetIn != nil && next != nil {
 			h.DetailNetIn.Push(r.NetIn)
@@ -431,40 +442,58 @@ const trafficForget = 30 * time.Second
 
 // procCounters is one process's cumulative TCP and storage counters;
 // start (its start time) tells a reused pid from the process before.
+// netAt is when its TCP totals were read (ms), netIn and netOut the rates
+// they gave (NaN: none yet).
 type procCounters struct {
 	start               uint64
 	rx, tx, read, wrote uint64
 	net, io             bool // which are known
+	netAt               uint64
+	netIn, netOut       float64
 }
 
-func countersOf(pi *wire.ProcessInfo) (procCounters, bool) {
+func countersOf(pi *wire.ProcessInfo, netAt uint64) (procCounters, bool) {
 	c := procCounters{start: pi.GetStartTime(), rx: pi.GetNetRxBytes(), tx: pi.GetNetTxBytes(),
 		read: pi.GetIoReadBytes(), wrote: pi.GetIoWriteBytes(),
-		net: pi.NetRxBytes != nil && pi.NetTxBytes != nil, io: pi.IoReadBytes != nil && pi.IoWriteBytes != nil}
+		net: pi.NetRxBytes != nil && pi.NetTxBytes != nil, io: pi.IoReadBytes != nil && pi.IoWriteBytes != nil,
+		netAt: netAt, netIn: nan, netOut: nan}
 	return c, c.net || c.io
 }
 
-// rates are the per-second rates since was, dt seconds before; NaN for a
-// counter unknown in either, another process under the same pid, or a
-// counter that went backwards (the agent started its totals over).
-func (c procCounters) rates(was procCounters, dt float64) (in, out, read, write float64) {
-	in, out, read, write = nan, nan, nan, nan
-	if c.start != was.start || dt <= 0 {
+// counterRate is a counter's per-second rate from then to now over dt
+// seconds; NaN for a counter that went backwards (the agent started its
+// totals over).
+func counterRate(now, then uint64, dt float64) float64 {
+	if now < then || dt <= 0 {
+		return nan
+	}
+	return float64(now-then) / dt
+}
+
+// ioRates are the storage rates since was, dt seconds before; NaN for a
+// counter unknown in either or another process under the same pid.
+func (c *procCounters) ioRates(was procCounters, dt float64) (read, write float64) {
+	if c.start != was.start || !c.io || !was.io {
+		return nan, nan
+	}
+	return counterRate(c.read, was.read, dt), counterRate(c.wrote, was.wrote, dt)
+}
+
+// netRates sets the TCP rates since was's totals: over the time between
+// the two readings; the same reading (the agent reused its socket dump)
+// keeps was's rates and totals, so the next reading's rate covers the
+// whole time since.
+func (c *procCounters) netRates(was procCounters) {
+	if c.start != was.start || !c.net || !was.net {
 		return
 	}
-	rate := func(now, then uint64) float64 {
-		if now < then {
-			return nan
-		}
-		return float64(now-then) / dt
+	switch {
+	case c.netAt == was.netAt:
+		c.rx, c.tx, c.netIn, c.netOut = was.rx, was.tx, was.netIn, was.netOut
+	case c.netAt > was.netAt:
+		dt := float64(c.netAt-was.netAt) / 1000
+		c.netIn, c.netOut = counterRate(c.rx, was.rx, dt), counterRate(c.tx, was.tx, dt)
 	}
-	if c.net && was.net {
-		in, out = rate(c.rx, was.rx), rate(c.tx, was.tx)
-	}
-	if c.io && was.io {
-		read, write = rate(c.read, was.read), rate(c.wrote, was.wrote)
-	}
-	return
 }
 
 // TicksPerSecond is the unit of the process list's CPU ticks (USER_HZ);

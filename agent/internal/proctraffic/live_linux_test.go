@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/socktop/socktop/procfs"
 	"github.com/socktop/socktop/procfs/proctest"
@@ -99,11 +100,17 @@ func newLive(t *testing.T) *live {
 // sample returns every process's extras by pid.
 func (l *live) sample(t *testing.T) map[int32]Extras {
 	t.Helper()
+	return l.sampleAt(t, time.Now())
+}
+
+// sampleAt is sample on the Sampler's clock at now.
+func (l *live) sampleAt(t *testing.T, now time.Time) map[int32]Extras {
+	t.Helper()
 	var err error
 	if l.ps, err = l.procs.Sample(context.Background(), l.ps); err != nil {
 		t.Fatal(err)
 	}
-	l.ex = l.s.Sample(l.ps, Net|IO, l.ex)
+	l.ex = l.s.SampleAt(l.ps, Net|IO, l.ex, now)
 	if st := l.s.Stats(); st.NetErr != nil {
 		t.Fatalf("net sample incomplete: %v", st.NetErr)
 	}
@@ -215,5 +222,62 @@ func TestLiveUnknown(t *testing.T) {
 	}
 	if st := nobody.s.Stats(); st.NetUnknown == 0 || st.IOUnknown == 0 {
 		t.Errorf("stats as nobody %+v: unknowns not counted", st)
+	}
+}
+
+// With NetRefresh, a sample within it of the last dump gives that dump's
+// totals again (Stats.NetAt the dump's time) without dumping: a process
+// started since is unknown (never 0) until the next dump, io stays per
+// sample; the next dump has the new process and keeps the bytes of a
+// socket that closed in between; a clock that went back dumps again.
+func TestLiveReusedDump(t *testing.T) {
+	l := newLive(t)
+	l.s.NetRefresh = 5 * time.Second
+	recv := startHelper(t, "recv")
+	addr := recv.line(t)
+	send := startHelper(t, "send", "SOCKTOP_PROCTRAFFIC_ADDR="+addr)
+	send.expect(t, "sent")
+	recv.expect(t, "received")
+
+	t0 := time.Now()
+	first := l.sampleAt(t, t0)
+	if st := l.s.Stats(); st.NetReused || !st.NetAt.Equal(t0) || st.Sockets == 0 {
+		t.Fatalf("first sample: stats %+v, want a dump at %v", st, t0)
+	}
+	if s := first[send.pid]; !s.NetKnown || !within(s.NetTx, sendSize, sendSlack) {
+		t.Fatalf("first sample: sender %+v", s)
+	}
+	late := proctest.StartSleeper(t, nil)
+	send.tell(t, "close")
+	send.expect(t, "closed")
+
+	again := l.sampleAt(t, t0.Add(2*time.Second))
+	st := l.s.Stats()
+	if !st.NetReused || !st.NetAt.Equal(t0) || st.Sockets != l.s.last.stats.Sockets {
+		t.Errorf("sample 2 s after the dump: stats %+v, want the dump of %v reused", st, t0)
+	}
+	if e := again[int32(late.Process.Pid)]; e.NetKnown || !e.IOKnown {
+		t.Errorf("process started after the dump, dump reused: %+v, want net unknown, io known", e)
+	}
+	for _, h := range []*helper{send, recv} {
+		if e, was := again[h.pid], first[h.pid]; !e.NetKnown || e.NetRx != was.NetRx || e.NetTx != was.NetTx || !e.IOKnown {
+			t.Errorf("helper %d with the dump reused: %+v, want the dump's totals %+v", h.pid, e, was)
+		}
+	}
+
+	fresh := l.sampleAt(t, t0.Add(5*time.Second))
+	if st := l.s.Stats(); st.NetReused || !st.NetAt.Equal(t0.Add(5*time.Second)) {
+		t.Errorf("sample 5 s after the dump: stats %+v, want a new dump", st)
+	}
+	if e := fresh[int32(late.Process.Pid)]; !e.NetKnown || e.NetRx != 0 || e.NetTx != 0 {
+		t.Errorf("new process at the next dump: %+v, want known zeros", e)
+	}
+	if s := fresh[send.pid]; !s.NetKnown || !within(s.NetTx, sendSize, sendSlack) {
+		t.Errorf("sender whose socket closed between dumps: %+v, want its total kept", s)
+	}
+
+	l.sampleAt(t, t0.Add(4*time.Second))
+	if st := l.s.Stats(); st.NetReused {
+		t.Errorf("clock went back before the last dump: stats %+v, want a new dump", st)
 	}
 }

@@ -1,6 +1,7 @@
 package proctraffic
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -38,6 +39,11 @@ type Stats struct {
 	NetUnknown     int   // processes whose net totals are unknown
 	IOUnknown      int   // processes whose io counters are unknown
 	IORead         int   // io files read (the others were idle: see IORefresh)
+	// NetAt is when the net totals given were read (zero: net not
+	// sampled); NetReused says they are an earlier dump's (NetRefresh),
+	// and the socket figures above are that dump's.
+	NetAt     time.Time
+	NetReused bool
 }
 
 // nsRecheck bounds how long a process's network namespace is trusted: a
@@ -72,6 +78,14 @@ type Sampler struct {
 	// DefaultIORefresh.
 	IORefresh int
 
+	// NetRefresh bounds the cost of the net extra: a dump younger than
+	// this is reused, its totals given again to the processes it knew
+	// (those started since are unknown until the next dump), so the net
+	// totals are at most this old and move in steps; Stats.NetAt says
+	// when they were read, for rates. 0 dumps on every sample. Set
+	// before first use.
+	NetRefresh time.Duration
+
 	mu    sync.Mutex
 	io    *procfs.IOReader // opened on the first IO sample
 	ioc   ioCache
@@ -82,6 +96,54 @@ type Sampler struct {
 	ios   []procfs.IOResult
 	tots  []Totals
 	stats Stats
+	last  lastDump
+}
+
+// lastDump is what the last socket dump gave, for the samples that reuse
+// it.
+type lastDump struct {
+	at    time.Time
+	rows  []netRow // processes whose totals were known, by pid
+	stats Stats    // its net figures
+}
+
+type netRow struct {
+	pid    int32
+	start  uint64
+	rx, tx uint64
+}
+
+// fresh reports whether the dump may be reused at now.
+func (d *lastDump) fresh(now time.Time, refresh time.Duration) bool {
+	return !d.at.IsZero() && !now.Before(d.at) && now.Sub(d.at) < refresh
+}
+
+// record keeps a dump's known totals (tots, in the order of ps).
+func (d *lastDump) record(now time.Time, ps []procfs.Process, tots []Totals, st Stats) {
+	d.at, d.stats = now, st
+	d.rows = d.rows[:0]
+	for i, t := range tots {
+		if t.Known {
+			d.rows = append(d.rows, netRow{pid: ps[i].PID, start: ps[i].StartTime, rx: t.Rx, tx: t.Tx})
+		}
+	}
+	slices.SortFunc(d.rows, func(a, b netRow) int { return cmp.Compare(a.pid, b.pid) })
+}
+
+// give sets the totals the dump knew for the processes of ps in dst:
+// a process it did not know (started since, or unknown then) stays
+// unknown. It returns how many are unknown.
+func (d *lastDump) give(ps []procfs.Process, dst []Extras) (unknown int) {
+	for i := range ps {
+		p := &ps[i]
+		j, ok := slices.BinarySearchFunc(d.rows, p.PID, func(r netRow, pid int32) int { return cmp.Compare(r.pid, pid) })
+		if !ok || d.rows[j].start != p.StartTime {
+			unknown++
+			continue
+		}
+		dst[i].NetRx, dst[i].NetTx, dst[i].NetKnown = d.rows[j].rx, d.rows[j].tx, true
+	}
+	return unknown
 }
 
 // NewSampler returns a sampler reading fs, listing sockets through sd.
@@ -92,13 +154,27 @@ func NewSampler(fs *procfs.FS, sd *sockdiag.Collector, lim Limits) *Sampler {
 // Sample appends the extras of every process of ps (a ProcessSampler's
 // sample, in its order) to dst[:0] and returns it.
 func (s *Sampler) Sample(ps []procfs.Process, want Want, dst []Extras) []Extras {
+	return s.SampleAt(ps, want, dst, time.Now())
+}
+
+// SampleAt is Sample for a sample taken at now (the clock NetRefresh and
+// Stats.NetAt go by).
+func (s *Sampler) SampleAt(ps []procfs.Process, want Want, dst []Extras, now time.Time) []Extras {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	dst = slices.Grow(dst[:0], len(ps))[:len(ps)]
 	clear(dst)
 	s.stats = Stats{}
 	if want&Net != 0 {
-		s.sampleNet(ps, dst)
+		if s.last.fresh(now, s.NetRefresh) {
+			s.stats = s.last.stats
+			s.stats.NetUnknown = s.last.give(ps, dst)
+			s.stats.NetReused = true
+		} else {
+			s.sampleNet(ps, dst)
+			s.stats.NetAt = now
+			s.last.record(now, ps, s.tots, s.stats)
+		}
 	}
 	if want&IO != 0 {
 		s.sampleIO(ps, dst)
