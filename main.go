@@ -42,7 +42,7 @@ var commands = []command{
 		"socktop demo", runDemo},
 	{"cert", "show the agent's TLS certificate and the pin clients need",
 		"socktop cert    socktop cert --regen --san pi.lan", runCert},
-	{"snapshot", "print one sample (metrics, disks, processes, connections) or an agent's history as JSON",
+	{"snapshot", "print one sample (metrics, disks, processes, connections, containers) or an agent's history as JSON",
 		"socktop snapshot processes | jq '.processes | length'", runSnapshot},
 	{"replay", "open the dashboard on a recording (connect --record) or an agent's history file",
 		"socktop replay pi.rec", runReplay},
