@@ -124,13 +124,7 @@ func (v *connsView) openProcess() {
 }
 
 // escape clears the filter, then closes the screen.
-func (v *connsView) escape() {
-	if v.text != "" {
-		v.filter.input.SetText("")
-		return
-	}
-	v.d.sh.Pop()
-}
+func (v *connsView) escape() { v.filter.escape(v.text) }
 
 func (v *connsView) setFilter(s string) {
 	v.text, v.flt = s, model.ParseConnFilter(s)

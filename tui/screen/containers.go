@@ -83,13 +83,7 @@ func (v *containersView) keys() []shell.Binding {
 // open shows the screen; its Shown hook asks the watcher for the list.
 func (v *containersView) open() { v.d.sh.Push(v.screen) }
 
-func (v *containersView) escape() {
-	if v.text != "" {
-		v.filter.input.SetText("")
-		return
-	}
-	v.d.sh.Pop()
-}
+func (v *containersView) escape() { v.filter.escape(v.text) }
 
 func (v *containersView) setFilter(s string) {
 	v.text, v.flt = s, model.ParseContainerFilter(s)

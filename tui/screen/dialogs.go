@@ -18,6 +18,16 @@ type filterBar struct {
 	screen *shell.Screen
 }
 
+// escape is Esc on a screen filtered by this bar: it clears the filter
+// (text, what the bar set) first, and only then goes back.
+func (f *filterBar) escape(text string) {
+	if text != "" {
+		f.input.SetText("")
+		return
+	}
+	f.sh.Pop()
+}
+
 func newFilterBar(sh *shell.Shell, label string, set func(string)) *filterBar {
 	th := sh.Theme()
 	f := &filterBar{sh: sh, input: tview.NewInputField().SetLabel(label)}
