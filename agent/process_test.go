@@ -169,13 +169,22 @@ func TestIdleCostsNothing(t *testing.T) {
 	pid := ap.cmd.Process.Pid
 	measure := func(what string) {
 		time.Sleep(time.Second) // let start-up or the handshake settle
-		before := cpuTicks(t, pid)
-		time.Sleep(15 * time.Second)
-		if d := cpuTicks(t, pid) - before; d != 0 {
-			t.Errorf("%s: the agent used %d CPU ticks in 15 s, want 0", what, d)
-		} else {
-			t.Logf("%s: 0 CPU ticks in 15 s", what)
+		// Ticks are charged statistically (to whoever runs at the timer
+		// interrupt), so on a loaded machine one stray wake-up of the
+		// runtime can cost a tick: a window of 0 among three shows that
+		// nothing runs periodically; work on a timer would cost every one.
+		var seen []uint64
+		for range 3 {
+			before := cpuTicks(t, pid)
+			time.Sleep(15 * time.Second)
+			d := cpuTicks(t, pid) - before
+			if d == 0 {
+				t.Logf("%s: 0 CPU ticks in 15 s (windows before: %v)", what, seen)
+				return
+			}
+			seen = append(seen, d)
 		}
+		t.Errorf("%s: the agent used %v CPU ticks in three windows of 15 s, want 0 in one", what, seen)
 	}
 	measure("no client")
 	c := dial(t, ap.url, nil)
