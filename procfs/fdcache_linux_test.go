@@ -34,8 +34,8 @@ func TestHeldStatFiles(t *testing.T) {
 	s.Window = 0
 	base := openFDs(t)
 	ps := sampleNow(t, s, nil)
-	held := len(s.scan.fds.prev)
-	if held == 0 || held > len(ps) {
+	held := s.scan.fds.held()
+	if held == 0 || held > len(ps)+1 {
 		t.Fatalf("%d files held for %d processes", held, len(ps))
 	}
 	if got := openFDs(t) - base; got != held {
@@ -191,5 +191,73 @@ func TestHeldFilesOneBudget(t *testing.T) {
 	sampleNow(t, b, ps)
 	if n := len(b.scan.fds.prev); int64(n) < budget-2 {
 		t.Errorf("after a let go of its files, b holds %d of a budget of %d", n, budget)
+	}
+}
+
+// While no task is created, a scan takes the previous scan's list for a
+// listing of /proc; a fork makes the next scan list again, and a process
+// that has gone fails its held read.
+func TestListingSkippedWhileNoTaskIsCreated(t *testing.T) {
+	fs := liveFS(t)
+	s := fs.NewProcessSampler()
+	s.Window = 0
+	defer s.Close()
+	ps := sampleNow(t, s, nil)
+	ps = sampleNow(t, s, ps) // holds loadavg after the first: this one notes the last pid
+	if s.scan.fds.loadavg < 0 {
+		t.Skip("loadavg not held: this /proc is not of the test's pid namespace, or the budget is spent")
+	}
+	// The test binary's runtime may start a thread now and then, which
+	// moves the last pid: one scan of ten that reuses the list is enough.
+	reused := false
+	for range 10 {
+		before := s.scan.listings
+		ps = sampleNow(t, s, ps)
+		if s.scan.listings == before {
+			reused = true
+			break
+		}
+	}
+	if !reused {
+		t.Fatalf("ten scans listed /proc every time (last pid %d)", s.scan.fds.lastPID)
+	}
+	n := len(ps)
+
+	child := startChild(t, "sleep")
+	pid := child.Process.Pid
+	before := s.scan.listings
+	ps = sampleNow(t, s, ps)
+	if s.scan.listings == before {
+		t.Errorf("the scan after a fork took the old list")
+	}
+	if findPID(ps, pid) == nil {
+		t.Fatalf("child %d, started after a scan that reused the list, not listed", pid)
+	}
+	child.Process.Kill()
+	child.Wait()
+	ps = sampleNow(t, s, ps)
+	if findPID(ps, pid) != nil {
+		t.Errorf("child %d listed after it exited", pid)
+	}
+	if len(ps) > n+5 {
+		t.Errorf("%d processes listed, %d before the child", len(ps), n)
+	}
+}
+
+func TestLastPIDAndNamespaceLevels(t *testing.T) {
+	for in, want := range map[string]int64{
+		"0.00 0.01 0.05 1/386 16101\n": 16101, "0.00 0.01 0.05 1/386 7": 7,
+		"0.00 0.01 0.05 1/386 \n": -1, "": -1, "16101": -1, "0.00 0.01 0.05 1/386 99999999999": -1,
+	} {
+		if got := lastPID([]byte(in)); got != want {
+			t.Errorf("lastPID(%q) = %d, want %d", in, got, want)
+		}
+	}
+	for in, want := range map[string]int8{
+		"Name:\tx\nNSpid:\t5\nNSpgid:\t5\n": 1, "Name:\tx\nNSpid:\t10\t5\n": 0, "Name:\tx\n": 0, "Name:\tx\nNSpid:\t5": 1,
+	} {
+		if got := nsPIDLevels([]byte(in)); got != want {
+			t.Errorf("nsPIDLevels(%q) = %d, want %d", in, got, want)
+		}
 	}
 }

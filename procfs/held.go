@@ -24,7 +24,10 @@ type HeldFiles struct {
 
 // heldFile is one path's open file, or fd -1 for a path that is not held
 // (not on a procfs or sysfs, or past the limits).
-type heldFile struct{ fd int32 }
+type heldFile struct {
+	fd   int32
+	proc bool // a procfs file, read with raw system calls
+}
 
 // maxHeldPaths bounds the files one HeldFiles holds: a machine's
 // system-wide files and sensors are a few dozen.

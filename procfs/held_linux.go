@@ -18,7 +18,11 @@ func (h *HeldFiles) read(path string, parse func([]byte) error) error {
 	}
 	f, known := h.files[path]
 	if known && f.fd >= 0 {
-		if n, err := readFull(int(f.fd), &h.buf, true); err == nil && n > 0 {
+		mode := fromStart
+		if f.proc {
+			mode |= rawCalls
+		}
+		if n, err := readFull(int(f.fd), &h.buf, mode); err == nil && n > 0 {
 			return parse(h.buf[:n])
 		}
 		closeHeld(f.fd) // gone (an unplugged sensor) or no longer readable
@@ -29,15 +33,13 @@ func (h *HeldFiles) read(path string, parse func([]byte) error) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, &os.PathError{Op: "open", Path: path, Err: err})
 	}
-	n, err := readFull(fd, &h.buf, false)
+	n, err := readFull(fd, &h.buf, fromPosition)
 	switch {
-	case err != nil || n == 0 || (known && f.fd < 0):
+	case err != nil || n == 0 || known: // known here: a path found not holdable
 		unix.Close(fd)
-	case !known && (len(h.files) >= maxHeldPaths || !holdable(fd) || !heldFiles.take()):
+	case !h.keep(path, fd):
 		unix.Close(fd)
 		h.files[path] = heldFile{fd: -1}
-	default:
-		h.files[path] = heldFile{fd: int32(fd)}
 	}
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, &os.PathError{Op: "read", Path: path, Err: err})
@@ -45,9 +47,27 @@ func (h *HeldFiles) read(path string, parse func([]byte) error) error {
 	return parse(h.buf[:n])
 }
 
-// holdable reports whether fd is a file of a procfs or sysfs, whose
-// content a read from offset 0 regenerates.
-func holdable(fd int) bool {
+// keep holds fd open for path when there is room and it is a file of a
+// procfs or a sysfs.
+func (h *HeldFiles) keep(path string, fd int) bool {
+	if len(h.files) >= maxHeldPaths {
+		return false
+	}
+	fsType := fileSystem(fd)
+	if fsType == 0 || !heldFiles.take() {
+		return false
+	}
+	h.files[path] = heldFile{fd: int32(fd), proc: fsType == unix.PROC_SUPER_MAGIC}
+	return true
+}
+
+// fileSystem is the type of fd's file system when it is a procfs or a
+// sysfs, whose files a read from offset 0 regenerates (so they can be held),
+// else 0.
+func fileSystem(fd int) int64 {
 	var sfs unix.Statfs_t
-	return unix.Fstatfs(fd, &sfs) == nil && (sfs.Type == unix.PROC_SUPER_MAGIC || sfs.Type == unix.SYSFS_MAGIC)
+	if unix.Fstatfs(fd, &sfs) != nil || (sfs.Type != unix.PROC_SUPER_MAGIC && sfs.Type != unix.SYSFS_MAGIC) {
+		return 0
+	}
+	return int64(sfs.Type)
 }

@@ -93,7 +93,7 @@ func (h *ioHeld) readOne(dirfd int, pid, held int32, mayHold bool) (ProcIO, erro
 		return ProcIO{}, ErrNotFound
 	}
 	if held >= 0 {
-		if n, err := readFull(int(held), &h.buf, true); err == nil && n > 0 {
+		if n, err := readFull(int(held), &h.buf, fromStart); err == nil && n > 0 {
 			h.next = append(h.next, heldIO{pid: pid, fd: held})
 			return parseIOResult(h.buf[:n])
 		}
@@ -104,7 +104,7 @@ func (h *ioHeld) readOne(dirfd int, pid, held int32, mayHold bool) (ProcIO, erro
 	if err != nil {
 		return ProcIO{}, ioErrno(err)
 	}
-	n, err := readFull(fd, &h.buf, false)
+	n, err := readFull(fd, &h.buf, fromPosition)
 	if err == nil && n == 0 {
 		err = unix.ESRCH
 	}

@@ -1,6 +1,7 @@
 package procfs
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"runtime"
@@ -33,6 +34,9 @@ type scanner struct {
 	dirfd int
 	aux   []byte
 	num   [12]byte
+	pid   [12]byte // a pid's name when the previous list stands for a listing
+	// listings counts the scans that listed /proc.
+	listings int
 }
 
 // fdCache holds the open <pid>/stat files of the previous scan, sorted by pid
@@ -46,6 +50,15 @@ type fdCache struct {
 	// procfs, then 1 if files may be held there, 0 if not (a fixture tree
 	// is never held: its files can be replaced under an open descriptor).
 	hold int8
+	// The listing of /proc is a fifth of a scan. While no task has been
+	// created since the last listing (the last pid /proc/loadavg gives is
+	// the same) and every process listed then is held, that list stands
+	// for a new listing: a process that has gone fails its held read. A
+	// fork anywhere moves the last pid, and the next scan lists again.
+	loadavg  int32 // held <proc>/loadavg, or -1
+	lastPID  int64 // the last pid before the last listing, or -1
+	complete bool  // every process of the last list is held
+	ownNS    int8  // -1 unknown; 1 when the procfs is of the scanner's own pid namespace (whose last pid loadavg gives)
 }
 
 // heldFiles is the budget of files held open between scans, one for the
@@ -82,7 +95,7 @@ func (b *fileBudget) give(n int) { b.held.Add(-int64(n)) }
 
 // closeHeld closes a held file and gives its place back.
 func closeHeld(fd int32) {
-	unix.Close(int(fd))
+	procClose(int(fd))
 	heldFiles.give(1)
 }
 
@@ -97,7 +110,7 @@ type cachedFD struct {
 // Most files held open in a process, whatever the limit.
 const maxCachedFDs = 32768
 
-func newFDCache() *fdCache { return &fdCache{hold: -1} }
+func newFDCache() *fdCache { return &fdCache{hold: -1, loadavg: -1, lastPID: -1, ownNS: -1} }
 
 // heldBy ties the files the scanner holds open to owner: they are closed
 // when owner is garbage collected, if it was not closed before.
@@ -119,6 +132,107 @@ func (c *fdCache) closeAll() {
 		closeHeld(e.fd)
 	}
 	c.prev = c.prev[:0]
+	if c.loadavg >= 0 {
+		closeHeld(c.loadavg)
+		c.loadavg = -1
+	}
+	c.lastPID, c.complete = -1, false
+}
+
+// held is how many files the cache holds open.
+func (c *fdCache) held() int {
+	if c.loadavg >= 0 {
+		return len(c.prev) + 1
+	}
+	return len(c.prev)
+}
+
+// unchanged reports whether the previous scan's list may stand for a
+// listing of /proc (see fdCache.loadavg), and notes the last pid for the
+// next scan.
+func (sc *scanner) unchanged() bool {
+	c := sc.fds
+	if c.loadavg < 0 {
+		return false
+	}
+	last := int64(-1)
+	if n, err := readFull(int(c.loadavg), &sc.aux, fromStart|rawCalls); err == nil {
+		last = lastPID(sc.aux[:n])
+	}
+	same := c.complete && last >= 0 && last == c.lastPID
+	c.lastPID = last
+	return same
+}
+
+// holdLoadavg opens <proc>/loadavg for unchanged, after a scan that held
+// every process (so that it takes no stat file's place in the budget),
+// when the procfs is of the scanner's own pid namespace.
+func (sc *scanner) holdLoadavg(dirfd int) {
+	c := sc.fds
+	if c.ownNS < 0 {
+		c.ownNS = sc.ownPIDNamespace(dirfd)
+	}
+	if c.ownNS != 1 || !heldFiles.take() {
+		return
+	}
+	fd, err := procOpenAt(dirfd, &sc.path, "loadavg", "", 0)
+	if err != nil {
+		heldFiles.give(1)
+		c.ownNS = 0 // no loadavg here: always list
+		return
+	}
+	c.loadavg = int32(fd)
+}
+
+// lastPID is the last field of /proc/loadavg ("0.00 0.01 0.05 1/386
+// 16101"), the pid the kernel handed out last, or -1.
+func lastPID(b []byte) int64 {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	i := len(b)
+	for i > 0 && b[i-1] >= '0' && b[i-1] <= '9' {
+		i--
+	}
+	if i == len(b) || len(b)-i > 10 || i == 0 || b[i-1] != ' ' {
+		return -1
+	}
+	v, _ := strconv.ParseInt(string(b[i:]), 10, 64)
+	return v
+}
+
+// ownPIDNamespace is 1 when the procfs at dirfd is of the caller's own pid
+// namespace: its self/status names one pid in NSpid (a parent namespace's
+// procfs names one per level down to ours). /proc/loadavg gives the last
+// pid of the reader's namespace, whichever procfs it is read from.
+func (sc *scanner) ownPIDNamespace(dirfd int) int8 {
+	fd, err := procOpenAt(dirfd, &sc.path, "self/status", "", 0)
+	if err != nil {
+		return 0
+	}
+	n, err := readFull(fd, &sc.aux, rawCalls)
+	procClose(fd)
+	if err != nil {
+		return 0
+	}
+	return nsPIDLevels(sc.aux[:n])
+}
+
+// nsPIDLevels is 1 when a status file's NSpid line holds exactly one pid.
+func nsPIDLevels(status []byte) int8 {
+	const key = "\nNSpid:"
+	i := bytes.Index(status, []byte(key))
+	if i < 0 {
+		return 0
+	}
+	line := status[i+len(key):]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	if len(bytes.Fields(line)) == 1 {
+		return 1
+	}
+	return 0
 }
 
 // checkHold decides, once, whether files may be held open under dirfd.
@@ -139,6 +253,7 @@ func (sc *scanner) init() {
 	if sc.dents == nil {
 		sc.dents = make([]byte, 32<<10)
 		sc.buf = make([]byte, 1024)
+		sc.aux = make([]byte, 512)
 		sc.path = make([]byte, 0, 32)
 	}
 	if sc.fds == nil {
@@ -150,20 +265,23 @@ func (sc *scanner) init() {
 // its parsed stat and the raw name bytes (valid only during fn).
 func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat, name []byte)) ([]Process, error) {
 	sc.init()
-	dirfd, err := unix.Open(fs.proc, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dirfd, err := procOpenAt(unix.AT_FDCWD, &sc.path, fs.proc, "", unix.O_DIRECTORY)
 	if err != nil {
 		return dst, fmt.Errorf("open %s: %w", fs.proc, err)
 	}
-	defer unix.Close(dirfd)
+	defer procClose(dirfd)
 	sc.dirfd = dirfd
 	defer func() { sc.dirfd = -1 }()
 	c := sc.fds
 	if c.hold < 0 {
 		c.checkHold(dirfd)
 	}
+	reuse := sc.unchanged()
 	i := 0 // cursor in c.prev
 	c.next = c.next[:0]
-	err = listPIDs(dirfd, sc.dents, func(pid []byte) error {
+	listed := 0
+	visit := func(pid []byte) error {
+		listed++
 		id := parsePID(pid)
 		// Held files of pids below this one belong to processes that are gone.
 		for i < len(c.prev) && c.prev[i].pid < id {
@@ -192,11 +310,25 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 		p.UID, p.StatOpened = uid, sc.opened
 		fn(p, &sc.ps, name)
 		return nil
-	})
+	}
+	if reuse {
+		// visit walks c.prev with its cursor and builds c.next; c.prev
+		// itself is not changed until the swap below.
+		for k := 0; k < len(c.prev); k++ {
+			_ = visit(strconv.AppendInt(sc.pid[:0], int64(c.prev[k].pid), 10))
+		}
+	} else {
+		sc.listings++
+		err = listPIDs(dirfd, sc.dents, visit)
+	}
 	for ; i < len(c.prev); i++ { // after the last listed pid: gone too
 		closeHeld(c.prev[i].fd)
 	}
+	c.complete = err == nil && listed == len(c.next)
 	c.prev, c.next = c.next, c.prev[:0]
+	if c.complete && c.loadavg < 0 && c.hold == 1 {
+		sc.holdLoadavg(dirfd)
+	}
 	return dst, err
 }
 
@@ -208,7 +340,7 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 	c := sc.fds
 	if held.fd >= 0 {
 		if held.reads < refreshReads {
-			if n, err := readFull(int(held.fd), &sc.buf, true); err == nil && n > 0 {
+			if n, err := readFull(int(held.fd), &sc.buf, fromStart|rawCalls); err == nil && n > 0 {
 				held.reads++
 				c.next = append(c.next, held)
 				sc.opened = held.opened
@@ -217,21 +349,21 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 		}
 		closeHeld(held.fd) // gone, pid reused, or due for a refresh
 	}
-	fd, err := openAt(dirfd, &sc.path, pid, "/stat")
+	fd, err := procOpenAt(dirfd, &sc.path, pid, "/stat", 0)
 	if err != nil {
 		return nil, 0, err
 	}
 	sc.opens++
 	sc.opened = sc.opens
-	n, err := 0, unix.Fstat(fd, &sc.st)
+	n, err := 0, procFstat(fd, &sc.st)
 	if err == nil {
-		n, err = readFull(fd, &sc.buf, false)
+		n, err = readFull(fd, &sc.buf, rawCalls)
 	}
 	if err == nil && n == 0 {
 		err = unix.ESRCH // a zombie being reaped can read empty
 	}
 	if err != nil || id <= 0 || c.hold != 1 || !heldFiles.take() {
-		unix.Close(fd)
+		procClose(fd)
 	} else {
 		c.next = append(c.next, cachedFD{pid: id, fd: int32(fd), uid: sc.st.Uid, opened: sc.opened})
 	}
@@ -252,7 +384,7 @@ func (sc *scanner) readPIDFile(pid int32, suffix string) []byte {
 	if err != nil {
 		return nil
 	}
-	n, err := readFull(fd, &sc.aux, false)
+	n, err := readFull(fd, &sc.aux, fromPosition)
 	unix.Close(fd)
 	if err != nil {
 		return nil
@@ -296,10 +428,7 @@ func parsePID(name []byte) int32 {
 // openAt opens dir/<name><suffix> relative to dirfd, building the
 // NUL-terminated path in *pathBuf so the call does not allocate.
 func openAt[S []byte | string](dirfd int, pathBuf *[]byte, name S, suffix string) (int, error) {
-	p := append((*pathBuf)[:0], name...)
-	p = append(p, suffix...)
-	p = append(p, 0)
-	*pathBuf = p
+	p := cPath(pathBuf, name, suffix)
 	for {
 		r, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&p[0])),
 			uintptr(unix.O_RDONLY|unix.O_CLOEXEC), 0, 0, 0)
@@ -313,21 +442,45 @@ func openAt[S []byte | string](dirfd int, pathBuf *[]byte, name S, suffix string
 	}
 }
 
+// cPath builds the NUL-terminated <name><suffix> in *pathBuf.
+func cPath[S []byte | string](pathBuf *[]byte, name S, suffix string) []byte {
+	p := append((*pathBuf)[:0], name...)
+	p = append(p, suffix...)
+	p = append(p, 0)
+	*pathBuf = p
+	return p
+}
+
+// readMode is how readFull reads: from the file position or from offset 0,
+// with ordinary or raw system calls.
+type readMode uint8
+
+const (
+	fromPosition readMode = 0
+	fromStart    readMode = 1 // pread at 0: a held file is regenerated
+	rawCalls     readMode = 2 // a procfs file: raw system calls (raw_linux.go)
+)
+
 // readFull reads fd into *buf, growing it when a read fills it; with pread
 // it reads from offset 0 whatever the file position (a held /proc file is
 // regenerated by a read at offset 0). /proc seq files hand out whole records
 // per read, so a read that does not fill the buffer and ends in '\n' is
 // complete without a second read for EOF.
-func readFull(fd int, buf *[]byte, pread bool) (int, error) {
+func readFull(fd int, buf *[]byte, mode readMode) (int, error) {
 	n := 0
 	for {
 		b := *buf
 		var m int
 		var err error
-		if pread {
+		switch mode {
+		case fromStart:
 			m, err = unix.Pread(fd, b[n:], int64(n))
-		} else {
+		case fromPosition:
 			m, err = unix.Read(fd, b[n:])
+		case fromStart | rawCalls:
+			m, err = procRead(fd, b[n:], int64(n))
+		default:
+			m, err = procRead(fd, b[n:], -1)
 		}
 		if err == unix.EINTR {
 			continue
@@ -350,11 +503,11 @@ func readFull(fd int, buf *[]byte, pread bool) (int, error) {
 // listPIDs calls fn with the name of every all-digit entry of the directory
 // dirfd, in directory order.
 func listPIDs(dirfd int, dents []byte, fn func(pid []byte) error) error {
-	if _, err := unix.Seek(dirfd, 0, 0); err != nil {
+	if err := procRewind(dirfd); err != nil {
 		return fmt.Errorf("rewind /proc: %w", err)
 	}
 	for {
-		n, err := unix.Getdents(dirfd, dents)
+		n, err := procGetdents(dirfd, dents)
 		if err == unix.EINTR {
 			continue
 		}
