@@ -209,21 +209,27 @@ func runSubscribers(ctx context.Context, st *stats, url, token string, pid, n in
 }
 
 // floorMS prints the thread CPU time of one Floor scan, the median of n
-// on one locked thread, every so often, and the processes it read.
+// on one locked thread, every so often, and the processes it read; and,
+// as process-ms, the whole process's CPU per scan over the run (its runtime's
+// threads and wake-ups included, measured as the agent's is): what a program
+// that does nothing but the Floor at that interval costs.
 func floorMS(n int, every time.Duration) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	f := proctest.NewFloor()
 	ms := make([]float64, n)
 	procs := 0
+	self := os.Getpid()
+	start := threadsNS(self)
 	for i := range ms {
 		time.Sleep(every)
 		t := proctest.ThreadCPU()
 		procs = f.Scan()
 		ms[i] = float64(proctest.ThreadCPU()-t) / 1e6
 	}
+	whole := float64(threadsNS(self)-start) / 1e6 / float64(n)
 	slices.Sort(ms)
-	fmt.Printf("floor-ms=%.3f procs=%d\n", ms[n/2], procs)
+	fmt.Printf("floor-ms=%.3f procs=%d process-ms=%.3f\n", ms[n/2], procs, whole)
 }
 
 // srcs is -sources: client i connects from 127.0.0.(1 + i mod srcs).
