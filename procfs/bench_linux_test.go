@@ -2,6 +2,7 @@ package procfs
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -305,4 +306,36 @@ func BenchmarkMetricsVsRaw(b *testing.B) {
 		}
 		run(b, fs)
 	})
+}
+
+// BenchmarkHeldReadVsFloor reports what re-reading every held <pid>/stat
+// costs on its own — one pread per process, no listing, no parsing — ÷ the
+// Floor, measured alternately: the kernel's part of a scan that holds its
+// files, below which no sampler that reads every stat can go.
+func BenchmarkHeldReadVsFloor(b *testing.B) {
+	spawnSleepers(b, benchProcs)
+	dir, err := os.ReadDir("/proc")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var fds []int
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	for _, e := range dir {
+		if name := e.Name(); name[0] >= '1' && name[0] <= '9' {
+			if fd, err := unix.Open("/proc/"+name+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+				fds = append(fds, fd)
+			}
+		}
+	}
+	dents, buf, path := make([]byte, 32<<10), make([]byte, 1024), make([]byte, 0, 32)
+	ratioBench(b, func() { floor(b, dents, buf, &path) }, func() {
+		for _, fd := range fds {
+			procRead(fd, buf, 0)
+		}
+	})
+	b.ReportMetric(float64(len(fds)), "procs")
 }
