@@ -361,7 +361,8 @@ const (
 )
 
 // Listen opens a TCP listener for Serve whose accepted connections use TCP
-// keepalive, so the kernel notices vanished peers without waking the agent.
+// keepalive, so the kernel notices vanished peers without waking the agent,
+// and raw reads and writes (rawIOConn).
 func Listen(ctx context.Context, addr string) (net.Listener, error) {
 	lc := net.ListenConfig{KeepAliveConfig: net.KeepAliveConfig{
 		Enable: true, Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3,
@@ -370,7 +371,7 @@ func Listen(ctx context.Context, addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another agent running? try --port)", addr, err)
 	}
-	return ln, nil
+	return rawIOListener{ln}, nil
 }
 
 // releaseIdle lets go of what kinds hold open between requests (the
