@@ -3,6 +3,7 @@ package procfs
 import (
 	"errors"
 	iofs "io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -122,5 +123,33 @@ func TestHeldFileOfAGoneProcess(t *testing.T) {
 	}
 	if n := h.Held(); n != 0 {
 		t.Errorf("%d files held after the process was reaped, want 0", n)
+	}
+}
+
+// A held /proc file larger than the read buffer is read whole, again and
+// again: the reads after the first buffer go on from where it ended (an
+// offset other than 0), not from the start.
+func TestHeldFileLargerThanTheBuffer(t *testing.T) {
+	const path = "/proc/self/mountinfo"
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Skip(err)
+	}
+	h := NewHeldFiles()
+	defer h.Close()
+	h.buf = make([]byte, 64) // far smaller than the file
+	h.path = make([]byte, 0, 128)
+	for i := range 3 {
+		var got []byte
+		if err := h.read(path, func(b []byte) error { got = append([]byte(nil), b...); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("read %d of a held %s: %d bytes, want the %d of a fresh read", i, path, len(got), len(want))
+		}
+		h.buf = h.buf[:64] // a small buffer again for the next read
+	}
+	if h.Held() != 1 {
+		t.Errorf("%d files held, want 1", h.Held())
 	}
 }

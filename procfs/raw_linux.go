@@ -41,10 +41,17 @@ func procRead(fd int, b []byte, off int64) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
+	if off > 0 {
+		// The rest of a file larger than the buffer (rare: the buffer
+		// grows to fit). 32-bit ABIs pass a 64-bit offset in a register
+		// pair (aligned on arm), so only offset 0 is the same call
+		// everywhere.
+		return unix.Pread(fd, b, off)
+	}
 	var r uintptr
 	var e unix.Errno
-	if off >= 0 {
-		r, _, e = unix.RawSyscall6(unix.SYS_PREAD64, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(off), 0, 0)
+	if off == 0 {
+		r, _, e = unix.RawSyscall6(unix.SYS_PREAD64, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, 0, 0)
 	} else {
 		r, _, e = unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 	}
