@@ -77,11 +77,14 @@ func (c *rawIOConn) Write(b []byte) (int, error) {
 	err := c.rc.Write(func(fd uintptr) bool {
 		for n < len(b) {
 			r, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[n])), uintptr(len(b)-n))
-			switch e {
-			case 0:
+			switch {
+			case e == 0 && r == 0:
+				errno = unix.EIO // no progress: never spin
+				return true
+			case e == 0:
 				n += int(r)
-			case unix.EINTR:
-			case unix.EAGAIN:
+			case e == unix.EINTR:
+			case e == unix.EAGAIN:
 				return false // wait in the poller for room
 			default:
 				errno = e

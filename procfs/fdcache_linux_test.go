@@ -203,7 +203,8 @@ func TestListingSkippedWhileNoTaskIsCreated(t *testing.T) {
 	s.Window = 0
 	defer s.Close()
 	ps := sampleNow(t, s, nil)
-	ps = sampleNow(t, s, ps) // holds loadavg after the first: this one notes the last pid
+	ps = sampleNow(t, s, ps) // holds loadavg after the first: this one notes the last pid,
+	ps = sampleNow(t, s, ps) // and this one lists once the last pid stood still
 	if s.scan.fds.loadavg < 0 {
 		t.Skip("loadavg not held: this /proc is not of the test's pid namespace, or the budget is spent")
 	}
@@ -241,6 +242,25 @@ func TestListingSkippedWhileNoTaskIsCreated(t *testing.T) {
 	}
 	if len(ps) > n+5 {
 		t.Errorf("%d processes listed, %d before the child", len(ps), n)
+	}
+}
+
+func TestMountHidesPIDs(t *testing.T) {
+	const plain = "22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
+	const hiding = "23 22 0:50 / /proc rw,relatime - proc proc rw,hidepid=invisible,subset=pid\n"
+	for _, c := range []struct {
+		info string
+		want bool
+	}{
+		{plain, false}, {plain + hiding, true}, {hiding + plain, false},
+		{"24 1 0:51 / /proc rw - proc proc rw,hidepid=0\n", false},
+		{"24 1 0:51 / /proc rw - proc proc rw,hidepid=2\n", true},
+		{"24 1 0:51 / /host/proc rw - proc proc rw,hidepid=2\n", false}, // another mount point
+		{"", false}, {"garbage\n - \n", false},
+	} {
+		if got := mountHidesPIDs([]byte(c.info), "/proc"); got != c.want {
+			t.Errorf("mountHidesPIDs(%q) = %v, want %v", c.info, got, c.want)
+		}
 	}
 }
 

@@ -61,13 +61,6 @@ func procRead(fd int, b []byte, off int64) (int, error) {
 	return int(r), nil
 }
 
-func procFstat(fd int, st *unix.Stat_t) error {
-	if _, _, e := unix.RawSyscall(sysFstat, uintptr(fd), uintptr(unsafe.Pointer(st)), 0); e != 0 {
-		return e
-	}
-	return nil
-}
-
 func procGetdents(dirfd int, b []byte) (int, error) {
 	r, _, e := unix.RawSyscall(unix.SYS_GETDENTS64, uintptr(dirfd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 	if e != 0 {

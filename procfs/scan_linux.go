@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -55,10 +57,16 @@ type fdCache struct {
 	// the same) and every process listed then is held, that list stands
 	// for a new listing: a process that has gone fails its held read. A
 	// fork anywhere moves the last pid, and the next scan lists again.
+	// The kernel moves the last pid when it hands a pid out, a moment
+	// before the new task shows in /proc, so a list stands only when it
+	// was made after the last pid had already stood still for a scan
+	// (settled): every task it covers had a whole interval to show.
 	loadavg  int32 // held <proc>/loadavg, or -1
-	lastPID  int64 // the last pid before the last listing, or -1
+	lastPID  int64 // the last pid before the last scan, or -1
+	steady   bool  // the last pid before this scan is the one before the last
+	settled  bool  // the last list was made after a steady reading
 	complete bool  // every process of the last list is held
-	ownNS    int8  // -1 unknown; 1 when the procfs is of the scanner's own pid namespace (whose last pid loadavg gives)
+	ownNS    int8  // -1 unknown; 1 when the procfs is of the scanner's own pid namespace (whose last pid loadavg gives) and hides no process
 }
 
 // heldFiles is the budget of files held open between scans, one for the
@@ -136,7 +144,7 @@ func (c *fdCache) closeAll() {
 		closeHeld(c.loadavg)
 		c.loadavg = -1
 	}
-	c.lastPID, c.complete = -1, false
+	c.lastPID, c.complete, c.settled = -1, false, false
 }
 
 // held is how many files the cache holds open.
@@ -159,18 +167,23 @@ func (sc *scanner) unchanged() bool {
 	if n, err := readFull(int(c.loadavg), &sc.aux, fromStart|rawCalls); err == nil {
 		last = lastPID(sc.aux[:n])
 	}
-	same := c.complete && last >= 0 && last == c.lastPID
+	c.steady = last >= 0 && last == c.lastPID
 	c.lastPID = last
-	return same
+	return c.steady && c.settled && c.complete
 }
 
 // holdLoadavg opens <proc>/loadavg for unchanged, after a scan that held
 // every process (so that it takes no stat file's place in the budget),
 // when the procfs is of the scanner's own pid namespace.
-func (sc *scanner) holdLoadavg(dirfd int) {
+func (sc *scanner) holdLoadavg(dirfd int, proc string) {
 	c := sc.fds
 	if c.ownNS < 0 {
 		c.ownNS = sc.ownPIDNamespace(dirfd)
+		if c.ownNS == 1 && sc.hidesPIDs(dirfd, proc) {
+			// hidepid: a process can show or hide without a fork
+			// (setuid, dumpable), so only a listing is the truth.
+			c.ownNS = 0
+		}
 	}
 	if c.ownNS != 1 || !heldFiles.take() {
 		return
@@ -216,6 +229,41 @@ func (sc *scanner) ownPIDNamespace(dirfd int) int8 {
 		return 0
 	}
 	return nsPIDLevels(sc.aux[:n])
+}
+
+// hidesPIDs reports whether the procfs mounted at proc has a hidepid
+// option, from self/mountinfo (the last mount there is the one seen).
+func (sc *scanner) hidesPIDs(dirfd int, proc string) bool {
+	fd, err := procOpenAt(dirfd, &sc.path, "self/mountinfo", "", 0)
+	if err != nil {
+		return true // unknown: take it as hiding
+	}
+	n, err := readFull(fd, &sc.aux, rawCalls)
+	procClose(fd)
+	if err != nil {
+		return true
+	}
+	return mountHidesPIDs(sc.aux[:n], filepath.Clean(proc))
+}
+
+// mountHidesPIDs reports whether the last proc mount at mountPoint in a
+// mountinfo text has hidepid set to anything but 0 or off.
+func mountHidesPIDs(mountinfo []byte, mountPoint string) bool {
+	hides := false
+	for line := range bytes.Lines(mountinfo) {
+		f := bytes.Fields(line)
+		sep := slices.IndexFunc(f, func(b []byte) bool { return string(b) == "-" })
+		if len(f) < 5 || sep < 0 || sep+3 >= len(f) || string(f[4]) != mountPoint || string(f[sep+1]) != "proc" {
+			continue
+		}
+		hides = false
+		for opt := range bytes.SplitSeq(f[sep+3], []byte(",")) {
+			if v, ok := bytes.CutPrefix(opt, []byte("hidepid=")); ok && string(v) != "0" && string(v) != "off" {
+				hides = true
+			}
+		}
+	}
+	return hides
 }
 
 // nsPIDLevels is 1 when a status file's NSpid line holds exactly one pid.
@@ -320,6 +368,7 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 	} else {
 		sc.listings++
 		err = listPIDs(dirfd, sc.dents, visit)
+		c.settled = c.steady
 	}
 	for ; i < len(c.prev); i++ { // after the last listed pid: gone too
 		closeHeld(c.prev[i].fd)
@@ -327,7 +376,7 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 	c.complete = err == nil && listed == len(c.next)
 	c.prev, c.next = c.next, c.prev[:0]
 	if c.complete && c.loadavg < 0 && c.hold == 1 {
-		sc.holdLoadavg(dirfd)
+		sc.holdLoadavg(dirfd, fs.proc)
 	}
 	return dst, err
 }

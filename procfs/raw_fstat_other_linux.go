@@ -1,0 +1,9 @@
+//go:build linux && !(amd64 || arm64 || riscv64 || arm || 386)
+
+package procfs
+
+import "golang.org/x/sys/unix"
+
+// procFstat is unix.Fstat where the kernel's stat differs from
+// unix.Stat_t (x/sys converts it) or has no fstat call.
+func procFstat(fd int, st *unix.Stat_t) error { return unix.Fstat(fd, st) }
