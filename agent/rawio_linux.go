@@ -1,3 +1,5 @@
+//go:build linux && !race
+
 package agent
 
 import (
@@ -19,6 +21,10 @@ import (
 // written, made it poll through the work that followed — a fifth of the
 // agent's CPU at a dashboard's cadence. A socket read or write that would
 // block returns EAGAIN at once, so the raw call never holds its thread.
+//
+// Not under the race detector: it sees a socket's traffic as a
+// synchronisation only through the ordinary calls' annotations, so a test
+// that changes a setting and then sends a request would read as a race.
 type rawIOConn struct {
 	*net.TCPConn
 	rc syscall.RawConn
