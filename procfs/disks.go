@@ -20,6 +20,7 @@ type Mount struct {
 	Options      string
 	FSType       string
 	Source       string
+	SuperOptions string // the file system's own options (hidepid= for a procfs)
 }
 
 // ParseMountInfo parses /proc/<pid>/mountinfo (see proc(5)); octal escapes
@@ -54,11 +55,15 @@ func ParseMountInfo(b []byte) ([]Mount, error) {
 		if !ok1 || !ok2 || maj > 1<<32-1 || min > 1<<32-1 {
 			return nil, malformed("mountinfo", "bad device number")
 		}
-		out = append(out, Mount{
+		m := Mount{
 			ID: int(id), Parent: int(parent), Major: uint32(maj), Minor: uint32(min),
 			Root: unescapeOctal(f[3]), MountPoint: unescapeOctal(f[4]), Options: string(f[5]),
 			FSType: string(f[sep+1]), Source: unescapeOctal(f[sep+2]),
-		})
+		}
+		if sep+3 < len(f) {
+			m.SuperOptions = string(f[sep+3])
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -256,7 +256,7 @@ func TestMountHidesPIDs(t *testing.T) {
 		{"24 1 0:51 / /proc rw - proc proc rw,hidepid=0\n", false},
 		{"24 1 0:51 / /proc rw - proc proc rw,hidepid=2\n", true},
 		{"24 1 0:51 / /host/proc rw - proc proc rw,hidepid=2\n", false}, // another mount point
-		{"", false}, {"garbage\n - \n", false},
+		{"", false}, {"garbage\n - \n", true}, // what does not parse counts as hiding
 	} {
 		if got := mountHidesPIDs([]byte(c.info), "/proc"); got != c.want {
 			t.Errorf("mountHidesPIDs(%q) = %v, want %v", c.info, got, c.want)

@@ -14,7 +14,7 @@ func TestParseMountInfo(t *testing.T) {
 	if err != nil || len(ms) != 2 {
 		t.Fatal(err, ms)
 	}
-	want := Mount{ID: 36, Parent: 35, Major: 98, Minor: 0, Root: "/mnt1", MountPoint: "/mnt/a b", Options: "rw,noatime", FSType: "ext3", Source: "/dev/root"}
+	want := Mount{ID: 36, Parent: 35, Major: 98, Minor: 0, Root: "/mnt1", MountPoint: "/mnt/a b", Options: "rw,noatime", FSType: "ext3", Source: "/dev/root", SuperOptions: "rw,errors=continue"}
 	if ms[0] != want {
 		t.Errorf("got %+v", ms[0])
 	}

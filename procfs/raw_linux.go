@@ -20,18 +20,7 @@ import (
 // procOpenAt opens dir/<name><suffix> of a procfs relative to dirfd (see
 // openAt), read-only with flags added.
 func procOpenAt[S []byte | string](dirfd int, pathBuf *[]byte, name S, suffix string, flags int) (int, error) {
-	p := cPath(pathBuf, name, suffix)
-	for {
-		r, _, e := unix.RawSyscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&p[0])),
-			uintptr(unix.O_RDONLY|unix.O_CLOEXEC|flags), 0, 0, 0)
-		if e == unix.EINTR {
-			continue
-		}
-		if e != 0 {
-			return -1, e
-		}
-		return int(r), nil
-	}
+	return openat(unix.RawSyscall6, dirfd, cPath(pathBuf, name, suffix), flags)
 }
 
 func procClose(fd int) { unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0) }

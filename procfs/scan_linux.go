@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -66,7 +66,7 @@ type fdCache struct {
 	steady   bool  // the last pid before this scan is the one before the last
 	settled  bool  // the last list was made after a steady reading
 	complete bool  // every process of the last list is held
-	ownNS    int8  // -1 unknown; 1 when the procfs is of the scanner's own pid namespace (whose last pid loadavg gives) and hides no process
+	reuseOK  int8  // -1 unknown; 1 when a list may stand for a listing: the procfs is of the scanner's own pid namespace (whose last pid loadavg gives) and hides no process
 }
 
 // heldFiles is the budget of files held open between scans, one for the
@@ -118,7 +118,7 @@ type cachedFD struct {
 // Most files held open in a process, whatever the limit.
 const maxCachedFDs = 32768
 
-func newFDCache() *fdCache { return &fdCache{hold: -1, loadavg: -1, lastPID: -1, ownNS: -1} }
+func newFDCache() *fdCache { return &fdCache{hold: -1, loadavg: -1, lastPID: -1, reuseOK: -1} }
 
 // heldBy ties the files the scanner holds open to owner: they are closed
 // when owner is garbage collected, if it was not closed before.
@@ -177,21 +177,21 @@ func (sc *scanner) unchanged() bool {
 // when the procfs is of the scanner's own pid namespace.
 func (sc *scanner) holdLoadavg(dirfd int, proc string) {
 	c := sc.fds
-	if c.ownNS < 0 {
-		c.ownNS = sc.ownPIDNamespace(dirfd)
-		if c.ownNS == 1 && sc.hidesPIDs(dirfd, proc) {
+	if c.reuseOK < 0 {
+		c.reuseOK = sc.ownPIDNamespace(dirfd)
+		if c.reuseOK == 1 && sc.hidesPIDs(dirfd, proc) {
 			// hidepid: a process can show or hide without a fork
 			// (setuid, dumpable), so only a listing is the truth.
-			c.ownNS = 0
+			c.reuseOK = 0
 		}
 	}
-	if c.ownNS != 1 || !heldFiles.take() {
+	if c.reuseOK != 1 || !heldFiles.take() {
 		return
 	}
 	fd, err := procOpenAt(dirfd, &sc.path, "loadavg", "", 0)
 	if err != nil {
 		heldFiles.give(1)
-		c.ownNS = 0 // no loadavg here: always list
+		c.reuseOK = 0 // no loadavg here: always list
 		return
 	}
 	c.loadavg = int32(fd)
@@ -219,46 +219,48 @@ func lastPID(b []byte) int64 {
 // procfs names one per level down to ours). /proc/loadavg gives the last
 // pid of the reader's namespace, whichever procfs it is read from.
 func (sc *scanner) ownPIDNamespace(dirfd int) int8 {
-	fd, err := procOpenAt(dirfd, &sc.path, "self/status", "", 0)
-	if err != nil {
+	status, ok := sc.readAt(dirfd, "self/status")
+	if !ok {
 		return 0
 	}
-	n, err := readFull(fd, &sc.aux, rawCalls)
-	procClose(fd)
-	if err != nil {
-		return 0
-	}
-	return nsPIDLevels(sc.aux[:n])
+	return nsPIDLevels(status)
 }
 
 // hidesPIDs reports whether the procfs mounted at proc has a hidepid
-// option, from self/mountinfo (the last mount there is the one seen).
+// option, from self/mountinfo (unknown counts as hiding).
 func (sc *scanner) hidesPIDs(dirfd int, proc string) bool {
-	fd, err := procOpenAt(dirfd, &sc.path, "self/mountinfo", "", 0)
+	info, ok := sc.readAt(dirfd, "self/mountinfo")
+	return !ok || mountHidesPIDs(info, filepath.Clean(proc))
+}
+
+// readAt reads the procfs file name relative to dirfd into sc.aux; the
+// bytes are valid until the next read into it.
+func (sc *scanner) readAt(dirfd int, name string) ([]byte, bool) {
+	fd, err := procOpenAt(dirfd, &sc.path, name, "", 0)
 	if err != nil {
-		return true // unknown: take it as hiding
+		return nil, false
 	}
 	n, err := readFull(fd, &sc.aux, rawCalls)
 	procClose(fd)
-	if err != nil {
-		return true
-	}
-	return mountHidesPIDs(sc.aux[:n], filepath.Clean(proc))
+	return sc.aux[:n], err == nil
 }
 
 // mountHidesPIDs reports whether the last proc mount at mountPoint in a
-// mountinfo text has hidepid set to anything but 0 or off.
+// mountinfo text (the one seen there) has hidepid set to anything but 0 or
+// off; a text that does not parse counts as hiding.
 func mountHidesPIDs(mountinfo []byte, mountPoint string) bool {
+	ms, err := ParseMountInfo(mountinfo)
+	if err != nil {
+		return true
+	}
 	hides := false
-	for line := range bytes.Lines(mountinfo) {
-		f := bytes.Fields(line)
-		sep := slices.IndexFunc(f, func(b []byte) bool { return string(b) == "-" })
-		if len(f) < 5 || sep < 0 || sep+3 >= len(f) || string(f[4]) != mountPoint || string(f[sep+1]) != "proc" {
+	for _, m := range ms {
+		if m.MountPoint != mountPoint || m.FSType != "proc" {
 			continue
 		}
 		hides = false
-		for opt := range bytes.SplitSeq(f[sep+3], []byte(",")) {
-			if v, ok := bytes.CutPrefix(opt, []byte("hidepid=")); ok && string(v) != "0" && string(v) != "off" {
+		for opt := range strings.SplitSeq(m.SuperOptions, ",") {
+			if v, ok := strings.CutPrefix(opt, "hidepid="); ok && v != "0" && v != "off" {
 				hides = true
 			}
 		}
@@ -477,10 +479,16 @@ func parsePID(name []byte) int32 {
 // openAt opens dir/<name><suffix> relative to dirfd, building the
 // NUL-terminated path in *pathBuf so the call does not allocate.
 func openAt[S []byte | string](dirfd int, pathBuf *[]byte, name S, suffix string) (int, error) {
-	p := cPath(pathBuf, name, suffix)
+	return openat(unix.Syscall6, dirfd, cPath(pathBuf, name, suffix), 0)
+}
+
+// openat opens the NUL-terminated path p relative to dirfd, read-only with
+// flags added, through call (unix.Syscall6, or unix.RawSyscall6 for a
+// procfs: raw_linux.go).
+func openat(call func(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, uintptr, unix.Errno), dirfd int, p []byte, flags int) (int, error) {
 	for {
-		r, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&p[0])),
-			uintptr(unix.O_RDONLY|unix.O_CLOEXEC), 0, 0, 0)
+		r, _, e := call(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&p[0])),
+			uintptr(unix.O_RDONLY|unix.O_CLOEXEC|flags), 0, 0, 0)
 		if e == unix.EINTR {
 			continue
 		}
