@@ -3,6 +3,8 @@ package procfs
 import (
 	"context"
 	"os"
+	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -279,5 +281,50 @@ func TestLastPIDAndNamespaceLevels(t *testing.T) {
 		if got := nsPIDLevels([]byte(in)); got != want {
 			t.Errorf("nsPIDLevels(%q) = %d, want %d", in, got, want)
 		}
+	}
+}
+
+// A held stat file that reads the same bytes as at the last scan takes that
+// scan's parse; one whose bytes changed is parsed again. Either way the row
+// is what a fresh parse of the file gives.
+func TestUnchangedStatTakesTheLastParse(t *testing.T) {
+	sleepBin, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary")
+	}
+	idle := exec.Command(sleepBin, "60")
+	if err := idle.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idle.Process.Kill(); idle.Wait() })
+	busy := startChild(t, "spin")
+	s := liveFS(t).NewProcessSampler()
+	s.Window = 0
+	ps := sampleNow(t, s, nil)
+	time.Sleep(200 * time.Millisecond) // the spinner runs; the sleeper does not
+	parsed := s.scan.parses
+	ps = sampleNow(t, s, ps)
+	if n := s.scan.parses - parsed; n >= len(ps) {
+		t.Errorf("every one of %d stat files was parsed again (%d parses)", len(ps), n)
+	}
+	want, err := os.ReadFile("/proc/" + strconv.Itoa(idle.Process.Pid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ParseProcStat(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := findPID(ps, idle.Process.Pid)
+	if p == nil {
+		t.Fatalf("sleeper %d not listed", idle.Process.Pid)
+	}
+	if p.Name != st.Name || p.PPID != st.PPID || p.State != st.State || p.StartTime != st.StartTime ||
+		p.UTime != st.UTime || p.STime != st.STime || p.VSize != st.VSize || p.Threads != st.Threads {
+		t.Errorf("sleeper row %+v, a fresh parse gives %+v", *p, st)
+	}
+	b := findPID(ps, busy.Process.Pid)
+	if b == nil || b.CPU == 0 {
+		t.Fatalf("spinner row %+v: its changed stat was not parsed again", b)
 	}
 }

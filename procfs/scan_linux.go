@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -39,6 +40,11 @@ type scanner struct {
 	pid   [12]byte // a pid's name when the previous list stands for a listing
 	// listings counts the scans that listed /proc.
 	listings int
+	// seed keys the sums of held files' contents (cachedFD.sum); random
+	// per scanner, so no process can name itself into a collision.
+	seed maphash.Seed
+	// parses counts the stat files parsed (not taken from cachedFD).
+	parses int
 }
 
 // fdCache holds the open <pid>/stat files of the previous scan, sorted by pid
@@ -113,6 +119,14 @@ type cachedFD struct {
 	uid    uint32 // owner when opened
 	opened uint32 // the scanner's count of opens when opened (Process.StatOpened)
 	reads  uint16 // reads since opened
+	// The last read's bytes, as a sum, and their parse: a read that
+	// gives the same bytes again (a process that has not run since, most
+	// of them) takes that parse. parsed is false until there is one.
+	parsed   bool
+	nameFrom uint16 // the name's span in the bytes
+	nameTo   uint16
+	sum      uint64
+	ps       ProcStat
 }
 
 // Most files held open in a process, whatever the limit.
@@ -305,6 +319,7 @@ func (sc *scanner) init() {
 		sc.buf = make([]byte, 1024)
 		sc.aux = make([]byte, 512)
 		sc.path = make([]byte, 0, 32)
+		sc.seed = maphash.MakeSeed()
 	}
 	if sc.fds == nil {
 		sc.fds = newFDCache()
@@ -343,14 +358,14 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 			held = c.prev[i]
 			i++
 		}
-		data, uid, err := sc.readStat(dirfd, pid, id, held)
+		data, uid, slot, err := sc.readStat(dirfd, pid, id, held)
 		if err != nil {
 			// One process we cannot read (it exited, hides, or its stat is
 			// odd: EISDIR, ELOOP, EIO) is skipped; it must not cost every
 			// client the whole list.
 			return nil
 		}
-		name, err := parseProcStat(data, &sc.ps)
+		name, err := sc.parse(data, slot)
 		if err != nil {
 			return nil // a file we cannot parse is skipped, like a vanished one
 		}
@@ -383,11 +398,41 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 	return dst, err
 }
 
+// parse parses a stat file's bytes into sc.ps and returns the name bytes
+// (a sub-slice of data). The bytes of a held file (slot, its entry in
+// c.next, ≥ 0) that are the same as at its last read take that read's
+// parse: parsing is most of a scan's own CPU, and most processes have not
+// run between two scans. Same bytes means a 64-bit sum under a random seed.
+func (sc *scanner) parse(data []byte, slot int) ([]byte, error) {
+	var e *cachedFD
+	var sum uint64
+	if slot >= 0 {
+		e = &sc.fds.next[slot]
+		sum = maphash.Bytes(sc.seed, data)
+		if e.parsed && e.sum == sum && int(e.nameTo) <= len(data) {
+			sc.ps = e.ps
+			return data[e.nameFrom:e.nameTo], nil
+		}
+	}
+	sc.parses++
+	name, err := parseProcStat(data, &sc.ps)
+	if e == nil {
+		return name, err
+	}
+	e.parsed = err == nil && len(data) <= 1<<16-1
+	if e.parsed {
+		from := cap(data) - cap(name) // name is data[from : from+len(name)]
+		e.sum, e.ps = sum, sc.ps
+		e.nameFrom, e.nameTo = uint16(from), uint16(from+len(name))
+	}
+	return name, err
+}
+
 // readStat reads <pid>/stat into sc.buf and returns it with the file's
 // owner: from the held file when there is one (fd ≥ 0) that still reads,
 // else opened relative to dirfd (and held for the next scan when the budget
-// allows).
-func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]byte, uint32, error) {
+// allows). slot is the file's entry in c.next when it is held, else -1.
+func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]byte, uint32, int, error) {
 	c := sc.fds
 	if held.fd >= 0 {
 		if held.reads < refreshReads {
@@ -395,14 +440,14 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 				held.reads++
 				c.next = append(c.next, held)
 				sc.opened = held.opened
-				return sc.buf[:n], held.uid, nil
+				return sc.buf[:n], held.uid, len(c.next) - 1, nil
 			}
 		}
 		closeHeld(held.fd) // gone, pid reused, or due for a refresh
 	}
 	fd, err := procOpenAt(dirfd, &sc.path, pid, "/stat", 0)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, -1, err
 	}
 	sc.opens++
 	sc.opened = sc.opens
@@ -413,15 +458,17 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 	if err == nil && n == 0 {
 		err = unix.ESRCH // a zombie being reaped can read empty
 	}
+	slot := -1
 	if err != nil || id <= 0 || c.hold != 1 || !heldFiles.take() {
 		procClose(fd)
 	} else {
 		c.next = append(c.next, cachedFD{pid: id, fd: int32(fd), uid: sc.st.Uid, opened: sc.opened})
+		slot = len(c.next) - 1
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, -1, err
 	}
-	return sc.buf[:n], sc.st.Uid, nil
+	return sc.buf[:n], sc.st.Uid, slot, nil
 }
 
 // readPIDFile reads <pid><suffix> (say "/cgroup") of the /proc being
