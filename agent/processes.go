@@ -294,11 +294,17 @@ func (c *collector) processRows(ps []procfs.Process) *wire.Processes {
 	// Two allocations for the whole list: the rows and the pointers to them.
 	rows := make([]wire.ProcessInfo, len(ps))
 	out := &wire.Processes{SampledAtMs: nowMS(), Processes: make([]*wire.ProcessInfo, len(ps)), TicksPerSecond: uint32(hz)}
+	// Neighbouring processes mostly share an owner: one user lookup (a
+	// lock and a clock read) per run of them.
+	lastUID, user := uint32(0), ""
 	for i := range ps {
 		p := &ps[i]
 		r := &rows[i]
 		r.Pid, r.Ppid, r.Name, r.State = uint32(p.PID), uint32(p.PPID), validText(p.Name), stateString(p.State)
-		r.Uid, r.User = p.UID, validText(c.users.name(p.UID))
+		if i == 0 || p.UID != lastUID {
+			lastUID, user = p.UID, validText(c.users.name(p.UID))
+		}
+		r.Uid, r.User = p.UID, user
 		r.CpuPercent, r.RssBytes, r.VirtualBytes = float32(p.CPU), p.RSS, p.VSize
 		r.Threads, r.CpuTicks, r.Nice = uint32(p.Threads), p.UTime+p.STime, p.Nice
 		if hz > 0 {

@@ -41,8 +41,11 @@ var gzipWriters = sync.Pool{New: func() any {
 
 // gzipLevel: for a list of 1,000 processes (the agent's costliest
 // encoding) level 2 takes a third of the default level's CPU for 11 % more
-// bytes (9.3 KB against 8.4 KB); level 1 a quarter for 20 % more.
-const gzipLevel = 2
+// bytes (9.3 KB against 8.4 KB); level 1 a quarter for 20 % more (~10 KB).
+// Level 1: the agent's CPU is what a Pi pays for, a kilobyte per list every
+// 2 s is not (text-encode 0.10× → 0.08× a Floor scan in
+// BenchmarkProcessListVsFloor).
+const gzipLevel = 1
 
 // Gzip compresses b as upstream does (no name, no mtime), at gzipLevel.
 func Gzip(b []byte) []byte {
