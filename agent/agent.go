@@ -137,6 +137,9 @@ func newAgent(cfg Config, reg *registry, opts ...procfs.Option) (*Agent, error) 
 		hosts: newHostAllowlist(cfg.AllowedHosts), limits: newLogLimits(log),
 		authFails: newPeerBuckets(authFailRate, authFailBurst), httpReqs: newPeerBuckets(httpRate, httpBurst)}
 	a.connLimit = newConnLimiter(cfg.MaxClients+httpHeadroom, cfg.MaxClientsPerPeer+httpHeadroom/2, a.limits.conns)
+	// The held /proc files must leave room for every connection admitted,
+	// and for the pipes and netlink sockets of the collectors.
+	procfs.ReserveFiles(cfg.MaxClients + httpHeadroom + 512)
 	a.coll = newCollector(fs, cfg)
 	a.src = make([]source, len(reg.kinds))
 	for i, k := range reg.kinds {

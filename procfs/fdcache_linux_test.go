@@ -163,9 +163,9 @@ func limitHeld(t *testing.T, n int64) {
 	t.Helper()
 	heldFiles.take() // the budget is set from the rlimit at the first take
 	heldFiles.give(1)
-	old := heldFiles.limit
-	heldFiles.limit = heldFiles.held.Load() + n
-	t.Cleanup(func() { heldFiles.limit = old })
+	old := heldFiles.limit.Load()
+	heldFiles.limit.Store(heldFiles.held.Load() + n)
+	t.Cleanup(func() { heldFiles.limit.Store(old) })
 }
 
 // Samplers in one process share one budget of held files: what one holds,
@@ -326,5 +326,21 @@ func TestUnchangedStatTakesTheLastParse(t *testing.T) {
 	b := findPID(ps, busy.Process.Pid)
 	if b == nil || b.CPU == 0 {
 		t.Fatalf("spinner row %+v: its changed stat was not parsed again", b)
+	}
+}
+
+func TestHeldLimit(t *testing.T) {
+	for _, c := range []struct{ cur, reserve, want int64 }{
+		{20000, fdReserve, 17952},
+		{65536, fdReserve, maxCachedFDs},
+		{1024, fdReserve, 384},
+		{4096, fdReserve, 2048},
+		{20000, 10000 + 64, 9936}, // an agent of 10,000 clients
+		{20000, 30000, 9872},      // never more than half
+		{0, fdReserve, 0},
+	} {
+		if got := heldLimit(c.cur, c.reserve); got != c.want {
+			t.Errorf("heldLimit(%d, %d) = %d, want %d", c.cur, c.reserve, got, c.want)
+		}
 	}
 }

@@ -77,32 +77,71 @@ type fdCache struct {
 
 // heldFiles is the budget of files held open between scans, one for the
 // whole process: every sampler of every agent in it (the dashboard's fleet
-// tests run 45 in one process) shares one RLIMIT_NOFILE. It is half of
-// what the limit leaves after a reserve for sockets and other files, so
-// that they never run short, and at most maxCachedFDs. A sampler that
+// tests run 45 in one process) shares one RLIMIT_NOFILE. It leaves
+// fdReserve files (or what ReserveFiles asked, when more) for sockets and
+// other files, or half the limit when that is more (a small limit), so that
+// they never run short, and it is at most maxCachedFDs. A sampler that
 // finds it spent reads the rest of its files the plain way.
 var heldFiles fileBudget
 
 type fileBudget struct {
-	once  sync.Once
-	limit int64
-	held  atomic.Int64
+	once    sync.Once
+	cur     int64 // RLIMIT_NOFILE's soft limit, at the first use
+	reserve atomic.Int64
+	limit   atomic.Int64
+	held    atomic.Int64
+}
+
+// init reads the limit once.
+func (b *fileBudget) init() {
+	b.once.Do(func() {
+		var lim unix.Rlimit
+		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil {
+			b.cur = int64(min(lim.Cur, 1<<40))
+		}
+		b.reserve.CompareAndSwap(0, fdReserve)
+		b.limit.Store(heldLimit(b.cur, b.reserve.Load()))
+	})
 }
 
 // take counts one more file held, if the budget allows.
 func (b *fileBudget) take() bool {
-	b.once.Do(func() {
-		var lim unix.Rlimit
-		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil {
-			b.limit = min(max(int64(lim.Cur)-256, 0)/2, maxCachedFDs)
-		}
-	})
-	if b.held.Add(1) > b.limit {
+	b.init()
+	if b.held.Add(1) > b.limit.Load() {
 		b.held.Add(-1)
 		return false
 	}
 	return true
 }
+
+// ReserveFiles keeps n of the process's RLIMIT_NOFILE files from the /proc
+// files samplers hold open between scans (2,048 unless asked for more):
+// a server that may hold n sockets calls it before it serves. Files held
+// already stay open; the next scans hold fewer. Whatever is reserved, the
+// samplers may hold half of what the limit leaves after 256.
+func ReserveFiles(n int) {
+	b := &heldFiles
+	b.init()
+	for {
+		old := b.reserve.Load()
+		if int64(n) <= old || b.reserve.CompareAndSwap(old, int64(n)) {
+			break
+		}
+	}
+	b.limit.Store(heldLimit(b.cur, b.reserve.Load()))
+}
+
+// heldLimit is the budget under a RLIMIT_NOFILE of cur leaving reserve
+// (see heldFiles): with the default reserve 17,952 of 20,000, 32,768 (then
+// maxCachedFDs) of 65,536, 384 of 1,024.
+func heldLimit(cur, reserve int64) int64 {
+	return min(max(cur-reserve, max(cur-256, 0)/2), maxCachedFDs)
+}
+
+// fdReserve is the files heldFiles leaves to the rest of the process by
+// default: an agent's 512 clients and its HTTP headroom, pipes, sockets to
+// the kernel, with room to spare.
+const fdReserve = 2048
 
 // give counts n held files closed.
 func (b *fileBudget) give(n int) { b.held.Add(-int64(n)) }

@@ -15,3 +15,6 @@ func (sc *scanner) readPIDFile(int32, string) []byte { return nil }
 
 // CountProcesses needs Linux's /proc.
 func (fs *FS) CountProcesses() (int, error) { return 0, ErrNotSupported }
+
+// ReserveFiles does nothing without Linux's /proc: no files are held.
+func ReserveFiles(n int) {}
