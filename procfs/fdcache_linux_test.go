@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func openFDs(t *testing.T) int {
@@ -342,5 +344,52 @@ func TestHeldLimit(t *testing.T) {
 		if got := heldLimit(c.cur, c.reserve); got != c.want {
 			t.Errorf("heldLimit(%d, %d) = %d, want %d", c.cur, c.reserve, got, c.want)
 		}
+	}
+}
+
+// A process short of descriptors (more held elsewhere than the budget
+// allowed for) lets go of the files its scan holds and lists every process
+// all the same: none is dropped for want of a descriptor.
+func TestOutOfDescriptorsDropsNoProcess(t *testing.T) {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	sleepBin, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary")
+	}
+	var pids []int
+	for range 40 {
+		c := exec.Command(sleepBin, "60")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+		pids = append(pids, c.Process.Pid)
+	}
+	limitHeld(t, 1<<20) // a budget far above what the descriptors allow
+	s := liveFS(t).NewProcessSampler()
+	s.Window = 0
+	defer s.Close()
+	// 20 descriptors to spare: the scan runs out half-way through the
+	// children.
+	small := lim
+	small.Cur = uint64(openFDs(t) + 20)
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &small); err != nil {
+		t.Skipf("cannot lower RLIMIT_NOFILE: %v", err)
+	}
+	ps, err := s.Sample(context.Background(), nil)
+	unix.Setrlimit(unix.RLIMIT_NOFILE, &lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		if findPID(ps, pid) == nil {
+			t.Errorf("child %d not listed (%d processes listed)", pid, len(ps))
+		}
+	}
+	if held := int64(s.scan.fds.held()); held >= 40 {
+		t.Errorf("%d files still held after running out", held)
 	}
 }

@@ -485,6 +485,9 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 		closeHeld(held.fd) // gone, pid reused, or due for a refresh
 	}
 	fd, err := procOpenAt(dirfd, &sc.path, pid, "/stat", 0)
+	if (err == unix.EMFILE || err == unix.ENFILE) && sc.shed() {
+		fd, err = procOpenAt(dirfd, &sc.path, pid, "/stat", 0)
+	}
 	if err != nil {
 		return nil, 0, -1, err
 	}
@@ -508,6 +511,22 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 		return nil, 0, -1, err
 	}
 	return sc.buf[:n], sc.st.Uid, slot, nil
+}
+
+// shed closes the files this scan has held so far, when an open failed for
+// want of descriptors (the process holds more files than the budget
+// allowed for: children's pidfds, sockets), and caps the budget at what is
+// held then, so that the scan goes on without dropping processes and the
+// next scans hold no more. It reports whether it freed any.
+func (sc *scanner) shed() bool {
+	c := sc.fds
+	for _, e := range c.next {
+		closeHeld(e.fd)
+	}
+	freed := len(c.next) > 0
+	c.next = c.next[:0]
+	heldFiles.limit.Store(heldFiles.held.Load())
+	return freed
 }
 
 // readPIDFile reads <pid><suffix> (say "/cgroup") of the /proc being
