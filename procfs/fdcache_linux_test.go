@@ -104,8 +104,8 @@ func TestHeldStatFiles(t *testing.T) {
 	s.Close()
 }
 
-// A held file is read for at most refreshReads scans, then opened afresh
-// (the owner is read at open).
+// A held file's owner serves for at most refreshReads scans, then it is
+// read again.
 func TestHeldStatFilesRefresh(t *testing.T) {
 	fs := liveFS(t)
 	s := fs.NewProcessSampler()
@@ -113,8 +113,7 @@ func TestHeldStatFilesRefresh(t *testing.T) {
 	defer s.Close()
 	self := int32(os.Getpid())
 	var ps []Process
-	// reads counts the scans since the file was opened (the fd number
-	// itself is reused at once by the reopen).
+	// reads counts the scans since the owner was read.
 	readsOf := func() int {
 		for _, h := range s.scan.fds.prev {
 			if h.pid == self {
@@ -137,7 +136,7 @@ func TestHeldStatFilesRefresh(t *testing.T) {
 		last = r
 	}
 	if !reopened {
-		t.Errorf("own stat file was not reopened in %d scans", refreshReads+1)
+		t.Errorf("own stat file's owner was not read again in %d scans", refreshReads+1)
 	}
 	if p := findPID(ps, int(self)); p == nil || p.UID != uint32(os.Geteuid()) {
 		t.Errorf("own row %+v, want uid %d", p, os.Geteuid())
@@ -392,4 +391,54 @@ func TestOutOfDescriptorsDropsNoProcess(t *testing.T) {
 	if held := int64(s.scan.fds.held()); held >= 40 {
 		t.Errorf("%d files still held after running out", held)
 	}
+}
+
+// A process that changes user shows its new owner within refreshReads
+// scans of the file held since before the change, with a new StatOpened
+// (what the agent reads the command line again on).
+func TestHeldFileOwnerReadAgain(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the child drops root")
+	}
+	child := startChild(t, "drop-root")
+	pid := child.Process.Pid
+	s := liveFS(t).NewProcessSampler()
+	s.Window = 0
+	defer s.Close()
+	ps := sampleNow(t, s, nil)
+	p := findPID(ps, pid)
+	if p == nil || p.UID != 0 {
+		t.Fatalf("child row %+v, want uid 0 before it drops root", p)
+	}
+	opened := p.StatOpened
+	time.Sleep(500 * time.Millisecond)
+	for scan := 1; ; scan++ {
+		ps = sampleNow(t, s, ps)
+		p = findPID(ps, pid)
+		if p == nil {
+			t.Fatalf("child %d not listed", pid)
+		}
+		if p.UID == 65534 {
+			if p.StatOpened == opened {
+				t.Errorf("new owner with the same StatOpened %d", opened)
+			}
+			if held := findHeld(s, int32(pid)); held < 0 {
+				t.Errorf("the child's file is no longer held")
+			}
+			return
+		}
+		if scan > refreshReads+1 {
+			t.Fatalf("after %d scans the child still shows uid %d", scan, p.UID)
+		}
+	}
+}
+
+// findHeld is pid's held descriptor, or -1.
+func findHeld(s *ProcessSampler, pid int32) int32 {
+	for _, h := range s.scan.fds.prev {
+		if h.pid == pid {
+			return h.fd
+		}
+	}
+	return -1
 }

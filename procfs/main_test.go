@@ -2,6 +2,7 @@ package procfs
 
 import (
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -21,6 +22,14 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	case "sleep":
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	case "drop-root":
+		// A daemon dropping root once it is up: nobody after 300 ms.
+		time.Sleep(300 * time.Millisecond)
+		if err := syscall.Setuid(65534); err != nil {
+			os.Exit(3)
+		}
 		time.Sleep(time.Minute)
 		os.Exit(0)
 	}

@@ -173,9 +173,10 @@ func parseProcStat(b []byte, s *ProcStat) ([]byte, error) {
 	return name, nil
 }
 
-// refreshReads bounds how long one open file serves: the owner is read at
-// open, so a process that changes user (a daemon dropping root) shows its
-// new user within this many scans.
+// refreshReads bounds how long an owner read serves: it is read when the
+// stat file is opened and again (a stat of /proc/<pid>) every this many
+// scans, so a process that changes user (a daemon dropping root) shows its
+// new user within as many.
 const refreshReads = 30
 
 // procState is what the sampler remembers of a process between samples.

@@ -4,4 +4,7 @@ package procfs
 
 import "golang.org/x/sys/unix"
 
-const sysFstat = unix.SYS_FSTAT64
+const (
+	sysFstat   = unix.SYS_FSTAT64
+	sysFstatat = unix.SYS_FSTATAT64
+)

@@ -157,7 +157,7 @@ type cachedFD struct {
 	fd     int32
 	uid    uint32 // owner when opened
 	opened uint32 // the scanner's count of opens when opened (Process.StatOpened)
-	reads  uint16 // reads since opened
+	reads  uint16 // reads since the owner was read
 	// The last read's bytes, as a sum, and their parse: a read that
 	// gives the same bytes again (a process that has not run since, most
 	// of them) takes that parse. parsed is false until there is one.
@@ -474,6 +474,14 @@ func (sc *scanner) parse(data []byte, slot int) ([]byte, error) {
 func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]byte, uint32, int, error) {
 	c := sc.fds
 	if held.fd >= 0 {
+		if held.reads >= refreshReads && procFstatAt(dirfd, cPath(&sc.path, pid, ""), &sc.st) == nil {
+			// Time to read the owner again (a daemon that dropped
+			// root): a stat of /proc/<pid> looks it up afresh, at a
+			// fraction of opening the file again. A new number for
+			// the opening all the same (Process.StatOpened).
+			sc.opens++
+			held.uid, held.opened, held.reads = sc.st.Uid, sc.opens, 0
+		}
 		if held.reads < refreshReads {
 			if n, err := readFull(int(held.fd), &sc.buf, fromStart|rawCalls); err == nil && n > 0 {
 				held.reads++
@@ -536,12 +544,12 @@ func (sc *scanner) readPIDFile(pid int32, suffix string) []byte {
 	if sc.aux == nil {
 		sc.aux = make([]byte, 512)
 	}
-	fd, err := openAt(sc.dirfd, &sc.path, strconv.AppendInt(sc.num[:0], int64(pid), 10), suffix)
+	fd, err := procOpenAt(sc.dirfd, &sc.path, strconv.AppendInt(sc.num[:0], int64(pid), 10), suffix, 0)
 	if err != nil {
 		return nil
 	}
-	n, err := readFull(fd, &sc.aux, fromPosition)
-	unix.Close(fd)
+	n, err := readFull(fd, &sc.aux, rawCalls)
+	procClose(fd)
 	if err != nil {
 		return nil
 	}
