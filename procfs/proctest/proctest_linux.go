@@ -136,7 +136,10 @@ func StartSleeper(t testing.TB, attr *syscall.SysProcAttr) *exec.Cmd {
 }
 
 // TopUpProcesses starts sleepers until the machine runs n processes, for
-// benchmarks at a given process count; they are reaped when b ends.
+// benchmarks at a given process count; they are killed and reaped when b
+// ends (or killed by the kernel should the benchmark die first). Each
+// child's pidfd is let go at once: 10,000 of them would spend half of this
+// process's descriptors, which a monitor on a real server does not hold.
 func TopUpProcesses(b *testing.B, n int) {
 	b.Helper()
 	ents, err := os.ReadDir("/proc")
@@ -148,8 +151,26 @@ func TopUpProcesses(b *testing.B, n int) {
 			n--
 		}
 	}
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		b.Skip("no sleep binary")
+	}
+	var pids []int
+	b.Cleanup(func() {
+		for _, pid := range pids {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		for _, pid := range pids {
+			syscall.Wait4(pid, nil, 0, nil) // our child: its pid is not reused before this
+		}
+	})
 	for range max(n, 0) {
-		StartSleeper(b, nil)
+		cmd := Command(sleep, "600")
+		if err := Start(cmd); err != nil {
+			b.Skipf("cannot start sleeper %d: %v", len(pids)+1, err)
+		}
+		pids = append(pids, cmd.Process.Pid)
+		cmd.Process.Release()
 	}
 }
 
