@@ -15,8 +15,8 @@ import (
 
 // Command lines (ProcessInfo.command, ProcessExtras.command, v2 only) are
 // read once per process and kept, as the owner is: read again when the
-// process's <pid>/stat is opened afresh (a reused pid, or the periodic
-// reopen that reads the owner again) or its name changes (an exec). A
+// process's <pid>/stat is opened afresh (a reused pid) or its owner read
+// again (every 30 scans; Process.StatOpened), or its name changes (an exec). A
 // sample with them is made from the shared process sample by copying its
 // encoded rows and appending each one's command, so the fields of a row
 // are never copied one by one and a client that asks for none pays

@@ -36,8 +36,8 @@ type Process struct {
 	CPU float64
 	// StatOpened tells the opening of <pid>/stat this row was read from:
 	// a new number whenever the sampler opened the file afresh (first
-	// sight, a reused pid, or the periodic reopen that reads the owner
-	// again), the same one while it re-reads a file it holds. A caller
+	// sight, a reused pid) or read its owner again (every refreshReads
+	// scans), the same one while it re-reads a file it holds. A caller
 	// keeping values read elsewhere (the command line) reads them again
 	// when it changes.
 	StatOpened uint32
