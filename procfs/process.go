@@ -76,6 +76,7 @@ func ParseProcStat(b []byte) (ProcStat, error) {
 // parseProcStat fills everything but Name and returns the name bytes (a
 // sub-slice of b) so the sampler can intern them without allocating.
 func parseProcStat(b []byte, s *ProcStat) ([]byte, error) {
+	*s = ProcStat{} // a field left out (a negative rss, no vsize) is 0, not the last process's
 	open, close := -1, -1
 	for i, c := range b {
 		if c == '(' {

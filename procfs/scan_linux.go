@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -90,7 +91,15 @@ type fileBudget struct {
 	reserve atomic.Int64
 	limit   atomic.Int64
 	held    atomic.Int64
+	// After a scan ran short of descriptors (shed), at most capAt files
+	// are held until capUntil (Unix ns): the shortage may pass (a burst
+	// of connections), so the cap lasts shedFor, and the next shortage
+	// sets it again.
+	capAt, capUntil atomic.Int64
 }
+
+// shedFor is how long a shortage of descriptors caps the budget.
+const shedFor = time.Minute
 
 // init reads the limit once.
 func (b *fileBudget) init() {
@@ -107,18 +116,30 @@ func (b *fileBudget) init() {
 // take counts one more file held, if the budget allows.
 func (b *fileBudget) take() bool {
 	b.init()
-	if b.held.Add(1) > b.limit.Load() {
+	lim := b.limit.Load()
+	if until := b.capUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+		lim = min(lim, b.capAt.Load())
+	}
+	if b.held.Add(1) > lim {
 		b.held.Add(-1)
 		return false
 	}
 	return true
 }
 
+// capHeld caps the budget at what is held now, for shedFor.
+func (b *fileBudget) capHeld() {
+	b.capAt.Store(b.held.Load())
+	b.capUntil.Store(time.Now().Add(shedFor).UnixNano())
+}
+
 // ReserveFiles keeps n of the process's RLIMIT_NOFILE files from the /proc
 // files samplers hold open between scans (2,048 unless asked for more):
 // a server that may hold n sockets calls it before it serves. Files held
 // already stay open; the next scans hold fewer. Whatever is reserved, the
-// samplers may hold half of what the limit leaves after 256.
+// samplers may hold half of what the limit leaves after 256. The largest
+// request stands, not their sum: one server to a process (tests that run
+// several agents in one keep to the default reserve).
 func ReserveFiles(n int) {
 	b := &heldFiles
 	b.init()
@@ -474,11 +495,15 @@ func (sc *scanner) parse(data []byte, slot int) ([]byte, error) {
 func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]byte, uint32, int, error) {
 	c := sc.fds
 	if held.fd >= 0 {
-		if held.reads >= refreshReads && procFstatAt(dirfd, cPath(&sc.path, pid, ""), &sc.st) == nil {
+		if held.reads >= refreshReads && procFstatAt(dirfd, cPath(&sc.path, pid, "/stat"), &sc.st) == nil {
 			// Time to read the owner again (a daemon that dropped
-			// root): a stat of /proc/<pid> looks it up afresh, at a
-			// fraction of opening the file again. A new number for
-			// the opening all the same (Process.StatOpened).
+			// root): a stat of the path <pid>/stat has the kernel
+			// work the owner out afresh, as an open does, at a
+			// fraction of opening the file again. (Not /proc/<pid>
+			// itself: a directory shows the effective uid even of a
+			// process that is not dumpable, whose files show root.)
+			// A new number for the opening all the same
+			// (Process.StatOpened).
 			sc.opens++
 			held.uid, held.opened, held.reads = sc.st.Uid, sc.opens, 0
 		}
@@ -493,7 +518,7 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 		closeHeld(held.fd) // gone, pid reused, or due for a refresh
 	}
 	fd, err := procOpenAt(dirfd, &sc.path, pid, "/stat", 0)
-	if (err == unix.EMFILE || err == unix.ENFILE) && sc.shed() {
+	if (err == unix.EMFILE || err == unix.ENFILE) && sc.shed(err) {
 		fd, err = procOpenAt(dirfd, &sc.path, pid, "/stat", 0)
 	}
 	if err != nil {
@@ -522,18 +547,21 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 }
 
 // shed closes the files this scan has held so far, when an open failed for
-// want of descriptors (the process holds more files than the budget
-// allowed for: children's pidfds, sockets), and caps the budget at what is
-// held then, so that the scan goes on without dropping processes and the
-// next scans hold no more. It reports whether it freed any.
-func (sc *scanner) shed() bool {
+// want of descriptors, so that the scan goes on without dropping
+// processes. When the process ran out (EMFILE: it holds more files than
+// the budget allowed for, children's pidfds or sockets) the budget is
+// capped at what is held then for shedFor; a full system table (ENFILE) is
+// no sign of that. It reports whether it freed any.
+func (sc *scanner) shed(err error) bool {
 	c := sc.fds
 	for _, e := range c.next {
 		closeHeld(e.fd)
 	}
 	freed := len(c.next) > 0
 	c.next = c.next[:0]
-	heldFiles.limit.Store(heldFiles.held.Load())
+	if err == unix.EMFILE {
+		heldFiles.capHeld()
+	}
 	return freed
 }
 
@@ -544,12 +572,15 @@ func (sc *scanner) readPIDFile(pid int32, suffix string) []byte {
 	if sc.aux == nil {
 		sc.aux = make([]byte, 512)
 	}
-	fd, err := procOpenAt(sc.dirfd, &sc.path, strconv.AppendInt(sc.num[:0], int64(pid), 10), suffix, 0)
+	// Ordinary calls: on kernels before 6.7 a read of <pid>/cgroup may
+	// wait on the kernel's cgroup mutex, and a raw call would hold its
+	// thread from the runtime meanwhile.
+	fd, err := openAt(sc.dirfd, &sc.path, strconv.AppendInt(sc.num[:0], int64(pid), 10), suffix)
 	if err != nil {
 		return nil
 	}
-	n, err := readFull(fd, &sc.aux, rawCalls)
-	procClose(fd)
+	n, err := readFull(fd, &sc.aux, fromPosition)
+	unix.Close(fd)
 	if err != nil {
 		return nil
 	}
