@@ -224,6 +224,22 @@ type ProcessSampler struct {
 	stat      Stat
 	scratch   []Process
 	scan      scanner
+	due       []int // the processes (their index in cur and in the sample) whose group is to be read
+}
+
+// groupsDue reads the groups the scan left due, after it: dst and s.cur
+// hold the scan's processes in the same order.
+func (s *ProcessSampler) groupsDue(dst []Process) {
+	if len(s.due) == 0 {
+		return
+	}
+	s.scan.inDir(s.fs, func() {
+		for _, i := range s.due {
+			st := &s.cur[i]
+			st.group, st.groupRead = s.GroupOf(s.scan.readPIDFile(st.pid, "/cgroup")), true
+			dst[i].Group = st.group
+		}
+	})
 }
 
 // NewProcessSampler returns a sampler reading fs.
@@ -284,7 +300,7 @@ func (s *ProcessSampler) sampleOnce(dst []Process) ([]Process, error) {
 	if s.have && total > s.prevTotal {
 		dTotal = float64(total - s.prevTotal)
 	}
-	s.cur = s.cur[:0]
+	s.cur, s.due = s.cur[:0], s.due[:0]
 	hint := 0
 	var err error
 	dst, err = s.scan.each(s.fs, dst, func(p *Process, ps *ProcStat, name []byte) {
@@ -326,7 +342,9 @@ func (s *ProcessSampler) sampleOnce(dst []Process) ([]Process, error) {
 			if old != nil && old.start == ps.StartTime && old.groupRead && old.groupAge < refreshReads {
 				st.group, st.groupAge, st.groupRead = old.group, old.groupAge+1, true
 			} else {
-				st.group, st.groupRead = s.GroupOf(s.scan.readPIDFile(ps.PID, "/cgroup")), true
+				// Read after the scan (groupsDue): its ordinary calls
+				// would wake the runtime's monitor for the whole scan.
+				s.due = append(s.due, len(s.cur))
 			}
 			p.Group = st.group
 		}
@@ -341,6 +359,7 @@ func (s *ProcessSampler) sampleOnce(dst []Process) ([]Process, error) {
 	if err != nil {
 		return dst, err
 	}
+	s.groupsDue(dst)
 	s.prev, s.cur = s.cur, s.prev
 	if !sortedStates(s.prev) {
 		sortStates(s.prev)

@@ -565,8 +565,21 @@ func (sc *scanner) shed(err error) bool {
 	return freed
 }
 
+// inDir runs fn with fs's /proc open for readPIDFile (when it opens).
+func (sc *scanner) inDir(fs *FS, fn func()) {
+	dirfd, err := procOpenAt(unix.AT_FDCWD, &sc.path, fs.proc, "", unix.O_DIRECTORY)
+	if err != nil {
+		return
+	}
+	defer procClose(dirfd)
+	sc.dirfd = dirfd
+	defer func() { sc.dirfd = -1 }()
+	fn()
+}
+
 // readPIDFile reads <pid><suffix> (say "/cgroup") of the /proc being
-// scanned, for each's callback; the bytes are valid until the next call.
+// scanned (in each's callback, or in inDir); the bytes are valid until
+// the next call.
 // It returns nil when the file cannot be read (the process is gone).
 func (sc *scanner) readPIDFile(pid int32, suffix string) []byte {
 	if sc.aux == nil {

@@ -13,6 +13,8 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 
 func (sc *scanner) readPIDFile(int32, string) []byte { return nil }
 
+func (sc *scanner) inDir(fs *FS, fn func()) {}
+
 // CountProcesses needs Linux's /proc.
 func (fs *FS) CountProcesses() (int, error) { return 0, ErrNotSupported }
 
