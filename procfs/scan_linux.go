@@ -585,9 +585,9 @@ func (sc *scanner) readPIDFile(pid int32, suffix string) []byte {
 	if sc.aux == nil {
 		sc.aux = make([]byte, 512)
 	}
-	// Ordinary calls: on kernels before 6.7 a read of <pid>/cgroup may
-	// wait on the kernel's cgroup mutex, and a raw call would hold its
-	// thread from the runtime meanwhile.
+	// Ordinary calls: a read of <pid>/cgroup may wait on the kernel's
+	// cgroup locks (held while other programs create or move cgroups), and
+	// a raw call would keep its thread from the runtime meanwhile.
 	fd, err := openAt(sc.dirfd, &sc.path, strconv.AppendInt(sc.num[:0], int64(pid), 10), suffix)
 	if err != nil {
 		return nil
