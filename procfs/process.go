@@ -175,7 +175,7 @@ func parseProcStat(b []byte, s *ProcStat) ([]byte, error) {
 }
 
 // refreshReads bounds how long an owner read serves: it is read when the
-// stat file is opened and again (a stat of /proc/<pid>) every this many
+// stat file is opened and again (a stat of the path <pid>/stat) every this many
 // scans, so a process that changes user (a daemon dropping root) shows its
 // new user within as many.
 const refreshReads = 30
