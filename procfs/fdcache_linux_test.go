@@ -302,6 +302,7 @@ func TestUnchangedStatTakesTheLastParse(t *testing.T) {
 	busy := startChild(t, "spin")
 	s := liveFS(t).NewProcessSampler()
 	s.Window = 0
+	defer s.Close()
 	ps := sampleNow(t, s, nil)
 	time.Sleep(200 * time.Millisecond) // the spinner runs; the sleeper does not
 	parsed := s.scan.parses
@@ -461,7 +462,9 @@ func TestHeldFileOwnerReadAgain(t *testing.T) {
 	if u := findPID(ps, upid); u == nil || u.UID != 0 {
 		t.Errorf("undumpable child after a refresh: %+v, want uid 0", u)
 	}
-	fresh := sampleNow(t, liveFS(t).NewProcessSampler(), nil)
+	fs := liveFS(t).NewProcessSampler()
+	defer fs.Close()
+	fresh := sampleNow(t, fs, nil)
 	if u := findPID(fresh, upid); u == nil || u.UID != 0 {
 		t.Errorf("undumpable child in a fresh sampler: %+v, want uid 0", u)
 	}

@@ -105,27 +105,28 @@ func TestEscPopsScreensInOrder(t *testing.T) {
 func TestFooterSaysWhatEscDoes(t *testing.T) {
 	ag := v2Agent(t, 60)
 	hs := startApp(t, Options{Target: model.Target{URL: ag.URL}}, 160, 50)
-	footer := func() string { s := hs.text(); return lineWith(s, "q  quit") }
+	// The footer is read once a frame shows it: a frame being drawn (slow
+	// under qemu in CI) may not have it yet.
+	footer := func(what string, ok func(f string) bool) {
+		t.Helper()
+		hs.waitUntil(what, func(s string) bool { return ok(lineWith(s, "q  quit")) })
+	}
 	hs.waitFor("systemd", "q  quit")
-	if f := footer(); strings.Contains(f, "Esc") {
+	if f := lineWith(hs.waitFor("q  quit"), "q  quit"); strings.Contains(f, "Esc") {
 		t.Errorf("the first screen's footer offers Esc: %q", f)
 	}
 	hs.filterFor("nginx")
-	if f := footer(); !strings.Contains(f, "Esc  clear filter") {
-		t.Errorf("with a filter the footer does not say Esc clears it: %q", f)
-	}
+	footer("a footer that says Esc clears the filter", func(f string) bool { return strings.Contains(f, "Esc  clear filter") })
 	hs.key(tcell.KeyEscape)
 	hs.waitUntil("the filter cleared", func(s string) bool { return !strings.Contains(s, `filter "`) })
 	hs.rune('c')
 	hs.waitFor("─ connections ")
-	if f := footer(); !strings.Contains(f, "Esc  back") {
-		t.Errorf("the connections footer does not say Esc goes back: %q", f)
-	}
+	footer("a connections footer that says Esc goes back", func(f string) bool { return strings.Contains(f, "Esc  back") })
 	hs.rune('?')
 	hs.waitFor("─ keys ")
-	if f := footer(); !strings.Contains(f, "Esc  close") || strings.Contains(f, "back") {
-		t.Errorf("the help's footer does not say Esc closes it: %q", f)
-	}
+	footer("a help footer that says Esc closes it, not back", func(f string) bool {
+		return strings.Contains(f, "Esc  close") && !strings.Contains(f, "back")
+	})
 }
 
 // On a fleet, Esc pops a member's screens back to the fleet, which stays.
