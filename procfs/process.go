@@ -227,19 +227,14 @@ type ProcessSampler struct {
 	due       []int // the processes (their index in cur and in the sample) whose group is to be read
 }
 
-// groupsDue reads the groups the scan left due, after it: dst and s.cur
+// groupsDue reads the groups the scan left due, at its end: dst and s.cur
 // hold the scan's processes in the same order.
 func (s *ProcessSampler) groupsDue(dst []Process) {
-	if len(s.due) == 0 {
-		return
+	for _, i := range s.due {
+		st := &s.cur[i]
+		st.group, st.groupRead = s.GroupOf(s.scan.readPIDFile(st.pid, "/cgroup")), true
+		dst[i].Group = st.group
 	}
-	s.scan.inDir(s.fs, func() {
-		for _, i := range s.due {
-			st := &s.cur[i]
-			st.group, st.groupRead = s.GroupOf(s.scan.readPIDFile(st.pid, "/cgroup")), true
-			dst[i].Group = st.group
-		}
-	})
 }
 
 // NewProcessSampler returns a sampler reading fs.
@@ -355,11 +350,10 @@ func (s *ProcessSampler) sampleOnce(dst []Process) ([]Process, error) {
 			}
 		}
 		s.cur = append(s.cur, st)
-	})
+	}, s.groupsDue)
 	if err != nil {
 		return dst, err
 	}
-	s.groupsDue(dst)
 	s.prev, s.cur = s.cur, s.prev
 	if !sortedStates(s.prev) {
 		sortStates(s.prev)

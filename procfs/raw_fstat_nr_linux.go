@@ -1,7 +1,10 @@
-//go:build linux && (amd64 || arm64 || riscv64)
+//go:build linux && (arm64 || riscv64)
 
 package procfs
 
 import "golang.org/x/sys/unix"
 
-const sysFstat = unix.SYS_FSTAT
+const (
+	sysFstat   = unix.SYS_FSTAT
+	sysFstatat = unix.SYS_FSTATAT
+)

@@ -387,8 +387,10 @@ func (sc *scanner) init() {
 }
 
 // each appends one Process per live pid to dst, calling fn with the process,
-// its parsed stat and the raw name bytes (valid only during fn).
-func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat, name []byte)) ([]Process, error) {
+// its parsed stat and the raw name bytes (valid only during fn), then after
+// (when not nil) with the whole list, the /proc directory still open for
+// readPIDFile.
+func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat, name []byte), after func([]Process)) ([]Process, error) {
 	sc.init()
 	dirfd, err := procOpenAt(unix.AT_FDCWD, &sc.path, fs.proc, "", unix.O_DIRECTORY)
 	if err != nil {
@@ -455,6 +457,9 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 	if c.complete && c.loadavg < 0 && c.hold == 1 {
 		sc.holdLoadavg(dirfd, fs.proc)
 	}
+	if err == nil && after != nil {
+		after(dst)
+	}
 	return dst, err
 }
 
@@ -515,7 +520,7 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 				return sc.buf[:n], held.uid, len(c.next) - 1, nil
 			}
 		}
-		closeHeld(held.fd) // gone, pid reused, or due for a refresh
+		closeHeld(held.fd) // gone, pid reused (or its owner could not be read again)
 	}
 	fd, err := procOpenAt(dirfd, &sc.path, pid, "/stat", 0)
 	if (err == unix.EMFILE || err == unix.ENFILE) && sc.shed(err) {
@@ -565,21 +570,8 @@ func (sc *scanner) shed(err error) bool {
 	return freed
 }
 
-// inDir runs fn with fs's /proc open for readPIDFile (when it opens).
-func (sc *scanner) inDir(fs *FS, fn func()) {
-	dirfd, err := procOpenAt(unix.AT_FDCWD, &sc.path, fs.proc, "", unix.O_DIRECTORY)
-	if err != nil {
-		return
-	}
-	defer procClose(dirfd)
-	sc.dirfd = dirfd
-	defer func() { sc.dirfd = -1 }()
-	fn()
-}
-
 // readPIDFile reads <pid><suffix> (say "/cgroup") of the /proc being
-// scanned (in each's callback, or in inDir); the bytes are valid until
-// the next call.
+// scanned (in each's callbacks); the bytes are valid until the next call.
 // It returns nil when the file cannot be read (the process is gone).
 func (sc *scanner) readPIDFile(pid int32, suffix string) []byte {
 	if sc.aux == nil {

@@ -7,13 +7,11 @@ type scanner struct{}
 func (sc *scanner) heldBy(*ProcessSampler) {}
 func (sc *scanner) close()                 {}
 
-func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat, name []byte)) ([]Process, error) {
+func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat, name []byte), after func([]Process)) ([]Process, error) {
 	return dst, ErrNotSupported
 }
 
 func (sc *scanner) readPIDFile(int32, string) []byte { return nil }
-
-func (sc *scanner) inDir(fs *FS, fn func()) {}
 
 // CountProcesses needs Linux's /proc.
 func (fs *FS) CountProcesses() (int, error) { return 0, ErrNotSupported }

@@ -1,7 +1,0 @@
-//go:build linux
-
-package procfs
-
-import "golang.org/x/sys/unix"
-
-const sysFstatat = unix.SYS_NEWFSTATAT
