@@ -197,6 +197,13 @@ type procState struct {
 // sample. It reuses its buffers and interns names, so a steady-state Sample
 // allocates (almost) nothing.
 //
+// On Linux it holds each <pid>/stat open between samples, and for a
+// process with one thread its <pid>/schedstat too: while that says the
+// process has not run since its stat was read, the row is the last read's,
+// for at most 9 samples in a row (what changes while a process sleeps —
+// resident memory the kernel reclaims, a nice value set from outside —
+// shows within 10), and never when the process's parent has gone.
+//
 // The first Sample, and one whose previous sample is older than StaleAfter,
 // scans twice Window apart, so the CPU column reflects current load — never
 // zeros and never an average since the last client left. A Sample sooner
@@ -325,7 +332,9 @@ func (s *ProcessSampler) sampleOnce(dst []Process) ([]Process, error) {
 		} else {
 			delta = cpu // new process (or pid reused): all its time is in the window
 		}
-		if st.name == "" && len(name) > 0 {
+		if ps.Name != "" {
+			st.name = ps.Name // interned by the scanner (a held file's parse)
+		} else if st.name == "" && len(name) > 0 {
 			if old != nil && string(name) == old.name {
 				st.name = old.name
 			} else {

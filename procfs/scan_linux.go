@@ -44,8 +44,9 @@ type scanner struct {
 	// seed keys the sums of held files' contents (cachedFD.sum); random
 	// per scanner, so no process can name itself into a collision.
 	seed maphash.Seed
-	// parses counts the stat files parsed (not taken from cachedFD).
-	parses int
+	// parses counts the stat files parsed (not taken from cachedFD);
+	// unread the held stat files left unread (sleptThrough).
+	parses, unread int
 }
 
 // fdCache holds the open <pid>/stat files of the previous scan, sorted by pid
@@ -74,6 +75,7 @@ type fdCache struct {
 	settled  bool  // the last list was made after a steady reading
 	complete bool  // every process of the last list is held
 	reuseOK  int8  // -1 unknown; 1 when a list may stand for a listing: the procfs is of the scanner's own pid namespace (whose last pid loadavg gives) and hides no process
+	noSched  bool  // the kernel keeps no <pid>/schedstat (see sleptThrough)
 }
 
 // heldFiles is the budget of files held open between scans, one for the
@@ -114,11 +116,23 @@ func (b *fileBudget) init() {
 }
 
 // take counts one more file held, if the budget allows.
-func (b *fileBudget) take() bool {
+func (b *fileBudget) take() bool { return b.takeUnder(0) }
+
+// takeSpare counts one more file held for a use that saves work but is not
+// needed (a <pid>/schedstat), only while an eighth of the budget is still
+// free: the <pid>/stat files of processes still to come keep their places.
+func (b *fileBudget) takeSpare() bool { return b.takeUnder(8) }
+
+// takeUnder takes one file if the budget, less a 1/spare part of it when
+// spare > 0, allows.
+func (b *fileBudget) takeUnder(spare int64) bool {
 	b.init()
 	lim := b.limit.Load()
 	if until := b.capUntil.Load(); until != 0 && time.Now().UnixNano() < until {
 		lim = min(lim, b.capAt.Load())
+	}
+	if spare > 0 {
+		lim -= lim / spare
 	}
 	if b.held.Add(1) > lim {
 		b.held.Add(-1)
@@ -186,8 +200,37 @@ type cachedFD struct {
 	nameFrom uint16 // the name's span in the bytes
 	nameTo   uint16
 	sum      uint64
-	ps       ProcStat
+	ps       ProcStat // with Name: the process's interned name
+	// sched is the held <pid>/schedstat plus one (0: none), of a process
+	// with one thread: read before the stat file, the same bytes as last
+	// time (ssum, valid when schedRead) say that the process has not run
+	// since, and the stat file need not be read (see sleptThrough).
+	// fresh counts the scans since the stat file was last read.
+	sched     int32
+	schedRead bool
+	fresh     uint8
+	ssum      uint64
 }
+
+// release closes the entry's held files and gives their places back.
+func (e *cachedFD) release() {
+	closeHeld(e.fd)
+	e.dropSched()
+}
+
+// dropSched closes the entry's held schedstat, if any.
+func (e *cachedFD) dropSched() {
+	if e.sched > 0 {
+		closeHeld(e.sched - 1)
+	}
+	e.sched, e.schedRead = 0, false
+}
+
+// statEvery bounds how many scans a held stat file may go unread while its
+// process sleeps (sleptThrough): what can change without the process
+// running — its resident memory as the kernel reclaims pages, a nice value
+// another process set, a name written to its comm — shows within as many.
+const statEvery = 10
 
 // Most files held open in a process, whatever the limit.
 const maxCachedFDs = 32768
@@ -210,8 +253,8 @@ func (sc *scanner) close() {
 
 // closeAll closes every held file (a sampler that is closed or collected).
 func (c *fdCache) closeAll() {
-	for _, e := range c.prev {
-		closeHeld(e.fd)
+	for i := range c.prev {
+		c.prev[i].release()
 	}
 	c.prev = c.prev[:0]
 	if c.loadavg >= 0 {
@@ -223,10 +266,16 @@ func (c *fdCache) closeAll() {
 
 // held is how many files the cache holds open.
 func (c *fdCache) held() int {
-	if c.loadavg >= 0 {
-		return len(c.prev) + 1
+	n := len(c.prev)
+	for i := range c.prev {
+		if c.prev[i].sched > 0 {
+			n++
+		}
 	}
-	return len(c.prev)
+	if c.loadavg >= 0 {
+		n++
+	}
+	return n
 }
 
 // unchanged reports whether the previous scan's list may stand for a
@@ -412,7 +461,7 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 		id := parsePID(pid)
 		// Held files of pids below this one belong to processes that are gone.
 		for i < len(c.prev) && c.prev[i].pid < id {
-			closeHeld(c.prev[i].fd)
+			c.prev[i].release()
 			i++
 		}
 		held := cachedFD{fd: -1}
@@ -450,7 +499,7 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 		c.settled = c.steady
 	}
 	for ; i < len(c.prev); i++ { // after the last listed pid: gone too
-		closeHeld(c.prev[i].fd)
+		c.prev[i].release()
 	}
 	c.complete = err == nil && listed == len(c.next)
 	c.prev, c.next = c.next, c.prev[:0]
@@ -468,11 +517,18 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 // c.next, ≥ 0) that are the same as at its last read take that read's
 // parse: parsing is most of a scan's own CPU, and most processes have not
 // run between two scans. Same bytes means a 64-bit sum under a random seed.
+// No bytes (data nil) from a held file means that its process has not run
+// since the last read (sleptThrough): that read's parse, and no name bytes.
+// A held file's parse carries its interned name in sc.ps.Name.
 func (sc *scanner) parse(data []byte, slot int) ([]byte, error) {
 	var e *cachedFD
 	var sum uint64
 	if slot >= 0 {
 		e = &sc.fds.next[slot]
+		if data == nil {
+			sc.ps = e.ps
+			return nil, nil
+		}
 		sum = maphash.Bytes(sc.seed, data)
 		if e.parsed && e.sum == sum && int(e.nameTo) <= len(data) {
 			sc.ps = e.ps
@@ -484,8 +540,13 @@ func (sc *scanner) parse(data []byte, slot int) ([]byte, error) {
 	if e == nil {
 		return name, err
 	}
+	named := e.ps.Name // the last parse's, when there was one
 	e.parsed = err == nil && len(data) <= 1<<16-1
 	if e.parsed {
+		if string(name) != named {
+			named = string(name)
+		}
+		sc.ps.Name = named
 		from := cap(data) - cap(name) // name is data[from : from+len(name)]
 		e.sum, e.ps = sum, sc.ps
 		e.nameFrom, e.nameTo = uint16(from), uint16(from+len(name))
@@ -513,6 +574,13 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 			held.uid, held.opened, held.reads = sc.st.Uid, sc.opens, 0
 		}
 		if held.reads < refreshReads {
+			if sc.sleptThrough(&held, dirfd, pid, id) {
+				sc.unread++
+				held.reads++
+				c.next = append(c.next, held)
+				sc.opened = held.opened
+				return nil, held.uid, len(c.next) - 1, nil
+			}
 			if n, err := readFull(int(held.fd), &sc.buf, fromStart|rawCalls); err == nil && n > 0 {
 				held.reads++
 				c.next = append(c.next, held)
@@ -520,7 +588,7 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 				return sc.buf[:n], held.uid, len(c.next) - 1, nil
 			}
 		}
-		closeHeld(held.fd) // gone, pid reused (or its owner could not be read again)
+		held.release() // gone, pid reused (or its owner could not be read again)
 	}
 	fd, err := procOpenAt(dirfd, &sc.path, pid, "/stat", 0)
 	if (err == unix.EMFILE || err == unix.ENFILE) && sc.shed(err) {
@@ -542,13 +610,90 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 	if err != nil || id <= 0 || c.hold != 1 || !heldFiles.take() {
 		procClose(fd)
 	} else {
-		c.next = append(c.next, cachedFD{pid: id, fd: int32(fd), uid: sc.st.Uid, opened: sc.opened})
+		// fresh starts at pid modulo statEvery: the files of processes
+		// first seen together (an agent's first scan) are read again in
+		// different scans, not all in one.
+		c.next = append(c.next, cachedFD{pid: id, fd: int32(fd), uid: sc.st.Uid, opened: sc.opened, fresh: uint8(id % statEvery)})
 		slot = len(c.next) - 1
 	}
 	if err != nil {
 		return nil, 0, -1, err
 	}
 	return sc.buf[:n], sc.st.Uid, slot, nil
+}
+
+// sleptThrough reports whether the process of the held stat file e (pid,
+// id) has not run since that file was last read, so that the read may be
+// left out: its <pid>/schedstat (run time in ns, time waited, timeslices;
+// held too) reads the same as just before that read. schedstat is a third of
+// the kernel's work for stat and tells any run of the process. Only for a
+// process with one thread (schedstat is its main thread's), whose parent
+// this scan has already seen (a parent's exit gives the child a new parent
+// without the child running; pids are listed in ascending order, so a
+// parent with a higher pid is not known yet), and at most statEvery−1
+// scans in a row. A kernel without schedstat (no file, or zeros for a
+// process that has run) is noted and never asked again.
+func (sc *scanner) sleptThrough(e *cachedFD, dirfd int, pid []byte, id int32) bool {
+	c := sc.fds
+	if c.noSched || !e.parsed || e.ps.Threads != 1 {
+		e.dropSched() // a process that grew threads gives its place back
+		return false
+	}
+	if e.sched == 0 {
+		if !heldFiles.takeSpare() {
+			return false
+		}
+		fd, err := procOpenAt(dirfd, &sc.path, pid, "/schedstat", 0)
+		if err != nil {
+			heldFiles.give(1)
+			c.noSched = err == unix.ENOENT
+			return false
+		}
+		e.sched = int32(fd) + 1
+	}
+	n, err := readFull(int(e.sched-1), &sc.aux, fromStart|rawCalls)
+	if err != nil || n == 0 {
+		e.dropSched() // gone: the stat read fails too
+		return false
+	}
+	if sc.aux[0] == '0' {
+		// No run time: a child that has not run yet, or a kernel that
+		// keeps none (it shows zeros for processes that have run).
+		c.noSched = e.ps.UTime+e.ps.STime > 0
+		e.schedRead = false
+		return false
+	}
+	sum := maphash.Bytes(sc.seed, sc.aux[:n])
+	same := e.schedRead && sum == e.ssum && e.fresh < statEvery-1 && c.parentSeen(e.ps.PPID, id)
+	e.ssum, e.schedRead = sum, true
+	if same {
+		e.fresh++
+	} else {
+		e.fresh = 0
+	}
+	return same
+}
+
+// parentSeen reports whether ppid, the parent of the process id, is 0 (no
+// parent: init, kthreadd) or a process this scan has already read (c.next
+// is in ascending pid order).
+func (c *fdCache) parentSeen(ppid, id int32) bool {
+	if ppid == 0 {
+		return true
+	}
+	if ppid >= id {
+		return false
+	}
+	lo, hi := 0, len(c.next)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if c.next[m].pid < ppid {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo < len(c.next) && c.next[lo].pid == ppid
 }
 
 // shed closes the files this scan has held so far, when an open failed for
@@ -559,8 +704,8 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 // no sign of that. It reports whether it freed any.
 func (sc *scanner) shed(err error) bool {
 	c := sc.fds
-	for _, e := range c.next {
-		closeHeld(e.fd)
+	for i := range c.next {
+		c.next[i].release()
 	}
 	freed := len(c.next) > 0
 	c.next = c.next[:0]
