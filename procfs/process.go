@@ -200,9 +200,11 @@ type procState struct {
 // On Linux it holds each <pid>/stat open between samples, and for a
 // process with one thread its <pid>/schedstat too: while that says the
 // process has not run since its stat was read, the row is the last read's,
-// for at most 9 samples in a row (what changes while a process sleeps —
-// resident memory the kernel reclaims, a nice value set from outside —
-// shows within 10), and never when the process's parent has gone.
+// for at most 9 scans in a row, and never when the process's parent has
+// exited. What can change while a process does not run shows within 10
+// scans: resident memory the kernel reclaims, a nice value or a name set
+// from outside, the virtual size grown by a vfork child sharing its
+// memory, a wake-up not yet run (R), a freezer's D.
 //
 // The first Sample, and one whose previous sample is older than StaleAfter,
 // scans twice Window apart, so the CPU column reflects current load — never

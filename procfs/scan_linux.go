@@ -75,7 +75,7 @@ type fdCache struct {
 	settled  bool  // the last list was made after a steady reading
 	complete bool  // every process of the last list is held
 	reuseOK  int8  // -1 unknown; 1 when a list may stand for a listing: the procfs is of the scanner's own pid namespace (whose last pid loadavg gives) and hides no process
-	noSched  bool  // the kernel keeps no <pid>/schedstat (see sleptThrough)
+	noSched  bool  // no <pid>/schedstat is read (see sleptThrough): the kernel keeps none, or no file is held here
 }
 
 // heldFiles is the budget of files held open between scans, one for the
@@ -451,6 +451,7 @@ func (sc *scanner) each(fs *FS, dst []Process, fn func(p *Process, ps *ProcStat,
 	c := sc.fds
 	if c.hold < 0 {
 		c.checkHold(dirfd)
+		c.noSched = c.hold != 1 || !sc.schedstatKept(dirfd)
 	}
 	reuse := sc.unchanged()
 	i := 0 // cursor in c.prev
@@ -631,8 +632,7 @@ func (sc *scanner) readStat(dirfd int, pid []byte, id int32, held cachedFD) ([]b
 // this scan has already seen (a parent's exit gives the child a new parent
 // without the child running; pids are listed in ascending order, so a
 // parent with a higher pid is not known yet), and at most statEvery−1
-// scans in a row. A kernel without schedstat (no file, or zeros for a
-// process that has run) is noted and never asked again.
+// scans in a row. A kernel without schedstat is noted once (noSched).
 func (sc *scanner) sleptThrough(e *cachedFD, dirfd int, pid []byte, id int32) bool {
 	c := sc.fds
 	if c.noSched || !e.parsed || e.ps.Threads != 1 {
@@ -645,8 +645,7 @@ func (sc *scanner) sleptThrough(e *cachedFD, dirfd int, pid []byte, id int32) bo
 		}
 		fd, err := procOpenAt(dirfd, &sc.path, pid, "/schedstat", 0)
 		if err != nil {
-			heldFiles.give(1)
-			c.noSched = err == unix.ENOENT
+			heldFiles.give(1) // (gone: the stat read fails too)
 			return false
 		}
 		e.sched = int32(fd) + 1
@@ -657,29 +656,34 @@ func (sc *scanner) sleptThrough(e *cachedFD, dirfd int, pid []byte, id int32) bo
 		return false
 	}
 	if sc.aux[0] == '0' {
-		// No run time: a child that has not run yet, or a kernel that
-		// keeps none (it shows zeros for processes that have run).
-		c.noSched = e.ps.UTime+e.ps.STime > 0
-		e.schedRead = false
+		e.schedRead = false // no run time yet: a child that has not run
 		return false
 	}
 	sum := maphash.Bytes(sc.seed, sc.aux[:n])
-	same := e.schedRead && sum == e.ssum && e.fresh < statEvery-1 && c.parentSeen(e.ps.PPID, id)
-	e.ssum, e.schedRead = sum, true
+	same := e.schedRead && sum == e.ssum && e.fresh < statEvery-1 && c.parentSeen(e, id)
 	if same {
 		e.fresh++
-	} else {
+	} else if e.schedRead {
+		// Read now. (Not after a first schedstat read: fresh keeps
+		// the offset it started at, so that processes first seen
+		// together are read in different scans.)
 		e.fresh = 0
 	}
+	e.ssum, e.schedRead = sum, true
 	return same
 }
 
-// parentSeen reports whether ppid, the parent of the process id, is 0 (no
-// parent: init, kthreadd) or a process this scan has already read (c.next
-// is in ascending pid order).
-func (c *fdCache) parentSeen(ppid, id int32) bool {
+// parentSeen reports whether the parent of e (the process id) is known to
+// be the one its last parse names: there is none (pid 1 and 2: PPID 0;
+// elsewhere a PPID of 0 is a parent outside the procfs's pid namespace,
+// which may go), or this scan has already read it (c.next is in ascending
+// pid order), alive (a parent that has exited is a zombie until reaped,
+// and its children have a new parent already) and no younger than e (not
+// a new process on a reused pid).
+func (c *fdCache) parentSeen(e *cachedFD, id int32) bool {
+	ppid := e.ps.PPID
 	if ppid == 0 {
-		return true
+		return id <= 2
 	}
 	if ppid >= id {
 		return false
@@ -693,7 +697,19 @@ func (c *fdCache) parentSeen(ppid, id int32) bool {
 			hi = m
 		}
 	}
-	return lo < len(c.next) && c.next[lo].pid == ppid
+	if lo == len(c.next) || c.next[lo].pid != ppid {
+		return false
+	}
+	p := &c.next[lo].ps
+	return c.next[lo].parsed && p.State != 'Z' && p.State != 'X' && p.StartTime <= e.ps.StartTime
+}
+
+// schedstatKept reports whether the kernel keeps <pid>/schedstat, from
+// the caller's own (self/schedstat: a process that is running has run):
+// one without CONFIG_SCHED_INFO has no such file, or shows zeros.
+func (sc *scanner) schedstatKept(dirfd int) bool {
+	b, ok := sc.readAt(dirfd, "self/schedstat")
+	return ok && len(b) > 0 && b[0] >= '1' && b[0] <= '9'
 }
 
 // shed closes the files this scan has held so far, when an open failed for

@@ -174,14 +174,63 @@ func TestOrphanShowsItsNewParentAtOnce(t *testing.T) {
 	if _, err := io.Copy(io.Discard, stdout); err != nil {
 		t.Fatal(err)
 	}
-	parent.Wait()
-	ps = sampleNow(t, s, ps)
-	st := freshStat(t, child)
-	if int(st.PPID) == parent.Process.Pid {
-		t.Fatalf("the child still has its old parent %d", st.PPID)
+	// The parent is a zombie until it is reaped; its child has a new
+	// parent already.
+	for freshStat(t, parent.Process.Pid).State != 'Z' {
+		time.Sleep(5 * time.Millisecond)
 	}
-	if d := sameAsFresh(findPID(ps, child), st, fs.pageSize); d != "" {
-		t.Errorf("the orphan after its parent exited: %s", d)
+	check := func(when string) {
+		t.Helper()
+		ps = sampleNow(t, s, ps)
+		st := freshStat(t, child)
+		if int(st.PPID) == parent.Process.Pid {
+			t.Fatalf("the child still has its old parent %d", st.PPID)
+		}
+		if d := sameAsFresh(findPID(ps, child), st, fs.pageSize); d != "" {
+			t.Errorf("the orphan %s: %s", when, d)
+		}
+	}
+	check("while its parent is a zombie")
+	parent.Wait()
+	heldEntry(s, child).fresh = 1
+	check("after its parent was reaped")
+}
+
+// Processes first seen together have their stat files read again in
+// different scans, not all in one.
+func TestUnreadStatFilesReadInTurn(t *testing.T) {
+	skipForkUnderEmulation(t)
+	sleepBin, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary")
+	}
+	var pids []int
+	for range 20 {
+		c := exec.Command(sleepBin, "60")
+		if err := c.Start(); err != nil {
+			t.Skip(err)
+		}
+		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+		pids = append(pids, c.Process.Pid)
+	}
+	time.Sleep(50 * time.Millisecond) // (settled in their sleep)
+	s := liveFS(t).NewProcessSampler()
+	s.Window = 0
+	defer s.Close()
+	ps := quiet(t, s, nil, pids[0])
+	most := 0
+	for range 2 * statEvery {
+		ps = sampleNow(t, s, ps)
+		read := 0
+		for _, pid := range pids {
+			if e := heldEntry(s, pid); e == nil || e.fresh == 0 {
+				read++
+			}
+		}
+		most = max(most, read)
+	}
+	if most > len(pids)/2 {
+		t.Errorf("one scan read the stat files of %d of %d sleepers started together", most, len(pids))
 	}
 }
 
@@ -247,7 +296,9 @@ func TestSleptThroughDecides(t *testing.T) {
 	var sc scanner
 	sc.init()
 	pid := []byte("4242")
-	e := cachedFD{pid: 4242, parsed: true, ps: ProcStat{Threads: 1, UTime: 7}}
+	// Its parent, pid 100, read already in this scan.
+	sc.fds.next = []cachedFD{{pid: 100, parsed: true, ps: ProcStat{State: 'S', StartTime: 5}}}
+	e := cachedFD{pid: 4242, parsed: true, ps: ProcStat{PPID: 100, Threads: 1, UTime: 7, StartTime: 10}}
 	e.sched = held(t, "123456 789 10\n")
 	if sc.sleptThrough(&e, -1, pid, 4242) {
 		t.Error("left unread on the first schedstat read")
@@ -260,23 +311,84 @@ func TestSleptThroughDecides(t *testing.T) {
 	if sc.sleptThrough(&e, -1, pid, 4242) {
 		t.Errorf("unread %d scans in a row", statEvery)
 	}
+	if !sc.sleptThrough(&e, -1, pid, 4242) {
+		t.Error("not unread again after the periodic read")
+	}
+	// A parent that cannot be the one the last parse names.
+	for _, c := range []struct {
+		why    string
+		ppid   int32
+		parent ProcStat
+	}{
+		{"a zombie parent", 100, ProcStat{State: 'Z', StartTime: 5}},
+		{"a parent younger than its child (a reused pid)", 100, ProcStat{State: 'S', StartTime: 11}},
+		{"a parent not read in this scan", 99, ProcStat{State: 'S', StartTime: 5}},
+		{"no parent in the namespace, not pid 1 or 2", 0, ProcStat{State: 'S', StartTime: 5}},
+	} {
+		sc.fds.next[0].ps = c.parent
+		e.ps.PPID, e.fresh = c.ppid, 1
+		if sc.sleptThrough(&e, -1, pid, 4242) {
+			t.Errorf("%s: the stat file left unread", c.why)
+		}
+	}
+	sc.fds.next[0].ps = ProcStat{State: 'S', StartTime: 5}
+	e.ps.PPID = 100
 	e.ps.Threads = 2
 	if sc.sleptThrough(&e, -1, pid, 4242) || e.sched != 0 {
 		t.Errorf("a process with two threads: schedstat still held (%d) or trusted", e.sched)
 	}
 
-	// Zeros from a process not run yet: not a sign of the kernel.
+	// Zeros: a process that has not run yet.
 	e = cachedFD{pid: 4242, parsed: true, ps: ProcStat{Threads: 1}}
 	e.sched = held(t, "0 0 0\n")
-	if sc.sleptThrough(&e, -1, pid, 4242) || sc.fds.noSched {
-		t.Errorf("zeros from a process that has not run: unread, or noSched %v", sc.fds.noSched)
+	if sc.sleptThrough(&e, -1, pid, 4242) || sc.sleptThrough(&e, -1, pid, 4242) || e.schedRead {
+		t.Error("zeros left the stat file unread")
 	}
-	// Zeros from one that has run: a kernel without schedstat.
-	e.ps.UTime = 3
-	if sc.sleptThrough(&e, -1, pid, 4242) || !sc.fds.noSched {
-		t.Errorf("zeros from a process that has run: noSched %v", sc.fds.noSched)
-	}
+	// A kernel without schedstat: none is read, the file held is let go.
+	sc.fds.noSched = true
 	if sc.sleptThrough(&e, -1, pid, 4242) || e.sched != 0 {
-		t.Errorf("after noSched the schedstat is still held (%d)", e.sched)
+		t.Errorf("with noSched the schedstat is still held (%d)", e.sched)
+	}
+}
+
+// schedstatKept tells a kernel that keeps schedstat from its own
+// self/schedstat: no file, or zeros for a process that is running, say it
+// keeps none.
+func TestSchedstatKept(t *testing.T) {
+	for _, c := range []struct {
+		content string // "" for no file
+		want    bool
+	}{
+		{"271829534 71518932 1066\n", true},
+		{"0 0 0\n", false},
+		{"", false},
+	} {
+		dir := t.TempDir()
+		if c.content != "" {
+			if err := os.Mkdir(filepath.Join(dir, "self"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "self", "schedstat"), []byte(c.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dirfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sc scanner
+		sc.init()
+		if got := sc.schedstatKept(dirfd); got != c.want {
+			t.Errorf("self/schedstat %q: kept %v, want %v", c.content, got, c.want)
+		}
+		unix.Close(dirfd)
+	}
+	fs := liveFS(t)
+	s := fs.NewProcessSampler()
+	defer s.Close()
+	s.Window = 0
+	sampleNow(t, s, nil)
+	if b, err := os.ReadFile("/proc/self/schedstat"); err == nil && b[0] != '0' && s.scan.fds.noSched {
+		t.Errorf("noSched on a kernel whose self/schedstat reads %q", b)
 	}
 }
