@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,6 +38,7 @@ func runAgent(args []string) int {
 	cfg.Version = version
 	log := newLogger(so.logFormat, os.Stderr)
 	cfg.Logger = log
+	procs := agentProcs(os.Getenv("GOMAXPROCS"))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -71,7 +73,8 @@ func runAgent(args []string) int {
 	}
 	defer a.Close()
 	attrs := []any{"url", fmt.Sprintf("%s://%s/ws", scheme, ln.Addr()),
-		"version", version, "token", cfg.Token != "", "signals", cfg.AllowSignals, "capabilities", strings.Join(a.Capabilities(), ",")}
+		"version", version, "token", cfg.Token != "", "signals", cfg.AllowSignals, "capabilities", strings.Join(a.Capabilities(), ","),
+		"procs", procs}
 	if cfg.Token == "" {
 		// What a client may name this agent by (DNS rebinding guard).
 		attrs = append(attrs, "hosts", a.Hosts())
@@ -83,6 +86,21 @@ func runAgent(args []string) int {
 	}
 	log.Info("socktop agent stopped")
 	return exitOK
+}
+
+// agentProcs runs the agent's goroutines on one thread at a time
+// (GOMAXPROCS 1) unless the environment's GOMAXPROCS says otherwise, and
+// returns the setting. At a dashboard's cadence the agent works a few
+// milliseconds a second; a second P only adds wake-ups: each goroutine
+// handed a push or a reply wakes another thread to steal it, which sleeps
+// 3 µs first (a timer and a context switch on a VM). Measured at
+// upstream's cadence with ~370 processes: 0.22 % of a core subscribed
+// against 0.26 %, 0.22 % asking against 0.38 % (README "Performance").
+func agentProcs(env string) int {
+	if env == "" {
+		runtime.GOMAXPROCS(1)
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // serveOptions are the command line's settings that concern listening
@@ -219,6 +237,9 @@ Environment:
   SOCKTOP_AGENT_ALLOWED_HOSTS=pi.lan,kitchen.lan       as --allowed-host
   SOCKTOP_AGENT_HISTORY, SOCKTOP_AGENT_HISTORY_INTERVAL, SOCKTOP_AGENT_HISTORY_FILE
                                       as --history, --history-interval, --history-file
+  GOMAXPROCS=N                        run on up to N cores at once (default 1: the agent's
+                                      work is a few ms a second, and more cores only add
+                                      wake-ups; the "listening" line says procs=N)
 
 History (--history): the agent records the machine (CPU, memory, load,
 network and disk counters, the hottest temperature, the 20 top processes)

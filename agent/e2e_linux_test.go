@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/socktop/socktop/procfs"
@@ -183,4 +184,29 @@ func firstDiff(want, got []byte) string {
 		}
 	}
 	return ""
+}
+
+// The agent runs on one P unless GOMAXPROCS says otherwise, and its
+// "listening" line says which.
+func TestAgentProcs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	bin := buildSocktop(t)
+	for _, c := range []struct{ env, want string }{
+		{"GOMAXPROCS=", "procs=1"},
+		{"GOMAXPROCS=2", "procs=2"},
+	} {
+		ap := startAgentProcess(t, bin, []string{c.env})
+		var line string
+		for _, l := range strings.Split(ap.tail(), "\n") {
+			if strings.Contains(l, "socktop agent listening") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, " "+c.want) {
+			t.Errorf("%s: the listening line %q does not say %s", c.env, line, c.want)
+		}
+		ap.cmd.Process.Kill()
+	}
 }
