@@ -46,6 +46,39 @@ type conn struct {
 
 	pushq  chan []byte  // frames pushed to it; nil until it subscribes
 	joined []*pushGroup // the groups it is subscribed in (under Agent.pushMu)
+	watch  writeWatch
+}
+
+// writeWatch drops a connection whose writes have stalled: while any write
+// is in progress, no write finishing for writeTimeout closes it. One timer
+// per connection, armed and disarmed around each write: a context per
+// write (its timer, its place among the connection context's children,
+// the library's AfterFunc on it) was a tenth of the agent's CPU with 100
+// subscribed dashboards.
+type writeWatch struct {
+	mu       sync.Mutex
+	inFlight int
+	t        *time.Timer // closes the connection when it fires
+}
+
+func (w *writeWatch) begin() {
+	w.mu.Lock()
+	if w.inFlight++; w.inFlight == 1 {
+		w.t.Reset(writeTimeout)
+	}
+	w.mu.Unlock()
+}
+
+// end notes a write finished: progress, so the others get writeTimeout
+// from now.
+func (w *writeWatch) end() {
+	w.mu.Lock()
+	if w.inFlight--; w.inFlight == 0 {
+		w.t.Stop()
+	} else {
+		w.t.Reset(writeTimeout)
+	}
+	w.mu.Unlock()
 }
 
 func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -75,6 +108,12 @@ func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cn := &conn{a: a, c: c, ctx: ctx, cancel: cancel, v2: c.Subprotocol() == wire.Subprotocol,
 		bucket: newTokenBucket(a.cfg.RequestsPerSecond, a.cfg.Burst)}
+	cn.watch.t = time.AfterFunc(writeTimeout, func() { c.CloseNow() })
+	cn.watch.t.Stop()
+	// Writes take no context (see writeWatch): the end of the connection
+	// ends a write in progress by closing it, as a write's context did.
+	stopClose := context.AfterFunc(ctx, func() { c.CloseNow() })
+	defer stopClose()
 	if cn.v2 {
 		cn.slots = make(chan struct{}, v2InFlight)
 	}
@@ -189,10 +228,19 @@ func (cn *conn) pingPeer() {
 	cn.ping.Reset(cn.a.cfg.PingInterval)
 }
 
+// write sends one message, watched by cn.watch. A write that fails leaves
+// the stream unusable (a frame may be half sent): the connection is closed.
 func (cn *conn) write(typ websocket.MessageType, b []byte) error {
-	ctx, cancel := context.WithTimeout(cn.ctx, writeTimeout)
-	defer cancel()
-	return cn.c.Write(ctx, typ, b)
+	if cn.ctx.Err() != nil {
+		return cn.ctx.Err()
+	}
+	cn.watch.begin()
+	err := cn.c.Write(context.Background(), typ, b)
+	cn.watch.end()
+	if err != nil {
+		cn.c.CloseNow()
+	}
+	return err
 }
 
 func (cn *conn) writeFrame(f wire.Frame) error { return cn.write(f.Type, f.Data) }
