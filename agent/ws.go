@@ -111,9 +111,9 @@ func (a *Agent) serveWS(w http.ResponseWriter, r *http.Request) {
 	cn.watch.t = time.AfterFunc(writeTimeout, func() { c.CloseNow() })
 	cn.watch.t.Stop()
 	// Writes take no context (see writeWatch): the end of the connection
-	// ends a write in progress by closing it, as a write's context did.
-	stopClose := context.AfterFunc(ctx, func() { c.CloseNow() })
-	defer stopClose()
+	// (run cancels ctx, always) ends a write in progress by closing it, as
+	// a write's context did.
+	context.AfterFunc(ctx, func() { c.CloseNow() })
 	if cn.v2 {
 		cn.slots = make(chan struct{}, v2InFlight)
 	}
@@ -237,7 +237,9 @@ func (cn *conn) write(typ websocket.MessageType, b []byte) error {
 	cn.watch.begin()
 	err := cn.c.Write(context.Background(), typ, b)
 	cn.watch.end()
-	if err != nil {
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		// (Closed already, or closing: the agent's own Close may be
+		// waiting for the peer's close frame; let it.)
 		cn.c.CloseNow()
 	}
 	return err

@@ -3,6 +3,7 @@ package procfs
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -57,7 +58,12 @@ func (h *HeldFiles) keep(path string, fd int) bool {
 	if fsType == 0 || !heldFiles.take() {
 		return false
 	}
-	h.files[path] = heldFile{fd: int32(fd), proc: fsType == unix.PROC_SUPER_MAGIC}
+	// A procfs file is read with raw calls, but not a mountinfo: making
+	// it takes the mount namespace's lock, which a storm of mounts holds,
+	// and a raw call would keep its thread (with GOMAXPROCS 1 the whole
+	// agent) from the runtime meanwhile.
+	proc := fsType == unix.PROC_SUPER_MAGIC && !strings.HasSuffix(path, "/mountinfo")
+	h.files[path] = heldFile{fd: int32(fd), proc: proc}
 	return true
 }
 
