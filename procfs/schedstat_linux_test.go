@@ -341,8 +341,10 @@ func TestSleptThroughDecides(t *testing.T) {
 	// Zeros: a process that has not run yet.
 	e = cachedFD{pid: 4242, parsed: true, ps: ProcStat{Threads: 1}}
 	e.sched = held(t, "0 0 0\n")
-	if sc.sleptThrough(&e, -1, pid, 4242) || sc.sleptThrough(&e, -1, pid, 4242) || e.schedRead {
-		t.Error("zeros left the stat file unread")
+	for i := range 2 {
+		if sc.sleptThrough(&e, -1, pid, 4242) || e.schedRead {
+			t.Errorf("read %d: zeros left the stat file unread", i)
+		}
 	}
 	// A kernel without schedstat: none is read, the file held is let go.
 	sc.fds.noSched = true
