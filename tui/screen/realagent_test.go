@@ -3,6 +3,7 @@ package screen
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -119,7 +120,7 @@ func TestLiveAgentLayouts(t *testing.T) {
 // countdown; when an agent is back on the same port the dashboard recovers
 // by itself.
 func TestKilledAgentRecovers(t *testing.T) {
-	la := startLiveAgent(t, "", "")
+	la := startLiveAgent(t, "", portBelowEphemeral(t))
 	addr := la.srv.Listener.Addr().String()
 	hs := startApp(t, Options{Target: model.Target{URL: la.url}}, 120, 40)
 	hs.waitFor("● connected", "─ processes ", "mem ")
@@ -138,6 +139,34 @@ func TestKilledAgentRecovers(t *testing.T) {
 	hs.waitUntil("recovered", func(s string) bool {
 		return strings.Contains(s, "● connected") && !strings.Contains(s, "STALE")
 	})
+}
+
+// portBelowEphemeral is a free loopback address whose port is below the
+// kernel's ephemeral range: once its listener is closed, no connection
+// made meanwhile (a busy test run makes many) can take the port as its own
+// end, as one took a :0 port in CI and kept the agent from listening on it
+// again.
+func portBelowEphemeral(t *testing.T) string {
+	t.Helper()
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if v, err := strconv.Atoi(f[0]); err == nil && v > 1024 {
+				low = v
+			}
+		}
+	}
+	for try := 0; try < 200; try++ {
+		port := 1024 + rand.IntN(low-1024)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			addr := ln.Addr().String()
+			ln.Close()
+			return addr
+		}
+	}
+	t.Skip("no free port below the ephemeral range")
+	return ""
 }
 
 func TestUnauthorizedShown(t *testing.T) {
@@ -245,15 +274,14 @@ func TestLiveAgentInteractions(t *testing.T) {
 		if !procCols[i].Desc {
 			mark = col + "▲"
 		}
-		s := hs.waitFor(mark)
-		hdr, rows := tableRows(s)
-		idx := slices.Index(hdr, mark)
-		if idx < 0 || len(rows) < 5 {
-			t.Fatalf("sort %s: header %q, %d rows", col, hdr, len(rows))
-		}
-		if !sortedBy(rows, idx, procCols[i].Desc, (procCols[i].Align == widget.AlignRight)) {
-			t.Errorf("live rows not sorted by %s:\n%s", col, s)
-		}
+		// Live rows move between samples: a frame read while one is
+		// drawn may mix two; a table that stays unsorted fails.
+		hs.waitUntil("live rows sorted by "+col, func(s string) bool {
+			hdr, rows := tableRows(s)
+			idx := slices.Index(hdr, mark)
+			return idx >= 0 && len(rows) >= 5 &&
+				sortedBy(rows, idx, procCols[i].Desc, (procCols[i].Align == widget.AlignRight))
+		})
 	}
 	self := strconv.Itoa(os.Getpid())
 	hs.rune('/')
