@@ -290,15 +290,7 @@ func TestLastPIDAndNamespaceLevels(t *testing.T) {
 // is what a fresh parse of the file gives.
 func TestUnchangedStatTakesTheLastParse(t *testing.T) {
 	skipForkUnderEmulation(t)
-	sleepBin, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
-	idle := exec.Command(sleepBin, "60")
-	if err := idle.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idle.Process.Kill(); idle.Wait() })
+	idle := startSleepers(t, 1)[0]
 	busy := startChild(t, "spin")
 	s := liveFS(t).NewProcessSampler()
 	s.Window = 0
@@ -310,7 +302,7 @@ func TestUnchangedStatTakesTheLastParse(t *testing.T) {
 	if n := s.scan.parses - parsed; n >= len(ps) {
 		t.Errorf("every one of %d stat files was parsed again (%d parses)", len(ps), n)
 	}
-	want, err := os.ReadFile("/proc/" + strconv.Itoa(idle.Process.Pid) + "/stat")
+	want, err := os.ReadFile("/proc/" + strconv.Itoa(idle) + "/stat")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,9 +310,9 @@ func TestUnchangedStatTakesTheLastParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := findPID(ps, idle.Process.Pid)
+	p := findPID(ps, idle)
 	if p == nil {
-		t.Fatalf("sleeper %d not listed", idle.Process.Pid)
+		t.Fatalf("sleeper %d not listed", idle)
 	}
 	if p.Name != st.Name || p.PPID != st.PPID || p.State != st.State || p.StartTime != st.StartTime ||
 		p.UTime != st.UTime || p.STime != st.STime || p.VSize != st.VSize || p.Threads != st.Threads {
@@ -357,19 +349,7 @@ func TestOutOfDescriptorsDropsNoProcess(t *testing.T) {
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)
 	}
-	sleepBin, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
-	var pids []int
-	for range 40 {
-		c := exec.Command(sleepBin, "60")
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
-		pids = append(pids, c.Process.Pid)
-	}
+	pids := startSleepers(t, 40)
 	limitHeld(t, 1<<20) // a budget far above what the descriptors allow
 	t.Cleanup(func() { heldFiles.capUntil.Store(0) })
 	s := liveFS(t).NewProcessSampler()
@@ -478,6 +458,26 @@ func findHeld(s *ProcessSampler, pid int32) int32 {
 		}
 	}
 	return -1
+}
+
+// startSleepers starts n `sleep 60` children, killed and reaped when the
+// test ends, and returns their pids.
+func startSleepers(t *testing.T, n int) []int {
+	t.Helper()
+	sleepBin, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary")
+	}
+	pids := make([]int, 0, n)
+	for range n {
+		c := exec.Command(sleepBin, "60")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+		pids = append(pids, c.Process.Pid)
+	}
+	return pids
 }
 
 // skipForkUnderEmulation skips a test that starts children under qemu-user

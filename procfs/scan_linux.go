@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -688,20 +689,12 @@ func (c *fdCache) parentSeen(e *cachedFD, id int32) bool {
 	if ppid >= id {
 		return false
 	}
-	lo, hi := 0, len(c.next)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if c.next[m].pid < ppid {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo == len(c.next) || c.next[lo].pid != ppid {
+	i := sort.Search(len(c.next), func(i int) bool { return c.next[i].pid >= ppid })
+	if i == len(c.next) || c.next[i].pid != ppid {
 		return false
 	}
-	p := &c.next[lo].ps
-	return c.next[lo].parsed && p.State != 'Z' && p.State != 'X' && p.StartTime <= e.ps.StartTime
+	p := &c.next[i].ps
+	return c.next[i].parsed && p.State != 'Z' && p.State != 'X' && p.StartTime <= e.ps.StartTime
 }
 
 // schedstatKept reports whether the kernel keeps <pid>/schedstat, from

@@ -74,24 +74,18 @@ func sameAsFresh(p *Process, st ProcStat, pageSize uint64) string {
 // on every scan.
 func TestSleeperStatLeftUnread(t *testing.T) {
 	skipForkUnderEmulation(t)
-	sleepBin, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
-	idle := exec.Command(sleepBin, "60")
+	idle := startSleepers(t, 1)[0]
 	spin := exec.Command("sh", "-c", "while :; do :; done")
-	for _, c := range []*exec.Cmd{idle, spin} {
-		if err := c.Start(); err != nil {
-			t.Skip(err)
-		}
-		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	if err := spin.Start(); err != nil {
+		t.Skip(err)
 	}
+	t.Cleanup(func() { spin.Process.Kill(); spin.Wait() })
 	fs := liveFS(t)
 	s := fs.NewProcessSampler()
 	s.Window = 0
 	defer s.Close()
 	ps := sampleNow(t, s, nil)
-	if e := heldEntry(s, idle.Process.Pid); e == nil || e.sched == 0 {
+	if e := heldEntry(s, idle); e == nil || e.sched == 0 {
 		t.Skipf("no schedstat held for the sleeper (%+v): a kernel without it?", e)
 	}
 	unreadScans, spinUnread := 0, 0
@@ -100,7 +94,7 @@ func TestSleeperStatLeftUnread(t *testing.T) {
 		// process that is running through it at ticks.
 		time.Sleep(30 * time.Millisecond)
 		ps = sampleNow(t, s, ps)
-		e := heldEntry(s, idle.Process.Pid)
+		e := heldEntry(s, idle)
 		if e == nil {
 			t.Fatal("the sleeper's stat file is no longer held")
 		}
@@ -110,7 +104,7 @@ func TestSleeperStatLeftUnread(t *testing.T) {
 		if e.fresh >= statEvery {
 			t.Fatalf("the sleeper's stat file unread for %d scans", e.fresh)
 		}
-		if d := sameAsFresh(findPID(ps, idle.Process.Pid), freshStat(t, idle.Process.Pid), fs.pageSize); d != "" {
+		if d := sameAsFresh(findPID(ps, idle), freshStat(t, idle), fs.pageSize); d != "" {
 			t.Errorf("scan %d: the sleeper: %s", scan, d)
 		}
 		if findPID(ps, spin.Process.Pid) == nil {
@@ -200,19 +194,7 @@ func TestOrphanShowsItsNewParentAtOnce(t *testing.T) {
 // different scans, not all in one.
 func TestUnreadStatFilesReadInTurn(t *testing.T) {
 	skipForkUnderEmulation(t)
-	sleepBin, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
-	var pids []int
-	for range 20 {
-		c := exec.Command(sleepBin, "60")
-		if err := c.Start(); err != nil {
-			t.Skip(err)
-		}
-		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
-		pids = append(pids, c.Process.Pid)
-	}
+	pids := startSleepers(t, 20)
 	time.Sleep(50 * time.Millisecond) // (settled in their sleep)
 	s := liveFS(t).NewProcessSampler()
 	s.Window = 0
@@ -238,16 +220,7 @@ func TestUnreadStatFilesReadInTurn(t *testing.T) {
 // process) shows within statEvery scans.
 func TestSleeperNiceShowsWithinStatEvery(t *testing.T) {
 	skipForkUnderEmulation(t)
-	sleepBin, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
-	idle := exec.Command(sleepBin, "60")
-	if err := idle.Start(); err != nil {
-		t.Skip(err)
-	}
-	t.Cleanup(func() { idle.Process.Kill(); idle.Wait() })
-	pid := idle.Process.Pid
+	pid := startSleepers(t, 1)[0]
 	fs := liveFS(t)
 	s := fs.NewProcessSampler()
 	s.Window = 0
